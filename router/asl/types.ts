@@ -1,0 +1,261 @@
+/**
+ * The typed graph: an Amazon States Language state machine (JSONPath dialect) as it stands after parsing
+ * and validation. The parser produces it, the validator vouches for it, the legacy compiler emits it and
+ * the interpreter runs it; none of them sees raw HJSON.
+ */
+
+/** Any JSON value that may flow through an execution. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** How an engine keeps its execution state: checkpointed after each Task, or in memory only. */
+export type ExecutionMode = 'standard' | 'express';
+
+/** A whole state machine (also the shape of a Parallel branch and of a Map item processor). */
+export interface StateMachine {
+  readonly Comment?: string;
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, State>>;
+  readonly TimeoutSeconds?: number;
+  readonly Version?: string;
+  /** Only on Map's ItemProcessor: `{ Mode: 'INLINE' }` (the only mode this runtime runs). */
+  readonly ProcessorConfig?: { readonly Mode?: 'INLINE'; readonly ExecutionType?: string };
+}
+
+/**
+ * The root graph of an engine: the state machine plus the runtime's own top-level fields, which ASL
+ * ignores (`Engine`, `Mode`, `Match`), so a plain Step Functions definition is also a valid engine.
+ */
+export interface EngineGraph extends StateMachine {
+  /** Engine name; defaults to the file name without extension. */
+  readonly Engine?: string;
+  /** `standard` (default) or `express`. */
+  readonly Mode?: ExecutionMode;
+  /** An EventBridge-style event pattern matched against the CloudEvents envelope to route events here. */
+  readonly Match?: JsonObject;
+}
+
+/** Fields common to every state type. */
+export interface StateBase {
+  readonly Type: StateType;
+  readonly Comment?: string;
+}
+
+/** Fields of states that can transition. */
+export interface Transitioning {
+  readonly Next?: string;
+  readonly End?: boolean;
+}
+
+/** InputPath / OutputPath (null discards, per the spec). */
+export interface InputOutput {
+  readonly InputPath?: string | null;
+  readonly OutputPath?: string | null;
+}
+
+/** Retry rule, with the spec's defaults applied by the interpreter (1 s, 3 attempts, rate 2). */
+export interface Retrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: 'FULL' | 'NONE';
+}
+
+/** Catch rule: on a matching error go to Next with the error object placed by ResultPath. */
+export interface Catcher {
+  readonly ErrorEquals: readonly string[];
+  readonly Next: string;
+  readonly ResultPath?: string | null;
+}
+
+/** Task: invoke a resource. */
+export interface TaskState extends StateBase, Transitioning, InputOutput {
+  readonly Type: 'Task';
+  readonly Resource: string;
+  readonly Parameters?: JsonValue;
+  readonly ResultSelector?: JsonValue;
+  readonly ResultPath?: string | null;
+  readonly Retry?: readonly Retrier[];
+  readonly Catch?: readonly Catcher[];
+  readonly TimeoutSeconds?: number;
+  readonly TimeoutSecondsPath?: string;
+  readonly HeartbeatSeconds?: number;
+  readonly HeartbeatSecondsPath?: string;
+  readonly Credentials?: JsonValue;
+}
+
+/** Pass: move or inject data. */
+export interface PassState extends StateBase, Transitioning, InputOutput {
+  readonly Type: 'Pass';
+  readonly Result?: JsonValue;
+  readonly ResultPath?: string | null;
+  readonly Parameters?: JsonValue;
+}
+
+/** Choice comparison operators that take a literal operand. */
+export const CHOICE_LITERAL_OPERATORS = [
+  'StringEquals',
+  'StringLessThan',
+  'StringGreaterThan',
+  'StringLessThanEquals',
+  'StringGreaterThanEquals',
+  'StringMatches',
+  'NumericEquals',
+  'NumericLessThan',
+  'NumericGreaterThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThanEquals',
+  'BooleanEquals',
+  'TimestampEquals',
+  'TimestampLessThan',
+  'TimestampGreaterThan',
+  'TimestampLessThanEquals',
+  'TimestampGreaterThanEquals',
+] as const;
+
+/** Choice comparison operators whose operand is a path into the input (`...Path` variants). */
+export const CHOICE_PATH_OPERATORS = [
+  'StringEqualsPath',
+  'StringLessThanPath',
+  'StringGreaterThanPath',
+  'StringLessThanEqualsPath',
+  'StringGreaterThanEqualsPath',
+  'NumericEqualsPath',
+  'NumericLessThanPath',
+  'NumericGreaterThanPath',
+  'NumericLessThanEqualsPath',
+  'NumericGreaterThanEqualsPath',
+  'BooleanEqualsPath',
+  'TimestampEqualsPath',
+  'TimestampLessThanPath',
+  'TimestampGreaterThanPath',
+  'TimestampLessThanEqualsPath',
+  'TimestampGreaterThanEqualsPath',
+] as const;
+
+/** Choice type tests. */
+export const CHOICE_TYPE_OPERATORS = [
+  'IsNull',
+  'IsPresent',
+  'IsNumeric',
+  'IsString',
+  'IsBoolean',
+  'IsTimestamp',
+] as const;
+
+/** Every Choice comparison operator name. */
+export type ChoiceOperator =
+  | (typeof CHOICE_LITERAL_OPERATORS)[number]
+  | (typeof CHOICE_PATH_OPERATORS)[number]
+  | (typeof CHOICE_TYPE_OPERATORS)[number];
+
+/**
+ * A Choice rule or nested boolean expression. A comparison has `Variable` plus exactly one operator key;
+ * a top-level rule also has `Next`. Kept structural (an index of operator to operand) because the
+ * validator has already checked that exactly one operator is present and its operand has the right type.
+ */
+export interface ChoiceRule {
+  readonly Variable?: string;
+  readonly And?: readonly ChoiceRule[];
+  readonly Or?: readonly ChoiceRule[];
+  readonly Not?: ChoiceRule;
+  readonly Next?: string;
+  readonly Comment?: string;
+  readonly [operator: string]: JsonValue | readonly ChoiceRule[] | ChoiceRule | undefined;
+}
+
+/** Choice: branch on the input. */
+export interface ChoiceState extends StateBase, InputOutput {
+  readonly Type: 'Choice';
+  readonly Choices: readonly ChoiceRule[];
+  readonly Default?: string;
+}
+
+/** Wait: pause for a duration or until a time. */
+export interface WaitState extends StateBase, Transitioning, InputOutput {
+  readonly Type: 'Wait';
+  readonly Seconds?: number;
+  readonly Timestamp?: string;
+  readonly SecondsPath?: string;
+  readonly TimestampPath?: string;
+}
+
+/** Succeed: end this (sub)machine successfully. */
+export interface SucceedState extends StateBase, InputOutput {
+  readonly Type: 'Succeed';
+}
+
+/** Fail: end this (sub)machine with an error. */
+export interface FailState extends StateBase {
+  readonly Type: 'Fail';
+  readonly Error?: string;
+  readonly Cause?: string;
+  readonly ErrorPath?: string;
+  readonly CausePath?: string;
+}
+
+/** Parallel: run branches concurrently, results in branch order. */
+export interface ParallelState extends StateBase, Transitioning, InputOutput {
+  readonly Type: 'Parallel';
+  readonly Branches: readonly StateMachine[];
+  readonly Parameters?: JsonValue;
+  readonly ResultSelector?: JsonValue;
+  readonly ResultPath?: string | null;
+  readonly Retry?: readonly Retrier[];
+  readonly Catch?: readonly Catcher[];
+}
+
+/** Map (inline): run the item processor for every item, results in item order. */
+export interface MapState extends StateBase, Transitioning, InputOutput {
+  readonly Type: 'Map';
+  /** Current form. */
+  readonly ItemProcessor?: StateMachine;
+  /** Older form, same meaning. */
+  readonly Iterator?: StateMachine;
+  readonly ItemsPath?: string;
+  /** Current form. */
+  readonly ItemSelector?: JsonValue;
+  /** Older form of ItemSelector. */
+  readonly Parameters?: JsonValue;
+  readonly MaxConcurrency?: number;
+  readonly MaxConcurrencyPath?: string;
+  readonly ToleratedFailureCount?: number;
+  readonly ToleratedFailureCountPath?: string;
+  readonly ToleratedFailurePercentage?: number;
+  readonly ToleratedFailurePercentagePath?: string;
+  readonly ResultSelector?: JsonValue;
+  readonly ResultPath?: string | null;
+  readonly Retry?: readonly Retrier[];
+  readonly Catch?: readonly Catcher[];
+}
+
+/** Every state type. */
+export type State =
+  | TaskState
+  | PassState
+  | ChoiceState
+  | WaitState
+  | SucceedState
+  | FailState
+  | ParallelState
+  | MapState;
+
+/** The `Type` discriminator. */
+export type StateType = 'Task' | 'Pass' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
+
+/** Where a problem is: file, JSON-pointer-like path (`/States/Foo/Next`), state name, line and column. */
+export interface SourceLocation {
+  readonly file?: string;
+  readonly path: string;
+  readonly state?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** One problem found by the parser, validator or compiler; they report every problem at once. */
+export interface GraphProblem extends SourceLocation {
+  readonly message: string;
+}

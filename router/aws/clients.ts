@@ -1,0 +1,137 @@
+/**
+ * Every AWS SDK v3 client the runtime, the CLI, the local stack and the tests use is built here, from
+ * the environment, so that one variable (`AWS_ENDPOINT_URL`) moves all of them between the embedded
+ * stack, a real LocalStack and AWS. Emulator quirks are applied only when the endpoint is local.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** Where and as whom the clients talk; every field defaults from the environment. */
+export interface AwsEnvironment {
+  /** Endpoint for every service, e.g. `http://127.0.0.1:4566`; absent means real AWS. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Reads the AWS environment the way the SDK would, plus the single edge endpoint. */
+export function awsEnvironmentFromEnv(env: NodeJS.ProcessEnv = process.env): AwsEnvironment {
+  const endpoint = env.AWS_ENDPOINT_URL;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const base: AwsEnvironment = endpoint === undefined || endpoint === '' ? { region } : { region, endpoint };
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      ...base,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    };
+  }
+  if (base.endpoint !== undefined && isLocalEndpoint(base.endpoint)) {
+    // Emulators accept any signature; fixed keys keep a laptop without AWS credentials working.
+    return { ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  }
+  return base;
+}
+
+/** True for loopback endpoints, where the emulator-specific settings below apply. */
+export function isLocalEndpoint(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return (
+      host === 'localhost' ||
+      host === 'localstack' ||
+      host.endsWith('.localhost') ||
+      host.startsWith('127.') ||
+      host === '[::1]' ||
+      host === '::1'
+    );
+  } catch {
+    return false;
+  }
+}
+
+interface BaseClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+}
+
+function baseConfig(aws: AwsEnvironment): BaseClientConfig {
+  const config: BaseClientConfig = { region: aws.region };
+  if (aws.endpoint !== undefined) config.endpoint = aws.endpoint;
+  if (aws.credentials !== undefined) config.credentials = { ...aws.credentials };
+  return config;
+}
+
+function local(aws: AwsEnvironment): boolean {
+  return aws.endpoint !== undefined && isLocalEndpoint(aws.endpoint);
+}
+
+/** Kinesis; locally over HTTP/1.1, because the SDK's default HTTP/2 handler fails on plain-http emulators. */
+export function kinesisClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): KinesisClient {
+  return new KinesisClient({
+    ...baseConfig(aws),
+    ...(local(aws) ? { requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000 }) } : {}),
+  });
+}
+
+/** DynamoDB, low-level. */
+export function dynamoDbClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): DynamoDBClient {
+  return new DynamoDBClient(baseConfig(aws));
+}
+
+/** DynamoDB document client: plain JS values in and out, `undefined` fields dropped. */
+export function dynamoDbDocumentClient(
+  aws: AwsEnvironment = awsEnvironmentFromEnv(),
+): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(dynamoDbClient(aws), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+/**
+ * S3; locally path-style and with checksums only when required, because s3rver stores aws-chunked
+ * streaming bodies verbatim (corrupting them) and has no virtual-host routing.
+ */
+export function s3Client(aws: AwsEnvironment = awsEnvironmentFromEnv()): S3Client {
+  if (!local(aws)) return new S3Client(baseConfig(aws));
+  return new S3Client({
+    ...baseConfig(aws),
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Lambda Invoke. */
+export function lambdaClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): LambdaClient {
+  return new LambdaClient(baseConfig(aws));
+}
+
+/** Redshift Data API (served locally over PGlite). */
+export function redshiftDataClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): RedshiftDataClient {
+  return new RedshiftDataClient(baseConfig(aws));
+}
+
+/** The clients a process usually needs, built once (at cold start) and passed in as `deps`. */
+export interface AwsClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly lambda: LambdaClient;
+}
+
+/** Builds the usual set of clients for one environment. */
+export function awsClients(aws: AwsEnvironment = awsEnvironmentFromEnv()): AwsClients {
+  return {
+    kinesis: kinesisClient(aws),
+    dynamodb: dynamoDbDocumentClient(aws),
+    s3: s3Client(aws),
+    lambda: lambdaClient(aws),
+  };
+}
