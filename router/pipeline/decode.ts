@@ -1,0 +1,226 @@
+/**
+ * First stage of the pipeline: Kinesis record -> bytes -> (KPL de-aggregation) -> JSON -> envelope.
+ * Nothing here throws for bad input: every record yields results, and a bad one carries a
+ * `DecodeError` (never retryable) plus its raw bytes so the caller can quarantine it and move on.
+ *
+ * KPL aggregates are unpacked with awslabs' `aws-kinesis-agg` (the reference implementation, with MD5
+ * checksum verification); it is CommonJS and loads fine from ESM, and only its small typed surface is
+ * used through the local `Deaggregator` type below (its bundled typings import the v2 `aws-sdk`).
+ */
+
+import kinesisAgg from 'aws-kinesis-agg';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import type { JsonObject } from '../asl/types.ts';
+import { DecodeError, type DecodeReason, type RecordRef } from '../errors.ts';
+import { type Envelope, EnvelopeError, toEnvelope } from './envelope.ts';
+
+/** Default size limit of one user record's payload: 256 KiB, the size of a Lambda async payload. */
+export const DEFAULT_MAX_BYTES = 256 * 1024;
+
+/** The 4-byte magic prefix of a KPL aggregated record. */
+export const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
+
+/** Options of {@link decodeRecords}. */
+export interface DecodeOptions {
+  /** Largest accepted user-record payload in bytes; larger ones are rejected as `oversize`. */
+  readonly maxBytes?: number;
+}
+
+interface DecodedBase {
+  /** The Kinesis record as Lambda delivered it (shared by all sub-records of an aggregate). */
+  readonly record: KinesisStreamRecord;
+  /** Position inside a KPL aggregate; absent for plain records. */
+  readonly subSequence?: number;
+  readonly partitionKey: string;
+  readonly sequenceNumber: string;
+  readonly shardId: string;
+  /** Payload size of this user record. */
+  readonly bytes: number;
+}
+
+/** A user record that decoded to an envelope. */
+export interface DecodedOk extends DecodedBase {
+  readonly ok: true;
+  readonly envelope: Envelope;
+}
+
+/** A user record that did not; `raw` is what to quarantine. */
+export interface DecodedFailure extends DecodedBase {
+  readonly ok: false;
+  readonly error: DecodeError;
+  readonly raw: Buffer;
+}
+
+/** One user record, decoded or rejected. */
+export type DecodedRecord = DecodedOk | DecodedFailure;
+
+interface UserRecord {
+  partitionKey: string;
+  explicitPartitionKey?: string;
+  sequenceNumber: string;
+  subSequenceNumber?: number;
+  data: string;
+}
+
+type Deaggregator = (
+  record: { partitionKey: string; sequenceNumber: string; data: string },
+  computeChecksums: boolean,
+  done: (error: Error | null | undefined, records?: UserRecord[]) => void,
+) => void;
+
+const deaggregateSync = (kinesisAgg as unknown as { deaggregateSync: Deaggregator }).deaggregateSync;
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * The shard a Lambda-delivered record came from. Lambda builds `eventID` as `shardId:sequenceNumber`.
+ */
+export function shardIdOf(record: KinesisStreamRecord): string {
+  const colon = record.eventID.indexOf(':');
+  return colon > 0 ? record.eventID.slice(0, colon) : record.eventID;
+}
+
+/** `shard#sequence[#sub]`: the dedup key of a record that has no id of its own. */
+export function positionKey(shardId: string, sequenceNumber: string, subSequence?: number): string {
+  return subSequence === undefined
+    ? `${shardId}#${sequenceNumber}`
+    : `${shardId}#${sequenceNumber}#${subSequence}`;
+}
+
+/** True when the bytes start with the KPL aggregation magic number. */
+export function isAggregated(bytes: Buffer): boolean {
+  return bytes.length >= KPL_MAGIC.length && bytes.subarray(0, KPL_MAGIC.length).equals(KPL_MAGIC);
+}
+
+type Parsed = { readonly body: JsonObject } | { readonly reason: DecodeReason; readonly detail: string };
+
+function parseBody(bytes: Buffer, maxBytes: number): Parsed {
+  if (bytes.length > maxBytes) {
+    return { reason: 'oversize', detail: `payload is ${bytes.length} bytes, the limit is ${maxBytes}` };
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return { reason: 'bad-json', detail: 'payload is not valid UTF-8' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { reason: 'bad-json', detail: error instanceof Error ? error.message : String(error) };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return { reason: 'not-an-object', detail: `payload is ${what}, not a JSON object` };
+  }
+  return { body: value as JsonObject };
+}
+
+function decodeUserRecord(base: Omit<DecodedBase, 'bytes'>, bytes: Buffer, maxBytes: number): DecodedRecord {
+  const ref: RecordRef = {
+    shardId: base.shardId,
+    sequenceNumber: base.sequenceNumber,
+    partitionKey: base.partitionKey,
+    ...(base.subSequence === undefined ? {} : { subSequence: base.subSequence }),
+  };
+  const fail = (reason: DecodeReason, detail: string, cause?: unknown): DecodedFailure => ({
+    ...base,
+    bytes: bytes.length,
+    ok: false,
+    raw: bytes,
+    error: new DecodeError(reason, detail, cause === undefined ? { record: ref } : { record: ref, cause }),
+  });
+  const parsed = parseBody(bytes, maxBytes);
+  if ('reason' in parsed) return fail(parsed.reason, parsed.detail);
+  try {
+    const envelope = toEnvelope(
+      parsed.body,
+      positionKey(base.shardId, base.sequenceNumber, base.subSequence),
+    );
+    return { ...base, bytes: bytes.length, ok: true, envelope };
+  } catch (error) {
+    if (error instanceof EnvelopeError) return fail('bad-envelope', error.message, error);
+    throw error;
+  }
+}
+
+/**
+ * Decodes one Kinesis record into its user records: one for a plain record, one per sub-record for a
+ * KPL aggregate (sharing the sequence number, told apart by `subSequence`).
+ */
+export function decodeRecord(record: KinesisStreamRecord, options: DecodeOptions = {}): DecodedRecord[] {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const { data, partitionKey, sequenceNumber } = record.kinesis;
+  const shardId = shardIdOf(record);
+  const base = { record, partitionKey, sequenceNumber, shardId };
+  const ref: RecordRef = { shardId, sequenceNumber, partitionKey };
+  if (typeof data !== 'string' || !STRICT_BASE64.test(data)) {
+    const raw = Buffer.from(typeof data === 'string' ? data : '', 'utf8');
+    return [
+      {
+        ...base,
+        ok: false,
+        bytes: raw.length,
+        raw,
+        error: new DecodeError('bad-base64', 'data is not valid base64', { record: ref }),
+      },
+    ];
+  }
+  const bytes = Buffer.from(data, 'base64');
+  if (!isAggregated(bytes)) return [decodeUserRecord(base, bytes, maxBytes)];
+
+  let failure: Error | undefined;
+  let users: UserRecord[] = [];
+  deaggregateSync({ partitionKey, sequenceNumber, data }, true, (error, records) => {
+    if (error && failure === undefined) failure = error;
+    if (records !== undefined) users = records;
+  });
+  if (failure !== undefined || users.length === 0) {
+    const detail = failure === undefined ? 'aggregate holds no user records' : failure.message;
+    return [
+      {
+        ...base,
+        ok: false,
+        bytes: bytes.length,
+        raw: bytes,
+        error: new DecodeError('bad-aggregate', `KPL aggregate cannot be unpacked: ${detail}`, {
+          record: ref,
+          ...(failure === undefined ? {} : { cause: failure }),
+        }),
+      },
+    ];
+  }
+  return users.map((user, index) =>
+    decodeUserRecord(
+      {
+        record,
+        partitionKey: user.partitionKey,
+        sequenceNumber,
+        shardId,
+        subSequence: user.subSequenceNumber ?? index,
+      },
+      Buffer.from(user.data, 'base64'),
+      maxBytes,
+    ),
+  );
+}
+
+/**
+ * Decodes a Lambda Kinesis batch, keeping stream order (sub-records in aggregate order).
+ *
+ * @example
+ * const decoded = decodeRecords(event.Records, { maxBytes: 256 * 1024 });
+ * const bad = decoded.filter((d) => !d.ok); // quarantine these, with d.error.reason
+ */
+export function decodeRecords(
+  records: readonly KinesisStreamRecord[],
+  options: DecodeOptions = {},
+): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  for (const record of records) {
+    for (const decoded of decodeRecord(record, options)) out.push(decoded);
+  }
+  return out;
+}
