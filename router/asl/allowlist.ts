@@ -1,0 +1,41 @@
+/**
+ * Which Task resources a deployment may call. A graph is data uploaded by engine authors; the allowlist
+ * keeps it from invoking arbitrary functions or SDK actions with the router's role, and is checked both at
+ * publish and at load so a graph that slipped into the bucket another way is still refused.
+ */
+
+/**
+ * Glob-like resource patterns: `*` matches any run of characters (colons included, so a function pattern
+ * also covers its qualified forms), `?` one character; everything else is literal.
+ *
+ * @example
+ * const allow: ResourceAllowlist = ['arn:aws:lambda:*:*:function:seed004-*', 'arn:aws:states:::lambda:invoke'];
+ */
+export type ResourceAllowlist = readonly string[];
+
+const compiled = new Map<string, RegExp>();
+
+function patternToRegExp(pattern: string): RegExp {
+  let regex = compiled.get(pattern);
+  if (regex === undefined) {
+    const body = pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+      .join('');
+    regex = new RegExp(`^${body}$`, 's');
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(pattern, regex);
+  }
+  return regex;
+}
+
+/** Whether `resource` matches at least one pattern of the allowlist. */
+export function isResourceAllowed(resource: string, allowlist: ResourceAllowlist): boolean {
+  return allowlist.some((pattern) => patternToRegExp(pattern).test(resource));
+}
+
+/** Resources that go through Step Functions' Lambda integration and name the function in Parameters. */
+export const LAMBDA_INVOKE_RESOURCES: ReadonlySet<string> = new Set([
+  'arn:aws:states:::lambda:invoke',
+  'arn:aws:states:::lambda:invoke.waitForTaskToken',
+]);
