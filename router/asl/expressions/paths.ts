@@ -1,0 +1,444 @@
+/**
+ * JSONPath as the Amazon States Language uses it.
+ *
+ * Two grammars: a *reference path* (`$`, `.field`, `['field']`, `[n]`) names exactly one node and is what
+ * InputPath, ResultPath, OutputPath, Choice `Variable` and most `.$` fields hold; a *full path* adds
+ * wildcards, recursive descent, unions, slices and filters and always yields an array. Reference paths
+ * are parsed once into segments and walked by hand (the interpreter's hot path); full paths go through
+ * jsonpath-plus with its script-free filter evaluator. `$$` roots a path at the context object.
+ */
+import { JSONPath } from 'jsonpath-plus';
+import { STATES_ERRORS, StatesError } from '../errors.ts';
+import type { JsonObject, JsonValue } from '../types.ts';
+
+/** Which grammar a field accepts: a reference path (one node) or any JSONPath. */
+export type PathKind = 'reference' | 'path';
+
+/** One step of a reference path: a field name or an array index. */
+export type PathSegment = string | number;
+
+/** A reference path parsed once: which root it starts from and the steps below it. */
+export interface ReferencePath {
+  /** The source text, for error messages. */
+  readonly text: string;
+  /** true for `$$...` (the context object), false for `$...` (the state input). */
+  readonly context: boolean;
+  readonly segments: readonly PathSegment[];
+}
+
+/** A path compiled once and evaluated per state transition. */
+export type CompiledPath = (input: JsonValue, context: JsonValue) => JsonValue;
+
+/** Characters that may not appear in a dot-notation field name (they belong to the JSONPath syntax). */
+const NOT_IN_DOT_NAME = new Set([...'.[]*?@,()\'"\\$ \t\r\n']);
+
+/**
+ * Parses a reference path, returning the parsed form or a message saying what is wrong and where.
+ * Accepts `$`, `$$`, `.name`, `['name']` / `["name"]` (backslash escapes the quote), `[n]`.
+ */
+export function parseReferencePath(path: string): ReferencePath | string {
+  if (!path.startsWith('$')) return `path '${path}' must start with '$'`;
+  const context = path.startsWith('$$');
+  const segments: PathSegment[] = [];
+  let i = context ? 2 : 1;
+  while (i < path.length) {
+    const c = path[i];
+    if (c === '.') {
+      let j = i + 1;
+      while (j < path.length && !NOT_IN_DOT_NAME.has(path[j] ?? '')) j++;
+      if (j === i + 1) {
+        const next = path[j];
+        if (next === '.') return `path '${path}': recursive descent '..' is not allowed in a reference path`;
+        if (next === '*') return `path '${path}': wildcard '*' is not allowed in a reference path`;
+        return next === undefined
+          ? `path '${path}': a field name must follow '.' at the end`
+          : `path '${path}': unexpected '${next}' after '.' at offset ${j}`;
+      }
+      segments.push(path.slice(i + 1, j));
+      i = j;
+    } else if (c === '[') {
+      const quote = path[i + 1];
+      if (quote === "'" || quote === '"') {
+        let j = i + 2;
+        let name = '';
+        while (j < path.length && path[j] !== quote) {
+          if (path[j] === '\\' && j + 1 < path.length) j++;
+          name += path[j];
+          j++;
+        }
+        if (j >= path.length) return `path '${path}': unterminated string starting at offset ${i + 1}`;
+        if (path[j + 1] !== ']')
+          return `path '${path}': expected ']' after the quoted name at offset ${j + 1}`;
+        segments.push(name);
+        i = j + 2;
+      } else {
+        const close = path.indexOf(']', i);
+        if (close < 0) return `path '${path}': unclosed '[' at offset ${i}`;
+        const inner = path.slice(i + 1, close);
+        if (!/^\d+$/.test(inner)) {
+          return `path '${path}': '[${inner}]' is not allowed in a reference path (only a field name or an index >= 0)`;
+        }
+        segments.push(Number(inner));
+        i = close + 1;
+      }
+    } else {
+      return `path '${path}': unexpected '${c}' at offset ${i}`;
+    }
+  }
+  return { text: path, context, segments };
+}
+
+/** Operators a filter may use; anything that assigns is refused (filters must not change the data). */
+const ASSIGNMENT = /(^|[^=!<>])=(?!=)|\+\+|--/;
+
+/** Scans the body of `[...]` in a full path starting at `open`; returns the index after `]` or a message. */
+function scanBracket(path: string, open: number): number | string {
+  const at = `path '${path}'`;
+  if (path[open + 1] === '?') {
+    if (path[open + 2] !== '(') return `${at}: expected '(' after '[?' at offset ${open + 2}`;
+    let depth = 0;
+    let quote: string | undefined;
+    for (let j = open + 2; j < path.length; j++) {
+      const ch = path[j];
+      if (quote !== undefined) {
+        if (ch === '\\') j++;
+        else if (ch === quote) quote = undefined;
+        continue;
+      }
+      if (ch === "'" || ch === '"') quote = ch;
+      else if (ch === '(') depth++;
+      else if (ch === ')') {
+        depth--;
+        if (depth === 0) {
+          if (path[j + 1] !== ']') return `${at}: expected ']' after the filter at offset ${j + 1}`;
+          const body = path.slice(open + 3, j);
+          if (body.trim() === '') return `${at}: empty filter at offset ${open}`;
+          if (ASSIGNMENT.test(body)) return `${at}: a filter must not assign ('${body}')`;
+          return j + 2;
+        }
+      }
+    }
+    return `${at}: unterminated filter starting at offset ${open}`;
+  }
+  if (path[open + 1] === '(') return `${at}: script expressions '[(...)]' are not supported (offset ${open})`;
+  const close = path.indexOf(']', open);
+  if (close < 0) return `${at}: unclosed '[' at offset ${open}`;
+  const inner = path.slice(open + 1, close).trim();
+  if (inner === '*') return close + 1;
+  if (/^-?\d*\s*:\s*-?\d*(\s*:\s*-?\d*)?$/.test(inner)) return close + 1;
+  const parts = splitUnion(inner);
+  if (parts === undefined) return `${at}: malformed '[${inner}]' at offset ${open}`;
+  for (const part of parts) {
+    if (!/^-?\d+$/.test(part) && !/^'(?:[^'\\]|\\.)*'$/.test(part) && !/^"(?:[^"\\]|\\.)*"$/.test(part)) {
+      return `${at}: '${part}' in '[${inner}]' is neither an index nor a quoted name`;
+    }
+  }
+  return close + 1;
+}
+
+/** Splits a union body (`0,1` or `'a','b'`) at commas outside quotes. */
+function splitUnion(inner: string): string[] | undefined {
+  const parts: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  for (let j = 0; j < inner.length; j++) {
+    const ch = inner[j] ?? '';
+    if (quote !== undefined) {
+      current += ch;
+      if (ch === '\\') {
+        current += inner[j + 1] ?? '';
+        j++;
+      } else if (ch === quote) quote = undefined;
+    } else if (ch === ',') {
+      parts.push(current.trim());
+      current = '';
+    } else {
+      if (ch === "'" || ch === '"') quote = ch;
+      current += ch;
+    }
+  }
+  if (quote !== undefined) return undefined;
+  parts.push(current.trim());
+  return parts.some((p) => p === '') ? undefined : parts;
+}
+
+/** Checks a full JSONPath (wildcards, `..`, unions, slices, filters); returns a message or undefined. */
+function validateFullPath(path: string): string | undefined {
+  if (!path.startsWith('$')) return `path '${path}' must start with '$'`;
+  let i = path.startsWith('$$') ? 2 : 1;
+  while (i < path.length) {
+    const c = path[i];
+    if (c === '.') {
+      let j = i + 1;
+      if (path[j] === '.') j++;
+      if (path[j] === '*') {
+        i = j + 1;
+        continue;
+      }
+      if (path[j] === '[' && j === i + 2) {
+        i = j;
+        continue;
+      }
+      const start = j;
+      while (j < path.length && !NOT_IN_DOT_NAME.has(path[j] ?? '')) j++;
+      if (j === start) {
+        const next = path[j];
+        return next === undefined
+          ? `path '${path}': a field name must follow '.' at the end`
+          : `path '${path}': unexpected '${next}' at offset ${j}`;
+      }
+      i = j;
+    } else if (c === '[') {
+      const next = scanBracket(path, i);
+      if (typeof next === 'string') return next;
+      i = next;
+    } else {
+      return `path '${path}': unexpected '${c}' at offset ${i}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks a path written in a graph, so the validator can report it with its location before anything runs.
+ * Returns a message naming the path and the problem, or undefined when the path is valid for `kind`.
+ *
+ * @example
+ * validatePath('$.items[0].id', 'reference'); // undefined
+ * validatePath('$.items[*].id', 'reference'); // "path '$.items[*].id': '[*]' is not allowed in a reference path ..."
+ */
+export function validatePath(path: string, kind: PathKind): string | undefined {
+  const parsed = parseReferencePath(path);
+  if (typeof parsed !== 'string') return undefined;
+  if (kind === 'reference') return parsed;
+  return validateFullPath(path);
+}
+
+/** true when the path uses only the reference-path grammar (so it names a single node). */
+export function isReferencePath(path: string): boolean {
+  return typeof parseReferencePath(path) !== 'string';
+}
+
+/** Short JSON rendering of a value for error messages (Step Functions quotes the input in its causes). */
+export function preview(value: JsonValue | undefined): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** Looks up one segment: own properties only, so `__proto__` or `constructor` never reach the prototype. */
+function step(node: JsonValue, segment: PathSegment): JsonValue | undefined {
+  if (typeof segment === 'number') {
+    return Array.isArray(node) ? node[segment] : undefined;
+  }
+  if (node !== null && typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, segment)) {
+    return node[segment];
+  }
+  return undefined;
+}
+
+/** Why a segment did not match, for the error cause. */
+function missReason(node: JsonValue, segment: PathSegment): string {
+  if (typeof segment === 'number') {
+    return Array.isArray(node)
+      ? `index ${segment} is out of range (length ${node.length})`
+      : `cannot index [${segment}] into ${kindOf(node)}`;
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node)
+    ? `field '${segment}' is missing`
+    : `cannot read field '${segment}' of ${kindOf(node)}`;
+}
+
+/** The JSON type of a value, in words. */
+export function kindOf(value: JsonValue | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Walks a parsed reference path; returns undefined when it matches nothing (IsPresent needs the
+ * difference between "absent" and "null").
+ */
+export function lookupReferencePath(
+  parsed: ReferencePath,
+  input: JsonValue,
+  context: JsonValue,
+): JsonValue | undefined {
+  let node: JsonValue | undefined = parsed.context ? context : input;
+  for (const segment of parsed.segments) {
+    if (node === undefined) return undefined;
+    node = step(node, segment);
+  }
+  return node;
+}
+
+/** The error for a reference path that matched nothing, naming the path and the failing step. */
+function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): StatesError {
+  let node: JsonValue = parsed.context ? context : input;
+  let reason = 'it matched nothing';
+  for (const segment of parsed.segments) {
+    const next = step(node, segment);
+    if (next === undefined) {
+      reason = missReason(node, segment);
+      break;
+    }
+    node = next;
+  }
+  const where = parsed.context ? 'the context object' : `the input ${preview(input)}`;
+  return new StatesError(
+    STATES_ERRORS.Runtime,
+    `The JSONPath '${parsed.text}' could not be found in ${where}: ${reason}`,
+  );
+}
+
+/** Compiles a reference path to a closure over its segments (no parsing per call). */
+function compileReference(parsed: ReferencePath): CompiledPath {
+  const { segments } = parsed;
+  if (segments.length === 0) {
+    return parsed.context ? (_input, context) => context : (input) => input;
+  }
+  return (input, context) => {
+    let node: JsonValue | undefined = parsed.context ? context : input;
+    for (let k = 0; k < segments.length; k++) {
+      node = step(node as JsonValue, segments[k] as PathSegment);
+      if (node === undefined) throw notFound(parsed, input, context);
+    }
+    return node as JsonValue;
+  };
+}
+
+/** Compiles a full JSONPath: always an array of the matched values (empty when nothing matches). */
+function compileFull(path: string): CompiledPath {
+  const context = path.startsWith('$$');
+  const local = context ? path.slice(1) : path;
+  return (input, ctx) => {
+    const json = context ? ctx : input;
+    try {
+      const found: unknown = JSONPath({ path: local, json, eval: 'safe', wrap: true, resultType: 'value' });
+      return Array.isArray(found) ? (found as JsonValue[]) : [];
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StatesError(
+        STATES_ERRORS.Runtime,
+        `The JSONPath '${path}' could not be evaluated: ${reason}`,
+      );
+    }
+  };
+}
+
+/**
+ * Parses a path once for repeated evaluation: the interpreter compiles every path of a graph at load, so a
+ * transition only walks segments. Throws a `TypeError` naming the path when it is not valid JSONPath
+ * (the validator reports those earlier with their location).
+ *
+ * @example
+ * const id = compilePath('$$.Execution.Id');
+ * id(input, context); // the execution id
+ */
+export function compilePath(path: string, kind: PathKind = 'path'): CompiledPath {
+  const parsed = parseReferencePath(path);
+  if (typeof parsed !== 'string') return compileReference(parsed);
+  if (kind === 'reference') throw new TypeError(`invalid reference path: ${parsed}`);
+  const problem = validateFullPath(path);
+  if (problem !== undefined) throw new TypeError(`invalid path: ${problem}`);
+  return compileFull(path);
+}
+
+/** Bounded cache of compiled paths for callers that hold only the text (e.g. paths inside intrinsics). */
+const compiledCache = new Map<string, CompiledPath>();
+const COMPILED_CACHE_LIMIT = 4096;
+
+/**
+ * Evaluates a path once: `$...` against the input, `$$...` against the context object. A reference path
+ * returns its single node and fails with `States.Runtime` naming the path when it matches nothing; any
+ * other JSONPath returns the array of matches.
+ */
+export function evaluatePath(path: string, input: JsonValue, context: JsonValue): JsonValue {
+  let compiled = compiledCache.get(path);
+  if (compiled === undefined) {
+    try {
+      compiled = compilePath(path);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StatesError(STATES_ERRORS.Runtime, reason);
+    }
+    if (compiledCache.size >= COMPILED_CACHE_LIMIT) compiledCache.clear();
+    compiledCache.set(path, compiled);
+  }
+  return compiled(input, context);
+}
+
+/** Sets an own property, defining it outright when the key is `__proto__` so no prototype is changed. */
+function setOwn(target: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** Copies an object's own enumerable properties safely (keeps an own `__proto__` key as data). */
+function copyObject(source: JsonObject): JsonObject {
+  const copy: JsonObject = {};
+  for (const key of Object.keys(source)) setOwn(copy, key, source[key] as JsonValue);
+  return copy;
+}
+
+/** Compiled form of {@link setAtReferencePath}. */
+export type CompiledSetter = (target: JsonValue, value: JsonValue) => JsonValue;
+
+/**
+ * Compiles a ResultPath-style setter: copies only the objects along the path (structural sharing, the
+ * caller's value is never mutated), creates missing fields, and fails with `States.ResultPathMatchFailure`
+ * when the path crosses something that is not an object (or an index outside an array).
+ */
+export function compileSetter(path: string): CompiledSetter {
+  const parsed = parseReferencePath(path);
+  if (typeof parsed === 'string') throw new TypeError(`invalid reference path: ${parsed}`);
+  if (parsed.context) throw new TypeError(`path '${path}': cannot write into the context object ('$$')`);
+  const { segments } = parsed;
+  if (segments.length === 0) return (_target, value) => value;
+  const fail = (target: JsonValue, depth: number, node: JsonValue | undefined): StatesError =>
+    new StatesError(
+      STATES_ERRORS.ResultPathMatchFailure,
+      `Unable to apply ResultPath '${path}' to the input ${preview(target)}: ${
+        depth === 0 ? 'the input' : `'${pathText(segments.slice(0, depth))}'`
+      } is ${kindOf(node)}, not ${typeof segments[depth] === 'number' ? 'an array' : 'an object'}`,
+    );
+  const set = (
+    target: JsonValue,
+    node: JsonValue | undefined,
+    depth: number,
+    value: JsonValue,
+  ): JsonValue => {
+    const segment = segments[depth] as PathSegment;
+    const last = depth === segments.length - 1;
+    if (typeof segment === 'number') {
+      if (!Array.isArray(node) || segment >= node.length) throw fail(target, depth, node);
+      const copy = node.slice();
+      copy[segment] = last ? value : set(target, node[segment], depth + 1, value);
+      return copy;
+    }
+    if (node === undefined) node = {};
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) throw fail(target, depth, node);
+    const copy = copyObject(node);
+    const child = Object.hasOwn(node, segment) ? node[segment] : undefined;
+    setOwn(copy, segment, last ? value : set(target, child, depth + 1, value));
+    return copy;
+  };
+  return (target, value) => set(target, target, 0, value);
+}
+
+/** Renders segments back to path text for messages. */
+function pathText(segments: readonly PathSegment[]): string {
+  return `$${segments.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('')}`;
+}
+
+/**
+ * Writes `value` at a reference path inside a copy of `target` (ResultPath semantics): `$` replaces the
+ * whole target, missing fields are created, the caller's object is never mutated.
+ */
+export function setAtReferencePath(target: JsonValue, path: string, value: JsonValue): JsonValue {
+  return compileSetter(path)(target, value);
+}
