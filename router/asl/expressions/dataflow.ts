@@ -1,0 +1,75 @@
+/**
+ * The data-flow steps around a state's work: InputPath selects the effective input, ResultPath places
+ * the result into the raw input, OutputPath selects what goes on to the next state.
+ *
+ * ```
+ *  raw input --InputPath--> [Parameters] --> work --> [ResultSelector] --ResultPath(raw input)--> OutputPath --> output
+ * ```
+ *
+ * Omitted fields default to `$`. `null` is meaningful: InputPath null gives the state `{}`, ResultPath
+ * null discards the result and passes the raw input on, OutputPath null sends `{}`.
+ */
+import type { JsonValue } from '../types.ts';
+import { type CompiledPath, compilePath, compileSetter } from './paths.ts';
+
+/** A compiled InputPath or OutputPath. */
+export type CompiledSelector = (value: JsonValue, context: JsonValue) => JsonValue;
+
+/** A compiled ResultPath: places `result` into `input`. */
+export type CompiledResultPath = (input: JsonValue, result: JsonValue) => JsonValue;
+
+/** Compiles InputPath / OutputPath (same semantics, both select with a path or discard with null). */
+function compileSelector(path: string | null | undefined): CompiledSelector {
+  if (path === undefined || path === '$') return (value) => value;
+  if (path === null) return () => ({});
+  const select: CompiledPath = compilePath(path);
+  return select;
+}
+
+/** Compiles an InputPath once: undefined or `$` passes the input, null gives `{}`. */
+export function compileInputPath(path: string | null | undefined): CompiledSelector {
+  return compileSelector(path);
+}
+
+/** Compiles an OutputPath once: undefined or `$` passes the output, null gives `{}`. */
+export function compileOutputPath(path: string | null | undefined): CompiledSelector {
+  return compileSelector(path);
+}
+
+/**
+ * Compiles a ResultPath once: undefined or `$` makes the result the output, null keeps the input and drops
+ * the result, any other reference path writes the result into a copy of the input (failing with
+ * `States.ResultPathMatchFailure` when the input cannot hold it).
+ */
+export function compileResultPath(path: string | null | undefined): CompiledResultPath {
+  if (path === undefined || path === '$') return (_input, result) => result;
+  if (path === null) return (input) => input;
+  return compileSetter(path);
+}
+
+/** Applies an InputPath once (see {@link compileInputPath}). */
+export function applyInputPath(
+  input: JsonValue,
+  path: string | null | undefined,
+  context: JsonValue = {},
+): JsonValue {
+  return compileInputPath(path)(input, context);
+}
+
+/** Applies a ResultPath once (see {@link compileResultPath}). */
+export function applyResultPath(
+  input: JsonValue,
+  result: JsonValue,
+  path: string | null | undefined,
+): JsonValue {
+  return compileResultPath(path)(input, result);
+}
+
+/** Applies an OutputPath once (see {@link compileOutputPath}). */
+export function applyOutputPath(
+  output: JsonValue,
+  path: string | null | undefined,
+  context: JsonValue = {},
+): JsonValue {
+  return compileOutputPath(path)(output, context);
+}
