@@ -1,0 +1,486 @@
+/**
+ * The edge: one HTTP endpoint (`http://127.0.0.1:4566`) in front of every local AWS emulator, so the SDK
+ * clients, the CLI and the tests need a single `AWS_ENDPOINT_URL`, exactly as with LocalStack.
+ *
+ * Each request is routed by the service it was signed for, read before the body arrives:
+ *
+ * ```
+ * Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, ...
+ *                                                                    ^^^^^^^ signing name
+ * ?X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request   (presigned URL)
+ * X-Amz-Target: DynamoDB_20120810.PutItem                             (unsigned JSON protocols)
+ * POST /2015-03-31/functions/NAME/invocations                         (unsigned Lambda Invoke)
+ * ```
+ *
+ * Emulators that are HTTP servers themselves (kinesalite, dynalite, s3rver, kinesis-mock) get the request
+ * streamed through unchanged; in-process emulations (`ServiceEmulator`) get it buffered. Anything the
+ * edge cannot place is answered with an AWS-shaped error, never a crash, and the edge keeps serving.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EdgeRequest, EdgeResponse, ServiceEmulator } from './service.ts';
+
+/** Where the edge sends the requests signed for one service. */
+export type EdgeBackend =
+  | {
+      readonly kind: 'proxy';
+      readonly host: string;
+      readonly port: number;
+      /**
+       * Replaces the access key in the credential scope, for emulators that only know one key (s3rver
+       * knows `S3RVER` and does not verify SigV4 signatures, so the rest of the request passes as signed).
+       */
+      readonly accessKeyId?: string;
+    }
+  | { readonly kind: 'emulator'; readonly emulator: ServiceEmulator };
+
+/** What the edge learned about a request from its first line and headers. */
+export interface ServiceIdentity {
+  /** SigV4 signing name (`kinesis`, `dynamodb`, `s3`, `lambda`, `redshift-data`), when found. */
+  readonly service?: string;
+  /** Region from the credential scope, `us-east-1` when the request is not signed. */
+  readonly region: string;
+  /** Which part of the request named the service. */
+  readonly via: 'authorization' | 'presigned-url' | 'target' | 'path' | 'none';
+  /** Why a present Authorization header could not be read. */
+  readonly problem?: string;
+}
+
+/** The parts of a SigV4 credential `AKID/DATE/REGION/SERVICE/aws4_request`. */
+export interface CredentialScope {
+  readonly accessKeyId: string;
+  readonly date: string;
+  readonly region: string;
+  readonly service: string;
+}
+
+const DEFAULT_REGION = 'us-east-1';
+
+/** JSON-protocol target prefixes, for requests that carry no signature. */
+const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]> = [
+  ['Kinesis_20131202.', 'kinesis'],
+  ['DynamoDB_20120810.', 'dynamodb'],
+  ['RedshiftData.', 'redshift-data'],
+];
+
+const LAMBDA_PATH = '/2015-03-31/functions/';
+
+/** Headers that describe one connection, not the request, and so are never forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+]);
+
+/** Parses `AKID/DATE/REGION/SERVICE/aws4_request`; undefined when the value is not a SigV4 scope. */
+export function parseCredentialScope(credential: string): CredentialScope | undefined {
+  const parts = credential.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') return undefined;
+  const [accessKeyId, date, region, service] = parts;
+  if (!accessKeyId || !date || !region || !service) return undefined;
+  return { accessKeyId, date, region, service };
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function queryParam(url: string, name: string): string | undefined {
+  const question = url.indexOf('?');
+  if (question < 0) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of new URLSearchParams(url.slice(question + 1))) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Tells which service a request is for, from the SigV4 credential scope first (it is what AWS itself
+ * routes on), then the JSON target, then the Lambda path. Pure, so the routing rules are unit-tested.
+ */
+export function identifyService(url: string, headers: IncomingHttpHeaders): ServiceIdentity {
+  let problem: string | undefined;
+  const authorization = headerValue(headers, 'authorization');
+  if (authorization !== undefined) {
+    const credential = /Credential=([^,\s]+)/.exec(authorization)?.[1];
+    const scope = credential === undefined ? undefined : parseCredentialScope(credential);
+    if (scope !== undefined) return { service: scope.service, region: scope.region, via: 'authorization' };
+    problem = authorization.startsWith('AWS4-HMAC-SHA256')
+      ? 'the Authorization header has no Credential=AKID/DATE/REGION/SERVICE/aws4_request scope'
+      : `the Authorization header uses '${authorization.split(' ')[0] ?? ''}', the edge reads only AWS4-HMAC-SHA256`;
+  }
+  const presigned = queryParam(url, 'X-Amz-Credential');
+  if (presigned !== undefined) {
+    const scope = parseCredentialScope(presigned);
+    if (scope !== undefined) return { service: scope.service, region: scope.region, via: 'presigned-url' };
+    problem = 'the X-Amz-Credential query parameter is not AKID/DATE/REGION/SERVICE/aws4_request';
+  }
+  const target = headerValue(headers, 'x-amz-target');
+  if (target !== undefined) {
+    const match = TARGET_PREFIXES.find(([prefix]) => target.startsWith(prefix));
+    if (match !== undefined) return { service: match[1], region: DEFAULT_REGION, via: 'target' };
+  }
+  if (url.startsWith(LAMBDA_PATH)) return { service: 'lambda', region: DEFAULT_REGION, via: 'path' };
+  return problem === undefined
+    ? { region: DEFAULT_REGION, via: 'none' }
+    : { region: DEFAULT_REGION, via: 'none', problem };
+}
+
+/** Replaces the access key in an Authorization header's credential scope. */
+export function rewriteAuthorizationKey(authorization: string, accessKeyId: string): string {
+  return authorization.replace(/Credential=[^/,\s]*\//, `Credential=${accessKeyId}/`);
+}
+
+/** Replaces the access key in a presigned URL's `X-Amz-Credential` parameter, leaving the rest as sent. */
+export function rewritePresignedKey(url: string, accessKeyId: string): string {
+  const question = url.indexOf('?');
+  if (question < 0) return url;
+  const pairs = url
+    .slice(question + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals < 0 || pair.slice(0, equals).toLowerCase() !== 'x-amz-credential') return pair;
+      const value = decodeURIComponent(pair.slice(equals + 1).replace(/\+/g, ' '));
+      const rest = value.slice(value.indexOf('/'));
+      return `${pair.slice(0, equals)}=${encodeURIComponent(`${accessKeyId}${rest}`)}`;
+    });
+  return `${url.slice(0, question)}?${pairs.join('&')}`;
+}
+
+/** The error dialects AWS services speak. */
+export type ErrorFormat = 'json' | 's3-xml' | 'query-xml';
+
+/** Picks the dialect a client of this request parses its errors in. */
+export function errorFormatFor(service: string | undefined, headers: IncomingHttpHeaders): ErrorFormat {
+  if (service === 's3') return 's3-xml';
+  const contentType = headerValue(headers, 'content-type') ?? '';
+  if (contentType.includes('x-www-form-urlencoded')) return 'query-xml';
+  return 'json';
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** Builds an error response the AWS SDK parses into an exception named `code`. */
+export function awsError(format: ErrorFormat, status: number, code: string, message: string): EdgeResponse {
+  const requestId = randomUUID();
+  if (format === 'json') {
+    return {
+      status,
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': code,
+        'x-amzn-requestid': requestId,
+      },
+      body: JSON.stringify({ __type: code, message }),
+    };
+  }
+  const error = `<Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message>`;
+  const body =
+    format === 's3-xml'
+      ? `<Error>${error}<RequestId>${requestId}</RequestId></Error>`
+      : `<ErrorResponse><Error><Type>Sender</Type>${error}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  return {
+    status,
+    headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`,
+  };
+}
+
+/** A request body larger than the edge buffers for an in-process emulator. */
+class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError(`request body is over ${limit} bytes`));
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, answer: EdgeResponse): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(answer.status, { ...answer.headers });
+  response.end(answer.body ?? '');
+}
+
+/** Options of the edge server. */
+export interface EdgeOptions {
+  /** Port to listen on; 0 picks a free one. Default 4566. */
+  readonly port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Receives one line per failure the edge absorbed (upstream down, emulator threw). */
+  readonly log?: (line: string) => void;
+  /** Largest body buffered for an in-process emulator. Default 32 MiB. */
+  readonly maxBodyBytes?: number;
+}
+
+/** A running edge. */
+export interface Edge {
+  readonly host: string;
+  readonly port: number;
+  /** `http://HOST:PORT`, the value for `AWS_ENDPOINT_URL`. */
+  readonly endpoint: string;
+  /** Sends the requests signed for `signingName` to `backend` (replacing any earlier route). */
+  route(signingName: string, backend: EdgeBackend): void;
+  /** Signing names currently routed. */
+  services(): readonly string[];
+  /** Stops listening and drops every open connection; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the edge with no routes; the stack adds one per emulator.
+ *
+ * @example
+ * const edge = await startEdge({ port: 0 });
+ * edge.route('kinesis', { kind: 'proxy', host: '127.0.0.1', port: kinesalitePort });
+ */
+export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
+  const log = options.log ?? (() => {});
+  const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const backends = new Map<string, EdgeBackend>();
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  const refuse = (
+    response: ServerResponse,
+    identity: ServiceIdentity,
+    headers: IncomingHttpHeaders,
+  ): void => {
+    const format = errorFormatFor(identity.service, headers);
+    if (identity.service !== undefined) {
+      const served = [...backends.keys()].sort().join(', ');
+      send(
+        response,
+        awsError(
+          format,
+          400,
+          'UnknownServiceException',
+          `The local stack does not serve '${identity.service}' (the signing name in the request's credential scope); it serves: ${served}`,
+        ),
+      );
+    } else if (identity.problem !== undefined) {
+      send(
+        response,
+        awsError(
+          format,
+          400,
+          'IncompleteSignatureException',
+          `Cannot route the request: ${identity.problem}`,
+        ),
+      );
+    } else {
+      send(
+        response,
+        awsError(
+          format,
+          400,
+          'MissingAuthenticationTokenException',
+          'Cannot route the request: it is not signed with SigV4 and names no service by X-Amz-Target or by the Lambda path',
+        ),
+      );
+    }
+  };
+
+  const proxy = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    backend: Extract<EdgeBackend, { kind: 'proxy' }>,
+    identity: ServiceIdentity,
+  ): void => {
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    let path = request.url ?? '/';
+    if (backend.accessKeyId !== undefined) {
+      const authorization = headerValue(request.headers, 'authorization');
+      if (authorization !== undefined)
+        headers.authorization = rewriteAuthorizationKey(authorization, backend.accessKeyId);
+      path = rewritePresignedKey(path, backend.accessKeyId);
+    }
+    const upstream = httpRequest({
+      host: backend.host,
+      port: backend.port,
+      method: request.method ?? 'GET',
+      path,
+      headers,
+      agent,
+    });
+    upstream.on('response', (answer) => {
+      const out: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'transfer-encoding') out[name] = value;
+      }
+      response.writeHead(answer.statusCode ?? 502, out);
+      answer.pipe(response);
+      answer.on('error', () => response.destroy());
+    });
+    upstream.on('error', (error) => {
+      log(
+        `edge: ${identity.service ?? 'unknown'} upstream ${backend.host}:${backend.port} failed: ${error.message}`,
+      );
+      send(
+        response,
+        awsError(
+          errorFormatFor(identity.service, request.headers),
+          503,
+          'ServiceUnavailable',
+          `The local ${identity.service ?? ''} emulator did not answer: ${error.message}`,
+        ),
+      );
+    });
+    request.on('error', () => upstream.destroy());
+    response.on('close', () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
+    request.pipe(upstream);
+  };
+
+  const dispatch = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    emulator: ServiceEmulator,
+    identity: ServiceIdentity,
+  ): Promise<void> => {
+    const format = errorFormatFor(identity.service, request.headers);
+    let body: Buffer;
+    try {
+      body = await readBody(request, maxBodyBytes);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const status = error instanceof BodyTooLargeError ? 413 : 400;
+      send(
+        response,
+        awsError(format, status, 'RequestEntityTooLargeException', `Cannot read the request: ${message}`),
+      );
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const edgeRequest: EdgeRequest = {
+      method: request.method ?? 'GET',
+      url: request.url ?? '/',
+      headers,
+      body,
+      region: identity.region,
+    };
+    try {
+      send(response, await emulator.handle(edgeRequest));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(
+        `edge: ${emulator.signingName} emulator failed on ${edgeRequest.method} ${edgeRequest.url}: ${message}`,
+      );
+      send(
+        response,
+        awsError(
+          format,
+          500,
+          'InternalFailure',
+          `The local ${emulator.signingName} emulator failed: ${message}`,
+        ),
+      );
+    }
+  };
+
+  const server = createServer((request, response) => {
+    const identity = identifyService(request.url ?? '/', request.headers);
+    const backend = identity.service === undefined ? undefined : backends.get(identity.service);
+    if (backend === undefined) {
+      request.resume();
+      refuse(response, identity, request.headers);
+    } else if (backend.kind === 'proxy') {
+      proxy(request, response, backend, identity);
+    } else {
+      dispatch(request, response, backend.emulator, identity).catch((error: unknown) => {
+        log(`edge: ${String(error)}`);
+        response.destroy();
+      });
+    }
+  });
+  server.on('clientError', (error, socket) => {
+    // Bytes that are not HTTP at all: answer once, in the JSON dialect, and drop the connection.
+    if (socket.writable) {
+      const answer = awsError(
+        'json',
+        400,
+        'SerializationException',
+        `Malformed HTTP request: ${error.message}`,
+      );
+      const body = String(answer.body ?? '');
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    } else {
+      socket.destroy();
+    }
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4566, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port,
+    endpoint,
+    route(signingName, backend) {
+      backends.set(signingName, backend);
+    },
+    services() {
+      return [...backends.keys()];
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * kinesis-mock (npm `kinesis-local`), LocalStack's own Kinesis engine, as a child process of the embedded
+ * stack. It is the stricter, slower alternative to kinesalite: choose it to reproduce LocalStack's Kinesis
+ * behaviour without Docker. It ships as one Scala.js file plus a self-signed certificate and downloads
+ * nothing at run time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+
+/** A running kinesis-mock. */
+export interface KinesisLocal {
+  readonly host: string;
+  /** Plain-HTTP port the edge proxies to. */
+  readonly port: number;
+  /** Kills the child process and waits for it to exit; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startKinesisLocal}. */
+export interface KinesisLocalOptions {
+  readonly host?: string;
+  /** How long to wait for the first answer. Default 20 s. */
+  readonly startTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** Asks the OS for a free loopback port (released at once; the child binds it right after). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Where the package's entry script and certificate are; a clear error when it is not installed. */
+export function kinesisLocalFiles(): { readonly script: string; readonly certificate: string } {
+  const require = createRequire(import.meta.url);
+  let script: string;
+  try {
+    script = require.resolve('kinesis-local');
+  } catch (error) {
+    throw new Error(
+      "kinesis: 'kinesis-local' needs the npm package kinesis-local (a devDependency); run npm install",
+      { cause: error },
+    );
+  }
+  // kinesis-mock resolves a relative KINESIS_MOCK_CERT_PATH against its working directory: pass it absolute.
+  const certificate = join(dirname(script), 'server.json');
+  if (!existsSync(certificate)) {
+    throw new Error(`kinesis: 'kinesis-local' cannot start: its certificate ${certificate} is missing`);
+  }
+  return { script, certificate };
+}
+
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = httpRequest(
+      {
+        host,
+        port,
+        method: 'POST',
+        path: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'Kinesis_20131202.ListStreams',
+        },
+        timeout: 1_000,
+      },
+      (response) => {
+        response.resume();
+        resolve(true);
+      },
+    );
+    probe.on('error', () => resolve(false));
+    probe.on('timeout', () => probe.destroy());
+    probe.end('{}');
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+/**
+ * Starts kinesis-mock on a free port with stream transitions shortened to milliseconds (so a created
+ * stream is ACTIVE at once, as with kinesalite) and resolves once it answers HTTP.
+ */
+export async function startKinesisLocal(options: KinesisLocalOptions = {}): Promise<KinesisLocal> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => {});
+  const { script, certificate } = kinesisLocalFiles();
+  const [port, tlsPort] = [await freePort(host), await freePort(host)];
+  const fast = '1ms';
+  const child = spawn(process.execPath, [script], {
+    env: {
+      ...process.env,
+      KINESIS_MOCK_PLAIN_PORT: String(port),
+      KINESIS_MOCK_TLS_PORT: String(tlsPort),
+      KINESIS_MOCK_CERT_PATH: certificate,
+      CREATE_STREAM_DURATION: fast,
+      DELETE_STREAM_DURATION: fast,
+      UPDATE_SHARD_COUNT_DURATION: fast,
+      MERGE_SHARDS_DURATION: fast,
+      SPLIT_SHARD_DURATION: fast,
+      REGISTER_STREAM_CONSUMER_DURATION: fast,
+      DEREGISTER_STREAM_CONSUMER_DURATION: fast,
+      START_STREAM_ENCRYPTION_DURATION: fast,
+      STOP_STREAM_ENCRYPTION_DURATION: fast,
+      UPDATE_STREAM_MODE_DURATION: fast,
+      SHARD_LIMIT: '1000',
+      ON_DEMAND_STREAM_COUNT_LIMIT: '100',
+      SHOULD_PERSIST_DATA: 'false',
+      LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-4_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
+
+  // A test runner or CLI that exits without stop() must not leave the mock running.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const stop = async (): Promise<void> => {
+    process.off('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited(child);
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  while (!(await answers(host, port))) {
+    if (spawnError !== undefined || child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      const reason =
+        spawnError?.message ??
+        (child.exitCode !== null ? `it exited with code ${child.exitCode}` : 'it did not answer in time');
+      throw new Error(
+        `kinesis: 'kinesis-local' (kinesis-mock) did not start on port ${port}: ${reason}\n${output}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  log(`kinesis-local (kinesis-mock) listening on ${host}:${port}, pid ${child.pid ?? '?'}`);
+  let stopping: Promise<void> | undefined;
+  return {
+    host,
+    port,
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

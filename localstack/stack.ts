@@ -1,0 +1,233 @@
+/**
+ * The embedded local AWS stack: Kinesis, DynamoDB and S3 emulators started in-process behind one edge
+ * endpoint, plus whatever in-process service emulations (Lambda, Redshift Data) are registered. It
+ * installs from npm alone and starts in milliseconds, so every integration test file can own a stack on a
+ * free port, and `npm run localstack:up` serves one on 4566 for a developer.
+ */
+import { createCipheriv } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AwsEnvironment } from '../router/aws/clients.ts';
+import { type Edge, startEdge } from './edge.ts';
+import { startKinesisLocal } from './kinesis-local.ts';
+import type { ServiceEmulator } from './service.ts';
+
+/** Which Kinesis engine serves `kinesis`. */
+export type KinesisEngine = 'kinesalite' | 'kinesis-local';
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Edge port; 0 picks a free one (what tests use, so files run side by side). Default 4566. */
+  readonly port?: number;
+  /** Interface the edge listens on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** `kinesalite` (in-process, fast; default) or `kinesis-local` (kinesis-mock, a child process). */
+  readonly kinesis?: KinesisEngine;
+  /** In-process emulations to serve from the start (more can be registered later). */
+  readonly services?: readonly ServiceEmulator[];
+  /** Receives one line per notable event (start, emulator failures). Default: silent. */
+  readonly log?: (line: string) => void;
+}
+
+/** A running stack. */
+export interface LocalStack {
+  /** `http://127.0.0.1:PORT`, the value for `AWS_ENDPOINT_URL`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` for child processes. */
+  readonly env: Record<string, string>;
+  /** The same, in the form `router/aws/clients.ts` builds clients from. */
+  readonly aws: AwsEnvironment;
+  /** Milliseconds from the call to the stack serving. */
+  readonly startedInMs: number;
+  /** Closes the edge, every emulator, child process and temporary directory; idempotent. */
+  stop(): Promise<void>;
+  /** Serves `service.signingName` with this emulation from now on. */
+  register(service: ServiceEmulator): void;
+}
+
+const REGION = 'us-east-1';
+/** Transition time for created / deleted / updated streams and tables: ACTIVE at once, but still async. */
+const TRANSITION_MS = 0;
+
+function listen(server: Server, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+/** True when this process can run DES, which s3rver needs for ListObjectsV2 continuation tokens. */
+export function legacyCiphersAvailable(): boolean {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Closer = () => Promise<void>;
+
+async function startKinesis(
+  engine: KinesisEngine,
+  host: string,
+  log: (line: string) => void,
+): Promise<{ port: number; close: Closer }> {
+  if (engine === 'kinesis-local') {
+    const mock = await startKinesisLocal({ host, log });
+    return { port: mock.port, close: () => mock.stop() };
+  }
+  const { default: kinesalite } = await import('kinesalite');
+  const server = kinesalite({
+    createStreamMs: TRANSITION_MS,
+    deleteStreamMs: TRANSITION_MS,
+    updateStreamMs: TRANSITION_MS,
+    shardLimit: 10_000,
+  });
+  return { port: await listen(server, host), close: () => closeServer(server) };
+}
+
+async function startDynamoDb(host: string): Promise<{ port: number; close: Closer }> {
+  const { default: dynalite } = await import('dynalite');
+  const server = dynalite({
+    createTableMs: TRANSITION_MS,
+    deleteTableMs: TRANSITION_MS,
+    updateTableMs: TRANSITION_MS,
+  });
+  return { port: await listen(server, host), close: () => closeServer(server) };
+}
+
+async function startS3(host: string): Promise<{ port: number; close: Closer }> {
+  const { default: S3rver } = await import('s3rver');
+  const directory = await mkdtemp(join(tmpdir(), 'router-s3-'));
+  const removeDirectory = (): Promise<void> => rm(directory, { recursive: true, force: true });
+  try {
+    const s3 = new S3rver({
+      address: host,
+      port: 0,
+      silent: true,
+      directory,
+      allowMismatchedSignatures: true,
+      vhostBuckets: false,
+    });
+    const address = await s3.run();
+    return {
+      port: address.port,
+      close: async () => {
+        try {
+          await s3.close();
+        } finally {
+          await removeDirectory();
+        }
+      },
+    };
+  } catch (error) {
+    await removeDirectory();
+    throw error;
+  }
+}
+
+/** Runs every closer, last started first, even when one fails; then reports all failures at once. */
+async function closeAll(closers: readonly Closer[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const close of [...closers].reverse()) {
+    try {
+      await close();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, 'local stack: some parts failed to stop');
+}
+
+/**
+ * Starts the stack and resolves once every part answers.
+ *
+ * @example
+ * const stack = await startLocalStack({ port: 0 });
+ * const kinesis = kinesisClient(stack.aws);
+ * // ...
+ * await stack.stop();
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = performance.now();
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => {});
+  const closers: Closer[] = [];
+  const emulators: ServiceEmulator[] = [];
+  let edge: Edge;
+  try {
+    const parts = await Promise.allSettled([
+      startKinesis(options.kinesis ?? 'kinesalite', host, log),
+      startDynamoDb(host),
+      startS3(host),
+    ]);
+    for (const part of parts) if (part.status === 'fulfilled') closers.push(part.value.close);
+    const failed = parts.find((part) => part.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const [kinesis, dynamodb, s3] = parts.map((part) => (part.status === 'fulfilled' ? part.value.port : 0));
+    edge = await startEdge({ port: options.port ?? 4566, host, log });
+    closers.push(() => edge.close());
+    edge.route('kinesis', { kind: 'proxy', host, port: kinesis ?? 0 });
+    edge.route('dynamodb', { kind: 'proxy', host, port: dynamodb ?? 0 });
+    edge.route('s3', { kind: 'proxy', host, port: s3 ?? 0, accessKeyId: 'S3RVER' });
+  } catch (error) {
+    await closeAll(closers).catch(() => {});
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const register = (service: ServiceEmulator): void => {
+    if (stopping !== undefined)
+      throw new Error(`local stack: cannot register '${service.signingName}' after stop()`);
+    const index = emulators.findIndex((known) => known.signingName === service.signingName);
+    if (index >= 0) emulators.splice(index, 1);
+    emulators.push(service);
+    edge.route(service.signingName, { kind: 'emulator', emulator: service });
+  };
+  for (const service of options.services ?? []) register(service);
+
+  if (!legacyCiphersAvailable()) {
+    log('s3: ListObjectsV2 continuation tokens need DES: run node with --openssl-legacy-provider');
+  }
+  const startedInMs = performance.now() - started;
+  log(`local stack on ${edge.endpoint} (${edge.services().join(', ')}) in ${Math.round(startedInMs)} ms`);
+
+  const aws: AwsEnvironment = {
+    endpoint: edge.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  return {
+    endpoint: edge.endpoint,
+    port: edge.port,
+    env: {
+      AWS_ENDPOINT_URL: edge.endpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    aws,
+    startedInMs,
+    register,
+    stop() {
+      // Closers run last-started first: the edge closes before anything behind it.
+      stopping ??= closeAll([...emulators.map((service) => () => service.close()), ...closers]);
+      return stopping;
+    },
+  };
+}
