@@ -34,6 +34,8 @@ export interface EngineGraph extends StateMachine {
   readonly Mode?: ExecutionMode;
   /** An EventBridge-style event pattern matched against the CloudEvents envelope to route events here. */
   readonly Match?: JsonObject;
+  /** For records that are not CloudEvents: JSON path of the message id, so they are deduplicated too. */
+  readonly IdPath?: string;
 }
 
 /** Fields common to every state type. */
@@ -258,4 +260,9 @@ export interface SourceLocation {
 /** One problem found by the parser, validator or compiler; they report every problem at once. */
 export interface GraphProblem extends SourceLocation {
   readonly message: string;
+}
+
+/** True for a JSON object (not null, not an array); for values read back from a store this runtime wrote. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

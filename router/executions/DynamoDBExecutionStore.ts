@@ -1,0 +1,368 @@
+/**
+ * Executions in DynamoDB (the executions table, schema in router/config.ts). One item per execution;
+ * writes are conditional on `rev` (and, for a claim, on the key being absent or expired), which is all
+ * the exclusion the runtime needs. Round trips per record: the batch pre-check is one BatchGetItem per
+ * 100 records, a new execution one PutItem, each checkpoint one UpdateItem, completion one UpdateItem.
+ *
+ * ```
+ * claim:      PutItem  if attribute_not_exists(pk) OR expiresAt < now
+ *   failed -> read (BatchGet result or GetItem; the local DynamoDB ignores ReturnValuesOnConditionCheckFailure)
+ *             terminal -> duplicate | live lease -> in-flight | WAITING not due -> waiting
+ *             else     -> UpdateItem lease, rev+1  if rev = :seen      (take-over, resume from checkpoint)
+ * checkpoint: UpdateItem state, lease, rev+1        if rev = :rev AND leaseOwner = :me
+ * complete:   UpdateItem status, expiresAt, rev+1   if rev = :rev AND leaseOwner = :me
+ * ```
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
+import {
+  type CheckpointUpdate,
+  type ClaimRequest,
+  type ClaimResult,
+  type Completion,
+  classifyExisting,
+  type ExecutionKey,
+  type ExecutionRecord,
+  type ExecutionStore,
+  executionMapKey,
+  isExpired,
+} from './ExecutionStore.ts';
+import { attemptsItemKey, dueIndexKeys, executionItemKey, fromItem, toItem } from './items.ts';
+
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+/** Failure counts outlive any realistic retry window, then vanish. */
+const ATTEMPTS_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** `ExecutionStore` over the executions table. */
+export class DynamoDBExecutionStore implements ExecutionStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
+    const found = new Map<string, ExecutionRecord>();
+    const unique = [...new Map(keys.map((k) => [executionMapKey(k), k])).values()];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let request: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_LIMIT).map(executionItemKey);
+      for (let round = 0; request.length > 0; round += 1) {
+        if (round > 8) throw new StoreUnavailableError('BatchGetItem kept returning unprocessed keys');
+        if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
+        const result = await this.guard(
+          this.client.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } },
+            }),
+          ),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          if (typeof item.status !== 'string') continue;
+          const record = fromItem(item);
+          if (!isExpired(record, now)) found.set(executionMapKey(record), record);
+        }
+        request = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
+  async claim(request: ClaimRequest, known?: ExecutionRecord | null): Promise<ClaimResult> {
+    let existing = known === undefined ? undefined : known;
+    if (existing === null || existing === undefined) {
+      const fresh: ExecutionRecord = {
+        engine: request.engine,
+        dedupKey: request.dedupKey,
+        executionId: request.executionId,
+        version: request.version,
+        mode: request.mode,
+        status: 'RUNNING',
+        rev: 1,
+        leaseOwner: request.owner,
+        leaseExpiresAt: request.now + request.leaseMs,
+        startedAt: new Date(request.now).toISOString(),
+        updatedAt: new Date(request.now).toISOString(),
+        ...(request.origin === undefined ? {} : { origin: request.origin }),
+      };
+      try {
+        await this.guard(
+          this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: toItem(fresh),
+              ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
+              ExpressionAttributeValues: { ':nowSeconds': Math.floor(request.now / 1000) },
+            }),
+          ),
+        );
+        return { kind: 'claimed', record: fresh };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        existing = await this.get(request);
+        if (existing === undefined) return this.claim(request, null);
+      }
+    }
+    if (isExpired(existing, request.now)) return this.claim(request, null);
+    const verdict = classifyExisting(existing, request.now);
+    if (verdict !== 'take-over') return { kind: verdict, record: existing };
+    const taken = await this.takeOver(existing, request);
+    return taken === undefined ? { kind: 'in-flight', record: existing } : { kind: 'resumed', record: taken };
+  }
+
+  async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
+    const status = update.status ?? 'RUNNING';
+    const next: ExecutionRecord = {
+      ...record,
+      status,
+      rev: record.rev + 1,
+      checkpoint: update.checkpoint,
+      leaseExpiresAt: update.now + update.leaseMs,
+      updatedAt: new Date(update.now).toISOString(),
+      ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+    };
+    const due =
+      status === 'WAITING' && update.dueAt !== undefined ? dueIndexKeys(next, update.dueAt) : undefined;
+    await this.conditionalUpdate(record, {
+      set: {
+        status,
+        checkpoint: update.checkpoint,
+        leaseExpiresAt: next.leaseExpiresAt,
+        updatedAt: next.updatedAt,
+        ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+        ...(due ?? {}),
+      },
+      remove: [
+        ...(due === undefined ? ['gsi1pk', 'gsi1sk'] : []),
+        ...(update.dueAt === undefined ? ['dueAt'] : []),
+      ],
+    });
+    return update.dueAt === undefined ? withoutDue(next) : next;
+  }
+
+  async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
+    const expiresAt = Math.floor(completion.now / 1000) + completion.retentionSeconds;
+    const next: ExecutionRecord = withoutDue({
+      ...record,
+      status: completion.status,
+      rev: record.rev + 1,
+      updatedAt: new Date(completion.now).toISOString(),
+      expiresAt,
+      ...optionalCompletionFields(completion),
+    });
+    await this.conditionalUpdate(record, {
+      set: {
+        status: completion.status,
+        updatedAt: next.updatedAt,
+        expiresAt,
+        ...optionalCompletionFields(completion),
+      },
+      remove: ['gsi1pk', 'gsi1sk', 'dueAt', 'leaseOwner', 'leaseExpiresAt'],
+    });
+    return next;
+  }
+
+  async completeMany(
+    items: readonly {
+      readonly record: Omit<ExecutionRecord, 'rev' | 'attempts'>;
+      readonly completion: Completion;
+    }[],
+  ): Promise<void> {
+    const puts = items.map(({ record, completion }) =>
+      toItem(
+        withoutDue({
+          ...record,
+          rev: 1,
+          status: completion.status,
+          updatedAt: new Date(completion.now).toISOString(),
+          expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
+          ...optionalCompletionFields(completion),
+        }),
+      ),
+    );
+    for (let i = 0; i < puts.length; i += BATCH_WRITE_LIMIT) {
+      let requests = puts.slice(i, i + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+      for (let round = 0; requests.length > 0; round += 1) {
+        if (round > 8) throw new StoreUnavailableError('BatchWriteItem kept returning unprocessed items');
+        if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
+        const result = await this.guard(
+          this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
+        );
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  async recordFailure(key: ExecutionKey, now: number): Promise<number> {
+    const result = await this.guard(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: attemptsItemKey(key),
+          UpdateExpression: 'ADD attempts :one SET updatedAt = :at, expiresAt = :expires',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':at': new Date(now).toISOString(),
+            ':expires': Math.floor(now / 1000) + ATTEMPTS_RETENTION_SECONDS,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    await this.guard(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: executionItemKey(key),
+          UpdateExpression: 'SET leaseExpiresAt = :now',
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': now, ':running': 'RUNNING' },
+        }),
+      ),
+    ).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+    return Number(result.Attributes?.attempts ?? 1);
+  }
+
+  async get(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    const result = await this.guard(
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: executionItemKey(key), ConsistentRead: true }),
+      ),
+    );
+    if (result.Item === undefined || typeof result.Item.status !== 'string') return undefined;
+    return fromItem(result.Item);
+  }
+
+  private async takeOver(
+    existing: ExecutionRecord,
+    request: ClaimRequest,
+  ): Promise<ExecutionRecord | undefined> {
+    const next: ExecutionRecord = {
+      ...existing,
+      status: 'RUNNING',
+      rev: existing.rev + 1,
+      leaseOwner: request.owner,
+      leaseExpiresAt: request.now + request.leaseMs,
+      updatedAt: new Date(request.now).toISOString(),
+    };
+    try {
+      await this.conditionalUpdate(
+        existing,
+        {
+          set: {
+            status: 'RUNNING',
+            leaseOwner: request.owner,
+            leaseExpiresAt: next.leaseExpiresAt,
+            updatedAt: next.updatedAt,
+          },
+          remove: ['gsi1pk', 'gsi1sk'],
+        },
+        false,
+      );
+    } catch (error) {
+      if (error instanceof LeaseLostError) return undefined;
+      throw error;
+    }
+    return next;
+  }
+
+  /** UpdateItem conditional on the revision (and the lease owner unless taking over); rev + 1. */
+  private async conditionalUpdate(
+    record: ExecutionRecord,
+    change: { readonly set: Record<string, unknown>; readonly remove: readonly string[] },
+    requireOwner = true,
+  ): Promise<void> {
+    const names: Record<string, string> = { '#rev': 'rev' };
+    const values: Record<string, unknown> = { ':rev': record.rev, ':one': 1 };
+    const sets = ['#rev = #rev + :one'];
+    let n = 0;
+    for (const [field, value] of Object.entries(change.set)) {
+      n += 1;
+      names[`#f${n}`] = field;
+      values[`:v${n}`] = value;
+      sets.push(`#f${n} = :v${n}`);
+    }
+    const removes = change.remove
+      .filter((field) => !(field in change.set))
+      .map((field) => {
+        n += 1;
+        names[`#f${n}`] = field;
+        return `#f${n}`;
+      });
+    let condition = '#rev = :rev';
+    if (requireOwner && record.leaseOwner !== undefined) {
+      names['#owner'] = 'leaseOwner';
+      values[':owner'] = record.leaseOwner;
+      condition += ' AND #owner = :owner';
+    }
+    try {
+      await this.guard(
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: executionItemKey(record),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new LeaseLostError(
+          `execution ${record.executionId} (${record.engine}) moved on: revision ${record.rev} is no longer current`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Turns transient store failures into the router's retryable error; conditional failures pass through. */
+  private async guard<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      if (isRetryableAwsError(error)) {
+        throw new StoreUnavailableError(`executions table ${this.tableName}: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function optionalCompletionFields(completion: Completion): Partial<ExecutionRecord> {
+  return {
+    ...(completion.output === undefined ? {} : { output: completion.output }),
+    ...(completion.error === undefined ? {} : { error: completion.error }),
+    ...(completion.cause === undefined ? {} : { cause: completion.cause }),
+    ...(completion.checkpoint === undefined ? {} : { checkpoint: completion.checkpoint }),
+  };
+}
+
+function withoutDue(record: ExecutionRecord): ExecutionRecord {
+  const { dueAt: _dueAt, ...rest } = record;
+  return rest;
+}

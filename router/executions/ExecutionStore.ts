@@ -1,0 +1,163 @@
+/**
+ * Executions: one record per (engine, dedup key). The record is the dedup claim, the lease that lets one
+ * invocation at a time advance it, the checkpoint a redelivery resumes from, and the terminal status a
+ * duplicate is answered with. Every write is conditional on the record's revision, so two owners can
+ * never both advance it; nothing needs transactions.
+ *
+ * ```
+ *  (none) ──claim──> RUNNING ──checkpoint──> RUNNING ... ──complete──> SUCCEEDED | FAILED | QUARANTINED
+ *                      │  lease expired: taken over (resumed from checkpoint)          │ expiresAt (TTL)
+ *                      └──durable wait──> WAITING ──due / callback──> RUNNING          └─> (none)
+ * ```
+ */
+import { createHash } from 'node:crypto';
+import type { ExecutionMode } from '../asl/types.ts';
+
+/** Lifecycle of an execution. */
+export type ExecutionStatus = 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'QUARANTINED';
+
+/** Terminal statuses: a message with such a record is a duplicate. */
+export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
+  'SUCCEEDED',
+  'FAILED',
+  'QUARANTINED',
+]);
+
+/** Where the message came from. */
+export interface ExecutionOrigin {
+  readonly shardId?: string;
+  readonly sequenceNumber?: string;
+  readonly partitionKey?: string;
+}
+
+/** The stored execution. */
+export interface ExecutionRecord {
+  readonly engine: string;
+  readonly dedupKey: string;
+  readonly executionId: string;
+  readonly version: number;
+  readonly mode: ExecutionMode;
+  readonly status: ExecutionStatus;
+  /** Incremented by every write; writes are conditional on it. */
+  readonly rev: number;
+  readonly leaseOwner?: string;
+  /** Epoch ms. */
+  readonly leaseExpiresAt?: number;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  /** The interpreter's serialised execution state, as of the last checkpoint. */
+  readonly checkpoint?: string;
+  /** Epoch ms when a WAITING execution is due. */
+  readonly dueAt?: number;
+  /** JSON text of the execution output. */
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  /** Epoch seconds after which the record is gone (DynamoDB TTL) and treated as absent. */
+  readonly expiresAt?: number;
+  readonly origin?: ExecutionOrigin;
+}
+
+/** Identifies an execution. */
+export interface ExecutionKey {
+  readonly engine: string;
+  readonly dedupKey: string;
+}
+
+/** What claiming found. */
+export type ClaimResult =
+  /** New execution; the caller holds the lease. */
+  | { readonly kind: 'claimed'; readonly record: ExecutionRecord }
+  /** An abandoned or due execution was taken over; resume from its checkpoint. */
+  | { readonly kind: 'resumed'; readonly record: ExecutionRecord }
+  /** Already finished: answer as a duplicate. */
+  | { readonly kind: 'duplicate'; readonly record: ExecutionRecord }
+  /** Another invocation holds a live lease: retry later. */
+  | { readonly kind: 'in-flight'; readonly record: ExecutionRecord }
+  /** Durably waiting and not yet due: the sweep or a callback resumes it. */
+  | { readonly kind: 'waiting'; readonly record: ExecutionRecord };
+
+/** A claim attempt. */
+export interface ClaimRequest extends ExecutionKey {
+  readonly executionId: string;
+  readonly version: number;
+  readonly mode: ExecutionMode;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly now: number;
+  readonly origin?: ExecutionOrigin;
+}
+
+/** A checkpoint write: new state, and optionally a durable wait. */
+export interface CheckpointUpdate {
+  readonly checkpoint: string;
+  readonly status?: 'RUNNING' | 'WAITING';
+  readonly dueAt?: number;
+  readonly leaseMs: number;
+  readonly now: number;
+}
+
+/** A terminal write. */
+export interface Completion {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'QUARANTINED';
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly checkpoint?: string;
+  readonly now: number;
+  /** How long the record (and so dedup) lasts after completion. */
+  readonly retentionSeconds: number;
+}
+
+/** Persistence of executions. */
+export interface ExecutionStore {
+  /** Reads many records at once (the batch pre-check); absent or expired keys are missing from the map. */
+  peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>>;
+  /** Claims an execution; `known` is what `peek` found (null = known absent), saving a round trip. */
+  claim(request: ClaimRequest, known?: ExecutionRecord | null): Promise<ClaimResult>;
+  /** Writes a checkpoint and extends the lease; throws LeaseLostError if the record moved on. */
+  checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord>;
+  /** Writes the terminal status; throws LeaseLostError if the record moved on. */
+  complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord>;
+  /** Records many terminal results unconditionally, batched (express engines, which never claim). */
+  completeMany(
+    items: readonly { readonly record: Omit<ExecutionRecord, 'rev'>; readonly completion: Completion }[],
+  ): Promise<void>;
+  /**
+   * Counts a retryable failure of a message and returns the new count; also ends the caller's lease so
+   * the redelivery can take the execution over at once. Counts live beside the execution, not in it, so
+   * a failure before any claim is counted too.
+   */
+  recordFailure(key: ExecutionKey, now: number): Promise<number>;
+  get(key: ExecutionKey): Promise<ExecutionRecord | undefined>;
+}
+
+/** The map key `peek` uses. */
+export function executionMapKey(key: ExecutionKey): string {
+  return `${key.engine}#${key.dedupKey}`;
+}
+
+/** Deterministic execution id: the same message always gets the same id, so step idempotency keys are stable. */
+export function executionIdFor(key: ExecutionKey): string {
+  const digest = createHash('sha256').update(`${key.engine}\u0000${key.dedupKey}`).digest('base64url');
+  return `${key.engine}:${digest.slice(0, 22)}`;
+}
+
+/** True when a record has passed its TTL (the local DynamoDB ignores TTL, so it is checked on read too). */
+export function isExpired(record: ExecutionRecord, now: number): boolean {
+  return record.expiresAt !== undefined && record.expiresAt * 1000 <= now;
+}
+
+/**
+ * What an existing record means for a new delivery of its message. `take-over` means the caller may
+ * claim the lease (conditional on the revision) and resume.
+ */
+export function classifyExisting(
+  record: ExecutionRecord,
+  now: number,
+): 'duplicate' | 'in-flight' | 'waiting' | 'take-over' {
+  if (TERMINAL_STATUSES.has(record.status)) return 'duplicate';
+  if (record.status === 'WAITING')
+    return record.dueAt !== undefined && record.dueAt <= now ? 'take-over' : 'waiting';
+  return record.leaseExpiresAt !== undefined && record.leaseExpiresAt > now ? 'in-flight' : 'take-over';
+}

@@ -1,0 +1,147 @@
+/**
+ * Executions in memory, with the same conditional semantics as the DynamoDB store: for unit tests and
+ * the in-process benchmark, which measures the runtime's own cost without a store. It also counts
+ * requests the way DynamoDB would bill round trips, so tests can assert on them.
+ */
+import { LeaseLostError } from '../errors.ts';
+import {
+  type CheckpointUpdate,
+  type ClaimRequest,
+  type ClaimResult,
+  type Completion,
+  classifyExisting,
+  type ExecutionKey,
+  type ExecutionRecord,
+  type ExecutionStore,
+  executionMapKey,
+  isExpired,
+} from './ExecutionStore.ts';
+
+/** `ExecutionStore` held in a map. */
+export class MemoryExecutionStore implements ExecutionStore {
+  readonly records = new Map<string, ExecutionRecord>();
+  private readonly attempts = new Map<string, number>();
+  /** Round trips a DynamoDB store would have made. */
+  requests = 0;
+
+  async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
+    this.requests += Math.ceil(new Set(keys.map(executionMapKey)).size / 100);
+    const found = new Map<string, ExecutionRecord>();
+    for (const key of keys) {
+      const record = this.records.get(executionMapKey(key));
+      if (record !== undefined && !isExpired(record, now)) found.set(executionMapKey(key), record);
+    }
+    return found;
+  }
+
+  async claim(request: ClaimRequest, known?: ExecutionRecord | null): Promise<ClaimResult> {
+    const mapKey = executionMapKey(request);
+    const stored = this.records.get(mapKey);
+    const existing = stored !== undefined && !isExpired(stored, request.now) ? stored : undefined;
+    if (existing === undefined) {
+      this.requests += 1;
+      const fresh: ExecutionRecord = {
+        engine: request.engine,
+        dedupKey: request.dedupKey,
+        executionId: request.executionId,
+        version: request.version,
+        mode: request.mode,
+        status: 'RUNNING',
+        rev: 1,
+        leaseOwner: request.owner,
+        leaseExpiresAt: request.now + request.leaseMs,
+        startedAt: new Date(request.now).toISOString(),
+        updatedAt: new Date(request.now).toISOString(),
+        ...(request.origin === undefined ? {} : { origin: request.origin }),
+      };
+      this.records.set(mapKey, fresh);
+      return { kind: 'claimed', record: fresh };
+    }
+    if (known === null || known === undefined) this.requests += 2;
+    const verdict = classifyExisting(existing, request.now);
+    if (verdict !== 'take-over') return { kind: verdict, record: existing };
+    this.requests += 1;
+    const taken: ExecutionRecord = {
+      ...existing,
+      status: 'RUNNING',
+      rev: existing.rev + 1,
+      leaseOwner: request.owner,
+      leaseExpiresAt: request.now + request.leaseMs,
+      updatedAt: new Date(request.now).toISOString(),
+    };
+    this.records.set(mapKey, taken);
+    return { kind: 'resumed', record: taken };
+  }
+
+  async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
+    this.assertCurrent(record);
+    const { dueAt: _dueAt, ...rest } = record;
+    const next: ExecutionRecord = {
+      ...rest,
+      status: update.status ?? 'RUNNING',
+      rev: record.rev + 1,
+      checkpoint: update.checkpoint,
+      leaseExpiresAt: update.now + update.leaseMs,
+      updatedAt: new Date(update.now).toISOString(),
+      ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+    };
+    this.records.set(executionMapKey(record), next);
+    return next;
+  }
+
+  async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
+    this.assertCurrent(record);
+    const next = terminal(record, completion);
+    this.records.set(executionMapKey(record), next);
+    return next;
+  }
+
+  async completeMany(
+    items: readonly { readonly record: Omit<ExecutionRecord, 'rev'>; readonly completion: Completion }[],
+  ): Promise<void> {
+    this.requests += Math.ceil(items.length / 25);
+    for (const { record, completion } of items) {
+      this.records.set(executionMapKey(record), terminal({ ...record, rev: 0 }, completion));
+    }
+  }
+
+  async recordFailure(key: ExecutionKey, now: number): Promise<number> {
+    this.requests += 2;
+    const mapKey = executionMapKey(key);
+    const count = (this.attempts.get(mapKey) ?? 0) + 1;
+    this.attempts.set(mapKey, count);
+    const record = this.records.get(mapKey);
+    if (record?.status === 'RUNNING') this.records.set(mapKey, { ...record, leaseExpiresAt: now });
+    return count;
+  }
+
+  async get(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    this.requests += 1;
+    return this.records.get(executionMapKey(key));
+  }
+
+  private assertCurrent(record: ExecutionRecord): void {
+    this.requests += 1;
+    const current = this.records.get(executionMapKey(record));
+    if (current === undefined || current.rev !== record.rev || current.leaseOwner !== record.leaseOwner) {
+      throw new LeaseLostError(
+        `execution ${record.executionId} (${record.engine}) moved on: revision ${record.rev} is no longer current`,
+      );
+    }
+  }
+}
+
+function terminal(record: ExecutionRecord, completion: Completion): ExecutionRecord {
+  const { dueAt: _dueAt, leaseOwner: _owner, leaseExpiresAt: _lease, ...rest } = record;
+  return {
+    ...rest,
+    status: completion.status,
+    rev: record.rev + 1,
+    updatedAt: new Date(completion.now).toISOString(),
+    expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
+    ...(completion.output === undefined ? {} : { output: completion.output }),
+    ...(completion.error === undefined ? {} : { error: completion.error }),
+    ...(completion.cause === undefined ? {} : { cause: completion.cause }),
+    ...(completion.checkpoint === undefined ? {} : { checkpoint: completion.checkpoint }),
+  };
+}

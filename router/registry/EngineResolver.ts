@@ -1,0 +1,207 @@
+/**
+ * Hot loading: engine name -> alias -> version -> compiled graph, without a redeploy.
+ *
+ * Two caches, both lru-cache with `fetchMethod` so concurrent misses share one load:
+ * - compiled graphs by `NAME@VERSION`, bounded by count and bytes; versions are immutable, so no TTL;
+ * - the alias snapshot (every engine's `live` alias, which also carries its routing pattern), kept for a
+ *   TTL and then refreshed in the background while the stale value keeps serving; a failed refresh
+ *   keeps the last good snapshot.
+ * A version that fails to load (missing, damaged, invalid) never replaces a good one: the alias falls
+ * back to the last version of that engine this process loaded successfully.
+ *
+ * ```
+ *   resolve(engine, dedupKey)
+ *     snapshot ──(TTL, background refresh)──> DynamoDB Query gsi1 'ALIAS#live'
+ *     chooseVersion(targets, dedupKey)        sticky canary
+ *     graphs.fetch('engine@v') ──(miss)──> GetItem version -> S3 GetObject -> sha256 -> load -> compile
+ * ```
+ */
+import { LRUCache } from 'lru-cache';
+import type { EngineGraph, GraphProblem } from '../asl/types.ts';
+import { RouterError } from '../errors.ts';
+import { chooseVersion } from './canary.ts';
+import type { EngineIndex } from './EngineIndex.ts';
+import type { GraphStore } from './GraphStore.ts';
+import { sha256Hex } from './GraphStore.ts';
+import type { AliasRecord, EngineVersionRecord } from './types.ts';
+
+/** Parses and validates a stored graph source (the language toolchain's `loadGraph`). */
+export type GraphLoader = (
+  source: string,
+  options: { readonly file: string },
+) => { readonly graph?: EngineGraph; readonly problems: readonly GraphProblem[] };
+
+/** A version ready to run. */
+export interface LoadedEngine<C> {
+  readonly engine: string;
+  readonly version: number;
+  readonly record: EngineVersionRecord;
+  readonly graph: EngineGraph;
+  readonly compiled: C;
+}
+
+/** The live aliases of every engine at one moment, with the routes they imply. */
+export interface AliasSnapshot {
+  readonly aliases: ReadonlyMap<string, AliasRecord>;
+  readonly loadedAt: number;
+}
+
+/** Cache counters, reported as metrics. */
+export interface ResolverStats {
+  hits: number;
+  misses: number;
+  staleServed: number;
+  loadFailures: number;
+  refreshFailures: number;
+}
+
+/** Why a version could not be made ready; retryable unless the stored graph itself is bad. */
+export class EngineLoadError extends RouterError {
+  override readonly name = 'EngineLoadError';
+}
+
+/** Options of the resolver; everything but index, store, load and compile has a default. */
+export interface EngineResolverOptions<C> {
+  readonly index: EngineIndex;
+  readonly store: GraphStore;
+  readonly load: GraphLoader;
+  readonly compile: (graph: EngineGraph) => C;
+  /** Alias messages run on (default `live`). */
+  readonly alias?: string;
+  /** How long an alias snapshot is fresh (default 10 s). */
+  readonly aliasTtlMs?: number;
+  /** Most compiled versions kept (default 200). */
+  readonly maxVersions?: number;
+  /** Most source bytes of kept versions (default 64 MiB); a compiled graph is charged 4x its source. */
+  readonly maxBytes?: number;
+  /** Where the store is, for messages (`s3://bucket`). */
+  readonly storeLabel?: string;
+  readonly onError?: (message: string, error: unknown) => void;
+}
+
+/** Resolves engines to compiled versions through the two caches. */
+export class EngineResolver<C> {
+  readonly stats: ResolverStats = { hits: 0, misses: 0, staleServed: 0, loadFailures: 0, refreshFailures: 0 };
+  private readonly graphs: LRUCache<string, LoadedEngine<C>>;
+  private readonly snapshots: LRUCache<'aliases', AliasSnapshot>;
+  private readonly lastGood = new Map<string, LoadedEngine<C>>();
+  private readonly alias: string;
+
+  constructor(private readonly options: EngineResolverOptions<C>) {
+    this.alias = options.alias ?? 'live';
+    this.graphs = new LRUCache<string, LoadedEngine<C>>({
+      max: options.maxVersions ?? 200,
+      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+      sizeCalculation: (loaded) => Math.max(1, loaded.record.bytes * 4),
+      fetchMethod: (key) => this.loadVersion(key),
+    });
+    this.snapshots = new LRUCache<'aliases', AliasSnapshot>({
+      max: 1,
+      ttl: options.aliasTtlMs ?? 10_000,
+      allowStale: true,
+      noDeleteOnFetchRejection: true,
+      allowStaleOnFetchRejection: true,
+      fetchMethod: () => this.loadSnapshot(),
+    });
+  }
+
+  /** The current alias snapshot; a stale one is served while a refresh runs in the background. */
+  async snapshot(): Promise<AliasSnapshot> {
+    if (
+      this.snapshots.has('aliases') === false &&
+      this.snapshots.peek('aliases', { allowStale: true }) !== undefined
+    ) {
+      this.stats.staleServed += 1;
+    }
+    const snapshot = await this.snapshots.fetch('aliases');
+    if (snapshot === undefined)
+      throw new EngineLoadError('the engine index returned no alias snapshot', true);
+    return snapshot;
+  }
+
+  /** Forgets the alias snapshot so the next call re-reads the index (after a publish in the same process). */
+  invalidateAliases(): void {
+    this.snapshots.delete('aliases');
+  }
+
+  /** The version an engine's alias sends this message to, loaded and compiled. */
+  async resolve(engine: string, dedupKey: string): Promise<LoadedEngine<C>> {
+    const snapshot = await this.snapshot();
+    const alias = snapshot.aliases.get(engine);
+    if (alias === undefined) {
+      throw new EngineLoadError(`engine '${engine}' has no '${this.alias}' alias (is it published?)`, false);
+    }
+    const version = chooseVersion(alias.targets, dedupKey);
+    if (version === undefined)
+      throw new EngineLoadError(`alias ${engine}:${this.alias} has no weighted version`, false);
+    try {
+      const loaded = await this.version(engine, version);
+      this.lastGood.set(engine, loaded);
+      return loaded;
+    } catch (error) {
+      const fallback = this.lastGood.get(engine);
+      if (fallback === undefined) throw error;
+      this.options.onError?.(
+        `engine ${engine}@${version} could not be loaded; still serving ${engine}@${fallback.version}`,
+        error,
+      );
+      return fallback;
+    }
+  }
+
+  /** A specific version (an execution pinned to the version it started on). */
+  async version(engine: string, version: number): Promise<LoadedEngine<C>> {
+    const key = `${engine}@${version}`;
+    if (this.graphs.has(key)) this.stats.hits += 1;
+    else this.stats.misses += 1;
+    const loaded = await this.graphs.fetch(key);
+    if (loaded === undefined) throw new EngineLoadError(`engine ${key} could not be loaded`, true);
+    return loaded;
+  }
+
+  private async loadSnapshot(): Promise<AliasSnapshot> {
+    try {
+      const aliases = await this.options.index.listAliases(this.alias);
+      return { aliases: new Map(aliases.map((a) => [a.engine, a])), loadedAt: Date.now() };
+    } catch (error) {
+      this.stats.refreshFailures += 1;
+      this.options.onError?.('refreshing engine aliases failed; keeping the last good aliases', error);
+      throw new EngineLoadError('the engine index could not be read', true, { cause: error });
+    }
+  }
+
+  private async loadVersion(key: string): Promise<LoadedEngine<C>> {
+    const at = key.lastIndexOf('@');
+    const engine = key.slice(0, at);
+    const version = Number(key.slice(at + 1));
+    try {
+      const record = await this.options.index.getVersion(engine, version);
+      if (record === undefined) throw new EngineLoadError(`engine ${key} is not in the engine index`, true);
+      const where = `${this.options.storeLabel ?? 'store'}/${record.s3Key}`;
+      const body = await this.options.store.get(record.s3Key);
+      if (body === undefined) throw new EngineLoadError(`engine ${key}: object ${where} is missing`, true);
+      const digest = sha256Hex(body);
+      if (digest !== record.sha256) {
+        throw new EngineLoadError(
+          `engine ${key}: object ${where} does not match its recorded sha256 (expected ${record.sha256}, got ${digest})`,
+          false,
+        );
+      }
+      const { graph, problems } = this.options.load(body.toString('utf8'), { file: where });
+      if (graph === undefined || problems.length > 0) {
+        const first = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`);
+        throw new EngineLoadError(
+          `engine ${key}: stored graph ${where} is invalid: ${first.join('; ')}`,
+          false,
+        );
+      }
+      return { engine, version, record, graph, compiled: this.options.compile(graph) };
+    } catch (error) {
+      this.stats.loadFailures += 1;
+      if (error instanceof EngineLoadError) throw error;
+      throw new EngineLoadError(`engine ${key} could not be loaded: ${String(error)}`, true, {
+        cause: error,
+      });
+    }
+  }
+}
