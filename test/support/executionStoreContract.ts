@@ -10,8 +10,12 @@ import {
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
+/** A run-unique prefix, so cases never see each other's records, even in a shared external table. */
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+let engineName = 'orders';
+
 function request(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
-  const key = { engine: 'orders', dedupKey: 'shop#1' };
+  const key = { engine: engineName, dedupKey: 'shop#1' };
   return {
     ...key,
     executionId: executionIdFor(key),
@@ -25,7 +29,13 @@ function request(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
 }
 
 /** Registers the contract's cases in the current describe block. */
-export function executionStoreContract(make: () => ExecutionStore): void {
+export function executionStoreContract(makeStore: () => ExecutionStore): void {
+  let cases = 0;
+  const make = (): ExecutionStore => {
+    cases += 1;
+    engineName = `orders-${RUN}-${cases}`;
+    return makeStore();
+  };
   it('claims a new execution once; a second claim sees it in flight', async () => {
     const store = make();
     const first = await store.claim(request());
@@ -97,7 +107,7 @@ export function executionStoreContract(make: () => ExecutionStore): void {
 
   it('peeks many keys at once and records express results in bulk', async () => {
     const store = make();
-    const keys = Array.from({ length: 150 }, (_, i) => ({ engine: 'fast', dedupKey: `k${i}` }));
+    const keys = Array.from({ length: 150 }, (_, i) => ({ engine: engineName, dedupKey: `k${i}` }));
     await store.completeMany(
       keys.slice(0, 100).map((key) => ({
         record: {
@@ -114,7 +124,7 @@ export function executionStoreContract(make: () => ExecutionStore): void {
     );
     const found = await store.peek(keys, T0 + 1);
     expect(found.size).toBe(100);
-    expect(found.get(executionMapKey({ engine: 'fast', dedupKey: 'k99' }))?.status).toBe('SUCCEEDED');
-    expect(found.has(executionMapKey({ engine: 'fast', dedupKey: 'k100' }))).toBe(false);
+    expect(found.get(executionMapKey({ engine: engineName, dedupKey: 'k99' }))?.status).toBe('SUCCEEDED');
+    expect(found.has(executionMapKey({ engine: engineName, dedupKey: 'k100' }))).toBe(false);
   });
 }
