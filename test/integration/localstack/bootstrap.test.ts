@@ -1,0 +1,92 @@
+import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { bootstrap, ensureStream } from '../../../localstack/bootstrap.ts';
+import { dynamoDbClient, kinesisClient, s3Client } from '../../../router/aws/clients.ts';
+import type { ResourceNames } from '../../../router/config.ts';
+import { useLocalStack } from '../support/stack.ts';
+
+const stack = useLocalStack();
+
+/** Fresh names per run, so the test also runs against a long-lived LocalStack. */
+function namesFor(prefix: string): ResourceNames {
+  const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+  return {
+    stream: `${prefix}-events-${suffix}`,
+    enginesTable: `${prefix}-engines-${suffix}`,
+    executionsTable: `${prefix}-executions-${suffix}`,
+    bucket: `${prefix}-bucket-${suffix}`,
+    esmTable: `${prefix}-esm-${suffix}`,
+  };
+}
+
+describe('bootstrap', () => {
+  it('creates the stream, tables and bucket from the schemas, and a second run changes nothing', async () => {
+    // Prepare
+    const names = namesFor('boot');
+    const first: string[] = [];
+    const second: string[] = [];
+
+    // Act
+    await bootstrap({ aws: stack().aws, names, shards: 3, local: true, log: (line) => first.push(line) });
+    await bootstrap({ aws: stack().aws, names, shards: 3, local: true, log: (line) => second.push(line) });
+
+    // Assess
+    const kinesis = kinesisClient(stack().aws);
+    const dynamodb = dynamoDbClient(stack().aws);
+    const { StreamDescriptionSummary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: names.stream }),
+    );
+    expect(StreamDescriptionSummary).toMatchObject({ StreamStatus: 'ACTIVE', OpenShardCount: 3 });
+    const { Table: executions } = await dynamodb.send(
+      new DescribeTableCommand({ TableName: names.executionsTable }),
+    );
+    expect(executions?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(executions?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(
+      executions?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType]),
+    ).toEqual([
+      ['gsi1', 'ALL'],
+      ['gsi2', 'ALL'],
+    ]);
+    const { Table: esm } = await dynamodb.send(new DescribeTableCommand({ TableName: names.esmTable }));
+    expect(esm?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    await s3Client(stack().aws).send(new HeadBucketCommand({ Bucket: names.bucket }));
+    expect(first.filter((line) => line.endsWith(': created') || line.includes(': created ('))).toHaveLength(
+      5,
+    );
+    expect(second.filter((line) => line.includes('created'))).toEqual([]);
+    expect(second.filter((line) => line.includes(': exists'))).toHaveLength(5);
+    if (stack().embedded !== undefined) {
+      // dynalite has no UpdateTimeToLive: one notice per run, and the bootstrap goes on.
+      expect(first.filter((line) => line.includes('has no TTL'))).toEqual([
+        `table ${names.executionsTable}: this DynamoDB has no TTL; expired items are skipped on read instead`,
+      ]);
+    }
+  });
+
+  it('leaves out the ESM checkpoint table when not local', async () => {
+    // Prepare
+    const names = namesFor('aws');
+
+    // Act
+    await bootstrap({ aws: stack().aws, names, local: false });
+
+    // Assess
+    const { TableNames } = await dynamoDbClient(stack().aws).send(new ListTablesCommand({}));
+    expect(TableNames).toContain(names.enginesTable);
+    expect(TableNames).not.toContain(names.esmTable);
+  });
+
+  it('rejects a shard count that is not a positive integer, naming it', async () => {
+    // Act
+    const created = ensureStream(kinesisClient(stack().aws), 'never-created', 0);
+
+    // Assess
+    await expect(created).rejects.toThrow('bootstrap: shards must be a positive integer, got 0');
+  });
+});
