@@ -270,6 +270,14 @@ class Scanner {
   }
 }
 
+function tryJson(source: string): unknown {
+  try {
+    return JSON.parse(source) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function locate(text: string, offset: number): Position {
   let line = 1;
   let lineStart = 0;
@@ -376,7 +384,8 @@ export function parseGraphSource(source: string, file?: string): ParsedSource {
     };
   }
   try {
-    const value: unknown = Hjson.parse(source);
+    // Plain JSON is common (exported Step Functions definitions) and JSON.parse is several times faster.
+    const value: unknown = tryJson(source) ?? Hjson.parse(source);
     return { value, problems: [], positionOf };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -3,9 +3,11 @@
  * the longest registered command matching the arguments and runs it.
  */
 import { type Command, type CommandIo, UsageError } from './command.ts';
+import { engineGraph } from './commands/engine-graph.ts';
+import { engineValidate } from './commands/engine-validate.ts';
 
 /** Every subcommand; each module exports one `Command`. */
-const COMMANDS: readonly Command[] = [];
+const COMMANDS: readonly Command[] = [engineValidate, engineGraph];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  router ${c.usage}\n      ${c.summary}`);

@@ -1,0 +1,110 @@
+/**
+ * `router engine validate`: the engine author's check before publishing. It runs the same load path as
+ * publish and the router (parse, legacy compile, substitution, validation, allowlist), so a file that
+ * passes here is accepted there, and it prints every problem with its line so the author fixes all at once.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatProblems, loadGraph } from '../../asl/load.ts';
+import { parseVariables, type Variables } from '../../asl/substitute.ts';
+import type { GraphProblem } from '../../asl/types.ts';
+import { type Command, type CommandIo, UsageError } from '../command.ts';
+
+/** Reads a `--vars` file, or returns its problems (shared with `engine graph`). */
+export async function readVariablesFile(
+  path: string,
+  io: CommandIo,
+): Promise<{ variables: Variables; problems: GraphProblem[] }> {
+  let source: string;
+  try {
+    source = await readFile(resolve(io.cwd, path), 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read variables file '${path}': ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return parseVariables(source, path);
+}
+
+/** Parses the options both engine commands share. */
+export function parseEngineArgs(args: readonly string[], allowAllow: boolean) {
+  try {
+    return parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        vars: { type: 'string' },
+        ...(allowAllow ? { allow: { type: 'string', multiple: true } } : {}),
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The `router engine validate FILE... [--vars FILE] [--allow PATTERN...]` command. */
+export const engineValidate: Command = {
+  words: ['engine', 'validate'],
+  usage: 'engine validate FILE... [--vars FILE] [--allow PATTERN]...',
+  summary: 'check engine graphs (HJSON/JSON or the legacy functionOutline form); exit 2 if any is invalid',
+  async run(args, io) {
+    const { values, positionals } = parseEngineArgs(args, true);
+    if (positionals.length === 0) throw new UsageError('name at least one graph file');
+    let variables: Variables | undefined;
+    if (typeof values.vars === 'string') {
+      const read = await readVariablesFile(values.vars, io);
+      if (read.problems.length > 0) {
+        io.stderr.write(`${formatProblems(read.problems)}\n${values.vars}: invalid variables file\n`);
+        return 2;
+      }
+      variables = read.variables;
+    }
+    const allow =
+      'allow' in values && Array.isArray(values.allow)
+        ? values.allow.filter((a) => typeof a === 'string')
+        : undefined;
+    let invalid = 0;
+    for (const file of positionals) {
+      let source: string;
+      try {
+        source = await readFile(resolve(io.cwd, file), 'utf8');
+      } catch (error) {
+        io.stdout.write(
+          `${file}: invalid (cannot read: ${error instanceof Error ? error.message : String(error)})\n`,
+        );
+        invalid++;
+        continue;
+      }
+      const { graph, problems } = loadGraph(source, {
+        file,
+        ...(variables === undefined ? {} : { variables }),
+        ...(allow === undefined ? {} : { allowlist: allow }),
+      });
+      if (problems.length > 0) io.stdout.write(`${formatProblems(problems)}\n`);
+      if (graph === undefined) {
+        invalid++;
+        io.stdout.write(`${file}: invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})\n`);
+      } else {
+        const count = countStates(graph.States);
+        io.stdout.write(`${file}: valid (${count} state${count === 1 ? '' : 's'})\n`);
+      }
+    }
+    return invalid > 0 ? 2 : 0;
+  },
+};
+
+function countStates(states: object): number {
+  let count = 0;
+  for (const state of Object.values(states) as {
+    Branches?: { States: object }[];
+    ItemProcessor?: { States: object };
+    Iterator?: { States: object };
+  }[]) {
+    count++;
+    for (const branch of state.Branches ?? []) count += countStates(branch.States);
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (processor !== undefined) count += countStates(processor.States);
+  }
+  return count;
+}
