@@ -1,0 +1,283 @@
+/**
+ * The small runtime around the pure transition function: it performs the effects (invokes, concurrently
+ * and bounded; timers on a Clock; cancellations through AbortSignal), feeds the results back as events,
+ * and hands the state to a checkpoint hook. When the execution can only wait (a long Wait, a callback
+ * task) it returns WAITING so the caller checkpoints and ends the Lambda invocation; calling it again
+ * with the saved state resumes.
+ */
+import type { JsonValue } from '../types.ts';
+import type { Clock } from './clock.ts';
+import type { CompiledGraph } from './compile.ts';
+import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
+import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
+import { applyEvent, type ExecutionInit, pendingEffects, type Step, startExecution } from './transition.ts';
+
+/** How an invoke ended: a result, an error, or handed over to finish later by task token. */
+export type InvokeOutcome =
+  | { ok: true; output: JsonValue }
+  | { ok: false; error: string; cause: string }
+  | { pending: 'callback' };
+
+/** What the runtime needs from its host. */
+export interface RuntimeDeps {
+  /**
+   * Performs one Task invoke. Resolve with the outcome; reject only for infrastructure failures
+   * (throttling, network), which end `runExecution` with that error so the message is retried and
+   * the invoke re-issued with the same idempotency key.
+   */
+  invoke(effect: InvokeEffect, signal: AbortSignal): Promise<InvokeOutcome>;
+  clock: Clock;
+  /**
+   * Checkpoint hook, awaited after each TaskSucceeded / TaskFailed and each finished Map item or
+   * Parallel branch. `step.state` is the live state object: serialise it before awaiting anything.
+   */
+  onStep?(step: Step): void | Promise<void>;
+  /** Longest timer waited for in-process; further ones end the run as WAITING (default 10 s). */
+  maxInProcessWaitMs?: number;
+  /** Aborting ends the run as WAITING (`interrupted`) with in-flight invokes recorded in the state. */
+  signal?: AbortSignal;
+  /** Invokes running at once (default 16). */
+  maxConcurrentInvokes?: number;
+  /** History events kept in the result, latest first to go (default 10,000). */
+  historyLimit?: number;
+}
+
+/** Extra input to a resumed run. */
+export interface RunOptions {
+  /** Events that arrived while the execution was saved: TimerFired for due timers, callback results. */
+  readonly resumeEvents?: readonly ExecutionEvent[];
+}
+
+/** How a run ended: a final status, or waiting (checkpoint `state` and resume later). */
+export type RunResult =
+  | {
+      status: 'SUCCEEDED' | 'FAILED';
+      state: ExecutionState;
+      output?: JsonValue;
+      error?: string;
+      cause?: string;
+      history: HistoryEvent[];
+    }
+  | {
+      status: 'WAITING';
+      state: ExecutionState;
+      /** Earliest timer due (epoch ms), when a timer is pending. */
+      dueAt?: number;
+      /** `interrupted`: `deps.signal` aborted the run; resume as soon as possible. */
+      waitingFor: 'timer' | 'callback' | 'interrupted';
+      history: HistoryEvent[];
+    };
+
+const ENDS_CHILD = new Set(['MapIterationSucceeded', 'MapIterationFailed', 'ParallelStateSucceeded']);
+
+function isState(value: ExecutionState | ExecutionInit): value is ExecutionState {
+  return 'root' in value && 'pending' in value;
+}
+
+/**
+ * Runs an execution (new, or resumed from a saved state) until it ends or can only wait.
+ *
+ * @example
+ * const result = await runExecution(compiled, { executionId, input, startTime: Date.now() }, {
+ *   invoke: (effect, signal) => invoker.invoke(effect, signal),
+ *   clock: systemClock,
+ *   onStep: (step) => store.checkpoint(JSON.stringify(step.state)),
+ * });
+ * if (result.status === 'WAITING') await store.park(result.state, result.dueAt);
+ */
+export async function runExecution(
+  graph: CompiledGraph,
+  stateOrInit: ExecutionState | ExecutionInit,
+  deps: RuntimeDeps,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const { clock } = deps;
+  const maxWait = deps.maxInProcessWaitMs ?? 10_000;
+  const maxInvokes = Math.max(1, deps.maxConcurrentInvokes ?? 16);
+  const historyLimit = deps.historyLimit ?? 10_000;
+  const history: HistoryEvent[] = [];
+  const running = new Map<string, AbortController>();
+  const queued: InvokeEffect[] = [];
+  const timers = new Map<string, number>();
+  const callbacks = new Set<string>();
+  const events: ExecutionEvent[] = [];
+  let infraFailure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const start = (effect: InvokeEffect): void => {
+    const controller = new AbortController();
+    running.set(effect.id, controller);
+    const settle = (event: ExecutionEvent | undefined, failure?: { error: unknown }): void => {
+      if (running.get(effect.id) !== controller) return;
+      running.delete(effect.id);
+      const next = queued.shift();
+      if (next !== undefined) start(next);
+      if (controller.signal.aborted) return;
+      if (failure !== undefined) infraFailure ??= failure;
+      else if (event !== undefined) events.push(event);
+      notify();
+    };
+    let promise: Promise<InvokeOutcome>;
+    try {
+      promise = deps.invoke(effect, controller.signal);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    void promise.then(
+      (outcome) => {
+        if ('pending' in outcome) {
+          callbacks.add(effect.id);
+          settle({ type: 'TaskSubmitted', id: effect.id });
+        } else if (outcome.ok) {
+          settle({ type: 'TaskSucceeded', id: effect.id, output: outcome.output });
+        } else {
+          settle({ type: 'TaskFailed', id: effect.id, error: outcome.error, cause: outcome.cause });
+        }
+      },
+      (error: unknown) => settle(undefined, { error }),
+    );
+  };
+
+  const perform = (effects: readonly Effect[]): void => {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'invoke':
+          if (running.size < maxInvokes) start(effect);
+          else queued.push(effect);
+          break;
+        case 'timer':
+          timers.set(effect.id, effect.dueAt);
+          break;
+        case 'cancel': {
+          timers.delete(effect.id);
+          callbacks.delete(effect.id);
+          const controller = running.get(effect.id);
+          if (controller !== undefined) {
+            running.delete(effect.id);
+            controller.abort();
+            const next = queued.shift();
+            if (next !== undefined) start(next);
+          }
+          const index = queued.findIndex((q) => q.id === effect.id);
+          if (index >= 0) queued.splice(index, 1);
+          break;
+        }
+      }
+    }
+  };
+
+  let state: ExecutionState;
+  if (isState(stateOrInit)) {
+    state = stateOrInit;
+    for (const { effect, submitted } of pendingEffects(state)) {
+      if (effect.type === 'timer') timers.set(effect.id, effect.dueAt);
+      else if (submitted) callbacks.add(effect.id);
+      else perform([effect]);
+    }
+    if (options.resumeEvents !== undefined) events.push(...options.resumeEvents);
+  } else {
+    const step = startExecution(graph, stateOrInit, clock.now());
+    state = step.state;
+    appendBounded(history, step.history, historyLimit);
+    perform(step.effects);
+  }
+
+  const stopAll = (): void => {
+    for (const controller of running.values()) controller.abort();
+    running.clear();
+    queued.length = 0;
+  };
+  const earliestTimer = (): number | undefined => {
+    let best: number | undefined;
+    for (const due of timers.values()) if (best === undefined || due < best) best = due;
+    return best;
+  };
+
+  for (;;) {
+    if (state.status !== 'RUNNING') {
+      stopAll();
+      const done: RunResult = { status: state.status, state, history: trimHistory(history, historyLimit) };
+      if (state.output !== undefined) done.output = state.output;
+      if (state.error !== undefined) done.error = state.error;
+      if (state.cause !== undefined) done.cause = state.cause;
+      return done;
+    }
+    if (infraFailure !== undefined) {
+      stopAll();
+      throw infraFailure.error;
+    }
+    if (deps.signal?.aborted) {
+      stopAll();
+      const waiting: RunResult = {
+        status: 'WAITING',
+        state,
+        waitingFor: 'interrupted',
+        history: trimHistory(history, historyLimit),
+      };
+      const due = earliestTimer();
+      if (due !== undefined) waiting.dueAt = due;
+      return waiting;
+    }
+    const event = events.shift();
+    if (event !== undefined) {
+      const step = applyEvent(graph, state, event, clock.now());
+      appendBounded(history, step.history, historyLimit);
+      perform(step.effects);
+      if (
+        deps.onStep !== undefined &&
+        (event.type === 'TaskSucceeded' ||
+          event.type === 'TaskFailed' ||
+          step.history.some((h) => ENDS_CHILD.has(h.type)))
+      ) {
+        await deps.onStep(step);
+      }
+      continue;
+    }
+    const now = clock.now();
+    const due = [...timers]
+      .filter(([, at]) => at <= now)
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    if (due.length > 0) {
+      for (const [id] of due) {
+        timers.delete(id);
+        events.push({ type: 'TimerFired', id });
+      }
+      continue;
+    }
+    const next = earliestTimer();
+    if (running.size === 0) {
+      if (next === undefined || next - now > maxWait) {
+        if (next === undefined && callbacks.size === 0) {
+          throw new Error(
+            `execution ${state.context.executionId} waits on nothing (no invoke, timer or callback) yet is still RUNNING`,
+          );
+        }
+        const waiting: RunResult = {
+          status: 'WAITING',
+          state,
+          waitingFor: callbacks.size > 0 ? 'callback' : 'timer',
+          history: trimHistory(history, historyLimit),
+        };
+        if (next !== undefined) waiting.dueAt = next;
+        return waiting;
+      }
+    }
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const stop = new AbortController();
+    const onAbort = (): void => notify();
+    deps.signal?.addEventListener('abort', onAbort, { once: true });
+    const waits: Promise<void>[] = [woken];
+    if (next !== undefined) waits.push(clock.sleep(next - now, stop.signal));
+    await Promise.race(waits);
+    stop.abort();
+    wake = undefined;
+    deps.signal?.removeEventListener('abort', onAbort);
+  }
+}
