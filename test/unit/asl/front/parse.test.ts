@@ -1,0 +1,236 @@
+import fc from 'fast-check';
+import Hjson from 'hjson';
+import { describe, expect, it } from 'vitest';
+import { MAX_ARRAY_ELEMENTS, parseGraphSource, pointerJoin } from '../../../../router/asl/parse.ts';
+
+describe('parseGraphSource positions', () => {
+  const source = [
+    '# an engine', //  1
+    '{', //  2
+    '  StartAt: "A" // first', //  3
+    '  States: {', //  4
+    '    /* block', //  5
+    '       comment */ A: {', //  6
+    '      Type: Task', //  7
+    '      Comment: a quoteless, string with } and ]', //  8
+    "      Parameters: { 'q.$': \"$.x\", list: [1, 2, {deep: '''", //  9
+    '        multi', // 10
+    "        '''}] }", // 11
+    '      Next: "B/C"', // 12
+    '    }', // 13
+    '    "B/C": { "Type": "Succeed" }', // 14
+    '  }', // 15
+    '}', // 16
+  ].join('\n');
+
+  const textAt = (position: { line: number; column: number } | undefined): string =>
+    position === undefined ? '' : (source.split('\n')[position.line - 1] ?? '').slice(position.column - 1);
+
+  it('maps nested keys, array elements and escaped names to line and column', () => {
+    // Act
+    const parsed = parseGraphSource(source);
+
+    // Assess
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.positionOf('')).toEqual({ line: 2, column: 1 });
+    expect(parsed.positionOf('/StartAt')).toEqual({ line: 3, column: 3 });
+    expect(parsed.positionOf('/States/A')).toEqual({ line: 6, column: 19 });
+    expect(parsed.positionOf('/States/A/Comment')).toEqual({ line: 8, column: 7 });
+    expect(parsed.positionOf('/States/A/Parameters/q.$')).toEqual({ line: 9, column: 21 });
+    expect(textAt(parsed.positionOf('/States/A/Parameters/list/1'))).toMatch(/^2, \{deep/);
+    expect(textAt(parsed.positionOf('/States/A/Parameters/list/2'))).toMatch(/^\{deep/);
+    expect(textAt(parsed.positionOf('/States/A/Parameters/list/2/deep'))).toMatch(/^deep: '''/);
+    expect(parsed.positionOf('/States/A/Next')).toEqual({ line: 12, column: 7 });
+    expect(parsed.positionOf('/States/B~1C/Type')).toEqual({ line: 14, column: 14 });
+    expect(parsed.positionOf('/States/Nope')).toBeUndefined();
+  });
+
+  it('gives the same value as hjson itself', () => {
+    // Act
+    const parsed = parseGraphSource(source);
+
+    // Assess
+    expect(parsed.value).toEqual(Hjson.parse(source));
+    expect(parsed.value).toMatchObject({
+      States: {
+        A: { Comment: 'a quoteless, string with } and ]', Parameters: { list: [1, 2, { deep: 'multi' }] } },
+      },
+    });
+  });
+
+  it('accepts a root object without braces and plain JSON', () => {
+    expect(parseGraphSource('StartAt: A\nStates: {}').value).toEqual({ StartAt: 'A', States: {} });
+    expect(parseGraphSource('{"a": [1, {"b": null}]}').positionOf('/a/1/b')).toEqual({ line: 1, column: 12 });
+  });
+});
+
+describe('parseGraphSource errors', () => {
+  it('reports a syntax error with its line and column', () => {
+    // Act
+    const { value, problems } = parseGraphSource('{\n  a: 1\n  b: }\n}', 'bad.hjson');
+
+    // Assess
+    expect(value).toBeUndefined();
+    expect(problems).toEqual([
+      {
+        file: 'bad.hjson',
+        path: '/b',
+        line: 3,
+        column: 6,
+        message: "syntax: found '}' where a value was expected",
+      },
+    ]);
+  });
+
+  it('reports an unterminated object at the end of input', () => {
+    const { problems } = parseGraphSource('{ a: [1, 2\n');
+    expect(problems[0]?.message).toBe("syntax: end of input inside an array (missing ']')");
+    expect(problems[0]?.line).toBe(2);
+  });
+
+  it('rejects prototype keys anywhere, naming each path, without touching prototypes', () => {
+    // Act
+    const { value, problems } = parseGraphSource(
+      '{ "__proto__": { "polluted": true }, States: { A: { constructor: 1, x: [{ prototype: 2 }] } } }',
+    );
+
+    // Assess
+    expect(value).toBeUndefined();
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      ['/__proto__', "key '__proto__' is not allowed (it could reach a prototype)"],
+      ['/States/A/constructor', "key 'constructor' is not allowed (it could reach a prototype)"],
+      ['/States/A/x/0/prototype', "key 'prototype' is not allowed (it could reach a prototype)"],
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects duplicate keys', () => {
+    const { problems } = parseGraphSource('{ a: 1, a: 2 }');
+    expect(problems).toEqual([{ path: '/a', line: 1, column: 9, message: "duplicate key 'a'" }]);
+  });
+
+  it('rejects nesting deeper than 64 levels without overflowing the stack', () => {
+    // Act
+    const deep = parseGraphSource(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    const ok = parseGraphSource(`${'{a:'.repeat(64)}1${'}'.repeat(64)}`);
+
+    // Assess
+    expect(deep.problems).toHaveLength(1);
+    expect(deep.problems[0]?.message).toBe('nesting deeper than 64 levels');
+    expect(deep.problems[0]?.path).toBe('/0'.repeat(64));
+    expect(ok.problems).toEqual([]);
+  });
+
+  it('rejects arrays with more than 10,000 elements, naming the array', () => {
+    const big = `{ list: [${Array.from({ length: MAX_ARRAY_ELEMENTS + 1 }, () => '0').join(',')}] }`;
+    const { problems } = parseGraphSource(big);
+    expect(problems).toMatchObject([{ path: '/list', message: 'array has more than 10000 elements' }]);
+    expect(parseGraphSource(`[${'0,'.repeat(MAX_ARRAY_ELEMENTS - 1)}0]`).problems).toEqual([]);
+  });
+
+  it('rejects sources over 1 MiB before scanning', () => {
+    const { problems } = parseGraphSource(`{ a: "${'x'.repeat(1024 * 1024)}" }`, 'huge.json');
+    expect(problems).toEqual([
+      { file: 'huge.json', path: '', message: 'source is 1048585 bytes, over the 1048576-byte limit' },
+    ]);
+  });
+});
+
+/** JSON values without the keys the parser refuses (fast-check would generate `__proto__`). */
+const jsonValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(null, true, false),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
+    fc.string(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(
+      fc.string({ minLength: 1 }).filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)),
+      tie('value'),
+      { maxKeys: 4 },
+    ),
+  ),
+})).value;
+
+function paths(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return [path, ...value.flatMap((v, i) => paths(v, pointerJoin(path, i)))];
+  if (value !== null && typeof value === 'object') {
+    return [path, ...Object.entries(value).flatMap(([k, v]) => paths(v, pointerJoin(path, k)))];
+  }
+  return [path];
+}
+
+describe('parseGraphSource properties', () => {
+  it('round-trips Hjson.stringify output and knows where every path starts', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc
+            .string({ minLength: 1 })
+            .filter((k) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype'),
+          jsonValue,
+          { maxKeys: 5 },
+        ),
+        (value) => {
+          // Prepare
+          const source = Hjson.stringify(value);
+
+          // Act
+          const parsed = parseGraphSource(source);
+
+          // Assess
+          expect(parsed.problems).toEqual([]);
+          expect(parsed.value).toEqual(value);
+          const lines = source.split('\n');
+          let previous = { line: 0, column: 0 };
+          for (const path of paths(value)) {
+            const position = parsed.positionOf(path);
+            expect(position, path).toBeDefined();
+            if (position === undefined) continue;
+            expect(lines[position.line - 1]?.length ?? 0).toBeGreaterThanOrEqual(position.column - 1);
+            // Paths in document order start at strictly increasing offsets.
+            const later =
+              position.line > previous.line ||
+              (position.line === previous.line && position.column > previous.column);
+            expect(later || path === '').toBe(true);
+            previous = position;
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('points each key of pretty-printed JSON at its opening quote', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc
+            .string({ minLength: 1 })
+            .filter((k) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype'),
+          jsonValue,
+          { maxKeys: 5 },
+        ),
+        (value) => {
+          const source = JSON.stringify(value, null, 2);
+          const parsed = parseGraphSource(source);
+          const lines = source.split('\n');
+          for (const [key] of Object.entries(value)) {
+            const position = parsed.positionOf(pointerJoin('', key));
+            expect(position).toBeDefined();
+            if (position === undefined) continue;
+            expect(lines[position.line - 1]?.slice(position.column - 1)).toMatch(
+              new RegExp(`^${escapeRegExp(JSON.stringify(key))}:`),
+            );
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
