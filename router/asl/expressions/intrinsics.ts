@@ -553,6 +553,13 @@ function hasType(value: JsonValue, type: ArgType): boolean {
   }
 }
 
+/** An argument type in words, for messages. */
+function describeType(type: ArgType): string {
+  return type === 'integer' || type === 'array' || type === 'object' || type === 'any'
+    ? `an ${type}`
+    : `a ${type}`;
+}
+
 /** The type an argument position requires. */
 function typeAt(fn: IntrinsicFunction, index: number): ArgType {
   return fn.types[Math.min(index, fn.types.length - 1)] ?? 'any';
@@ -576,7 +583,7 @@ function checkCall(node: CallNode): string | undefined {
     } else if (arg.type !== 'path') {
       const type = typeAt(fn, k);
       if (!hasType(arg.value, type)) {
-        return `${node.name}: argument ${k + 1} must be ${type === 'integer' ? 'an integer' : `a ${type}`}, got ${preview(arg.value)}`;
+        return `${node.name}: argument ${k + 1} must be ${describeType(type)}, got ${preview(arg.value)}`;
       }
     }
   }
@@ -635,10 +642,7 @@ function compileNode(node: IntrinsicNode): CompiledIntrinsic {
           const value = (args[k] as CompiledIntrinsic)(input, context, env);
           const type = typeAt(fn, k);
           if (!hasType(value, type)) {
-            throw failure(
-              name,
-              `argument ${k + 1} must be ${type === 'integer' ? 'an integer' : `a ${type}`}, got ${preview(value)}`,
-            );
+            throw failure(name, `argument ${k + 1} must be ${describeType(type)}, got ${preview(value)}`);
           }
           values[k] = value;
         }
