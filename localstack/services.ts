@@ -1,0 +1,28 @@
+/**
+ * The in-process service emulations `npm run localstack:up` serves by default, in one place, so the CLI,
+ * the demo and the benchmarks get the same set: the Lambda Invoke host (serving the step functions of
+ * `handlers/catalog.ts`) and the Redshift Data API over PGlite.
+ */
+import { createLambdaHost, type HostLog } from './lambda/index.ts';
+import { createRedshiftDataEmulator } from './redshift/index.ts';
+import type { ServiceEmulator } from './service.ts';
+
+/** Options of {@link defaultServices}. */
+export interface DefaultServicesOptions {
+  /** Where the emulations log; default: JSON lines on the console. */
+  readonly log?: HostLog;
+  /**
+   * Start PGlite now, in the background (about 3.5 s), instead of on the first statement. Default true:
+   * a developer's stack should answer the first Redshift query without the wait.
+   */
+  readonly startDatabaseNow?: boolean;
+}
+
+/** Builds a fresh set of emulations; each stack owns (and closes) its own. */
+export function defaultServices(options: DefaultServicesOptions = {}): ServiceEmulator[] {
+  const log = options.log === undefined ? {} : { log: options.log };
+  return [
+    createLambdaHost(log),
+    createRedshiftDataEmulator({ ...log, startNow: options.startDatabaseNow ?? true }),
+  ];
+}
