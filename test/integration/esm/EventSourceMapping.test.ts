@@ -1,11 +1,14 @@
+import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ensureStream } from '../../../localstack/bootstrap.ts';
 import {
   type BatchReport,
   type EventSourceMapping,
   type EventSourceMappingOptions,
   startEventSourceMapping,
 } from '../../../localstack/esm/index.ts';
+import { kinesisClient } from '../../../router/aws/clients.ts';
 import { useLocalStack } from '../support/stack.ts';
 import {
   createBucket,
@@ -423,6 +426,44 @@ describe('event source mapping over the local stack', () => {
     expect(deliveries).toEqual([range(3, 4)]);
     expect(ticksAtStop).toBeGreaterThanOrEqual(3);
     expect(ticks).toBe(ticksAtStop);
+  });
+
+  it('finishes a closed parent shard before reading its children after a split', async () => {
+    // Prepare: five records on the parent, then a split, then five records spread over the children.
+    const stream = uniqueName('esm-split');
+    const [parent = ''] = await createStream(stack().aws, stream);
+    await putRecords(stack().aws, stream, 5);
+    const kinesis = kinesisClient(stack().aws);
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: parent,
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    await ensureStream(kinesis, stream, 1);
+    await putRecords(stack().aws, stream, 3, 5, '0');
+    await putRecords(stack().aws, stream, 2, 8, (2n ** 127n + 1n).toString());
+    const timeline: string[] = [];
+
+    // Act
+    const mapping = await start({
+      stream,
+      batchSize: 3,
+      handler: async (event) => {
+        for (const [index, data] of payloads(event).entries()) {
+          timeline.push(`${event.Records[index]?.eventID.split(':')[0]}/${data}`);
+        }
+      },
+    });
+    await mapping.waitForIdle();
+
+    // Assess
+    const parentPart = timeline.slice(0, 5);
+    expect(parentPart).toEqual(range(0, 4).map((data) => `${parent}/${data}`));
+    const children = timeline.slice(5);
+    expect(children.map((entry) => entry.split('/')[1]).sort()).toEqual(range(5, 9).sort());
+    expect(children.every((entry) => !entry.startsWith(`${parent}/`))).toBe(true);
   });
 
   it('names the stream when it does not exist', async () => {
