@@ -672,7 +672,7 @@ describe('validateGraph', () => {
   });
 
   it('leaves unsubstituted placeholders for the stage variables to fill', () => {
-    const value = graph({ A: task({ Resource: '${StepArn}', TimeoutSeconds: '${Timeout}' }) });
+    const value = graph({ A: task({ Resource: `\${StepArn}`, TimeoutSeconds: `\${Timeout}` }) });
     expect(validateGraph(value, { allowlist: ['arn:aws:lambda:*'] })).toEqual([]);
   });
 });
