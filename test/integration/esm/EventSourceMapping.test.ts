@@ -1,4 +1,5 @@
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureStream } from '../../../localstack/bootstrap.ts';
@@ -8,7 +9,7 @@ import {
   type EventSourceMappingOptions,
   startEventSourceMapping,
 } from '../../../localstack/esm/index.ts';
-import { kinesisClient } from '../../../router/aws/clients.ts';
+import { dynamoDbDocumentClient, kinesisClient } from '../../../router/aws/clients.ts';
 import { useLocalStack } from '../support/stack.ts';
 import {
   createBucket,
@@ -353,9 +354,10 @@ describe('event source mapping over the local stack', () => {
   it('resumes after a restart from its checkpoint: nothing skipped, nothing checkpointed delivered again', async () => {
     // Prepare: batch 1 succeeds; batch 2 completes r-5, r-6 and reports r-7 failed while stop() waits for it.
     const stream = uniqueName('esm-restart');
-    await createStream(stack().aws, stream);
+    const [shardId] = await createStream(stack().aws, stream);
     await putRecords(stack().aws, stream, 12);
     const before: string[][] = [];
+    let lastDone = '';
     let secondCall: () => void = () => {};
     const secondCallStarted = new Promise<void>((resolve) => {
       secondCall = resolve;
@@ -372,6 +374,7 @@ describe('event source mapping over the local stack', () => {
       handler: async (event) => {
         before.push(payloads(event));
         if (before.length < 2) return undefined;
+        lastDone = sequenceOf(event, 'r-6');
         secondCall();
         await gate;
         return { batchItemFailures: [{ itemIdentifier: sequenceOf(event, 'r-7') }] };
@@ -381,6 +384,9 @@ describe('event source mapping over the local stack', () => {
     const stopping = first.stop();
     release();
     await stopping;
+    const { Item } = await dynamoDbDocumentClient(stack().aws).send(
+      new GetCommand({ TableName: checkpointTable, Key: { pk: `${stream}#c1#${shardId}` } }),
+    );
 
     // Act
     const after = recorder();
@@ -393,6 +399,7 @@ describe('event source mapping over the local stack', () => {
     // Assess
     expect(before).toEqual([range(0, 4), range(5, 9)]);
     expect(first.counters).toMatchObject({ batches: 2, recordsCompleted: 7 });
+    expect(Item).toMatchObject({ sequenceNumber: lastDone });
     expect(after.deliveries).toEqual([range(7, 11)]);
     expect(other.deliveries).toEqual([range(0, 11)]);
   });
