@@ -4,6 +4,9 @@
  * embedded stack, a real LocalStack (its ready.d hook runs it) or an AWS account for a quick trial, so
  * the three never drift apart; the CDK app builds the same shapes for real deployments.
  */
+
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import {
   type AttributeDefinition,
   CreateTableCommand,
@@ -280,4 +283,26 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<void> {
     dynamodb.destroy();
     s3.destroy();
   }
+}
+
+// Run directly (`npx tsx localstack/bootstrap.ts [--shards N]`, as LocalStack's ready.d hook does), it
+// provisions whatever AWS_ENDPOINT_URL points at, with the names from ROUTER_* variables.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const run = async (): Promise<void> => {
+    const { values } = parseArgs({ options: { shards: { type: 'string' } }, strict: true });
+    const shards = values.shards === undefined ? 2 : Number(values.shards);
+    if (!Number.isInteger(shards) || shards < 1) {
+      throw new Error(`bootstrap: --shards must be a positive integer, got '${values.shards ?? ''}'`);
+    }
+    const aws = awsEnvironmentFromEnv();
+    console.log(`bootstrap: provisioning ${aws.endpoint ?? `AWS (${aws.region})`}`);
+    await bootstrap({ aws, shards, log: (line) => console.log(`bootstrap: ${line}`) });
+  };
+  run().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(1);
+    },
+  );
 }

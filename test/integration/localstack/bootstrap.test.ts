@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -88,5 +90,34 @@ describe('bootstrap', () => {
 
     // Assess
     await expect(created).rejects.toThrow('bootstrap: shards must be a positive integer, got 0');
+  });
+
+  it('runs the same way from the LocalStack ready.d hook script', async () => {
+    // Prepare
+    const names = namesFor('hook');
+    const env = {
+      ...process.env,
+      ...stack().env,
+      ROUTER_STREAM: names.stream,
+      ROUTER_ENGINES_TABLE: names.enginesTable,
+      ROUTER_EXECUTIONS_TABLE: names.executionsTable,
+      ROUTER_BUCKET: names.bucket,
+      ROUTER_ESM_TABLE: names.esmTable,
+      ROUTER_SHARDS: '1',
+    };
+
+    // Act
+    const { stdout } = await promisify(execFile)('bash', ['localstack/ready.d/bootstrap.sh'], {
+      cwd: new URL('../../../', import.meta.url),
+      env,
+    });
+
+    // Assess
+    expect(stdout).toContain(`bootstrap: provisioning ${stack().endpoint}`);
+    expect(stdout).toContain(`bootstrap: stream ${names.stream}: created (1 open shards)`);
+    const { StreamDescriptionSummary } = await kinesisClient(stack().aws).send(
+      new DescribeStreamSummaryCommand({ StreamName: names.stream }),
+    );
+    expect(StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');
   });
 });
