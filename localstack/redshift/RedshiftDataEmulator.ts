@@ -98,11 +98,7 @@ type Body = Record<string, unknown>;
 const TARGET_PREFIX = 'RedshiftData.';
 const ID_PATTERN = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$/;
 const PARAMETER_NAME = /^[0-9a-zA-Z_]+$/;
-/** Every Postgres type comes back as text; `fields.ts` converts it the way Redshift types it. */
-const RAW_TEXT = new Proxy<Record<number, (value: string) => string>>(
-  {},
-  { get: () => (value: string) => value },
-);
+const asText = (value: string): string => value;
 
 const defaultLog: EmulatorLog = {
   info: (message, extra) =>
@@ -130,6 +126,8 @@ class RedshiftDataApi implements RedshiftDataEmulator {
   private readonly statements = new Map<string, Statement>();
   private readonly queue: Statement[] = [];
   private readonly typeNames = new Map(BUILTIN_TYPE_NAMES);
+  /** A parser per known type OID that keeps Postgres' text form; `fields.ts` types it as Redshift does. */
+  private readonly rawText: Record<number, (value: string) => string> = {};
   private readonly pageSize: number;
   private readonly maxActive: number;
   private readonly maxStatements: number;
@@ -508,6 +506,7 @@ class RedshiftDataApi implements RedshiftDataEmulator {
           rowMode: 'array',
         });
         for (const [oid, name] of types.rows) this.typeNames.set(oid, name);
+        for (const oid of this.typeNames.keys()) this.rawText[oid] = asText;
         const startedInMs = Math.round(performance.now() - started);
         this.log.info('PGlite started', { startedInMs });
         return { db, startedInMs };
@@ -562,13 +561,13 @@ class RedshiftDataApi implements RedshiftDataEmulator {
         const bound = bindNamedParameters(sub.sql, statement.parameters);
         let result: Awaited<ReturnType<PGlite['query']>>;
         try {
-          result = await db.query(bound.text, bound.values, { rowMode: 'array', parsers: RAW_TEXT });
+          result = await db.query(bound.text, bound.values, { rowMode: 'array', parsers: this.rawText });
         } catch (error) {
           // VACUUM and friends refuse a transaction block; a lone statement may run outside one.
           if (statement.isBatch || !isErrorCode(error, '25001')) throw error;
           await db.query('ROLLBACK');
           inTransaction = false;
-          result = await db.query(bound.text, bound.values, { rowMode: 'array', parsers: RAW_TEXT });
+          result = await db.query(bound.text, bound.values, { rowMode: 'array', parsers: this.rawText });
         }
         this.store(sub, result);
         sub.status = 'FINISHED';
