@@ -99,3 +99,67 @@ export const BUCKET_PREFIXES = {
   quarantine: 'quarantine/',
   failures: 'esm-failures/',
 } as const;
+
+/** How the router behaves; every field can be set from the environment of the deployed function. */
+export interface RouterSettings {
+  /** Task resources graphs may call (`ROUTER_RESOURCE_ALLOWLIST`, comma-separated ARN globs). */
+  readonly allowlist: readonly string[];
+  /** Retryable failures of one message before it is quarantined (`ROUTER_MAX_ATTEMPTS`). */
+  readonly maxAttempts: number;
+  /** Partition keys processed at the same time within a batch (`ROUTER_CONCURRENCY`). */
+  readonly concurrency: number;
+  /** How long a finished execution (and so dedup) is kept, in seconds (`ROUTER_RETENTION_SECONDS`). */
+  readonly retentionSeconds: number;
+  /** Lease of a running execution, in ms (`ROUTER_LEASE_MS`); extended at each checkpoint. */
+  readonly leaseMs: number;
+  /** Longer waits end the invocation and resume from the sweep (`ROUTER_MAX_INPROCESS_WAIT_MS`). */
+  readonly maxInProcessWaitMs: number;
+  /** Largest accepted message in bytes (`ROUTER_MAX_RECORD_BYTES`). */
+  readonly maxRecordBytes: number;
+  /** How long alias pointers and routes are cached, in ms (`ROUTER_ALIAS_TTL_MS`). */
+  readonly aliasTtlMs: number;
+  /** Secret that makes callback task tokens unguessable (`ROUTER_TASK_TOKEN_SECRET`). */
+  readonly taskTokenSecret: string;
+  /** Deployment stage name, for logs and metrics (`ROUTER_STAGE`). */
+  readonly stage: string;
+}
+
+/** Lambda step functions and the two Lambda integrations; SDK actions must be listed explicitly. */
+export const DEFAULT_ALLOWLIST: readonly string[] = [
+  'arn:aws:lambda:*:*:function:*',
+  'arn:aws:states:::lambda:invoke',
+  'arn:aws:states:::lambda:invoke.waitForTaskToken',
+];
+
+function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`${name}=${raw}: expected a number of at least ${min}`);
+  }
+  return value;
+}
+
+/** Reads the router settings from the environment, with defaults for a laptop. */
+export function routerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RouterSettings {
+  const allow = env.ROUTER_RESOURCE_ALLOWLIST;
+  return {
+    allowlist:
+      allow === undefined || allow.trim() === ''
+        ? DEFAULT_ALLOWLIST
+        : allow
+            .split(',')
+            .map((p) => p.trim())
+            .filter((p) => p !== ''),
+    maxAttempts: numberFrom(env, 'ROUTER_MAX_ATTEMPTS', 5, 1),
+    concurrency: numberFrom(env, 'ROUTER_CONCURRENCY', 16, 1),
+    retentionSeconds: numberFrom(env, 'ROUTER_RETENTION_SECONDS', 7 * 24 * 3600, 60),
+    leaseMs: numberFrom(env, 'ROUTER_LEASE_MS', 60_000, 1000),
+    maxInProcessWaitMs: numberFrom(env, 'ROUTER_MAX_INPROCESS_WAIT_MS', 5_000, 0),
+    maxRecordBytes: numberFrom(env, 'ROUTER_MAX_RECORD_BYTES', 256 * 1024, 1024),
+    aliasTtlMs: numberFrom(env, 'ROUTER_ALIAS_TTL_MS', 10_000, 0),
+    taskTokenSecret: env.ROUTER_TASK_TOKEN_SECRET ?? 'local-task-token-secret',
+    stage: env.ROUTER_STAGE ?? 'local',
+  };
+}

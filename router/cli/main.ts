@@ -4,10 +4,12 @@
  */
 import { type Command, type CommandIo, UsageError } from './command.ts';
 import { engineGraph } from './commands/engine-graph.ts';
+import { engineRegistryCommands } from './commands/engine-registry.ts';
 import { engineValidate } from './commands/engine-validate.ts';
+import { put } from './commands/put.ts';
 
 /** Every subcommand; each module exports one `Command`. */
-const COMMANDS: readonly Command[] = [engineValidate, engineGraph];
+const COMMANDS: readonly Command[] = [engineValidate, engineGraph, ...engineRegistryCommands, put];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  router ${c.usage}\n      ${c.summary}`);

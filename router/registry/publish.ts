@@ -4,6 +4,7 @@
  * an alias, so the router never sees a version that is half written or invalid.
  */
 
+import { formatProblems } from '../asl/load.ts';
 import type { EngineGraph, GraphProblem } from '../asl/types.ts';
 import { BUCKET_PREFIXES } from '../config.ts';
 import { canaryTargets } from './canary.ts';
@@ -58,16 +59,8 @@ export class PublishValidationError extends Error {
     readonly file: string,
     readonly problems: readonly GraphProblem[],
   ) {
-    super(
-      `${file}: not published, ${problems.length} problem(s):\n${problems.map(formatProblem).join('\n')}`,
-    );
+    super(`${file}: not published, ${problems.length} problem(s):\n${formatProblems(problems)}`);
   }
-}
-
-function formatProblem(p: GraphProblem): string {
-  const at = p.line === undefined ? '' : `:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
-  const state = p.state === undefined ? '' : ` state '${p.state}':`;
-  return `  ${p.file ?? ''}${at} ${p.path}:${state} ${p.message}`;
 }
 
 const ENGINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
