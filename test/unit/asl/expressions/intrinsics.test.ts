@@ -287,10 +287,18 @@ describe('intrinsic functions, documented examples', () => {
   });
 });
 
+/** Strings rich in the characters the literal syntax treats specially, plus any other Unicode. */
+const literalText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom("'", '\\', '{', '}', '{}', ',', ')', '$', ' ', '\n'),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+  ),
+});
+
 describe('intrinsic string literals, property-based', () => {
   it('round-trip any string through quoting and parsing', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (text) => {
+      fc.property(literalText, (text) => {
         const array = run(`States.Array(${quoteIntrinsicString(text)})`);
         const formatted = run(`States.Format(${quoteIntrinsicString(text)})`);
         return Array.isArray(array) && array.length === 1 && array[0] === text && formatted === text;
@@ -301,7 +309,7 @@ describe('intrinsic string literals, property-based', () => {
 
   it('format any strings into placeholders unchanged', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), fc.string(), (a, b, c) => {
+      fc.property(literalText, literalText, literalText, (a, b, c) => {
         const template = `${quoteIntrinsicString(a).slice(0, -1)}{}'`;
         expect(run(`States.Format(${template}, $.b)`, { b })).toBe(a + b);
         expect(run(`States.Format('{}{}', $.b, $.c)`, { b, c })).toBe(b + c);
