@@ -371,7 +371,8 @@ export function parseIdPath(idPath: string): (string | number)[] {
   return parts;
 }
 
-function readPath(document: JsonValue, parts: readonly (string | number)[]): JsonValue | undefined {
+/** The value at a parsed {@link parseIdPath} path, or undefined when any step is missing. */
+export function readPath(document: JsonValue, parts: readonly (string | number)[]): JsonValue | undefined {
   let current: JsonValue | undefined = document;
   for (const part of parts) {
     if (typeof part === 'number') current = Array.isArray(current) ? current[part] : undefined;
