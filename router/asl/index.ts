@@ -3,6 +3,8 @@
  * `router/asl`. Internals (the scanner, the checker) stay behind it.
  */
 export { isResourceAllowed, LAMBDA_INVOKE_RESOURCES, type ResourceAllowlist } from './allowlist.ts';
+export * from './errors.ts';
+export * from './expressions/index.ts';
 export * from './interpreter/index.ts';
 export { compileLegacyGraph, isLegacyGraph, type LegacyCompilation } from './legacy.ts';
 export {
