@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ensureStream } from '../../../localstack/bootstrap.ts';
 import {
   type BatchReport,
+  type CheckpointStore,
   type EventSourceMapping,
   type EventSourceMappingOptions,
+  MemoryCheckpointStore,
   startEventSourceMapping,
 } from '../../../localstack/esm/index.ts';
 import { dynamoDbDocumentClient, kinesisClient } from '../../../router/aws/clients.ts';
@@ -34,14 +36,18 @@ afterEach(async () => {
 /** Starts a mapping with fast polling on this file's stack; fails the test on any error it survives. */
 async function start(
   options: Omit<EventSourceMappingOptions, 'aws' | 'checkpointTable'>,
+  store?: CheckpointStore,
 ): Promise<EventSourceMapping> {
-  const mapping = await startEventSourceMapping({
-    aws: stack().aws,
-    checkpointTable,
-    pollIntervalMs: 20,
-    onError: (error) => survived.push(error),
-    ...options,
-  });
+  const mapping = await startEventSourceMapping(
+    {
+      aws: stack().aws,
+      checkpointTable,
+      pollIntervalMs: 20,
+      onError: (error) => survived.push(error),
+      ...options,
+    },
+    store,
+  );
   running.push(mapping);
   return mapping;
 }
@@ -405,20 +411,25 @@ describe('event source mapping over the local stack', () => {
   });
 
   it('starts at LATEST when asked, calls onIdleTick every poll interval, and stops cleanly', async () => {
-    // Prepare
+    // Prepare: checkpoints kept in memory, as a throwaway mapping would.
     const stream = uniqueName('esm-latest');
-    await createStream(stack().aws, stream);
+    const [shardId] = await createStream(stack().aws, stream);
     await putRecords(stack().aws, stream, 3);
     let ticks = 0;
-    const { deliveries, handler } = recorder();
-    const mapping = await start({
-      stream,
-      handler,
-      startingPosition: 'LATEST',
-      onIdleTick: async () => {
-        ticks += 1;
+    const { deliveries, events, handler } = recorder();
+    const store = new MemoryCheckpointStore();
+    const mapping = await start(
+      {
+        stream,
+        handler,
+        startingPosition: 'LATEST',
+        consumerName: 'memory',
+        onIdleTick: async () => {
+          ticks += 1;
+        },
       },
-    });
+      store,
+    );
     await mapping.waitForIdle();
 
     // Act
@@ -431,6 +442,9 @@ describe('event source mapping over the local stack', () => {
 
     // Assess
     expect(deliveries).toEqual([range(3, 4)]);
+    expect(await store.get(`${stream}#memory#${shardId}`)).toBe(
+      sequenceOf(events[0] ?? { Records: [] }, 'r-4'),
+    );
     expect(ticksAtStop).toBeGreaterThanOrEqual(3);
     expect(ticks).toBe(ticksAtStop);
   });
