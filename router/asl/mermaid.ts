@@ -42,7 +42,9 @@ export function describeRule(rule: ChoiceRule): string {
     return `${variable} ${operand === false ? 'is not' : 'is'} ${op.slice(2).toLowerCase()}`;
   const base = op.endsWith('Path') ? op.slice(0, -4) : op;
   const symbol = OPERATOR_SYMBOLS.find(([suffix]) => base.endsWith(suffix))?.[1] ?? base;
-  return `${variable} ${symbol} ${typeof operand === 'string' && !op.endsWith('Path') ? `'${operand}'` : JSON.stringify(operand)}`;
+  const shown =
+    typeof operand !== 'string' ? JSON.stringify(operand) : op.endsWith('Path') ? operand : `'${operand}'`;
+  return `${variable} ${symbol} ${shown}`;
 }
 
 function nodeShape(id: string, name: string, state: State): string {

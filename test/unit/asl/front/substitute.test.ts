@@ -37,7 +37,7 @@ describe('substituteVariables', () => {
     const value = {
       'a.$': '$.x',
       'b.$': '$$.Execution.Id',
-      c: '${ not a name }',
+      c: `\${ not a name }`,
       d: `$${ph('Literal')}`,
       [ph('Key')]: 1,
     };
@@ -50,7 +50,7 @@ describe('substituteVariables', () => {
     expect(result.value).toEqual({
       'a.$': '$.x',
       'b.$': '$$.Execution.Id',
-      c: '${ not a name }',
+      c: `\${ not a name }`,
       d: ph('Literal'),
       [ph('Key')]: 1,
     });
