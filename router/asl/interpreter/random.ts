@@ -29,7 +29,17 @@ export function nextUuid(state: ExecutionState): string {
 
 /** The intrinsic environment of one execution (MathRandom, UUID), drawing from its state. */
 export function executionEnv(state: ExecutionState): IntrinsicEnv {
-  return { random: () => nextRandom(state), uuid: () => nextUuid(state) };
+  return new ExecutionEnv(state);
+}
+
+class ExecutionEnv implements IntrinsicEnv {
+  constructor(private readonly state: ExecutionState) {}
+  random(): number {
+    return nextRandom(this.state);
+  }
+  uuid(): string {
+    return nextUuid(this.state);
+  }
 }
 
 /** Task token of an invoke: base64url HMAC-SHA256 over the execution id and the invoke id. */

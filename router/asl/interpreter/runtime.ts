@@ -9,6 +9,7 @@ import type { JsonValue } from '../types.ts';
 import type { Clock } from './clock.ts';
 import type { CompiledGraph } from './compile.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
+import { getPending } from './pending.ts';
 import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
 import { applyEvent, type ExecutionInit, pendingEffects, type Step, startExecution } from './transition.ts';
 
@@ -101,6 +102,15 @@ export async function runExecution(
   const timers = new Map<string, number>();
   const callbacks = new Set<string>();
   const events: ExecutionEvent[] = [];
+  let first: { effects: Effect[]; history: HistoryEvent[] } | undefined;
+  let state: ExecutionState;
+  if (isState(stateOrInit)) {
+    state = stateOrInit;
+  } else {
+    const step = startExecution(graph, stateOrInit, clock.now());
+    state = step.state;
+    first = step;
+  }
   let infraFailure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
   const notify = (): void => {
@@ -109,8 +119,17 @@ export async function runExecution(
     w?.();
   };
 
+  // AbortControllers are costly to create (a DOMException on abort): an invoke that nothing can cancel
+  // on its own (top level, no timeout or heartbeat, no execution timeout) shares the run's signal.
+  const runController = new AbortController();
+  const cancellable = (effect: InvokeEffect): boolean =>
+    effect.timeoutSeconds !== undefined ||
+    effect.heartbeatSeconds !== undefined ||
+    graph.timeoutSeconds !== undefined ||
+    (getPending(state, effect.id)?.loc.length ?? 0) > 0;
+
   const start = (effect: InvokeEffect): void => {
-    const controller = new AbortController();
+    const controller = cancellable(effect) ? new AbortController() : runController;
     running.set(effect.id, controller);
     const settle = (event: ExecutionEvent | undefined, failure?: { error: unknown }): void => {
       if (running.get(effect.id) !== controller) return;
@@ -159,7 +178,7 @@ export async function runExecution(
           const controller = running.get(effect.id);
           if (controller !== undefined) {
             running.delete(effect.id);
-            controller.abort();
+            if (controller !== runController) controller.abort();
             const next = queued.shift();
             if (next !== undefined) start(next);
           }
@@ -171,23 +190,38 @@ export async function runExecution(
     }
   };
 
-  let state: ExecutionState;
   if (isState(stateOrInit)) {
-    state = stateOrInit;
     for (const { effect, submitted } of pendingEffects(state)) {
       if (effect.type === 'timer') timers.set(effect.id, effect.dueAt);
       else if (submitted) callbacks.add(effect.id);
       else perform([effect]);
     }
     if (options.resumeEvents !== undefined) events.push(...options.resumeEvents);
-  } else {
-    const step = startExecution(graph, stateOrInit, clock.now());
-    state = step.state;
-    appendBounded(history, step.history, historyLimit);
-    perform(step.effects);
+  } else if (first !== undefined) {
+    appendBounded(history, first.history, historyLimit);
+    perform(first.effects);
   }
 
+  // One sleep on the earliest timer at a time, replaced only when the earliest timer changes.
+  let sleeping: { dueAt: number; controller: AbortController } | undefined;
+  const stopSleep = (): void => {
+    sleeping?.controller.abort();
+    sleeping = undefined;
+  };
+  const sleepUntil = (dueAt: number, now: number): void => {
+    if (sleeping?.dueAt === dueAt) return;
+    stopSleep();
+    const controller = new AbortController();
+    sleeping = { dueAt, controller };
+    void clock.sleep(dueAt - now, controller.signal).then(() => {
+      if (controller.signal.aborted) return;
+      if (sleeping?.controller === controller) sleeping = undefined;
+      notify();
+    });
+  };
   const stopAll = (): void => {
+    stopSleep();
+    runController.abort();
     for (const controller of running.values()) controller.abort();
     running.clear();
     queued.length = 0;
@@ -267,17 +301,13 @@ export async function runExecution(
         return waiting;
       }
     }
+    if (next === undefined) stopSleep();
+    else sleepUntil(next, now);
     const woken = new Promise<void>((resolve) => {
       wake = resolve;
     });
-    const stop = new AbortController();
-    const onAbort = (): void => notify();
-    deps.signal?.addEventListener('abort', onAbort, { once: true });
-    const waits: Promise<void>[] = [woken];
-    if (next !== undefined) waits.push(clock.sleep(next - now, stop.signal));
-    await Promise.race(waits);
-    stop.abort();
-    wake = undefined;
-    deps.signal?.removeEventListener('abort', onAbort);
+    deps.signal?.addEventListener('abort', notify, { once: true });
+    await woken;
+    deps.signal?.removeEventListener('abort', notify);
   }
 }

@@ -176,8 +176,8 @@ export interface ExecutionState {
   /** Draws of deterministic randomness so far (MathRandom, UUID, jitter). */
   draws: number;
   root: ThreadState;
-  /** Every outstanding invoke and timer, by id. */
-  pending: Record<string, PendingEffect>;
+  /** Every outstanding invoke and timer. */
+  pending: PendingEffect[];
 }
 
 /** Id of the state machine timer (`TimeoutSeconds` at the top level). */
