@@ -292,16 +292,30 @@ function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): 
   );
 }
 
-/** Compiles a reference path to a closure over its segments (no parsing per call). */
+/**
+ * Compiles a reference path to a closure over its segments (no parsing per call). Field names that an
+ * object inherits (`constructor`, `__proto__`, `toString`...) are flagged once here, so only they pay for
+ * an own-property check; any other name cannot resolve through the prototype.
+ */
 function compileReference(parsed: ReferencePath): CompiledPath {
   const { segments } = parsed;
+  const fromContext = parsed.context;
   if (segments.length === 0) {
-    return parsed.context ? (_input, context) => context : (input) => input;
+    return fromContext ? (_input, context) => context : (input) => input;
   }
+  const count = segments.length;
+  const inherited = segments.map((s) => typeof s === 'string' && s in Object.prototype);
   return (input, context) => {
-    let node: JsonValue | undefined = parsed.context ? context : input;
-    for (let k = 0; k < segments.length; k++) {
-      node = step(node as JsonValue, segments[k] as PathSegment);
+    let node: JsonValue | undefined = fromContext ? context : input;
+    for (let k = 0; k < count; k++) {
+      const segment = segments[k] as PathSegment;
+      if (typeof segment === 'number') {
+        node = Array.isArray(node) ? node[segment] : undefined;
+      } else if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
+        node = inherited[k] && !Object.hasOwn(node, segment) ? undefined : node[segment];
+      } else {
+        node = undefined;
+      }
       if (node === undefined) throw notFound(parsed, input, context);
     }
     return node as JsonValue;
