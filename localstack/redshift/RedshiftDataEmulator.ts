@@ -310,9 +310,22 @@ class RedshiftDataApi implements RedshiftDataEmulator {
     const statement = this.find(id);
     const sub = statement.subs.find((candidate) => candidate.id === id);
     if (statement.isBatch && sub !== undefined) {
-      throw invalid(
-        `DescribeStatement takes the batch id ${statement.id}; ${id} is one of its sub-statements`,
-      );
+      // A batch's sub-statement (`ID:N`) is described on its own, with the batch's connection details.
+      return {
+        ...this.connectionFields(statement),
+        Id: sub.id,
+        Status: sub.status,
+        QueryString: sub.sql,
+        CreatedAt: seconds(sub.createdAt),
+        UpdatedAt: seconds(sub.updatedAt),
+        Duration: sub.durationNs,
+        HasResultSet: sub.hasResultSet,
+        ResultRows: sub.resultRows,
+        ResultSize: sub.resultSize,
+        RedshiftPid: this.pid,
+        RedshiftQueryId: sub.redshiftQueryId,
+        ...(sub.error === undefined ? {} : { Error: sub.error }),
+      };
     }
     const only = statement.subs[0];
     const totals = statement.subs.reduce(
@@ -327,7 +340,6 @@ class RedshiftDataApi implements RedshiftDataEmulator {
       Id: statement.id,
       Status: statement.status,
       QueryString: statement.isBatch ? statement.subs.map((each) => each.sql).join('; ') : (only?.sql ?? ''),
-      Database: statement.database,
       CreatedAt: seconds(statement.createdAt),
       UpdatedAt: seconds(statement.updatedAt),
       Duration: statement.durationNs,
@@ -338,12 +350,7 @@ class RedshiftDataApi implements RedshiftDataEmulator {
       RedshiftQueryId: statement.isBatch ? 0 : (only?.redshiftQueryId ?? 0),
       ...(statement.error === undefined ? {} : { Error: statement.error }),
       ...(statement.parameters === undefined ? {} : { QueryParameters: statement.parameters }),
-      ...(statement.clusterIdentifier === undefined
-        ? {}
-        : { ClusterIdentifier: statement.clusterIdentifier }),
-      ...(statement.workgroupName === undefined ? {} : { WorkgroupName: statement.workgroupName }),
-      ...(statement.secretArn === undefined ? {} : { SecretArn: statement.secretArn }),
-      ...(statement.dbUser === undefined ? {} : { DbUser: statement.dbUser }),
+      ...this.connectionFields(statement),
       ...(statement.isBatch
         ? {
             SubStatements: statement.subs.map((each) => ({
@@ -361,6 +368,18 @@ class RedshiftDataApi implements RedshiftDataEmulator {
             })),
           }
         : {}),
+    };
+  }
+
+  private connectionFields(statement: Statement): Record<string, string> {
+    return {
+      Database: statement.database,
+      ...(statement.clusterIdentifier === undefined
+        ? {}
+        : { ClusterIdentifier: statement.clusterIdentifier }),
+      ...(statement.workgroupName === undefined ? {} : { WorkgroupName: statement.workgroupName }),
+      ...(statement.secretArn === undefined ? {} : { SecretArn: statement.secretArn }),
+      ...(statement.dbUser === undefined ? {} : { DbUser: statement.dbUser }),
     };
   }
 

@@ -179,10 +179,12 @@ describe('Redshift Data API through the edge with the AWS SDK', () => {
     );
     const { final } = await waitFor(client, Id ?? '');
     const sum = await client.send(new GetStatementResultCommand({ Id: `${Id}:3` }));
+    const third = await client.send(new DescribeStatementCommand({ Id: `${Id}:3` }));
 
     expect(final.Status).toBe('FINISHED');
     expect(final.SubStatements?.map((sub) => sub.ResultRows)).toEqual([-1, 3, 1]);
     expect(sum.Records).toEqual([[{ longValue: 6 }]]);
+    expect(third).toMatchObject({ Id: `${Id}:3`, Status: 'FINISHED', HasResultSet: true, Database: 'dev' });
   });
 
   it('pages a result with NextToken, also through the SDK paginator', async () => {
