@@ -191,10 +191,11 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     if (typeof operand !== 'boolean')
       throw new TypeError(`Choice rule ${operator} on '${variable}' needs true or false`);
     if (operator === 'IsPresent') {
+      // A full path (wildcard, filter) yields an array of matches: present means it matched something.
+      const full = !isReferenceText(variable);
       return (input, context) => {
         const value = read(input, context);
-        const present =
-          value !== undefined && !(Array.isArray(value) && !isReferenceText(variable) && value.length === 0);
+        const present = value !== undefined && !(full && Array.isArray(value) && value.length === 0);
         return present === operand;
       };
     }

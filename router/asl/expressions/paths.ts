@@ -30,7 +30,7 @@ export interface ReferencePath {
 export type CompiledPath = (input: JsonValue, context: JsonValue) => JsonValue;
 
 /** Characters that may not appear in a dot-notation field name (they belong to the JSONPath syntax). */
-const NOT_IN_DOT_NAME = new Set([...'.[]*?@,()\'"\\$ \t\r\n']);
+const NOT_IN_DOT_NAME = new Set([...'.[]*?@,()\'"\\ \t\r\n']);
 
 /**
  * Parses a reference path, returning the parsed form or a message saying what is wrong and where.

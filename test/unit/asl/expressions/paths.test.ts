@@ -317,3 +317,10 @@ describe('reference paths, property-based', () => {
     );
   });
 });
+
+describe('field names', () => {
+  it('allow $ inside a dotted name, as SDK results use ($metadata)', () => {
+    expect(validatePath('$.result.$metadata.httpStatusCode', 'reference')).toBeUndefined();
+    expect(evaluatePath('$.$metadata.code', { $metadata: { code: 200 } }, null)).toBe(200);
+  });
+});
