@@ -34,6 +34,22 @@ export function isResourceAllowed(resource: string, allowlist: ResourceAllowlist
   return allowlist.some((pattern) => patternToRegExp(pattern).test(resource));
 }
 
+/**
+ * Whether a Lambda integration's `FunctionName` may be called. A full ARN is matched as a resource; a
+ * bare name (`seed004-step`, `seed004-step:live`) or partial ARN (`123456789012:function:seed004-step`)
+ * carries no region or account yet, so it is matched against the function part of every function pattern.
+ */
+export function isFunctionAllowed(functionName: string, allowlist: ResourceAllowlist): boolean {
+  if (functionName.startsWith('arn:')) return isResourceAllowed(functionName, allowlist);
+  const marker = ':function:';
+  const at = functionName.indexOf(marker);
+  const name = at >= 0 ? functionName.slice(at + marker.length) : functionName;
+  return allowlist.some((pattern) => {
+    const p = pattern.indexOf(marker);
+    return p >= 0 && patternToRegExp(pattern.slice(p + marker.length)).test(name);
+  });
+}
+
 /** Resources that go through Step Functions' Lambda integration and name the function in Parameters. */
 export const LAMBDA_INVOKE_RESOURCES: ReadonlySet<string> = new Set([
   'arn:aws:states:::lambda:invoke',

@@ -2,7 +2,12 @@
  * The graph language's public surface: what the registry, the CLI and the interpreter import from
  * `router/asl`. Internals (the scanner, the checker) stay behind it.
  */
-export { isResourceAllowed, LAMBDA_INVOKE_RESOURCES, type ResourceAllowlist } from './allowlist.ts';
+export {
+  isFunctionAllowed,
+  isResourceAllowed,
+  LAMBDA_INVOKE_RESOURCES,
+  type ResourceAllowlist,
+} from './allowlist.ts';
 export * from './errors.ts';
 export * from './expressions/index.ts';
 export * from './interpreter/index.ts';

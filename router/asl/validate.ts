@@ -7,7 +7,12 @@
  * top-level fields (`Engine`, `Mode`, `Match`, `IdPath`). Paths and intrinsic calls are checked by the
  * expression layer's own validators so the grammar lives in one place.
  */
-import { isResourceAllowed, LAMBDA_INVOKE_RESOURCES, type ResourceAllowlist } from './allowlist.ts';
+import {
+  isFunctionAllowed,
+  isResourceAllowed,
+  LAMBDA_INVOKE_RESOURCES,
+  type ResourceAllowlist,
+} from './allowlist.ts';
 import { validateIntrinsic } from './expressions/intrinsics.ts';
 import { validatePath } from './expressions/paths.ts';
 import { pointerJoin } from './parse.ts';
@@ -402,10 +407,7 @@ class Checker {
           this.report(paramsPath, state, `'${resource}' needs Parameters.FunctionName`);
         } else if (typeof params.FunctionName === 'string' && !PLACEHOLDER.test(params.FunctionName)) {
           const fn = params.FunctionName;
-          const arn = fn.startsWith('arn:')
-            ? fn
-            : `arn:aws:lambda:*:*:function:${fn.includes(':function:') ? fn.slice(fn.indexOf(':function:') + 10) : fn}`;
-          if (!this.allowed(fn) && !this.allowed(arn)) {
+          if (this.options.allowlist !== undefined && !isFunctionAllowed(fn, this.options.allowlist)) {
             this.report(
               pointerJoin(paramsPath, 'FunctionName'),
               state,

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { formatProblems, loadGraph } from '../../asl/load.ts';
 import { parseVariables, type Variables } from '../../asl/substitute.ts';
 import type { GraphProblem } from '../../asl/types.ts';
+import { routerSettingsFromEnv } from '../../config.ts';
 import { type Command, type CommandIo, UsageError } from '../command.ts';
 
 /** Reads a `--vars` file, or returns its problems (shared with `engine graph`). */
@@ -46,7 +47,7 @@ export function parseEngineArgs(args: readonly string[], allowAllow: boolean) {
 /** The `router engine validate FILE... [--vars FILE] [--allow PATTERN...]` command. */
 export const engineValidate: Command = {
   words: ['engine', 'validate'],
-  usage: 'engine validate FILE... [--vars FILE] [--allow PATTERN]...',
+  usage: 'engine validate FILE... [--vars FILE] [--allow PATTERN]...  (default: ROUTER_RESOURCE_ALLOWLIST)',
   summary: 'check engine graphs (HJSON/JSON or the legacy functionOutline form); exit 2 if any is invalid',
   async run(args, io) {
     const { values, positionals } = parseEngineArgs(args, true);
@@ -60,10 +61,13 @@ export const engineValidate: Command = {
       }
       variables = read.variables;
     }
-    const allow =
+    // Without --allow, the deployment's own allowlist (ROUTER_RESOURCE_ALLOWLIST or the default) applies,
+    // so a graph that passes here is not refused at publish.
+    const given =
       'allow' in values && Array.isArray(values.allow)
         ? values.allow.filter((a) => typeof a === 'string')
-        : undefined;
+        : [];
+    const allow = given.length > 0 ? given : routerSettingsFromEnv(io.env).allowlist;
     let invalid = 0;
     for (const file of positionals) {
       let source: string;
@@ -79,7 +83,7 @@ export const engineValidate: Command = {
       const { graph, problems } = loadGraph(source, {
         file,
         ...(variables === undefined ? {} : { variables }),
-        ...(allow === undefined ? {} : { allowlist: allow }),
+        allowlist: allow,
       });
       if (problems.length > 0) io.stdout.write(`${formatProblems(problems)}\n`);
       if (graph === undefined) {

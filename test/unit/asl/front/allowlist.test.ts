@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isResourceAllowed } from '../../../../router/asl/allowlist.ts';
+import { isFunctionAllowed, isResourceAllowed } from '../../../../router/asl/allowlist.ts';
 
 describe('isResourceAllowed', () => {
   const allow = [
@@ -34,5 +34,24 @@ describe('isResourceAllowed', () => {
 
   it('allows nothing with an empty allowlist', () => {
     expect(isResourceAllowed('arn:aws:states:::lambda:invoke', [])).toBe(false);
+  });
+});
+
+describe('isFunctionAllowed', () => {
+  const allow = ['arn:aws:lambda:us-east-1:123456789012:function:seed004-*'];
+
+  it.each([
+    ['seed004-step', true],
+    ['seed004-step:live', true],
+    ['123456789012:function:seed004-step', true],
+    ['arn:aws:lambda:us-east-1:123456789012:function:seed004-step', true],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:seed004-step', false],
+    ['other', false],
+  ])('%s -> %s', (name, expected) => {
+    expect(isFunctionAllowed(name, allow)).toBe(expected);
+  });
+
+  it('ignores patterns that are not Lambda functions', () => {
+    expect(isFunctionAllowed('anything', ['arn:aws:states:::lambda:invoke'])).toBe(false);
   });
 });

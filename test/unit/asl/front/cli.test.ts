@@ -82,3 +82,22 @@ describe('router engine graph', () => {
     expect(result.stderr).toContain('broken.hjson: invalid, not rendered');
   });
 });
+
+describe('router engine validate allowlist', () => {
+  it('uses ROUTER_RESOURCE_ALLOWLIST when no --allow is given', async () => {
+    const stdout = new PassThrough();
+    const out: string[] = [];
+    stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+    const code = await runCli(['engine', 'validate', 'orders.hjson'], {
+      stdout,
+      stderr: new PassThrough(),
+      stdin: new PassThrough(),
+      env: { ROUTER_RESOURCE_ALLOWLIST: 'arn:aws:lambda:*:*:function:seed004-validate' },
+      cwd: FIXTURES,
+    });
+    expect(code).toBe(2);
+    expect(out.join('')).toContain(
+      "/States/Lines/ItemProcessor/States/Reserve/Resource: state 'Reserve': resource 'arn:aws:states:::lambda:invoke' is not in the resource allowlist",
+    );
+  });
+});
