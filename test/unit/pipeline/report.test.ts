@@ -17,7 +17,7 @@ describe('processInOrder', () => {
   it('runs items of one key strictly in stream order while other keys interleave', async () => {
     // Prepare
     const batch: Item[] = [
-      { key: 'a', sequenceNumber: '1', delayMs: 30 },
+      { key: 'a', sequenceNumber: '1', delayMs: 150 },
       { key: 'b', sequenceNumber: '2', delayMs: 5 },
       { key: 'a', sequenceNumber: '3', delayMs: 1 },
       { key: 'b', sequenceNumber: '4', delayMs: 5 },
