@@ -94,6 +94,7 @@ interface Statement {
 }
 
 type Body = Record<string, unknown>;
+type Result = Awaited<ReturnType<PGlite['query']>>;
 
 const TARGET_PREFIX = 'RedshiftData.';
 const ID_PATTERN = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$/;
@@ -578,15 +579,15 @@ class RedshiftDataApi implements RedshiftDataEmulator {
       const subStarted = process.hrtime.bigint();
       try {
         const bound = bindNamedParameters(sub.sql, statement.parameters);
-        let result: Awaited<ReturnType<PGlite['query']>>;
+        let result: Result;
         try {
-          result = await db.query(bound.text, bound.values, { rowMode: 'array', parsers: this.rawText });
+          result = await this.run(db, bound.text, bound.values);
         } catch (error) {
           // VACUUM and friends refuse a transaction block; a lone statement may run outside one.
           if (statement.isBatch || !isErrorCode(error, '25001')) throw error;
           await db.query('ROLLBACK');
           inTransaction = false;
-          result = await db.query(bound.text, bound.values, { rowMode: 'array', parsers: this.rawText });
+          result = await this.run(db, bound.text, bound.values);
         }
         this.store(sub, result);
         sub.status = 'FINISHED';
@@ -610,7 +611,19 @@ class RedshiftDataApi implements RedshiftDataEmulator {
     else this.finish(statement, 'FINISHED');
   }
 
-  private store(sub: SubStatement, result: Awaited<ReturnType<PGlite['query']>>): void {
+  /**
+   * One SQL text: with parameters through the extended protocol (one statement), without through the
+   * simple protocol, so a script of several statements (a file of `CREATE PROCEDURE`s passed as one
+   * batch entry, as seed 003 does) runs as Redshift runs it; the last statement's result is kept.
+   */
+  private async run(db: PGlite, text: string, values: string[]): Promise<Result> {
+    const options = { rowMode: 'array', parsers: this.rawText } as const;
+    if (values.length > 0) return db.query(text, values, options);
+    const results = await db.exec(text, options);
+    return results.at(-1) ?? { rows: [], fields: [] };
+  }
+
+  private store(sub: SubStatement, result: Result): void {
     const rows = result.rows as unknown as (string | null)[][];
     if (result.fields.length === 0) {
       // Rows affected for INSERT / UPDATE / DELETE; -1 ("null") for statements that report none.

@@ -187,6 +187,26 @@ describe('Redshift Data API through the edge with the AWS SDK', () => {
     expect(third).toMatchObject({ Id: `${Id}:3`, Status: 'FINISHED', HasResultSet: true, Database: 'dev' });
   });
 
+  it('runs a script of several statements with dollar-quoted procedure bodies as one batch entry', async () => {
+    const client = redshiftDataClient(stack().aws);
+    const script = [
+      'create table if not exists audit (note varchar(100));',
+      'create or replace procedure add_note(n varchar) as $$ begin insert into audit values (n); end; $$ language plpgsql;',
+      "create or replace procedure add_two() as $body$ begin call add_note('one;'); call add_note('two'); end; $body$ language plpgsql;",
+    ].join('\n');
+
+    const deploy = await client.send(new BatchExecuteStatementCommand({ ...TARGET, Sqls: [script] }));
+    const deployed = await waitFor(client, deploy.Id ?? '');
+    await run(client, 'call add_two()');
+    const notes = await run(client, 'select note from audit order by note');
+
+    expect(deployed.final.Status).toBe('FINISHED');
+    expect((await client.send(new GetStatementResultCommand({ Id: notes }))).Records).toEqual([
+      [{ stringValue: 'one;' }],
+      [{ stringValue: 'two' }],
+    ]);
+  });
+
   it('pages a result with NextToken, also through the SDK paginator', async () => {
     const client = redshiftDataClient(stack().aws);
     const id = await run(client, 'select n from generate_series(1, 5) as n');
