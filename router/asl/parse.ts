@@ -51,6 +51,42 @@ class ScanError extends Error {
   }
 }
 
+const ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"',
+  "'": "'",
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
+
+/** Decodes the escapes hjson accepts in quoted strings; undefined when one is invalid. */
+function decodeEscapes(raw: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charAt(i);
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const e = raw.charAt(++i);
+    if (e === 'u') {
+      const hex = raw.slice(i + 1, i + 5);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) return undefined;
+      out += String.fromCharCode(Number.parseInt(hex, 16));
+      i += 4;
+    } else {
+      const mapped = ESCAPES[e];
+      if (mapped === undefined) return undefined;
+      out += mapped;
+    }
+  }
+  return out;
+}
+
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?$/;
 
 function isPunctuator(c: string): boolean {
@@ -235,12 +271,9 @@ class Scanner {
     }
     const raw = t.slice(start + 1, this.at - 1);
     if (simple) return raw;
-    const inner = quote === "'" ? raw.replaceAll("\\'", "'").replaceAll('"', '\\"') : raw;
-    try {
-      return String(JSON.parse(`"${inner}"`));
-    } catch {
-      throw new ScanError('invalid escape in a quoted string', start, path);
-    }
+    const decoded = decodeEscapes(raw);
+    if (decoded === undefined) throw new ScanError('invalid escape in a quoted string', start, path);
+    return decoded;
   }
 
   private quoteless(path: string): void {

@@ -15,7 +15,7 @@ import {
 } from './allowlist.ts';
 import { validateIntrinsic } from './expressions/intrinsics.ts';
 import { validatePath } from './expressions/paths.ts';
-import { pointerJoin } from './parse.ts';
+import { FORBIDDEN_KEYS, pointerJoin } from './parse.ts';
 import {
   CHOICE_LITERAL_OPERATORS,
   CHOICE_PATH_OPERATORS,
@@ -758,6 +758,7 @@ class Checker {
     }
     for (const [name, state] of Object.entries(states)) {
       const statePath = pointerJoin(statesPath, name);
+      if (FORBIDDEN_KEYS.has(name)) this.report(statePath, name, `'${name}' cannot be a state name`);
       if ([...name].length > MAX_STATE_NAME)
         this.report(statePath, name, `state name is longer than ${MAX_STATE_NAME} characters`);
       const previous = this.names.get(name);

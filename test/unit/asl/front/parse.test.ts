@@ -104,6 +104,12 @@ describe('parseGraphSource errors', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('decodes escaped keys before checking them', () => {
+    const { problems } = parseGraphSource("{ \"\\u005f_proto__\": {}, 'a\\'b': 1 }");
+    expect(problems.map((p) => p.path)).toEqual(['/__proto__']);
+    expect(parseGraphSource("{ 'a\\'b/c': 1 }").positionOf("/a'b~1c")).toEqual({ line: 1, column: 3 });
+  });
+
   it('rejects duplicate keys', () => {
     const { problems } = parseGraphSource('{ a: 1, a: 2 }');
     expect(problems).toEqual([{ path: '/a', line: 1, column: 9, message: "duplicate key 'a'" }]);

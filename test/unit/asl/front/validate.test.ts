@@ -676,3 +676,15 @@ describe('validateGraph', () => {
     expect(validateGraph(value, { allowlist: ['arn:aws:lambda:*'] })).toEqual([]);
   });
 });
+
+describe('validateGraph on values not produced by the parser', () => {
+  it('refuses state names that would reach a prototype', () => {
+    const states = JSON.parse('{"constructor": {"Type": "Succeed"}}') as unknown;
+    const problems = validateGraph({ StartAt: 'constructor', States: states });
+    expect(problems).toContainEqual({
+      path: '/States/constructor',
+      state: 'constructor',
+      message: "'constructor' cannot be a state name",
+    });
+  });
+});
