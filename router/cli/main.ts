@@ -5,11 +5,12 @@
 import { type Command, type CommandIo, UsageError } from './command.ts';
 import { engineGraph } from './commands/engine-graph.ts';
 import { engineRegistryCommands } from './commands/engine-registry.ts';
+import { engineRun } from './commands/engine-run.ts';
 import { engineValidate } from './commands/engine-validate.ts';
 import { put } from './commands/put.ts';
 
 /** Every subcommand; each module exports one `Command`. */
-const COMMANDS: readonly Command[] = [engineValidate, engineGraph, ...engineRegistryCommands, put];
+const COMMANDS: readonly Command[] = [engineValidate, engineGraph, engineRun, ...engineRegistryCommands, put];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  router ${c.usage}\n      ${c.summary}`);
