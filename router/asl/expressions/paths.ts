@@ -90,6 +90,8 @@ export function parseReferencePath(path: string): ReferencePath | string {
 
 /** Operators a filter may use; anything that assigns is refused (filters must not change the data). */
 const ASSIGNMENT = /(^|[^=!<>])=(?!=)|\+\+|--/;
+/** Quoted strings inside a filter (their content is data, not operators). */
+const QUOTED = /'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g;
 
 /** Scans the body of `[...]` in a full path starting at `open`; returns the index after `]` or a message. */
 function scanBracket(path: string, open: number): number | string {
@@ -113,7 +115,8 @@ function scanBracket(path: string, open: number): number | string {
           if (path[j + 1] !== ']') return `${at}: expected ']' after the filter at offset ${j + 1}`;
           const body = path.slice(open + 3, j);
           if (body.trim() === '') return `${at}: empty filter at offset ${open}`;
-          if (ASSIGNMENT.test(body)) return `${at}: a filter must not assign ('${body}')`;
+          if (ASSIGNMENT.test(body.replace(QUOTED, "''")))
+            return `${at}: a filter must not assign ('${body}')`;
           return j + 2;
         }
       }

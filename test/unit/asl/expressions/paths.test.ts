@@ -80,6 +80,8 @@ describe('validatePath', () => {
     expect(validatePath('$.*', 'reference')).toContain("wildcard '*'");
     expect(validatePath('$.a[(@.length-1)]', 'path')).toContain('script expressions');
     expect(validatePath('$.a[?(@.x = 1)]', 'path')).toContain('must not assign');
+    expect(validatePath('$.a[?(@.x++)]', 'path')).toContain('must not assign');
+    expect(validatePath("$.a[?(@.s == 'a=b' && @.n >= 1 && @.m != 2)]", 'path')).toBeUndefined();
     expect(validatePath('$.a[?(@.x == 1]', 'path')).toContain('unterminated filter');
     expect(validatePath('$.a b', 'path')).toContain("unexpected ' '");
   });
@@ -113,6 +115,10 @@ describe('evaluatePath', () => {
     ]);
     expect(evaluatePath("$.store.book[?(@.category == 'poetry')]", store, context)).toEqual([]);
     expect(evaluatePath('$$.Execution[*]', store, context)).toEqual(['arn:exec:1', { a: 1 }]);
+    expect(evaluatePath('$.x[*]', 'text', context)).toEqual([]);
+    expect(
+      evaluatePath("$.store.book[?(@.price > 9 && @.category == 'fiction')].price", store, context),
+    ).toEqual([12.99]);
   });
 
   it('fails with States.Runtime naming the path and the missing step', () => {
