@@ -102,7 +102,10 @@ export interface RouterStackProps extends StackProps {
    * `arn:aws:lambda:*:*:function:seed004-*` or `arn:aws:states:::aws-sdk:redshiftdata:*`.
    */
   readonly resourceAllowlist?: readonly string[];
-  /** Resource ARNs per IAM prefix for allowlisted SDK actions that support resource-level permissions. */
+  /**
+   * Resource ARNs per IAM prefix for allowlisted SDK actions that support resource-level permissions.
+   * `redshift-data` defaults to this account's clusters and serverless workgroups in the stack's region.
+   */
   readonly sdkResources?: Readonly<Record<string, readonly string[]>>;
   /** Extra statements for the router role (e.g. `redshift:GetClusterCredentials` for Redshift Data). */
   readonly additionalRouterStatements?: readonly PolicyStatement[];
@@ -168,6 +171,7 @@ export class RouterStack extends Stack {
     const logLevel = props.logLevel ?? 'INFO';
     const logRetention = retain ? RetentionDays.THREE_MONTHS : RetentionDays.TWO_WEEKS;
     const catalog = props.catalog ?? STEP_FUNCTIONS;
+    const sdkResources = withDefaultSdkResources(props.sdkResources);
     checkReservedConcurrency(props.reservedConcurrency, capacity, settings.parallelizationFactor);
 
     const streamKey =
@@ -273,7 +277,7 @@ export class RouterStack extends Stack {
           for (const statement of allowlistStatements(
             parseAllowlist(['arn:aws:states:::aws-sdk:redshiftdata:*']),
             {
-              sdkResources: redshiftResources(props.sdkResources),
+              sdkResources,
             },
           )) {
             step.function.addToRolePolicy(statement);
@@ -323,7 +327,7 @@ export class RouterStack extends Stack {
     this.stream.grantWrite(this.router);
     for (const step of stepFunctions.values()) step.grantInvoke(this.router);
     for (const statement of allowlistStatements(parseAllowlist(props.resourceAllowlist ?? []), {
-      ...(props.sdkResources === undefined ? {} : { sdkResources: props.sdkResources }),
+      sdkResources,
     })) {
       this.router.addToRolePolicy(statement);
     }
@@ -491,10 +495,9 @@ export class RouterStack extends Stack {
       'Function name patterns are the operator-chosen resource allowlist: the router enforces the same ' +
         'patterns on every graph at publish and at load.',
     );
-    const unscoped = allowlistStatements(
-      entries,
-      props.sdkResources ? { sdkResources: props.sdkResources } : {},
-    ).some((statement) => statement.resources.includes('*'));
+    const unscoped = allowlistStatements(entries, {
+      sdkResources: withDefaultSdkResources(props.sdkResources),
+    }).some((statement) => statement.resources.includes('*'));
     if (unscoped) {
       ack(
         router.role,
@@ -550,11 +553,12 @@ function defaultChild(scope: IConstruct): CfnElement {
   return child;
 }
 
-/** Default resources for the Redshift Data API: the account's clusters and serverless workgroups. */
-function redshiftResources(
+/** Adds the default Redshift Data API resources: the account's clusters and serverless workgroups. */
+function withDefaultSdkResources(
   given: Readonly<Record<string, readonly string[]>> | undefined,
 ): Readonly<Record<string, readonly string[]>> {
   return {
+    ...given,
     'redshift-data': given?.['redshift-data'] ?? [
       `arn:${Aws.PARTITION}:redshift:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster:*`,
       `arn:${Aws.PARTITION}:redshift-serverless:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/*`,

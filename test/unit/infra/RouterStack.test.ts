@@ -306,9 +306,17 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
 });
 
 describe('RouterStack (prod)', () => {
-  it('retains data and protects tables from deletion; on-demand stream by default', () => {
+  it('retains data and protects tables from deletion; on-demand stream and account-scoped Redshift by default', () => {
     // Act
-    const { template } = synth({ stage: 'prod', routerEntry: FIXTURE, catalog: [] }, { bundle: false });
+    const { template } = synth(
+      {
+        stage: 'prod',
+        routerEntry: FIXTURE,
+        catalog: [],
+        resourceAllowlist: ['arn:aws:states:::aws-sdk:redshiftdata:executeStatement'],
+      },
+      { bundle: false },
+    );
 
     // Assess
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
@@ -320,6 +328,8 @@ describe('RouterStack (prod)', () => {
       StreamModeDetails: { StreamMode: 'ON_DEMAND' },
     });
     template.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Retain' });
+    // Without sdkResources, Redshift Data calls are scoped to this account's clusters and workgroups.
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(':cluster:*');
   });
 
   it('refuses a reserved concurrency that would throttle the event source mapping', () => {

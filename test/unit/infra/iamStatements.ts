@@ -10,18 +10,16 @@ export interface IamFinding {
   readonly reason: string;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function asList(value: Json | undefined): Json[] {
+function asList(value: unknown): unknown[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
 }
 
-function isObject(value: Json | undefined): value is { [key: string]: Json } {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function documentsOf(resource: { [key: string]: Json }): Json[] {
+function documentsOf(resource: Record<string, unknown>): unknown[] {
   const properties = resource.Properties;
   if (!isObject(properties)) return [];
   if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
@@ -39,7 +37,7 @@ function documentsOf(resource: { [key: string]: Json }): Json[] {
  * Statements that allow `*`, a whole service (`dynamodb:*`), or `Resource: '*'` for an action that is
  * not in `unscopedActions` (the actions IAM cannot scope to a resource).
  */
-export function overBroadStatements(template: Json, unscopedActions: ReadonlySet<string>): IamFinding[] {
+export function overBroadStatements(template: unknown, unscopedActions: ReadonlySet<string>): IamFinding[] {
   const findings: IamFinding[] = [];
   const resources = isObject(template) && isObject(template.Resources) ? template.Resources : {};
   for (const [logicalId, resource] of Object.entries(resources)) {
