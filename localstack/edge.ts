@@ -27,6 +27,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import { AwsChunkedDecoder, isAwsChunked, withoutAwsChunked } from './aws-chunked.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator } from './service.ts';
 
 /** Where the edge sends the requests signed for one service. */
@@ -40,6 +42,8 @@ export type EdgeBackend =
        * knows `S3RVER` and does not verify SigV4 signatures, so the rest of the request passes as signed).
        */
       readonly accessKeyId?: string;
+      /** Decode `Content-Encoding: aws-chunked` bodies first, for emulators that store them verbatim. */
+      readonly decodeAwsChunked?: boolean;
     }
   | { readonly kind: 'emulator'; readonly emulator: ServiceEmulator };
 
@@ -332,6 +336,32 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         headers.authorization = rewriteAuthorizationKey(authorization, backend.accessKeyId);
       path = rewritePresignedKey(path, backend.accessKeyId);
     }
+    let source: Readable = request;
+    let decoder: AwsChunkedDecoder | undefined;
+    if (backend.decodeAwsChunked === true && isAwsChunked(headerValue(request.headers, 'content-encoding'))) {
+      const encoding = withoutAwsChunked(headerValue(request.headers, 'content-encoding'));
+      const decodedLength = headerValue(request.headers, 'x-amz-decoded-content-length');
+      if (encoding === undefined) delete headers['content-encoding'];
+      else headers['content-encoding'] = encoding;
+      delete headers['x-amz-decoded-content-length'];
+      delete headers['x-amz-trailer'];
+      headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      if (decodedLength !== undefined && /^\d+$/.test(decodedLength)) {
+        headers['content-length'] = decodedLength;
+        delete headers['transfer-encoding'];
+      } else {
+        delete headers['content-length'];
+        headers['transfer-encoding'] = 'chunked';
+      }
+      decoder = new AwsChunkedDecoder();
+      source = request.pipe(decoder);
+    }
+    let answered = false;
+    const fail = (answer: EdgeResponse): void => {
+      if (answered) return;
+      answered = true;
+      send(response, answer);
+    };
     const upstream = httpRequest({
       host: backend.host,
       port: backend.port,
@@ -341,6 +371,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       agent,
     });
     upstream.on('response', (answer) => {
+      answered = true;
       const out: OutgoingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'transfer-encoding') out[name] = value;
@@ -350,11 +381,11 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       answer.on('error', () => response.destroy());
     });
     upstream.on('error', (error) => {
+      if (answered) return;
       log(
         `edge: ${identity.service ?? 'unknown'} upstream ${backend.host}:${backend.port} failed: ${error.message}`,
       );
-      send(
-        response,
+      fail(
         awsError(
           errorFormatFor(identity.service, request.headers),
           503,
@@ -363,11 +394,15 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         ),
       );
     });
+    decoder?.on('error', (error) => {
+      fail(awsError(errorFormatFor(identity.service, request.headers), 400, 'InvalidRequest', error.message));
+      upstream.destroy();
+    });
     request.on('error', () => upstream.destroy());
     response.on('close', () => {
       if (!response.writableFinished) upstream.destroy();
     });
-    request.pipe(upstream);
+    source.pipe(upstream);
   };
 
   const dispatch = async (

@@ -184,7 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => edge.close());
     edge.route('kinesis', { kind: 'proxy', host, port: kinesis ?? 0 });
     edge.route('dynamodb', { kind: 'proxy', host, port: dynamodb ?? 0 });
-    edge.route('s3', { kind: 'proxy', host, port: s3 ?? 0, accessKeyId: 'S3RVER' });
+    edge.route('s3', { kind: 'proxy', host, port: s3 ?? 0, accessKeyId: 'S3RVER', decodeAwsChunked: true });
   } catch (error) {
     await closeAll(closers).catch(() => {});
     throw error;

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -22,6 +23,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, createTableInput } from '../../../localstack/bootstrap.ts';
@@ -34,6 +36,7 @@ import { ENGINES_TABLE_SCHEMA } from '../../../router/config.ts';
 // start one, whatever AWS_ENDPOINT_URL says.
 let stack: LocalStack;
 const logged: string[] = [];
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0, log: (line) => logged.push(line) });
@@ -161,6 +164,32 @@ describe('S3 through the edge', () => {
 
     // Assess
     expect(Buffer.from((await got.Body?.transformToByteArray()) ?? [])).toEqual(body);
+  });
+
+  it("decodes aws-chunked bodies, so a client with the SDK's default checksums stores the real bytes", async () => {
+    // Prepare
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: stack.endpoint,
+      forcePathStyle: true,
+      credentials,
+    });
+    const parts = [Buffer.alloc(70_000, 'a'), Buffer.from('middle'), Buffer.alloc(1_000, 'z')];
+    await s3.send(new CreateBucketCommand({ Bucket: 'edge-chunked' }));
+
+    // Act
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'edge-chunked',
+        Key: 'streamed',
+        Body: Readable.from(parts),
+        ContentLength: Buffer.concat(parts).length,
+      }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'edge-chunked', Key: 'streamed' }));
+
+    // Assess
+    expect(Buffer.from((await got.Body?.transformToByteArray()) ?? [])).toEqual(Buffer.concat(parts));
   });
 
   it('lists keys page by page with continuation tokens', async () => {
