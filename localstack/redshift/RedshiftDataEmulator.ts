@@ -213,6 +213,11 @@ class RedshiftDataApi implements RedshiftDataEmulator {
   private submit(body: Body, isBatch: boolean): unknown {
     if (this.closed)
       throw new RedshiftDataError('InternalServerException', 'The Redshift Data emulator is stopped');
+    for (const field of ['SessionId', 'SessionKeepAliveSeconds'] as const) {
+      if (body[field] !== undefined) {
+        throw invalid(`${field} is not served locally: every statement runs in its own session here`);
+      }
+    }
     const database = requiredString(body, 'Database');
     const clusterIdentifier = optionalString(body, 'ClusterIdentifier');
     const workgroupName = optionalString(body, 'WorkgroupName');
