@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatesError } from '../../../../router/asl/errors.ts';
 import {
@@ -279,5 +280,50 @@ describe('errors', () => {
     for (const operator of CHOICE_PATH_OPERATORS) {
       expect(typeof compileChoiceRule({ Variable: '$.a', [operator]: '$.b' })).toBe('function');
     }
+  });
+});
+
+describe('comparisons, property-based', () => {
+  const anyValue = fc.jsonValue({ maxDepth: 1 }) as fc.Arbitrary<JsonValue>;
+
+  it('numeric operators agree with the number order and are false for any other type', () => {
+    fc.assert(
+      fc.property(anyValue, fc.double({ noNaN: true, noDefaultInfinity: true }), (value, operand) => {
+        const numeric = typeof value === 'number';
+        const v = value as number;
+        return (
+          check({ Variable: '$.v', NumericLessThan: operand }, { v: value }) === (numeric && v < operand) &&
+          check({ Variable: '$.v', NumericGreaterThanEquals: operand }, { v: value }) ===
+            (numeric && v >= operand) &&
+          check({ Variable: '$.v', NumericEquals: operand }, { v: value }) === (numeric && v === operand)
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('string operators agree with the string order and are false for any other type', () => {
+    fc.assert(
+      fc.property(anyValue, fc.string(), (value, operand) => {
+        const text = typeof value === 'string';
+        const v = value as string;
+        return (
+          check({ Variable: '$.v', StringLessThan: operand }, { v: value }) === (text && v < operand) &&
+          check({ Variable: '$.v', StringEquals: operand }, { v: value }) === (text && v === operand) &&
+          check({ Variable: '$.v', StringMatches: '*' }, { v: value }) === text
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('StringMatches without wildcards is string equality, with escapes taken literally', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        const pattern = a.replace(/[\\*]/g, (c) => `\\${c}`);
+        return compileStringMatches(pattern)(b) === (a === b) && compileStringMatches(pattern)(a);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
