@@ -395,6 +395,12 @@ export function parseGraphSource(source: string, file?: string): ParsedSource {
       positionOf,
     };
   }
+  if (new Scanner(source).firstSignificant() === '') {
+    return {
+      problems: [problem('the source is empty (only whitespace and comments)', '', undefined, file)],
+      positionOf,
+    };
+  }
   const scanned = runScanner(source);
   if (scanned instanceof ScanError) {
     return {

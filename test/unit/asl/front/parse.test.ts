@@ -88,6 +88,12 @@ describe('parseGraphSource errors', () => {
     expect(problems[0]?.line).toBe(2);
   });
 
+  it('reports an empty source as such', () => {
+    expect(parseGraphSource('# nothing here\n', 'e.hjson').problems).toEqual([
+      { file: 'e.hjson', path: '', message: 'the source is empty (only whitespace and comments)' },
+    ]);
+  });
+
   it('rejects prototype keys anywhere, naming each path, without touching prototypes', () => {
     // Act
     const { value, problems } = parseGraphSource(
@@ -168,6 +174,54 @@ function paths(value: unknown, path = ''): string[] {
 }
 
 describe('parseGraphSource properties', () => {
+  it('agrees with hjson on arbitrary token soup: same value, or a problem where hjson throws', () => {
+    const token = fc.constantFrom(
+      ...[
+        '{',
+        '}',
+        '[',
+        ']',
+        ',',
+        ':',
+        ' ',
+        '\n',
+        '\t',
+        'a',
+        'b: ',
+        'true',
+        'null',
+        '1',
+        '-2.5e3',
+        '"x"',
+        "'y'",
+      ],
+      ...["'''\n  m\n  '''", '# c\n', '// c\n', '/* c */', '"k": ', 'k2:', '\\', '"', "'", '0', '01', 'x y'],
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 30 }), (parts) => {
+        // Prepare
+        const source = parts.join('');
+        let expected: unknown;
+        try {
+          expected = Hjson.parse(source);
+        } catch {
+          expected = undefined;
+        }
+
+        // Act
+        const parsed = parseGraphSource(source);
+
+        // Assess: stricter only where hjson reads a missing value at the very end, an empty source or a duplicate key
+        const stricter = parsed.problems.some((p) =>
+          /end of input where a value|source is empty|duplicate key/.test(p.message),
+        );
+        if (!stricter) expect(parsed.value).toEqual(expected);
+        if (parsed.value === undefined) expect(parsed.problems.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('round-trips Hjson.stringify output and knows where every path starts', () => {
     fc.assert(
       fc.property(
