@@ -8,6 +8,8 @@ import type { ChoiceRule, EngineGraph, State, StateMachine } from './types.ts';
 /** Mermaid entity escapes for text inside a quoted label. */
 function label(text: string): string {
   return text
+    .replaceAll('#', '#35;')
+    .replaceAll('`', '#96;')
     .replaceAll('&', '#amp;')
     .replaceAll('"', '#quot;')
     .replaceAll('<', '#lt;')

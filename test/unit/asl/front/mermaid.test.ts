@@ -57,7 +57,11 @@ describe('renderMermaid', () => {
     // Prepare
     const graph: EngineGraph = {
       StartAt: 'a "b" <c> | end',
-      States: { 'a "b" <c> | end': { Type: 'Pass', Next: 'end' }, end: { Type: 'Succeed' } },
+      States: {
+        'a "b" <c> | end': { Type: 'Pass', Next: 'end' },
+        end: { Type: 'Pass', Next: '#quot; `x`' },
+        '#quot; `x`': { Type: 'Succeed' },
+      },
     };
 
     // Act
@@ -65,6 +69,7 @@ describe('renderMermaid', () => {
 
     // Assess
     expect(text).toContain('["a #quot;b#quot; #lt;c#gt; #124; end<br/><small>Pass</small>"]');
+    expect(text).toContain('(["#35;quot; #96;x#96;<br/><small>Succeed</small>"])');
     for (const line of text.split('\n').slice(1)) {
       expect(line.trim()).toMatch(/^(n\d+|subgraph n\d+|end$|$)/);
     }
