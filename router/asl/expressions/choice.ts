@@ -14,7 +14,7 @@ import {
   type ChoiceRule,
   type JsonValue,
 } from '../types.ts';
-import { compilePath, lookupReferencePath, parseReferencePath } from './paths.ts';
+import { compilePath, lookupReferencePath, parseReferencePath, preview } from './paths.ts';
 
 /** A compiled Choice rule. */
 export type CompiledCondition = (input: JsonValue, context: JsonValue) => boolean;
@@ -156,12 +156,9 @@ function compileReader(path: string, where: string): Reader {
 
 /** The `States.Runtime` error for a path that a comparison needs but that matches nothing. */
 function missing(path: string, operator: string, input: JsonValue): StatesError {
-  const text = JSON.stringify(input);
   return new StatesError(
     STATES_ERRORS.Runtime,
-    `Invalid path '${path}': the Choice rule (${operator}) references a value that is not in the input ${
-      text.length > 200 ? `${text.slice(0, 197)}...` : text
-    }`,
+    `Invalid path '${path}': the Choice rule (${operator}) references a value that is not in the input ${preview(input)}`,
   );
 }
 
