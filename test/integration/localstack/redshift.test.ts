@@ -12,7 +12,7 @@ import {
   ResourceNotFoundException,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedshiftDataEmulator } from '../../../localstack/redshift/index.ts';
 import { redshiftDataClient } from '../../../router/aws/clients.ts';
 import { useLocalStack } from '../support/stack.ts';
@@ -24,11 +24,6 @@ const redshift = createRedshiftDataEmulator({
 const stack = useLocalStack({ services: [redshift] });
 const TARGET = { Database: 'dev', WorkgroupName: 'local' } as const;
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'ABORTED']);
-
-beforeAll(async () => {
-  // One PGlite start (seconds) for the whole file.
-  await redshift.ready();
-});
 
 async function waitFor(
   client: RedshiftDataClient,
@@ -64,6 +59,18 @@ async function run(
 }
 
 describe('Redshift Data API through the edge with the AWS SDK', () => {
+  it('accepts statements while PGlite is still starting; they wait SUBMITTED, then run', async () => {
+    // The first statement of the file starts PGlite (seconds); the API must not wait for it.
+    const client = redshiftDataClient(stack().aws);
+
+    const { Id } = await client.send(new ExecuteStatementCommand({ ...TARGET, Sql: 'select 1 as one' }));
+    const { final, seen } = await waitFor(client, Id ?? '');
+
+    expect(seen[0]).toBe('SUBMITTED');
+    expect(seen.at(-1)).toBe('FINISHED');
+    expect(final.HasResultSet).toBe(true);
+  });
+
   it('creates, inserts and selects with named parameters, polling each statement to FINISHED', async () => {
     // Prepare
     const client = redshiftDataClient(stack().aws);
