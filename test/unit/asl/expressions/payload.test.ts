@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatesError } from '../../../../router/asl/errors.ts';
 import type { IntrinsicEnv } from '../../../../router/asl/expressions/intrinsics.ts';
@@ -142,5 +143,41 @@ describe('compilePayloadTemplate', () => {
     const output = compilePayloadTemplate({ 'copy.$': '$.a' })(input, context, env) as { copy: object };
     expect(Object.hasOwn(output.copy, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('payload templates, property-based', () => {
+  const key = fc.constantFrom('a', 'b', 'c');
+  const json = fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<JsonValue>;
+  const segs = fc.array(fc.oneof(key, fc.nat({ max: 2 })), { maxLength: 3 });
+
+  it('fill every .$ field with what its path names in the input, and copy literals', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, json), segs, json, (input, path, literal) => {
+        const text = `$${path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('')}`;
+        let expected: JsonValue | undefined = input;
+        for (const s of path) {
+          expected =
+            typeof s === 'number'
+              ? Array.isArray(expected)
+                ? expected[s]
+                : undefined
+              : expected !== null &&
+                  typeof expected === 'object' &&
+                  !Array.isArray(expected) &&
+                  Object.hasOwn(expected, s)
+                ? expected[s]
+                : undefined;
+          if (expected === undefined) break;
+        }
+        const run = compilePayloadTemplate({ 'picked.$': text, nested: { keep: literal } });
+        if (expected === undefined) {
+          expect(() => run(input, context, env)).toThrow(StatesError);
+        } else {
+          expect(run(input, context, env)).toEqual({ picked: expected, nested: { keep: literal } });
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
