@@ -112,4 +112,48 @@ describe('createRedshiftDataEmulator request validation', () => {
       message: expect.stringContaining('does not implement GetStatementResultV2'),
     });
   });
+
+  it('caps active statements and fails queued ones with the reason when the database cannot start', async () => {
+    // Prepare: a data directory that cannot exist makes PGlite fail fast, with no database started.
+    const errors: string[] = [];
+    const emulator = createRedshiftDataEmulator({
+      dataDir: '/dev/null/db',
+      maxActiveStatements: 1,
+      log: { info: () => undefined, error: (message) => errors.push(message) },
+    });
+    const execute = (sql: string) =>
+      emulator.handle({
+        method: 'POST',
+        url: '/',
+        headers: { 'x-amz-target': 'RedshiftData.ExecuteStatement' },
+        body: Buffer.from(JSON.stringify({ Sql: sql, Database: 'dev', ClusterIdentifier: 'local' })),
+        region: 'us-east-1',
+      });
+
+    // Act
+    const first = bodyOf(await execute('select 1'));
+    const second = bodyOf(await execute('select 2'));
+    await expect(emulator.ready()).rejects.toThrow('ENOTDIR');
+    const described = bodyOf(
+      await emulator.handle({
+        method: 'POST',
+        url: '/',
+        headers: { 'x-amz-target': 'RedshiftData.DescribeStatement' },
+        body: Buffer.from(JSON.stringify({ Id: first.Id })),
+        region: 'us-east-1',
+      }),
+    );
+    await emulator.close();
+
+    // Assess
+    expect(second).toEqual({
+      __type: 'ActiveStatementsExceededException',
+      message: 'Active statements exceeded the allowed quota (1).',
+    });
+    expect(described).toMatchObject({
+      Status: 'FAILED',
+      Error: expect.stringMatching(/^The local database \(PGlite\) failed to start: ENOTDIR/),
+    });
+    expect(errors).toContain('PGlite failed to start');
+  });
 });
