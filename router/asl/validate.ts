@@ -4,9 +4,12 @@
  * the interpreter can trust the shapes in `types.ts` without checking them again at run time.
  *
  * Field tables follow the Amazon States Language specification (JSONPath dialect), plus the runtime's own
- * top-level fields (`Engine`, `Mode`, `Match`, `IdPath`). Paths and intrinsic calls are checked by the
+ * top-level fields (`Engine`, `Mode`, `Match`, `IdPath`); `Match` goes through the router's own pattern
+ * compiler. Paths and intrinsic calls are checked by the
  * expression layer's own validators so the grammar lives in one place.
  */
+
+import { compilePattern, PatternError } from '../pipeline/route.ts';
 import {
   isFunctionAllowed,
   isResourceAllowed,
@@ -21,6 +24,7 @@ import {
   CHOICE_PATH_OPERATORS,
   CHOICE_TYPE_OPERATORS,
   type GraphProblem,
+  type JsonValue,
   type StateType,
 } from './types.ts';
 
@@ -821,29 +825,19 @@ class Checker {
     if (value.Match !== undefined) this.matchPattern(value.Match, '/Match');
   }
 
-  /** EventBridge pattern shape: nested objects whose leaves are non-empty lists of matchers. */
+  /** `Match` is compiled by the router's own event-pattern compiler, so a pattern accepted here routes there. */
   private matchPattern(value: unknown, path: string): void {
-    if (!isObj(value) || Object.keys(value).length === 0) {
-      this.report(
-        path,
-        undefined,
-        path === '/Match'
-          ? `'Match' must be a non-empty event pattern object`
-          : 'must be an object or a list of matchers',
+    try {
+      compilePattern(value as JsonValue);
+    } catch (error) {
+      if (!(error instanceof PatternError)) throw error;
+      // The compiler names the field as `pattern.a.b[0]: reason`; turn that into a pointer under /Match.
+      const parsed = /^pattern((?:\.[^.:[\]]+|\[\d+\])*):\s*(.*)$/s.exec(error.message);
+      const segments = [...(parsed?.[1] ?? '').matchAll(/\.([^.:[\]]+)|\[(\d+)\]/g)].map(
+        (m) => m[1] ?? m[2] ?? '',
       );
-      return;
-    }
-    for (const [key, item] of Object.entries(value)) {
-      const itemPath = pointerJoin(path, key);
-      if (Array.isArray(item)) {
-        if (item.length === 0) this.report(itemPath, undefined, 'an event pattern list must not be empty');
-      } else if (isObj(item)) this.matchPattern(item, itemPath);
-      else
-        this.report(
-          itemPath,
-          undefined,
-          'event pattern values must be lists (e.g. ["value"]) or nested objects',
-        );
+      const where = segments.reduce<string>((p, segment) => pointerJoin(p, segment), path);
+      this.report(where, undefined, `'Match' event pattern: ${parsed?.[2] ?? error.message}`);
     }
   }
 }

@@ -72,7 +72,13 @@ const cases: Case[] = [
     rule: 'Match leaves are lists',
     value: graph({}, { Match: { source: 'x' } }),
     path: '/Match/source',
-    message: 'event pattern values must be lists (e.g. ["value"]) or nested objects',
+    message: `'Match' event pattern: must be a list of values or a nested object, got "x"`,
+  },
+  {
+    rule: 'Match matchers well formed',
+    value: graph({}, { Match: { data: { kind: [{ prefix: 1 }] } } }),
+    path: '/Match/data/kind/0',
+    message: "'Match' event pattern: 'prefix' needs a string, got 1",
   },
   {
     rule: 'JSONata not supported',
