@@ -4,9 +4,9 @@
  * the interpreter can trust the shapes in `types.ts` without checking them again at run time.
  *
  * Field tables follow the Amazon States Language specification (JSONPath dialect), plus the runtime's own
- * top-level fields (`Engine`, `Mode`, `Match`, `IdPath`); `Match` goes through the router's own pattern
- * compiler. Paths and intrinsic calls are checked by the
- * expression layer's own validators so the grammar lives in one place.
+ * top-level fields (`Engine`, `Mode`, `Match`, `IdPath`). Each grammar lives in one place: paths and
+ * intrinsic calls are checked by the expression layer's validators, `Match` by the router's own
+ * event-pattern compiler, so what passes here is what runs there.
  */
 
 import { compilePattern, PatternError } from '../pipeline/route.ts';
