@@ -1,0 +1,14 @@
+/**
+ * The Task resources the shipped engines call, as allowlist patterns (`ROUTER_RESOURCE_ALLOWLIST`): the
+ * step functions of `handlers/` and the AWS SDK actions of seed 003. A deployment that runs these engines
+ * sets this list, and `router engine validate` / `engine run` check the graphs against it.
+ */
+export const ENGINES_ALLOWLIST: readonly string[] = [
+  'arn:aws:lambda:*:*:function:*',
+  'arn:aws:states:::lambda:invoke',
+  'arn:aws:states:::aws-sdk:s3:getObject',
+  'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
+  'arn:aws:states:::aws-sdk:redshiftdata:executeStatement',
+  'arn:aws:states:::aws-sdk:redshiftdata:describeStatement',
+  'arn:aws:states:::aws-sdk:redshiftdata:getStatementResult',
+];
