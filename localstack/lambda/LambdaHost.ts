@@ -455,6 +455,9 @@ function served(
   },
   rootDir: string,
 ): ServedFunction {
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) {
+    throw new TypeError(`Local function name '${name}' is not a Lambda function name ([a-zA-Z0-9_-]{1,64})`);
+  }
   const timeoutSeconds = positive(settings.timeoutSeconds, `timeoutSeconds of function ${name}`);
   const base = {
     name,

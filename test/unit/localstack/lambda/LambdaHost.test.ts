@@ -337,6 +337,12 @@ describe('createLambdaHost', () => {
     expect(bodyOf(all)).toMatchObject({ Functions: [{ FunctionName: 'echo' }] });
   });
 
+  it('refuses a function name Lambda would not accept, at construction', () => {
+    expect(() => createLambdaHost({ functions: { 'bad name': async () => null } })).toThrow(
+      "Local function name 'bad name' is not a Lambda function name",
+    );
+  });
+
   it('refuses a failure rate outside 0..1 at construction', () => {
     expect(() => createLambdaHost({ failureRate: 2 })).toThrow('failureRate must be between 0 and 1, got 2');
   });
