@@ -1,0 +1,175 @@
+/**
+ * Router bundle benchmark: bundles the router entry with exactly the esbuild settings the CDK app
+ * deploys (infra/bundling.ts), then reports the minified size (goal < 1 MiB) and the cold-start
+ * initialisation time (goal < 150 ms): a fresh `node` process imports the bundle, which runs its
+ * top-level init (SDK clients, logger, caches), median of ten runs, with and without source-map stack
+ * traces. For comparison it also builds the variant with the AWS SDK left external (resolved from
+ * node_modules at import, as Lambda would resolve the runtime's own SDK copy), the figures behind the
+ * "bundle the SDK" decision in docs/deploy.md.
+ *
+ * Run alone: `node --import tsx bench/bundle.ts`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { esbuildOptions, REPO_ROOT, ROUTER_ENTRY, SOURCE_MAP_NODE_OPTIONS } from '../infra/bundling.ts';
+
+const RUNS = 10;
+const SIZE_GOAL_BYTES = 1024 * 1024;
+const INIT_GOAL_MS = 150;
+
+/** The environment the deployed router starts with, so its top-level init takes the same paths. */
+const ROUTER_ENV: Readonly<Record<string, string>> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  ROUTER_STREAM: 'router-events',
+  ROUTER_ENGINES_TABLE: 'router-engines',
+  ROUTER_EXECUTIONS_TABLE: 'router-executions',
+  ROUTER_BUCKET: 'router-engines',
+  ROUTER_RESOURCE_ALLOWLIST: 'arn:aws:lambda:*:*:function:*',
+  ROUTER_STAGE: 'bench',
+  POWERTOOLS_SERVICE_NAME: 'router',
+  POWERTOOLS_METRICS_NAMESPACE: 'KinesisEventRouter',
+  LOG_LEVEL: 'WARN',
+};
+
+/**
+ * The module to bundle: the router's Lambda entry, or, while it is not written yet, every runtime module
+ * of router/ (the CLI excluded), so the figures still track what the router pulls in.
+ */
+function entryPoint(workDir: string): { file: string; label: string } {
+  const handler = path.join(REPO_ROOT, ROUTER_ENTRY);
+  if (existsSync(handler)) return { file: handler, label: ROUTER_ENTRY };
+  const modules: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) {
+        if (name !== 'cli') walk(full);
+      } else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) {
+        modules.push(full);
+      }
+    }
+  };
+  walk(path.join(REPO_ROOT, 'router'));
+  const file = path.join(workDir, 'entry.ts');
+  writeFileSync(file, modules.map((module, index) => `export * as m${index} from '${module}';`).join('\n'));
+  return { file, label: `router/** (${ROUTER_ENTRY} not present yet: ${modules.length} modules)` };
+}
+
+/** Bytes per top-level package (or `project` for our own sources), largest first. */
+function largestInputs(metafile: Metafile, count: number): string {
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const key = match?.[1] ?? 'project';
+      byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...byPackage]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`)
+    .join(', ');
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** Imports the bundle in a fresh node process and returns the milliseconds its top-level init took. */
+function coldStartMs(bundle: string, nodeOptions: string): number {
+  const script =
+    'const t = performance.now(); const m = await import(process.argv[1]);' +
+    "if (typeof m.handler !== 'function' && Object.keys(m).length === 0) throw new Error('empty bundle');" +
+    'process.stdout.write(String(performance.now() - t));';
+  const result = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', script, pathToFileURL(bundle).href],
+    {
+      env: { ...process.env, ...ROUTER_ENV, NODE_OPTIONS: nodeOptions },
+      encoding: 'utf8',
+    },
+  );
+  const ms = Number(result.stdout);
+  if (result.status !== 0 || !Number.isFinite(ms)) {
+    throw new Error(`importing the bundle ${bundle} failed (exit ${result.status}): ${result.stderr.trim()}`);
+  }
+  return ms;
+}
+
+/** Builds one variant and measures it. */
+async function measure(
+  entryFile: string,
+  outfile: string,
+  external: readonly string[],
+): Promise<{ bytes: number; metafile: Metafile; buildMs: number; initMs: number; initMsSourceMaps: number }> {
+  const options = esbuildOptions();
+  const started = performance.now();
+  const result = await build({
+    ...options,
+    external: [...options.external, ...external],
+    entryPoints: [entryFile],
+    outfile,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const buildMs = performance.now() - started;
+  const plain = Array.from({ length: RUNS }, () => coldStartMs(outfile, ''));
+  const mapped = Array.from({ length: RUNS }, () => coldStartMs(outfile, SOURCE_MAP_NODE_OPTIONS));
+  return {
+    bytes: statSync(outfile).size,
+    metafile: result.metafile,
+    buildMs,
+    initMs: median(plain),
+    initMsSourceMaps: median(mapped),
+  };
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Bundles the router as deployed and measures size and cold-start init; returns the figures. */
+export async function benchBundle(): Promise<Record<string, number | string>> {
+  // Inside the repository, so the external-SDK variant resolves @aws-sdk/* from node_modules.
+  const scratch = path.join(REPO_ROOT, '.local');
+  mkdirSync(scratch, { recursive: true });
+  const workDir = mkdtempSync(path.join(scratch, 'bench-bundle-'));
+  try {
+    const entry = entryPoint(workDir);
+    const deployed = await measure(entry.file, path.join(workDir, 'bundled', 'index.mjs'), []);
+    const external = await measure(entry.file, path.join(workDir, 'external', 'index.mjs'), [
+      '@aws-sdk/*',
+      '@smithy/*',
+    ]);
+    return {
+      entry: entry.label,
+      bundleBytes: deployed.bytes,
+      bundleKiB: Math.round(deployed.bytes / 1024),
+      sizeGoal: deployed.bytes < SIZE_GOAL_BYTES ? 'met (< 1 MiB)' : 'MISSED (>= 1 MiB)',
+      largestInputs: largestInputs(deployed.metafile, 6),
+      buildMs: Math.round(deployed.buildMs),
+      initMsMedian: round(deployed.initMs),
+      initMsMedianWithSourceMaps: round(deployed.initMsSourceMaps),
+      initGoal: deployed.initMs < INIT_GOAL_MS ? 'met (< 150 ms)' : 'MISSED (>= 150 ms)',
+      externalSdkBundleKiB: Math.round(external.bytes / 1024),
+      externalSdkInitMsMedian: round(external.initMs),
+      runs: RUNS,
+      node: process.version,
+    };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const figures = await benchBundle();
+  for (const [name, value] of Object.entries(figures)) console.log(`${name}: ${value}`);
+}
