@@ -395,11 +395,12 @@ function setOwn(target: JsonObject, key: string, value: JsonValue): void {
   }
 }
 
-/** Copies an object's own enumerable properties safely (keeps an own `__proto__` key as data). */
+/**
+ * Copies an object's own enumerable properties. Spread defines properties rather than assigning them, so
+ * an own `__proto__` key is copied as data and never becomes the copy's prototype.
+ */
 function copyObject(source: JsonObject): JsonObject {
-  const copy: JsonObject = {};
-  for (const key of Object.keys(source)) setOwn(copy, key, source[key] as JsonValue);
-  return copy;
+  return { ...source };
 }
 
 /** Compiled form of {@link setAtReferencePath}. */

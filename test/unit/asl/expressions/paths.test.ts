@@ -234,6 +234,15 @@ describe('setAtReferencePath', () => {
     expect(Object.hasOwn(output as object, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('keeps an own __proto__ key of the input as data in the copy', () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": {}}') as JsonValue;
+    const output = setAtReferencePath(input, '$.a.b', 1) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(output)).toBe(Object.prototype);
+    expect(Object.hasOwn(output, '__proto__')).toBe(true);
+    expect(output.polluted).toBeUndefined();
+    expect(output.a).toEqual({ b: 1 });
+  });
 });
 
 /** Random JSON with short keys, so random paths often hit. */
