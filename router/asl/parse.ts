@@ -129,10 +129,10 @@ class Scanner {
 
   root(braceless: boolean): void {
     this.white();
-    const c = this.ch();
-    if (braceless) this.object('', 1, true);
-    else if (c === '{' || c === '[') this.value('', 0);
-    else this.value('', 0);
+    if (braceless) {
+      this.offsets.set('', this.at);
+      this.object('', 1, true);
+    } else this.value('', 0);
     this.white();
     if (this.at < this.text.length) throw new ScanError('unexpected trailing characters', this.at, '');
   }

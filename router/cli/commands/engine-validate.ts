@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblems, loadGraph } from '../../asl/load.ts';
 import { parseVariables, type Variables } from '../../asl/substitute.ts';
-import type { GraphProblem } from '../../asl/types.ts';
+import type { GraphProblem, StateMachine } from '../../asl/types.ts';
 import { routerSettingsFromEnv } from '../../config.ts';
 import { type Command, type CommandIo, UsageError } from '../command.ts';
 
@@ -90,7 +90,7 @@ export const engineValidate: Command = {
         invalid++;
         io.stdout.write(`${file}: invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})\n`);
       } else {
-        const count = countStates(graph.States);
+        const count = countStates(graph);
         io.stdout.write(`${file}: valid (${count} state${count === 1 ? '' : 's'})\n`);
       }
     }
@@ -98,17 +98,15 @@ export const engineValidate: Command = {
   },
 };
 
-function countStates(states: object): number {
+function countStates(machine: StateMachine): number {
   let count = 0;
-  for (const state of Object.values(states) as {
-    Branches?: { States: object }[];
-    ItemProcessor?: { States: object };
-    Iterator?: { States: object };
-  }[]) {
+  for (const state of Object.values(machine.States)) {
     count++;
-    for (const branch of state.Branches ?? []) count += countStates(branch.States);
-    const processor = state.ItemProcessor ?? state.Iterator;
-    if (processor !== undefined) count += countStates(processor.States);
+    if (state.Type === 'Parallel') for (const branch of state.Branches) count += countStates(branch);
+    if (state.Type === 'Map') {
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (processor !== undefined) count += countStates(processor);
+    }
   }
   return count;
 }
