@@ -52,11 +52,11 @@ export async function benchLambdaHost(): Promise<Record<string, number>> {
     const percentile = (p: number): number =>
       round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
     return {
-      invokes: latencies.length,
-      concurrency: CONCURRENCY,
-      invokesPerSecond: Math.round(latencies.length / seconds),
-      p50Ms: percentile(0.5),
-      p99Ms: percentile(0.99),
+      'lambdaHost.invokes': latencies.length,
+      'lambdaHost.concurrency': CONCURRENCY,
+      'lambdaHost.invokesPerSecond': Math.round(latencies.length / seconds),
+      'lambdaHost.p50Ms': percentile(0.5),
+      'lambdaHost.p99Ms': percentile(0.99),
     };
   } finally {
     await stack.stop();
@@ -68,5 +68,5 @@ function round(ms: number): number {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(JSON.stringify({ lambdaHost: await benchLambdaHost() }, null, 2));
+  console.log(JSON.stringify(await benchLambdaHost(), null, 2));
 }

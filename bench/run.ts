@@ -3,12 +3,14 @@
  * change's effect on start-up, throughput and latency is read in one place. Each module also runs alone.
  */
 import { benchInterpreter } from './interpreter.ts';
+import { benchLambdaHost } from './lambda-host.ts';
 import { benchStack, type Figures } from './stack.ts';
 
 /** The benchmarks `npm run bench` runs, in order. Add a module's entry here. */
 export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: () => Promise<Figures> }> = [
   { name: 'stack', run: benchStack },
   { name: 'interpreter', run: benchInterpreter },
+  { name: 'lambda-host', run: benchLambdaHost },
 ];
 
 /** Lays figures out as a two-column text table. */
