@@ -12,7 +12,8 @@
  * POST /2015-03-31/functions/NAME/invocations                         (unsigned Lambda Invoke)
  * ```
  *
- * Emulators that are HTTP servers themselves (kinesalite, dynalite, s3rver, kinesis-mock) get the request
+ * The edge accepts HTTP/1.1 and cleartext HTTP/2 on the same port (the SDK's Kinesis client defaults to
+ * HTTP/2, which the emulators do not speak). Emulators that are HTTP servers themselves (kinesalite, dynalite, s3rver, kinesis-mock) get the request
  * streamed through unchanged; in-process emulations (`ServiceEmulator`) get it buffered. Anything the
  * edge cannot place is answered with an AWS-shaped error, never a crash, and the edge keeps serving.
  */
@@ -26,7 +27,12 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createHttp2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from 'node:http2';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { AwsChunkedDecoder, isAwsChunked, withoutAwsChunked } from './aws-chunked.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator } from './service.ts';
@@ -88,6 +94,11 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'expect',
 ]);
+
+/** A request as either protocol delivers it (the SDK's Kinesis client speaks HTTP/2 by default). */
+type IncomingRequest = IncomingMessage | Http2ServerRequest;
+/** The response of either protocol. */
+type OutgoingResponse = ServerResponse | Http2ServerResponse;
 
 /** Parses `AKID/DATE/REGION/SERVICE/aws4_request`; undefined when the value is not a SigV4 scope. */
 export function parseCredentialScope(credential: string): CredentialScope | undefined {
@@ -213,7 +224,7 @@ class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(request: IncomingRequest, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -231,12 +242,24 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function send(response: ServerResponse, answer: EdgeResponse): void {
+/** Response headers minus those that describe one connection (HTTP/2 forbids them). */
+function endToEnd(
+  headers: Readonly<Record<string, string | string[] | number | undefined>>,
+): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value !== undefined && !HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') out[lower] = value;
+  }
+  return out;
+}
+
+function send(response: OutgoingResponse, answer: EdgeResponse): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  response.writeHead(answer.status, { ...answer.headers });
+  response.writeHead(answer.status, endToEnd(answer.headers ?? {}));
   response.end(answer.body ?? '');
 }
 
@@ -280,7 +303,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   const refuse = (
-    response: ServerResponse,
+    response: OutgoingResponse,
     identity: ServiceIdentity,
     headers: IncomingHttpHeaders,
   ): void => {
@@ -320,15 +343,18 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
 
   const proxy = (
-    request: IncomingMessage,
-    response: ServerResponse,
+    request: IncomingRequest,
+    response: OutgoingResponse,
     backend: Extract<EdgeBackend, { kind: 'proxy' }>,
     identity: ServiceIdentity,
   ): void => {
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+      if (value !== undefined && !HOP_BY_HOP.has(name) && !name.startsWith(':')) headers[name] = value;
     }
+    // HTTP/2 carries the host as :authority; the emulators speak HTTP/1.1.
+    const authority = request.headers[':authority'];
+    if (headers.host === undefined && typeof authority === 'string') headers.host = authority;
     let path = request.url ?? '/';
     if (backend.accessKeyId !== undefined) {
       const authorization = headerValue(request.headers, 'authorization');
@@ -372,11 +398,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     });
     upstream.on('response', (answer) => {
       answered = true;
-      const out: OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'transfer-encoding') out[name] = value;
-      }
-      response.writeHead(answer.statusCode ?? 502, out);
+      response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
       answer.pipe(response);
       answer.on('error', () => response.destroy());
     });
@@ -406,8 +428,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
 
   const dispatch = async (
-    request: IncomingMessage,
-    response: ServerResponse,
+    request: IncomingRequest,
+    response: OutgoingResponse,
     emulator: ServiceEmulator,
     identity: ServiceIdentity,
   ): Promise<void> => {
@@ -426,8 +448,11 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (value !== undefined && !name.startsWith(':'))
+        headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
+    const authority = request.headers[':authority'];
+    if (headers.host === undefined && typeof authority === 'string') headers.host = authority;
     const edgeRequest: EdgeRequest = {
       method: request.method ?? 'GET',
       url: request.url ?? '/',
@@ -454,7 +479,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     }
   };
 
-  const server = createServer((request, response) => {
+  const serve = (request: IncomingRequest, response: OutgoingResponse): void => {
     const identity = identifyService(request.url ?? '/', request.headers);
     const backend = identity.service === undefined ? undefined : backends.get(identity.service);
     if (backend === undefined) {
@@ -468,8 +493,11 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         response.destroy();
       });
     }
-  });
-  server.on('clientError', (error, socket) => {
+  };
+  const http1 = createServer(serve);
+  const http2 = createHttp2Server(serve);
+  http2.on('sessionError', (error) => log(`edge: HTTP/2 session failed: ${error.message}`));
+  http1.on('clientError', (error, socket) => {
     // Bytes that are not HTTP at all: answer once, in the JSON dialect, and drop the connection.
     if (socket.writable) {
       const answer = awsError(
@@ -487,6 +515,21 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     }
   });
 
+  // One port for both protocols: an HTTP/2 client opens with the preface `PRI * HTTP/2.0`, so the first
+  // bytes tell which server gets the connection.
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const target = first.subarray(0, 3).toString('latin1') === 'PRI' ? http2 : http1;
+      target.emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -512,7 +555,9 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        http1.closeAllConnections();
+        http2.close();
+        for (const socket of sockets) socket.destroy();
         agent.destroy();
       });
       return closing;

@@ -13,6 +13,7 @@ import {
   CreateStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  KinesisClient,
   ListShardsCommand,
   ListStreamsCommand,
   PutRecordsCommand,
@@ -106,6 +107,35 @@ describe('Kinesis through the edge', () => {
     expect(put.FailedRecordCount).toBe(0);
     expect(Shards).toHaveLength(2);
     expect(read.sort((a, b) => a - b)).toEqual(records.map((_, index) => index));
+  });
+});
+
+describe('HTTP/2 at the edge', () => {
+  it("serves the Kinesis client with the SDK's default HTTP/2 handler on the same port", async () => {
+    // Prepare
+    const kinesis = new KinesisClient({ region: 'us-east-1', endpoint: stack.endpoint, credentials });
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'edge-http2', ShardCount: 1 }));
+
+    // Act
+    const put = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: 'edge-http2',
+        Records: [{ Data: Buffer.from('over h2'), PartitionKey: 'k' }],
+      }),
+    );
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: 'edge-http2',
+        ShardId: 'shardId-000000000000',
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const { Records } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
+    kinesis.destroy();
+
+    // Assess
+    expect(put.FailedRecordCount).toBe(0);
+    expect(Records?.map((record) => Buffer.from(record.Data ?? []).toString('utf8'))).toEqual(['over h2']);
   });
 });
 
