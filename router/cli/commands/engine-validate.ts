@@ -47,8 +47,9 @@ export function parseEngineArgs(args: readonly string[], allowAllow: boolean) {
 /** The `router engine validate FILE... [--vars FILE] [--allow PATTERN...]` command. */
 export const engineValidate: Command = {
   words: ['engine', 'validate'],
-  usage: 'engine validate FILE... [--vars FILE] [--allow PATTERN]...  (default: ROUTER_RESOURCE_ALLOWLIST)',
-  summary: 'check engine graphs (HJSON/JSON or the legacy functionOutline form); exit 2 if any is invalid',
+  usage: 'engine validate FILE... [--vars FILE] [--allow PATTERN]...',
+  summary:
+    'check engine graphs (HJSON/JSON or legacy functionOutline) against --allow or ROUTER_RESOURCE_ALLOWLIST; exit 2 if any is invalid',
   async run(args, io) {
     const { values, positionals } = parseEngineArgs(args, true);
     if (positionals.length === 0) throw new UsageError('name at least one graph file');
