@@ -337,6 +337,25 @@ describe('createLambdaHost', () => {
     expect(bodyOf(all)).toMatchObject({ Functions: [{ FunctionName: 'echo' }] });
   });
 
+  it('rejects an unknown invocation type and a client context that is not base64 JSON', async () => {
+    const host = createLambdaHost({ functions: { echo: async (event) => event } });
+
+    const badType = await host.handle(invokeRequest('echo', '{}', { 'x-amz-invocation-type': 'Later' }));
+    const badContext = await host.handle(
+      invokeRequest('echo', '{}', { 'x-amz-client-context': 'bm90IGpzb24=' }),
+    );
+
+    expect(badType.status).toBe(400);
+    expect(bodyOf(badType)).toMatchObject({
+      message: expect.stringContaining("Value 'Later' at 'invocationType'"),
+    });
+    expect(badContext.status).toBe(400);
+    expect(badContext.headers?.['x-amzn-errortype']).toBe('InvalidRequestContentException');
+    expect(bodyOf(badContext)).toMatchObject({
+      message: expect.stringMatching(/^X-Amz-Client-Context is not base64-encoded JSON/),
+    });
+  });
+
   it('refuses a function name Lambda would not accept, at construction', () => {
     expect(() => createLambdaHost({ functions: { 'bad name': async () => null } })).toThrow(
       "Local function name 'bad name' is not a Lambda function name",
