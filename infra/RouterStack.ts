@@ -31,6 +31,7 @@ import {
   type IBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
@@ -156,6 +157,8 @@ export class RouterStack extends Stack {
   readonly alarmTopic: Topic;
   readonly stepFunctions: ReadonlyMap<string, NodejsFunction>;
   readonly monitoring: RouterMonitoring;
+  /** ROUTER_RESOURCE_ALLOWLIST of the deployed router (also printed in the EngineAuthorEnv output). */
+  readonly routerAllowlist: string;
 
   constructor(scope: Construct, id: string, props: RouterStackProps) {
     super(scope, id, props);
@@ -289,10 +292,27 @@ export class RouterStack extends Stack {
     }
     this.stepFunctions = stepFunctions;
 
+    // The integration forms grant nothing by themselves (the function they name must match a pattern),
+    // so they are always allowed; then the catalog's functions, then the operator's patterns.
     const allowlist = [
+      'arn:aws:states:::lambda:invoke',
+      'arn:aws:states:::lambda:invoke.waitForTaskToken',
       ...catalog.map((spec) => `arn:aws:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${spec.name}`),
       ...(props.resourceAllowlist ?? []),
-    ];
+    ].filter((pattern, index, all) => all.indexOf(pattern) === index);
+    this.routerAllowlist = allowlist.join(',');
+    // Task tokens are signed with this secret; CloudFormation resolves it into the router's environment.
+    const taskTokenSecret = new Secret(this, 'TaskTokenSecret', {
+      description: `Kinesis event router (${stage}): signs callback task tokens`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy,
+    });
+    Validations.of(taskTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the task-token secret would invalidate every token handed to steps of WAITING executions; ' +
+        'rotate it deliberately, between drains, by updating the secret and redeploying.',
+    });
     const routerBuilt = new BundledFunction(this, 'Router', {
       entry: props.routerEntry ?? ROUTER_ENTRY,
       description: `MessageEventRouter (${stage}): routes the stream through versioned workflow graphs`,
@@ -303,7 +323,8 @@ export class RouterStack extends Stack {
         ROUTER_ENGINES_TABLE: this.enginesTable.tableName,
         ROUTER_EXECUTIONS_TABLE: this.executionsTable.tableName,
         ROUTER_BUCKET: this.bucket.bucketName,
-        ROUTER_RESOURCE_ALLOWLIST: allowlist.join(','),
+        ROUTER_RESOURCE_ALLOWLIST: this.routerAllowlist,
+        ROUTER_TASK_TOKEN_SECRET: taskTokenSecret.secretValue.unsafeUnwrap(),
         ROUTER_STAGE: stage,
         POWERTOOLS_SERVICE_NAME: ROUTER_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
@@ -422,6 +443,9 @@ export class RouterStack extends Stack {
         this.executionsTable.tableName,
         ' ROUTER_BUCKET=',
         this.bucket.bucketName,
+        " ROUTER_RESOURCE_ALLOWLIST='",
+        this.routerAllowlist,
+        "'",
       ]),
     });
   }

@@ -172,10 +172,21 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
           POWERTOOLS_SERVICE_NAME: 'router',
           POWERTOOLS_METRICS_NAMESPACE: 'KinesisEventRouter',
           LOG_LEVEL: 'INFO',
+          ROUTER_TASK_TOKEN_SECRET: {
+            'Fn::Join': [
+              '',
+              [
+                '{{resolve:secretsmanager:',
+                { Ref: Match.stringLikeRegexp('^TaskTokenSecret') },
+                Match.anyValue(),
+              ],
+            ],
+          },
           ROUTER_RESOURCE_ALLOWLIST: {
             'Fn::Join': [
               '',
               Match.arrayWith([
+                'arn:aws:states:::lambda:invoke,arn:aws:states:::lambda:invoke.waitForTaskToken,arn:aws:lambda:',
                 ':function:seed004-validate,arn:aws:lambda:',
                 ':function:seed004-notify,arn:aws:lambda:*:*:function:seed004-*,arn:aws:states:::aws-sdk:redshiftdata:*',
               ]),
@@ -302,6 +313,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     expect(exportLine).toContain('export AWS_REGION=');
     expect(exportLine).toContain(' ROUTER_STREAM=');
     expect(exportLine).toContain(' ROUTER_BUCKET=');
+    expect(exportLine).toContain(" ROUTER_RESOURCE_ALLOWLIST='");
   });
 });
 
