@@ -20,6 +20,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
@@ -35,7 +36,14 @@ import {
   executionMapKey,
   isExpired,
 } from './ExecutionStore.ts';
-import { attemptsItemKey, dueIndexKeys, executionItemKey, fromItem, toItem } from './items.ts';
+import {
+  attemptsItemKey,
+  DUE_PARTITIONS,
+  dueIndexKeys,
+  executionItemKey,
+  fromItem,
+  toItem,
+} from './items.ts';
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
@@ -241,6 +249,31 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     );
     if (result.Item === undefined || typeof result.Item.status !== 'string') return undefined;
     return fromItem(result.Item);
+  }
+
+  async listDue(now: number, limit: number): Promise<ExecutionRecord[]> {
+    const upTo = `${String(now).padStart(15, '0')}#~`;
+    const pages = await Promise.all(
+      Array.from({ length: DUE_PARTITIONS }, (_, partition) =>
+        this.guard(
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: 'gsi1',
+              KeyConditionExpression: 'gsi1pk = :p AND gsi1sk <= :upTo',
+              ExpressionAttributeValues: { ':p': `DUE#${partition}`, ':upTo': upTo },
+              Limit: limit,
+            }),
+          ),
+        ),
+      ),
+    );
+    return pages
+      .flatMap((page) => page.Items ?? [])
+      .map(fromItem)
+      .filter((r) => r.status === 'WAITING')
+      .sort((a, b) => (a.dueAt ?? 0) - (b.dueAt ?? 0))
+      .slice(0, limit);
   }
 
   private async takeOver(

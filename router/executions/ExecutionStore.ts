@@ -130,6 +130,8 @@ export interface ExecutionStore {
    */
   recordFailure(key: ExecutionKey, now: number): Promise<number>;
   get(key: ExecutionKey): Promise<ExecutionRecord | undefined>;
+  /** WAITING executions due at or before `now`, earliest first, read from the due index (no scan). */
+  listDue(now: number, limit: number): Promise<ExecutionRecord[]>;
 }
 
 /** The map key `peek` uses. */

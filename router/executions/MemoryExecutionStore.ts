@@ -120,6 +120,14 @@ export class MemoryExecutionStore implements ExecutionStore {
     return this.records.get(executionMapKey(key));
   }
 
+  async listDue(now: number, limit: number): Promise<ExecutionRecord[]> {
+    this.requests += 1;
+    return [...this.records.values()]
+      .filter((r) => r.status === 'WAITING' && r.dueAt !== undefined && r.dueAt <= now)
+      .sort((a, b) => (a.dueAt ?? 0) - (b.dueAt ?? 0))
+      .slice(0, limit);
+  }
+
   private assertCurrent(record: ExecutionRecord): void {
     this.requests += 1;
     const current = this.records.get(executionMapKey(record));

@@ -68,7 +68,7 @@ export interface EngineResolverOptions<C> {
   readonly compile: (graph: EngineGraph) => C;
   /** Alias messages run on (default `live`). */
   readonly alias?: string;
-  /** How long an alias snapshot is fresh (default 10 s). */
+  /** How long an alias snapshot is fresh (default 10 s); 0 re-reads the index on every batch. */
   readonly aliasTtlMs?: number;
   /** Most compiled versions kept (default 200). */
   readonly maxVersions?: number;
@@ -86,6 +86,7 @@ export class EngineResolver<C> {
   private readonly snapshots: LRUCache<'aliases', AliasSnapshot>;
   private readonly lastGood = new Map<string, LoadedEngine<C>>();
   private readonly alias: string;
+  private readonly aliasTtlMs: number;
 
   constructor(private readonly options: EngineResolverOptions<C>) {
     this.alias = options.alias ?? 'live';
@@ -95,9 +96,10 @@ export class EngineResolver<C> {
       sizeCalculation: (loaded) => Math.max(1, loaded.record.bytes * 4),
       fetchMethod: (key) => this.loadVersion(key),
     });
+    this.aliasTtlMs = options.aliasTtlMs ?? 10_000;
     this.snapshots = new LRUCache<'aliases', AliasSnapshot>({
       max: 1,
-      ttl: options.aliasTtlMs ?? 10_000,
+      ...(this.aliasTtlMs > 0 ? { ttl: this.aliasTtlMs } : {}),
       allowStale: true,
       noDeleteOnFetchRejection: true,
       allowStaleOnFetchRejection: true,
@@ -113,7 +115,7 @@ export class EngineResolver<C> {
     ) {
       this.stats.staleServed += 1;
     }
-    const snapshot = await this.snapshots.fetch('aliases');
+    const snapshot = await this.snapshots.fetch('aliases', this.aliasTtlMs > 0 ? {} : { forceRefresh: true });
     if (snapshot === undefined)
       throw new EngineLoadError('the engine index returned no alias snapshot', true);
     return snapshot;

@@ -1,0 +1,692 @@
+/**
+ * The MessageEventRouter: one Kinesis batch in, `batchItemFailures` out. It reads top to bottom as the
+ * data flow: decode -> route -> resolve -> claim -> execute (invoke, checkpoint) -> report. Every record
+ * ends in exactly one of: done (succeeded, failed as a workflow, duplicate, waiting durably),
+ * quarantined (acknowledged, stored with its reason), or retried (reported, with every later record of
+ * its partition key, so Lambda redelivers them in order and dedup absorbs what already ran).
+ */
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { Clock } from './asl/interpreter/clock.ts';
+import type { CompiledGraph } from './asl/interpreter/compile.ts';
+import type { RunResult } from './asl/interpreter/runtime.ts';
+import type { ExecutionState } from './asl/interpreter/state.ts';
+import type { JsonValue } from './asl/types.ts';
+import type { RouterSettings } from './config.ts';
+import { describeRecord, isRetryableAwsError, LeaseLostError, RouterError } from './errors.ts';
+import {
+  type ClaimResult,
+  type Completion,
+  type ExecutionKey,
+  type ExecutionRecord,
+  type ExecutionStore,
+  executionIdFor,
+  executionMapKey,
+} from './executions/ExecutionStore.ts';
+import type { TaskInvoker } from './invoke/TaskInvoker.ts';
+import type { RouterLogger, RouterMetrics } from './observability/telemetry.ts';
+import { type DecodedOk, type DecodedRecord, decodeRecords } from './pipeline/decode.ts';
+import { type ExecuteStart, executeGraph, isInfrastructureError } from './pipeline/execute.ts';
+import { type Outcome, processInOrder } from './pipeline/report.ts';
+import { createRouter, type RouteMatch, type Router } from './pipeline/route.ts';
+import { type QuarantineStore, quarantineRecordOf } from './quarantine/QuarantineStore.ts';
+import type { AliasSnapshot, EngineResolver, LoadedEngine } from './registry/EngineResolver.ts';
+
+/** Everything the router needs, built once at cold start. */
+export interface RouterDeps {
+  readonly resolver: EngineResolver<CompiledGraph>;
+  readonly executions: ExecutionStore;
+  readonly quarantine: QuarantineStore;
+  readonly invoke: TaskInvoker;
+  readonly settings: RouterSettings;
+  readonly clock: Clock;
+  readonly logger: RouterLogger;
+  readonly metrics: RouterMetrics;
+  /** A unique lease owner per invocation. */
+  readonly newOwner: () => string;
+}
+
+/** Per-invocation limits given by Lambda. */
+export interface BatchContext {
+  /** Milliseconds left before Lambda kills the invocation. */
+  readonly remainingTimeMs?: () => number;
+}
+
+/** What happened to the records of one batch, for logs, metrics and the local demo. */
+export interface BatchSummary {
+  records: number;
+  succeeded: number;
+  failed: number;
+  duplicates: number;
+  waiting: number;
+  quarantined: number;
+  retried: number;
+  /** Per `engine@version`: outcomes of executions that ran in this batch. */
+  readonly byEngine: Map<string, { succeeded: number; failed: number; duplicates: number; waiting: number }>;
+}
+
+/** Time kept in reserve at the end of an invocation to checkpoint and report. */
+const SAFETY_MARGIN_MS = 3_000;
+
+interface WorkItem {
+  readonly decoded: DecodedRecord;
+  route?: RouteMatch;
+  key?: ExecutionKey;
+  /** Set on the second and later copies of one message inside the batch. */
+  duplicateInBatch?: boolean;
+}
+
+/** A completed express execution, written in bulk after the batch. */
+interface ExpressCompletion {
+  readonly record: Omit<ExecutionRecord, 'rev'>;
+  readonly completion: Completion;
+  readonly sequenceNumber: string;
+}
+
+/** Routes and runs Kinesis batches. */
+export class MessageEventRouter {
+  private routerFor: { snapshot: AliasSnapshot; router: Router } | undefined;
+
+  constructor(private readonly deps: RouterDeps) {}
+
+  /**
+   * Handles one Kinesis batch.
+   *
+   * @example
+   * export const handler = (event: KinesisStreamEvent, context: Context) =>
+   *   router.handleBatch(event, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
+   */
+  async handleBatch(
+    event: KinesisStreamEvent,
+    context: BatchContext = {},
+  ): Promise<KinesisStreamBatchResponse> {
+    const summary = await this.processBatch(event, context);
+    return { batchItemFailures: summary.failures };
+  }
+
+  /** Like `handleBatch`, also returning what happened to each record. */
+  async processBatch(
+    event: KinesisStreamEvent,
+    context: BatchContext = {},
+  ): Promise<BatchSummary & { failures: { itemIdentifier: string }[] }> {
+    const { settings, metrics, logger } = this.deps;
+    const started = this.deps.clock.now();
+    const summary = emptySummary();
+
+    // decode
+    const decoded = decodeRecords(event.Records, { maxBytes: settings.maxRecordBytes });
+    summary.records = decoded.length;
+    metrics.count('Records', decoded.length);
+    const oldest = event.Records[0]?.kinesis.approximateArrivalTimestamp;
+    if (oldest !== undefined) metrics.milliseconds('IteratorAge', Math.max(0, started - oldest * 1000));
+
+    // route
+    const snapshot = await this.deps.resolver.snapshot();
+    const router = this.router(snapshot);
+    const items: WorkItem[] = decoded.map((d) => ({ decoded: d }));
+    for (const item of items) {
+      const d = item.decoded;
+      if (!d.ok || d.envelope.kind === 'callback') continue;
+      const match = router.route(d.envelope);
+      if (match === undefined || !snapshot.aliases.has(match.engine)) continue;
+      item.route = match;
+      item.key = { engine: match.engine, dedupKey: match.dedupKey };
+    }
+
+    // claim (pre-check): one BatchGetItem per 100 keys; duplicates inside the batch need no store at all
+    const seen = new Set<string>();
+    const keys: ExecutionKey[] = [];
+    for (const item of items) {
+      if (item.key === undefined) continue;
+      const mapKey = executionMapKey(item.key);
+      if (seen.has(mapKey)) item.duplicateInBatch = true;
+      else {
+        seen.add(mapKey);
+        keys.push(item.key);
+      }
+    }
+    const known =
+      keys.length === 0 ? new Map<string, ExecutionRecord>() : await this.deps.executions.peek(keys, started);
+
+    // execute, keeping per-key order; report
+    const express: ExpressCompletion[] = [];
+    const deadline =
+      context.remainingTimeMs === undefined
+        ? undefined
+        : () => context.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY;
+    const report = await processInOrder(items, {
+      keyOf: (item) => item.decoded.partitionKey,
+      idOf: (item) => item.decoded.sequenceNumber,
+      concurrency: settings.concurrency,
+      ...(deadline === undefined ? {} : { shouldStop: () => deadline() < SAFETY_MARGIN_MS * 2 }),
+      process: (item) => this.processItem(item, known, snapshot, summary, express, deadline),
+    });
+    const failures = [...report.batchItemFailures];
+    summary.retried += report.skipped;
+
+    // express completions, in bulk (a lost write only means a redelivery re-runs them: express semantics)
+    if (express.length > 0) {
+      try {
+        await this.deps.executions.completeMany(express);
+      } catch (error) {
+        logger.warn('recording express completions failed; their records will be redelivered', {
+          error: String(error),
+          count: express.length,
+        });
+        const reported = new Set(failures.map((f) => f.itemIdentifier));
+        for (const e of express) {
+          if (!reported.has(e.sequenceNumber)) failures.push({ itemIdentifier: e.sequenceNumber });
+        }
+      }
+    }
+
+    metrics.count('Retried', summary.retried);
+    metrics.milliseconds('BatchDuration', this.deps.clock.now() - started);
+    metrics.count('CacheHits', this.deps.resolver.stats.hits);
+    metrics.count('CacheMisses', this.deps.resolver.stats.misses);
+    metrics.flush();
+    logger.info('batch done', {
+      records: summary.records,
+      succeeded: summary.succeeded,
+      failed: summary.failed,
+      duplicates: summary.duplicates,
+      waiting: summary.waiting,
+      quarantined: summary.quarantined,
+      retried: summary.retried,
+      batchItemFailures: failures.length,
+    });
+    return { ...summary, failures };
+  }
+
+  private router(snapshot: AliasSnapshot): Router {
+    if (this.routerFor?.snapshot !== snapshot) {
+      const routes = [...snapshot.aliases.values()]
+        .filter((alias) => alias.match !== undefined)
+        .map((alias) => ({
+          engine: alias.engine,
+          ...(alias.match === undefined ? {} : { pattern: alias.match }),
+          ...(alias.idPath === undefined ? {} : { idPath: alias.idPath }),
+        }));
+      this.routerFor = { snapshot, router: createRouter(routes) };
+    }
+    return this.routerFor.router;
+  }
+
+  private async processItem(
+    item: WorkItem,
+    known: ReadonlyMap<string, ExecutionRecord>,
+    snapshot: AliasSnapshot,
+    summary: BatchSummary,
+    express: ExpressCompletion[],
+    deadline: (() => number) | undefined,
+  ): Promise<Outcome> {
+    const d = item.decoded;
+    if (!d.ok) return this.quarantine(d, d.error.reason, d.error.message, summary);
+    if (d.envelope.kind === 'callback') {
+      return this.quarantine(
+        d,
+        'unknown-task-token',
+        `${describe(d)}: no execution waits for this task token`,
+        summary,
+      );
+    }
+    if (item.route === undefined || item.key === undefined) {
+      const named = d.envelope.kind === 'cloudevent' ? d.envelope.event.engine : undefined;
+      const detail =
+        named === undefined
+          ? 'no engine attribute and no route pattern matched'
+          : `engine '${named}' is not published (no live alias)`;
+      return this.quarantine(d, 'no-route', `${describe(d)}: no-route: ${detail}`, summary);
+    }
+    this.deps.metrics.count('Routed');
+    if (item.duplicateInBatch) {
+      summary.duplicates += 1;
+      this.deps.metrics.count('Duplicates');
+      return { kind: 'done' };
+    }
+    const key = item.key;
+    const existing = known.get(executionMapKey(key));
+    try {
+      if (
+        existing !== undefined &&
+        (existing.status === 'SUCCEEDED' || existing.status === 'FAILED' || existing.status === 'QUARANTINED')
+      ) {
+        this.tally(summary, `${existing.engine}@${existing.version}`, 'duplicates');
+        this.deps.metrics.count('Duplicates');
+        return { kind: 'done' };
+      }
+      const alias = snapshot.aliases.get(key.engine);
+      const mode = existing?.mode ?? alias?.mode ?? 'standard';
+      if (mode === 'express') return await this.runExpress(d, key, summary, express, deadline);
+      return await this.runStandard(d, key, existing ?? null, summary, deadline);
+    } catch (error) {
+      return this.onError(d, key, error, summary);
+    }
+  }
+
+  private async runExpress(
+    d: DecodedOk,
+    key: ExecutionKey,
+    summary: BatchSummary,
+    express: ExpressCompletion[],
+    deadline: (() => number) | undefined,
+  ): Promise<Outcome> {
+    const loaded = await this.deps.resolver.resolve(key.engine, key.dedupKey);
+    const executionId = executionIdFor(key);
+    const now = this.deps.clock.now();
+    const result = await this.execute(loaded, this.newStart(d, executionId, now), deadline);
+    if (result.status === 'WAITING') {
+      // An express engine cannot park; a long wait makes it a standard execution from here on.
+      return this.runStandard(d, key, null, summary, deadline);
+    }
+    if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
+      throw new RouterError(`${describe(d)}: ${result.error}: ${result.cause ?? ''}`, true);
+    }
+    const finished = this.deps.clock.now();
+    express.push({
+      sequenceNumber: d.sequenceNumber,
+      record: {
+        engine: key.engine,
+        dedupKey: key.dedupKey,
+        executionId,
+        version: loaded.version,
+        mode: 'express',
+        status: 'RUNNING',
+        startedAt: new Date(now).toISOString(),
+        updatedAt: new Date(finished).toISOString(),
+        origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
+      },
+      completion: this.completion(result, finished),
+    });
+    this.tally(
+      summary,
+      `${key.engine}@${loaded.version}`,
+      result.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
+    );
+    return { kind: 'done' };
+  }
+
+  private async runStandard(
+    d: DecodedOk,
+    key: ExecutionKey,
+    known: ExecutionRecord | null,
+    summary: BatchSummary,
+    deadline: (() => number) | undefined,
+  ): Promise<Outcome> {
+    const { executions, settings } = this.deps;
+    const now = this.deps.clock.now();
+    const loaded =
+      known === null
+        ? await this.deps.resolver.resolve(key.engine, key.dedupKey)
+        : await this.deps.resolver.version(key.engine, known.version);
+    const claim: ClaimResult = await executions.claim(
+      {
+        ...key,
+        executionId: executionIdFor(key),
+        version: loaded.version,
+        mode: 'standard',
+        owner: this.deps.newOwner(),
+        leaseMs: settings.leaseMs,
+        now,
+        origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
+      },
+      known,
+    );
+    const label = `${key.engine}@${claim.record.version}`;
+    switch (claim.kind) {
+      case 'duplicate':
+        this.tally(summary, label, 'duplicates');
+        this.deps.metrics.count('Duplicates');
+        return { kind: 'done' };
+      case 'waiting':
+        this.tally(summary, label, 'duplicates');
+        return { kind: 'done' };
+      case 'in-flight':
+        summary.retried += 1;
+        return {
+          kind: 'retry',
+          error: new LeaseLostError(
+            `${describe(d)}: execution ${claim.record.executionId} is running elsewhere`,
+          ),
+        };
+      default:
+        break;
+    }
+    const start = (record: ExecutionRecord): ExecuteStart =>
+      this.newStart(d, record.executionId, Date.parse(record.startedAt) || now);
+    const outcome = await this.runClaimed(claim.record, loaded, start, summary, deadline);
+    return outcome === 'interrupted'
+      ? {
+          kind: 'retry',
+          error: new RouterError(`${describe(d)}: invocation ran out of time; resumes on redelivery`, true),
+        }
+      : { kind: 'done' };
+  }
+
+  /**
+   * Runs an execution this invocation holds the lease of, from its checkpoint (or from the start), and
+   * writes where it ended: WAITING with a due time, RUNNING with the lease released (interrupted), or
+   * the terminal status. A resumed execution runs on the version it started on, even if the alias moved.
+   */
+  private async runClaimed(
+    claimed: ExecutionRecord,
+    loaded: LoadedEngine<CompiledGraph> | undefined,
+    fresh: (record: ExecutionRecord) => ExecuteStart,
+    summary: BatchSummary,
+    deadline: (() => number) | undefined,
+  ): Promise<'done' | 'interrupted'> {
+    const { executions, settings } = this.deps;
+    const engine =
+      loaded?.version === claimed.version
+        ? loaded
+        : await this.deps.resolver.version(claimed.engine, claimed.version);
+    const label = `${claimed.engine}@${claimed.version}`;
+    const start: ExecuteStart =
+      claimed.checkpoint === undefined
+        ? fresh(claimed)
+        : { kind: 'resume', state: JSON.parse(claimed.checkpoint) as ExecutionState };
+    let record = claimed;
+    const result = await this.execute(engine, start, deadline, async (serialised) => {
+      record = await executions.checkpoint(record, {
+        checkpoint: serialised,
+        leaseMs: settings.leaseMs,
+        now: this.deps.clock.now(),
+      });
+    });
+    const finished = this.deps.clock.now();
+    if (result.status === 'WAITING') {
+      const interrupted = result.waitingFor === 'interrupted';
+      record = await executions.checkpoint(record, {
+        checkpoint: JSON.stringify(result.state),
+        status: interrupted ? 'RUNNING' : 'WAITING',
+        leaseMs: interrupted ? 0 : settings.leaseMs,
+        now: finished,
+        ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
+      });
+      if (interrupted) {
+        summary.retried += 1;
+        return 'interrupted';
+      }
+      this.tally(summary, label, 'waiting');
+      return 'done';
+    }
+    if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
+      throw new RouterError(
+        `execution ${record.executionId} (${label}): ${result.error}: ${result.cause ?? ''}`,
+        true,
+      );
+    }
+    await executions.complete(record, {
+      ...this.completion(result, finished),
+      checkpoint: JSON.stringify(result.state),
+    });
+    this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
+    this.deps.logger.debug('execution finished', {
+      executionId: record.executionId,
+      engine: label,
+      status: result.status,
+      ...(record.origin ?? {}),
+    });
+    return 'done';
+  }
+
+  /**
+   * Resumes durable waits that are due: found through the due index, taken over with the same
+   * conditional claim a redelivery uses, and run from their checkpoint. In AWS an EventBridge schedule
+   * invokes this; locally the event source mapping emulator calls it when idle.
+   */
+  async sweep(
+    options: { readonly limit?: number; readonly remainingTimeMs?: () => number } = {},
+  ): Promise<BatchSummary> {
+    const summary = emptySummary();
+    const now = this.deps.clock.now();
+    const due = await this.deps.executions.listDue(now, options.limit ?? 100);
+    const deadline = options.remainingTimeMs;
+    await Promise.all(
+      due.map(async (record) => {
+        try {
+          const claim = await this.deps.executions.claim(
+            {
+              engine: record.engine,
+              dedupKey: record.dedupKey,
+              executionId: record.executionId,
+              version: record.version,
+              mode: record.mode,
+              owner: this.deps.newOwner(),
+              leaseMs: this.deps.settings.leaseMs,
+              now: this.deps.clock.now(),
+            },
+            record,
+          );
+          if (claim.kind !== 'resumed') return;
+          await this.runClaimed(
+            claim.record,
+            undefined,
+            () => {
+              throw new RouterError(`execution ${record.executionId} is WAITING without a checkpoint`, false);
+            },
+            summary,
+            deadline,
+          );
+        } catch (error) {
+          this.deps.logger.warn('resuming a due execution failed; the next sweep retries it', {
+            executionId: record.executionId,
+            engine: `${record.engine}@${record.version}`,
+            error: String(error),
+          });
+        }
+      }),
+    );
+    this.deps.metrics.flush();
+    return summary;
+  }
+
+  private newStart(d: DecodedOk, executionId: string, startTime: number): ExecuteStart {
+    const envelope = d.envelope;
+    let input: JsonValue;
+    let name = executionId;
+    if (envelope.kind === 'raw') input = envelope.body;
+    else {
+      input = envelope.event.data ?? {};
+      name = envelope.event.id;
+    }
+    return { kind: 'new', executionId, name, input, startTime };
+  }
+
+  private async execute(
+    loaded: LoadedEngine<CompiledGraph>,
+    start: ExecuteStart,
+    deadline: (() => number) | undefined,
+    checkpoint?: (serialised: string) => Promise<void>,
+  ): Promise<RunResult> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline !== undefined) {
+      const left = deadline() - SAFETY_MARGIN_MS;
+      if (left <= 0) controller.abort();
+      else timer = setTimeout(() => controller.abort(), left);
+    }
+    try {
+      return await executeGraph(
+        loaded.compiled,
+        start,
+        {
+          invoke: this.deps.invoke,
+          clock: this.deps.clock,
+          maxInProcessWaitMs: this.deps.settings.maxInProcessWaitMs,
+          ...(deadline === undefined ? {} : { signal: controller.signal }),
+        },
+        checkpoint,
+      );
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  private completion(
+    result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
+    now: number,
+  ): Completion {
+    return {
+      status: result.status,
+      now,
+      retentionSeconds: this.deps.settings.retentionSeconds,
+      ...(result.output === undefined ? {} : { output: JSON.stringify(result.output) }),
+      ...(result.error === undefined ? {} : { error: result.error }),
+      ...(result.cause === undefined ? {} : { cause: result.cause }),
+    };
+  }
+
+  /** A failure while handling a routed message: retry it, or quarantine it once it failed too often. */
+  private async onError(
+    d: DecodedOk,
+    key: ExecutionKey,
+    error: unknown,
+    summary: BatchSummary,
+  ): Promise<Outcome> {
+    const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof LeaseLostError) {
+      summary.retried += 1;
+      return { kind: 'retry', error };
+    }
+    if (!retryable) {
+      return this.quarantine(d, errorReason(error), `${describe(d)}: ${message}`, summary, key.engine);
+    }
+    let attempts: number;
+    try {
+      attempts = await this.deps.executions.recordFailure(key, this.deps.clock.now());
+    } catch (countError) {
+      this.deps.logger.warn('could not count a retryable failure', {
+        error: String(countError),
+        ...refOf(d),
+      });
+      summary.retried += 1;
+      return { kind: 'retry', error };
+    }
+    if (attempts >= this.deps.settings.maxAttempts) {
+      const outcome = await this.quarantine(
+        d,
+        'max-attempts',
+        `${describe(d)}: failed ${attempts} times, last: ${message}`,
+        summary,
+        key.engine,
+        attempts,
+      );
+      if (outcome.kind === 'done') await this.markQuarantined(key);
+      return outcome;
+    }
+    this.deps.logger.warn('record will be retried', {
+      reason: message,
+      attempts,
+      engine: key.engine,
+      ...refOf(d),
+    });
+    summary.retried += 1;
+    return { kind: 'retry', error };
+  }
+
+  /** Records the execution as QUARANTINED so later copies of the message are answered as duplicates. */
+  private async markQuarantined(key: ExecutionKey): Promise<void> {
+    try {
+      const record = await this.deps.executions.get(key);
+      if (record === undefined || record.status !== 'RUNNING') return;
+      await this.deps.executions.complete(
+        { ...record },
+        {
+          status: 'QUARANTINED',
+          now: this.deps.clock.now(),
+          retentionSeconds: this.deps.settings.retentionSeconds,
+          error: 'Router.MaxAttempts',
+        },
+      );
+    } catch (error) {
+      this.deps.logger.warn('could not mark a quarantined execution', {
+        error: String(error),
+        engine: key.engine,
+      });
+    }
+  }
+
+  private async quarantine(
+    d: DecodedRecord,
+    reason: string,
+    message: string,
+    summary: BatchSummary,
+    engine?: string,
+    attempts?: number,
+  ): Promise<Outcome> {
+    try {
+      await this.deps.quarantine.put({
+        record: quarantineRecordOf(d),
+        reason,
+        message,
+        ...(engine === undefined ? {} : { engine }),
+        ...(attempts === undefined ? {} : { attempts }),
+      });
+    } catch (error) {
+      this.deps.logger.error('quarantine write failed; the record will be retried', {
+        error: String(error),
+        ...refOf(d),
+      });
+      summary.retried += 1;
+      return { kind: 'retry', error };
+    }
+    summary.quarantined += 1;
+    this.deps.metrics.count('Quarantined');
+    this.deps.logger.warn('record quarantined', { reason, message, ...refOf(d) });
+    return { kind: 'done' };
+  }
+
+  private tally(
+    summary: BatchSummary,
+    label: string,
+    outcome: 'succeeded' | 'failed' | 'duplicates' | 'waiting',
+  ): void {
+    summary[outcome] += 1;
+    let row = summary.byEngine.get(label);
+    if (row === undefined) {
+      row = { succeeded: 0, failed: 0, duplicates: 0, waiting: 0 };
+      summary.byEngine.set(label, row);
+    }
+    row[outcome] += 1;
+    if (outcome === 'succeeded') this.deps.metrics.count('Succeeded');
+    else if (outcome === 'failed') this.deps.metrics.count('Failed');
+    else if (outcome === 'waiting') this.deps.metrics.count('Waiting');
+  }
+}
+
+/** A summary with nothing counted yet. */
+export function emptySummary(): BatchSummary {
+  return {
+    records: 0,
+    succeeded: 0,
+    failed: 0,
+    duplicates: 0,
+    waiting: 0,
+    quarantined: 0,
+    retried: 0,
+    byEngine: new Map(),
+  };
+}
+
+function refOf(d: DecodedRecord): Record<string, string | number> {
+  return {
+    shardId: d.shardId,
+    sequenceNumber: d.sequenceNumber,
+    partitionKey: d.partitionKey,
+    ...(d.subSequence === undefined ? {} : { subSequence: d.subSequence }),
+  };
+}
+
+function describe(d: DecodedRecord): string {
+  return describeRecord({
+    shardId: d.shardId,
+    sequenceNumber: d.sequenceNumber,
+    ...(d.subSequence === undefined ? {} : { subSequence: d.subSequence }),
+  });
+}
+
+function errorReason(error: unknown): string {
+  if (error instanceof Error && error.name === 'EngineLoadError') return 'engine-unavailable';
+  return 'unprocessable';
+}

@@ -1,0 +1,55 @@
+/**
+ * Binds Task resources to functions in this process. Graphs name resources; in unit tests, the engine
+ * test runner and the in-process benchmark, the names are bound here instead of to Lambda, with the same
+ * outcome shapes the real invoker produces (a thrown error's `name` becomes the error, as `errorType`
+ * does for a Lambda function error).
+ */
+import type { InvokeEffect } from '../asl/interpreter/state.ts';
+import { isJsonObject, type JsonValue } from '../asl/types.ts';
+import { parseTaskResource } from './resources.ts';
+import type { InvokeOutcome, TaskInvoker } from './TaskInvoker.ts';
+
+/** A step function run in-process: the payload, plus the invoke for its idempotency key. */
+export type LocalStep = (payload: JsonValue, effect: InvokeEffect) => JsonValue | Promise<JsonValue>;
+
+/** The function name a resource (or its `lambda:invoke` Parameters) names. */
+export function functionNameOf(effect: InvokeEffect): string | undefined {
+  const resource = parseTaskResource(effect.resource);
+  if (resource?.kind === 'lambda') return resource.functionName;
+  if (resource?.kind === 'lambda-invoke' && isJsonObject(effect.input)) {
+    const name = effect.input.FunctionName;
+    if (typeof name !== 'string') return undefined;
+    const last = name.split(':function:').pop() ?? name;
+    return last.split(':')[0];
+  }
+  return undefined;
+}
+
+/** An invoker that runs named local functions; unknown names fail like a missing Lambda function. */
+export function createLocalInvoker(steps: Readonly<Record<string, LocalStep>>): TaskInvoker {
+  return async (effect) => {
+    const name = functionNameOf(effect);
+    const step = name === undefined ? undefined : steps[name];
+    if (step === undefined) {
+      return {
+        ok: false,
+        error: 'Lambda.ResourceNotFoundException',
+        cause: `no local function for ${effect.resource}`,
+      };
+    }
+    const viaIntegration = parseTaskResource(effect.resource)?.kind === 'lambda-invoke';
+    const payload =
+      viaIntegration && isJsonObject(effect.input) ? (effect.input.Payload ?? null) : effect.input;
+    try {
+      const output = await step(payload, effect);
+      const result: InvokeOutcome = viaIntegration
+        ? { ok: true, output: { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } }
+        : { ok: true, output };
+      return result;
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: name, cause: JSON.stringify({ errorType: name, errorMessage: message }) };
+    }
+  };
+}

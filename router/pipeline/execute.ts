@@ -1,0 +1,97 @@
+/**
+ * Execute: runs one message's graph to the end, or to a durable wait, with the interpreter's runtime and
+ * the real invoker. Standard engines checkpoint before a step's successor starts (so a redelivery resumes
+ * at the last finished step); express engines keep everything in memory and re-run from the start.
+ *
+ * Checkpoint policy (standard): a step's result is written when the next invoke is issued, the final
+ * state with the terminal status, a durable wait with its due time. A 3-Task sequence therefore costs
+ * claim + 2 checkpoints + completion = 4 writes, and a step is invoked again only if the process dies
+ * between its invoke and that write (the idempotency key makes the repeat harmless).
+ */
+
+import type { Clock } from '../asl/interpreter/clock.ts';
+import type { CompiledGraph } from '../asl/interpreter/compile.ts';
+import { type RunResult, runExecution } from '../asl/interpreter/runtime.ts';
+import type { ExecutionState, InvokeEffect } from '../asl/interpreter/state.ts';
+import type { JsonValue } from '../asl/types.ts';
+import type { InvokeOutcome } from '../invoke/TaskInvoker.ts';
+
+/**
+ * Workflow errors that mean "the infrastructure said not now" rather than "the work failed": when a
+ * graph does not handle them itself, the message goes back to the stream instead of ending FAILED.
+ */
+const INFRASTRUCTURE_ERRORS = new Set([
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.EC2ThrottledException',
+  'Lambda.ResourceNotReadyException',
+  'Lambda.ResourceConflictException',
+]);
+
+const THROTTLING_SUFFIXES = [
+  '.ThrottlingException',
+  '.ProvisionedThroughputExceededException',
+  '.RequestLimitExceeded',
+  '.TooManyRequestsException',
+  '.ServiceUnavailableException',
+  '.InternalServerError',
+  '.InternalServerException',
+];
+
+/** True when an unhandled workflow error should put the message back on the stream. */
+export function isInfrastructureError(error: string | undefined): boolean {
+  if (error === undefined) return false;
+  return INFRASTRUCTURE_ERRORS.has(error) || THROTTLING_SUFFIXES.some((suffix) => error.endsWith(suffix));
+}
+
+/** What running one message needs. */
+export interface ExecuteDeps {
+  readonly invoke: (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
+  readonly clock: Clock;
+  readonly maxInProcessWaitMs: number;
+  /** Aborted when the invocation is about to time out: the run ends as an interrupted wait. */
+  readonly signal?: AbortSignal;
+}
+
+/** Where a run starts from. */
+export type ExecuteStart =
+  | {
+      readonly kind: 'new';
+      readonly executionId: string;
+      readonly name: string;
+      readonly input: JsonValue;
+      readonly startTime: number;
+    }
+  | { readonly kind: 'resume'; readonly state: ExecutionState };
+
+/**
+ * Runs a graph. `checkpoint` (standard engines only) receives the serialised state whenever a finished
+ * step is followed by a new invoke; it may throw (a lost lease), which ends the run with that error.
+ */
+export async function executeGraph(
+  graph: CompiledGraph,
+  start: ExecuteStart,
+  deps: ExecuteDeps,
+  checkpoint?: (serialised: string) => Promise<void>,
+): Promise<RunResult> {
+  const init =
+    start.kind === 'resume'
+      ? start.state
+      : { executionId: start.executionId, name: start.name, input: start.input, startTime: start.startTime };
+  return runExecution(graph, init, {
+    invoke: deps.invoke,
+    clock: deps.clock,
+    maxInProcessWaitMs: deps.maxInProcessWaitMs,
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    ...(checkpoint === undefined
+      ? {}
+      : {
+          onStep: async (step) => {
+            if (!step.effects.some((effect) => effect.type === 'invoke')) return;
+            await checkpoint(JSON.stringify(step.state));
+          },
+        }),
+  });
+}

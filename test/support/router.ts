@@ -1,0 +1,90 @@
+/**
+ * An in-memory router for unit tests and the in-process benchmark: memory stores, steps bound to local
+ * functions, graphs published through the real publishing path.
+ */
+
+import type { Clock } from '../../router/asl/interpreter/clock.ts';
+import { loadGraph } from '../../router/asl/load.ts';
+import { DEFAULT_ALLOWLIST, type RouterSettings, routerSettingsFromEnv } from '../../router/config.ts';
+import { routerDeps } from '../../router/deps.ts';
+import { MemoryExecutionStore } from '../../router/executions/MemoryExecutionStore.ts';
+import { createLocalInvoker, type LocalStep } from '../../router/invoke/LocalInvoker.ts';
+import { MessageEventRouter } from '../../router/MessageEventRouter.ts';
+import { CountingMetrics, silentLogger } from '../../router/observability/telemetry.ts';
+import { MemoryQuarantineStore } from '../../router/quarantine/MemoryQuarantineStore.ts';
+import { MemoryGraphStore } from '../../router/registry/GraphStore.ts';
+import { MemoryEngineIndex } from '../../router/registry/MemoryEngineIndex.ts';
+import { type PublishResult, publishEngine } from '../../router/registry/publish.ts';
+
+/** A router with everything in memory, and handles on its parts. */
+export interface InMemoryRouter {
+  readonly router: MessageEventRouter;
+  readonly executions: MemoryExecutionStore;
+  readonly quarantine: MemoryQuarantineStore;
+  readonly index: MemoryEngineIndex;
+  readonly metrics: CountingMetrics;
+  publish(source: string, options?: { engine?: string; canaryPercent?: number }): Promise<PublishResult>;
+}
+
+/** Builds an in-memory router whose Tasks call `steps` by function name. */
+export function inMemoryRouter(
+  steps: Readonly<Record<string, LocalStep>>,
+  settings: Partial<RouterSettings> = {},
+  clock?: Clock,
+): InMemoryRouter {
+  const index = new MemoryEngineIndex();
+  const store = new MemoryGraphStore();
+  const executions = new MemoryExecutionStore();
+  const quarantine = new MemoryQuarantineStore();
+  const metrics = new CountingMetrics();
+  const full: RouterSettings = {
+    ...routerSettingsFromEnv({}),
+    aliasTtlMs: 0,
+    allowlist: DEFAULT_ALLOWLIST,
+    ...settings,
+  };
+  const deps = routerDeps({
+    index,
+    store,
+    load: (source, options) => loadGraph(source, { file: options.file, allowlist: full.allowlist }),
+    executions,
+    quarantine,
+    invoke: createLocalInvoker(steps),
+    settings: full,
+    logger: silentLogger,
+    metrics,
+    ...(clock === undefined ? {} : { clock }),
+  });
+  return {
+    router: new MessageEventRouter(deps),
+    executions,
+    quarantine,
+    index,
+    metrics,
+    publish: (source, options = {}) =>
+      publishEngine(
+        {
+          source,
+          file: `${options.engine ?? 'engine'}.hjson`,
+          ...(options.engine === undefined ? {} : { engine: options.engine }),
+          ...(options.canaryPercent === undefined ? {} : { canaryPercent: options.canaryPercent }),
+        },
+        (s, o) => loadGraph(s, { file: o.file, allowlist: full.allowlist }),
+        { index, store },
+      ),
+  };
+}
+
+/** A graph of `n` sequential Lambda Tasks named step1..stepN, each adding its name to `$.trail`. */
+export function sequentialGraph(n: number, extra: Record<string, unknown> = {}): string {
+  const states: Record<string, unknown> = {};
+  for (let i = 1; i <= n; i += 1) {
+    states[`Step${i}`] = {
+      Type: 'Task',
+      Resource: `arn:aws:lambda:us-east-1:000000000000:function:step${i}`,
+      ResultPath: `$.step${i}`,
+      ...(i === n ? { End: true } : { Next: `Step${i + 1}` }),
+    };
+  }
+  return JSON.stringify({ StartAt: 'Step1', States: states, ...extra });
+}
