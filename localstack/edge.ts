@@ -171,7 +171,12 @@ export function rewritePresignedKey(url: string, accessKeyId: string): string {
     .map((pair) => {
       const equals = pair.indexOf('=');
       if (equals < 0 || pair.slice(0, equals).toLowerCase() !== 'x-amz-credential') return pair;
-      const value = decodeURIComponent(pair.slice(equals + 1).replace(/\+/g, ' '));
+      let value: string;
+      try {
+        value = decodeURIComponent(pair.slice(equals + 1).replace(/\+/g, ' '));
+      } catch {
+        return pair; // Not percent-encoding: leave it for the emulator to reject.
+      }
       const rest = value.slice(value.indexOf('/'));
       return `${pair.slice(0, equals)}=${encodeURIComponent(`${accessKeyId}${rest}`)}`;
     });
@@ -479,7 +484,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     }
   };
 
-  const serve = (request: IncomingRequest, response: OutgoingResponse): void => {
+  const route = (request: IncomingRequest, response: OutgoingResponse): void => {
     const identity = identifyService(request.url ?? '/', request.headers);
     const backend = identity.service === undefined ? undefined : backends.get(identity.service);
     if (backend === undefined) {
@@ -492,6 +497,17 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         log(`edge: ${String(error)}`);
         response.destroy();
       });
+    }
+  };
+  // A throw here would be an uncaught exception in the server: answer it instead, and keep serving.
+  const serve = (request: IncomingRequest, response: OutgoingResponse): void => {
+    try {
+      route(request, response);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`edge: cannot route ${request.method ?? ''} ${request.url ?? ''}: ${message}`);
+      request.resume();
+      send(response, awsError(errorFormatFor(undefined, request.headers), 400, 'InvalidRequest', message));
     }
   };
   const http1 = createServer(serve);

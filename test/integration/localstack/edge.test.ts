@@ -341,6 +341,20 @@ describe('requests the edge cannot place', () => {
     await kinesisStillServes();
   });
 
+  it('answers broken percent-encoding in X-Amz-Credential with an AWS-shaped error, signed or not', async () => {
+    // Act
+    const query = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%E0%A4%A&X-Amz-Signature=00';
+    const unsigned = await fetch(`${stack.endpoint}/edge-objects/key?${query}`);
+    const signed = await fetch(`${stack.endpoint}/edge-objects/key?${query}`, { headers: signedFor('s3') });
+
+    // Assess
+    expect(unsigned.status).toBe(400);
+    expect(await unsigned.json()).toMatchObject({ __type: 'IncompleteSignatureException' });
+    expect(signed.status).toBe(400);
+    expect(await signed.text()).toContain('<Code>InvalidArgument</Code>');
+    await kinesisStillServes();
+  });
+
   it('answers bytes that are not HTTP with a 400 and keeps serving', async () => {
     // Act
     const answer = await new Promise<string>((resolve, reject) => {

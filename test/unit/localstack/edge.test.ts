@@ -111,6 +111,9 @@ describe('access key rewriting for s3rver', () => {
       '/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=S3RVER%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&x-id=GetObject',
     );
     expect(rewritePresignedKey('/b/k', 'S3RVER')).toBe('/b/k');
+    expect(rewritePresignedKey('/b/k?X-Amz-Credential=%E0%A4%A', 'S3RVER')).toBe(
+      '/b/k?X-Amz-Credential=%E0%A4%A',
+    );
   });
 });
 
