@@ -80,6 +80,7 @@ interface Statement {
   readonly subs: SubStatement[];
   readonly parameters?: SqlParameter[];
   readonly statementName?: string;
+  readonly clientToken?: string;
   readonly database: string;
   readonly clusterIdentifier?: string;
   readonly workgroupName?: string;
@@ -126,6 +127,8 @@ class RedshiftDataApi implements RedshiftDataEmulator {
   readonly signingName = 'redshift-data';
   private readonly statements = new Map<string, Statement>();
   private readonly queue: Statement[] = [];
+  /** ClientToken -> statement id, for idempotent retries of ExecuteStatement / BatchExecuteStatement. */
+  private readonly clientTokens = new Map<string, string>();
   private readonly typeNames = new Map(BUILTIN_TYPE_NAMES);
   /** A parser per known type OID that keeps Postgres' text form; `fields.ts` types it as Redshift does. */
   private readonly rawText: Record<number, (value: string) => string> = {};
@@ -255,6 +258,12 @@ class RedshiftDataApi implements RedshiftDataEmulator {
         throw error;
       }
     }
+    const clientToken = optionalString(body, 'ClientToken');
+    if (clientToken !== undefined) {
+      // The Data API's idempotency: a retried request with the same token gets the first statement back.
+      const known = this.statements.get(this.clientTokens.get(clientToken) ?? '');
+      if (known !== undefined) return this.submitted(known);
+    }
     const active = this.queue.length + (this.draining === undefined ? 0 : 1);
     if (active >= this.maxActive) {
       throw new RedshiftDataError(
@@ -287,6 +296,7 @@ class RedshiftDataApi implements RedshiftDataEmulator {
       cancelRequested: false,
       ...(parameters === undefined || parameters.length === 0 ? {} : { parameters }),
       ...(statementName === undefined ? {} : { statementName }),
+      ...(clientToken === undefined ? {} : { clientToken }),
       ...(clusterIdentifier === undefined ? {} : { clusterIdentifier }),
       ...(workgroupName === undefined ? {} : { workgroupName }),
       ...(secretArn === undefined ? {} : { secretArn }),
@@ -300,15 +310,13 @@ class RedshiftDataApi implements RedshiftDataEmulator {
       });
       this.draining = draining;
     }
-    return {
-      Id: id,
-      CreatedAt: seconds(now),
-      Database: database,
-      ...(clusterIdentifier === undefined ? {} : { ClusterIdentifier: clusterIdentifier }),
-      ...(workgroupName === undefined ? {} : { WorkgroupName: workgroupName }),
-      ...(secretArn === undefined ? {} : { SecretArn: secretArn }),
-      ...(dbUser === undefined ? {} : { DbUser: dbUser }),
-    };
+    if (clientToken !== undefined) this.clientTokens.set(clientToken, id);
+    return this.submitted(statement);
+  }
+
+  /** ExecuteStatement / BatchExecuteStatement's answer for a statement. */
+  private submitted(statement: Statement): unknown {
+    return { Id: statement.id, CreatedAt: seconds(statement.createdAt), ...this.connectionFields(statement) };
   }
 
   private describeStatement(body: Body): unknown {
@@ -514,8 +522,10 @@ class RedshiftDataApi implements RedshiftDataEmulator {
     if (this.statements.size <= this.maxStatements) return;
     for (const [id, old] of this.statements) {
       if (this.statements.size <= this.maxStatements) break;
-      if (old.status === 'FINISHED' || old.status === 'FAILED' || old.status === 'ABORTED')
+      if (old.status === 'FINISHED' || old.status === 'FAILED' || old.status === 'ABORTED') {
         this.statements.delete(id);
+        if (old.clientToken !== undefined) this.clientTokens.delete(old.clientToken);
+      }
     }
   }
 

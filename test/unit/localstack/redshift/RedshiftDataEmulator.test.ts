@@ -113,7 +113,7 @@ describe('createRedshiftDataEmulator request validation', () => {
     });
   });
 
-  it('caps active statements and fails queued ones with the reason when the database cannot start', async () => {
+  it('returns the same statement for a repeated ClientToken, caps active statements, and fails queued ones when the database cannot start', async () => {
     // Prepare: a data directory that cannot exist makes PGlite fail fast, with no database started.
     const errors: string[] = [];
     const emulator = createRedshiftDataEmulator({
@@ -126,12 +126,20 @@ describe('createRedshiftDataEmulator request validation', () => {
         method: 'POST',
         url: '/',
         headers: { 'x-amz-target': 'RedshiftData.ExecuteStatement' },
-        body: Buffer.from(JSON.stringify({ Sql: sql, Database: 'dev', ClusterIdentifier: 'local' })),
+        body: Buffer.from(
+          JSON.stringify({
+            Sql: sql,
+            Database: 'dev',
+            ClusterIdentifier: 'local',
+            ClientToken: `token-${sql}`,
+          }),
+        ),
         region: 'us-east-1',
       });
 
     // Act
     const first = bodyOf(await execute('select 1'));
+    const retried = bodyOf(await execute('select 1'));
     const second = bodyOf(await execute('select 2'));
     await expect(emulator.ready()).rejects.toThrow('ENOTDIR');
     const described = bodyOf(
@@ -146,6 +154,8 @@ describe('createRedshiftDataEmulator request validation', () => {
     await emulator.close();
 
     // Assess
+    expect(retried).toEqual(first);
+    expect(first).toMatchObject({ Database: 'dev', ClusterIdentifier: 'local' });
     expect(second).toEqual({
       __type: 'ActiveStatementsExceededException',
       message: 'Active statements exceeded the allowed quota (1).',
