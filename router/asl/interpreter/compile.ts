@@ -247,13 +247,25 @@ function numberOrPath(value: number | undefined, path: string | undefined): numb
   return path === undefined ? undefined : pathEvaluator(path);
 }
 
+const SUB_MACHINES: ReadonlySet<string> = new Set(['Branches', 'ItemProcessor', 'Iterator']);
+
+/** Whether a value holds a string mentioning `$$` (a path or intrinsic reading the context object). */
+function mentionsContext(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('$$');
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(mentionsContext);
+  for (const key in value) {
+    if (key.includes('$$') || mentionsContext((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
 /** Whether a state's own expressions read the context object (sub-machines are not looked into). */
 function readsContext(state: State): boolean {
-  const own: Record<string, unknown> = { ...state };
-  delete own.Branches;
-  delete own.ItemProcessor;
-  delete own.Iterator;
-  return JSON.stringify(own).includes('$$');
+  for (const [key, value] of Object.entries(state)) {
+    if (!SUB_MACHINES.has(key) && mentionsContext(value)) return true;
+  }
+  return false;
 }
 
 function compileState(name: string, state: State, counter: { states: number }): CompiledState {
