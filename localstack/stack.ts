@@ -168,7 +168,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const closers: Closer[] = [];
-  const emulators: ServiceEmulator[] = [];
+  // Every emulation ever registered is closed on stop, including one a later registration replaced.
+  const emulators = new Set<ServiceEmulator>();
   let edge: Edge;
   try {
     const parts = await Promise.allSettled([
@@ -194,9 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const register = (service: ServiceEmulator): void => {
     if (stopping !== undefined)
       throw new Error(`local stack: cannot register '${service.signingName}' after stop()`);
-    const index = emulators.findIndex((known) => known.signingName === service.signingName);
-    if (index >= 0) emulators.splice(index, 1);
-    emulators.push(service);
+    emulators.add(service);
     edge.route(service.signingName, { kind: 'emulator', emulator: service });
   };
   for (const service of options.services ?? []) register(service);
@@ -226,7 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     register,
     stop() {
       // Closers run last-started first: the edge closes before anything behind it.
-      stopping ??= closeAll([...emulators.map((service) => () => service.close()), ...closers]);
+      stopping ??= closeAll([...[...emulators].map((service) => () => service.close()), ...closers]);
       return stopping;
     },
   };

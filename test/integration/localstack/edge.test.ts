@@ -439,7 +439,15 @@ describe('registered service emulators', () => {
 describe('stop()', () => {
   it('closes everything once, however often it is called', async () => {
     // Prepare
-    const other = await startLocalStack({ port: 0 });
+    let closed = 0;
+    const emulation = {
+      signingName: 'probe',
+      handle: async () => ({ status: 204 }),
+      close: async () => {
+        closed += 1;
+      },
+    };
+    const other = await startLocalStack({ port: 0, services: [emulation] });
     await bootstrap({ aws: other.aws });
 
     // Act
@@ -452,5 +460,7 @@ describe('stop()', () => {
 
     // Assess
     expect(await refused).toBe('refused');
+    expect(closed).toBe(1);
+    expect(() => other.register(emulation)).toThrow("local stack: cannot register 'probe' after stop()");
   });
 });
