@@ -79,6 +79,7 @@ export interface TaskBlock {
   kind: 'task';
   invokeId: string;
   timeoutId?: string;
+  timeoutSeconds?: number;
   heartbeatId?: string;
   heartbeatSeconds?: number;
   heartbeats: number;

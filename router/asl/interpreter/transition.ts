@@ -9,6 +9,15 @@
  * transition). The state stays plain JSON; a caller that needs the previous state keeps a serialised copy
  * (which is what checkpointing does anyway).
  *
+ * Where the spec is silent, this runtime chooses (and the tests pin down):
+ * - a Map with ToleratedFailureCount/Percentage keeps `{ Error, Cause }` in the slot of a failed item;
+ *   without either field the first failed item fails the Map with that item's error (as inline Map does);
+ * - a Fail state without Error / Cause reports empty strings;
+ * - TimeoutSecondsPath / HeartbeatSecondsPath / MaxConcurrencyPath / ToleratedFailure*Path read the
+ *   state's effective input (after InputPath); a Wait whose time has already passed does not wait;
+ * - payload limits are checked on the execution input and output, each Task input and result, and each
+ *   Parallel / Map result (the places data grows), not on every Pass / Choice output.
+ *
  * ```
  *   event ──> locate the waiting thread ──> handle (result, error, timer) ──> run the thread on
  *                                                                             │
@@ -578,6 +587,7 @@ function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
   t.block = block;
   addPending(ctx, f.loc, effect);
   if (timeoutSeconds !== undefined) {
+    block.timeoutSeconds = timeoutSeconds;
     block.timeoutId = `${invokeId}:timeout`;
     addTimer(ctx, f.loc, block.timeoutId, ctx.now + timeoutSeconds * 1000, 'timeout');
   }
@@ -992,7 +1002,7 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
       const error = heartbeat ? STATES_ERRORS.HeartbeatTimeout : STATES_ERRORS.Timeout;
       const cause = heartbeat
         ? `Task state '${s.name}' sent no heartbeat for ${b.heartbeatSeconds ?? 0} seconds`
-        : `Task state '${s.name}' did not finish within ${'timeoutSeconds' in pending.effect ? '' : ''}its TimeoutSeconds`;
+        : `Task state '${s.name}' did not finish within ${b.timeoutSeconds ?? 0} seconds (TimeoutSeconds)`;
       record(ctx, 'TaskTimedOut', t.path, s.name, { error, cause });
       failState(ctx, f, s, error, cause);
       return true;

@@ -291,3 +291,36 @@ describe('Catch', () => {
     expect(run.state.output).toEqual({ x: 1, failure: { Error: 'Branch.Error', Cause: 'boom' } });
   });
 });
+
+describe('Retry on Map', () => {
+  it('re-runs the whole Map after a failed item, keeping the items idempotency keys', () => {
+    // Prepare
+    const graph = graphOf('Each', {
+      Each: {
+        Type: 'Map',
+        ItemProcessor: { StartAt: 'Item', States: { Item: task('item') } },
+        Retry: [{ ErrorEquals: ['Item.Failed'], IntervalSeconds: 1, MaxAttempts: 1 }],
+        End: true,
+      },
+    });
+    let failures = 0;
+
+    // Act
+    const run = drive(graph, ['a', 'b'], (effect) => {
+      if (effect.input === 'b' && failures === 0) {
+        failures += 1;
+        return fail('Item.Failed');
+      }
+      return { ok: true, output: effect.input };
+    });
+
+    // Assess
+    expect(run.state.output).toEqual(['a', 'b']);
+    expect(run.invokes.map((i) => [i.id, i.idempotencyKey])).toEqual([
+      ['Each#1.0[0]/Item#1.0', 'exec-1:Each#1[0]/Item#1'],
+      ['Each#1.0[1]/Item#1.0', 'exec-1:Each#1[1]/Item#1'],
+      ['Each#1.1[0]/Item#1.0', 'exec-1:Each#1[0]/Item#1'],
+      ['Each#1.1[1]/Item#1.0', 'exec-1:Each#1[1]/Item#1'],
+    ]);
+  });
+});

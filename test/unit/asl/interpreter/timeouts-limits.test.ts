@@ -16,6 +16,7 @@ describe('Task timeouts and heartbeats', () => {
     const run = drive(graph, {}, () => undefined);
 
     expect([run.state.status, run.state.error]).toEqual(['FAILED', 'States.Timeout']);
+    expect(run.state.cause).toBe("Task state 'T' did not finish within 5 seconds (TimeoutSeconds)");
     expect(run.now).toBe(T0 + 5_000);
     expect(run.cancels).toEqual(['T#1.0']);
     expect(run.invokes[0]?.timeoutSeconds).toBe(5);
