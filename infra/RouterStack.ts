@@ -37,7 +37,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
 import { STEP_FUNCTIONS, type StepFunctionSpec } from '../handlers/catalog.ts';
 import { BUCKET_PREFIXES, ENGINES_TABLE_SCHEMA, EXECUTIONS_TABLE_SCHEMA } from '../router/config.ts';
-import { allowlistStatements, parseAllowlist } from './allowlist.ts';
+import { allowlistStatements, parseAllowlist, sdkActions } from './allowlist.ts';
 import { ROUTER_ENTRY, SOURCE_MAP_NODE_OPTIONS } from './bundling.ts';
 import { BundledFunction } from './constructs/BundledFunction.ts';
 import { type RouterAlarmThresholds, RouterMonitoring } from './constructs/RouterMonitoring.ts';
@@ -522,6 +522,42 @@ export class RouterStack extends Stack {
     const unscoped = allowlistStatements(entries, {
       sdkResources: withDefaultSdkResources(props.sdkResources),
     }).some((statement) => statement.resources.includes('*'));
+    // Wildcards inside operator-given SDK resource ARNs, and the account-wide Redshift defaults (rendered
+    // the way cdk-nag prints pseudo parameters).
+    const sdkWildcards = (prefix: string): string[] => {
+      const given = props.sdkResources?.[prefix];
+      if (given === undefined && prefix === 'redshift-data') {
+        return [
+          'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:cluster:*',
+          'arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup/*',
+        ];
+      }
+      return (given ?? []).filter((resource) => resource.includes('*'));
+    };
+    const sdkReason =
+      'SDK actions allowlisted for graphs, on the resources configured for them (sdkResources; Redshift ' +
+      "Data defaults to this account's clusters and workgroups in this region).";
+    const allowedPrefixes = new Set(
+      entries.flatMap((entry) =>
+        entry.kind === 'sdk' ? sdkActions(entry).map((action) => action.split(':')[0] ?? '') : [],
+      ),
+    );
+    ack(
+      router.role,
+      [...allowedPrefixes].flatMap((prefix) =>
+        sdkWildcards(prefix).map((resource) => `Resource::${resource}`),
+      ),
+      sdkReason,
+    );
+    for (const { build, spec } of steps) {
+      if ((spec.needs ?? []).includes('redshift-data')) {
+        ack(
+          build.role,
+          sdkWildcards('redshift-data').map((resource) => `Resource::${resource}`),
+          sdkReason,
+        );
+      }
+    }
     if (unscoped) {
       ack(
         router.role,

@@ -36,8 +36,10 @@ export function propsFromContext(app: App): RouterStackProps {
   const allowlist = text('resourceAllowlist');
   const alarmEmail = text('alarmEmail');
   const sdkResources = text('redshiftDataResources');
+  const routerEntry = text('routerEntry');
   return {
     stage,
+    ...(routerEntry === undefined ? {} : { routerEntry }),
     streamCapacity,
     ...(allowlist === undefined ? {} : { resourceAllowlist: splitAllowlist(allowlist) }),
     ...(sdkResources === undefined

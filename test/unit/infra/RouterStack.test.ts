@@ -64,7 +64,6 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
         maxRecordAge: Duration.hours(6),
       },
       resourceAllowlist: ['arn:aws:lambda:*:*:function:seed004-*', 'arn:aws:states:::aws-sdk:redshiftdata:*'],
-      sdkResources: { 'redshift-data': [REDSHIFT_CLUSTER] },
       alarmEmail: 'ops@example.com',
     }));
   }, 60_000);
@@ -274,7 +273,9 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     expect(policy).not.toMatch(/EnginesBucket[0-9A-F]+\.Arn"\]\},"\/\*"/);
     expect(policy).toContain('"arn:aws:lambda:*:*:function:seed004-*"');
     expect(policy).toContain('"redshift-data:ExecuteStatement"');
-    expect(policy).toContain(REDSHIFT_CLUSTER);
+    // Without sdkResources, Redshift Data calls are scoped to this account's clusters and workgroups.
+    expect(policy).toContain(':cluster:*');
+    expect(policy).toContain(':workgroup/*');
     expect(policy).not.toContain('s3:DeleteObject');
   });
 
@@ -318,7 +319,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
 });
 
 describe('RouterStack (prod)', () => {
-  it('retains data and protects tables from deletion; on-demand stream and account-scoped Redshift by default', () => {
+  it('retains data and protects tables from deletion; on-demand stream by default; Redshift scoped to the given cluster', () => {
     // Act
     const { template } = synth(
       {
@@ -326,6 +327,7 @@ describe('RouterStack (prod)', () => {
         routerEntry: FIXTURE,
         catalog: [],
         resourceAllowlist: ['arn:aws:states:::aws-sdk:redshiftdata:executeStatement'],
+        sdkResources: { 'redshift-data': [REDSHIFT_CLUSTER] },
       },
       { bundle: false },
     );
@@ -340,8 +342,9 @@ describe('RouterStack (prod)', () => {
       StreamModeDetails: { StreamMode: 'ON_DEMAND' },
     });
     template.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Retain' });
-    // Without sdkResources, Redshift Data calls are scoped to this account's clusters and workgroups.
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(':cluster:*');
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(REDSHIFT_CLUSTER);
+    expect(policies).not.toContain(':cluster:*');
   });
 
   it('refuses a reserved concurrency that would throttle the event source mapping', () => {
