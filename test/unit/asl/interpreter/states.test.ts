@@ -272,3 +272,83 @@ describe('data flow', () => {
     expect(run.state.error).toBe('States.ResultPathMatchFailure');
   });
 });
+
+describe('history', () => {
+  it('records every event with its id, time, thread, state and details', () => {
+    // Prepare
+    const graph = graphOf('Greet', {
+      Greet: task('greet', { Parameters: { 'who.$': '$.name' }, ResultPath: '$.greeting', Next: 'Pause' }),
+      Pause: { Type: 'Wait', Seconds: 2, OutputPath: '$.greeting', End: true },
+    });
+
+    // Act
+    const run = drive(graph, { name: 'Ada' }, (effect) => ({
+      ok: true,
+      output: `hello ${(effect.input as { who: string }).who}`,
+    }));
+
+    // Assess
+    const input = { name: 'Ada' };
+    const merged = { name: 'Ada', greeting: 'hello Ada' };
+    expect(run.history).toEqual([
+      { id: 1, type: 'ExecutionStarted', timestamp: T0, thread: '', details: { input } },
+      { id: 2, type: 'TaskStateEntered', timestamp: T0, thread: '', stateName: 'Greet', details: { input } },
+      {
+        id: 3,
+        type: 'TaskScheduled',
+        timestamp: T0,
+        thread: '',
+        stateName: 'Greet',
+        details: { resource: 'greet', input: { who: 'Ada' } },
+      },
+      {
+        id: 4,
+        type: 'TaskSucceeded',
+        timestamp: T0,
+        thread: '',
+        stateName: 'Greet',
+        details: { output: 'hello Ada' },
+      },
+      {
+        id: 5,
+        type: 'TaskStateExited',
+        timestamp: T0,
+        thread: '',
+        stateName: 'Greet',
+        details: { output: merged },
+      },
+      {
+        id: 6,
+        type: 'WaitStateEntered',
+        timestamp: T0,
+        thread: '',
+        stateName: 'Pause',
+        details: { input: merged },
+      },
+      {
+        id: 7,
+        type: 'WaitStarted',
+        timestamp: T0,
+        thread: '',
+        stateName: 'Pause',
+        details: { dueAt: T0 + 2_000 },
+      },
+      {
+        id: 8,
+        type: 'WaitStateExited',
+        timestamp: T0 + 2_000,
+        thread: '',
+        stateName: 'Pause',
+        details: { output: 'hello Ada' },
+      },
+      {
+        id: 9,
+        type: 'ExecutionSucceeded',
+        timestamp: T0 + 2_000,
+        thread: '',
+        details: { output: 'hello Ada' },
+      },
+    ]);
+    expect(JSON.parse(JSON.stringify(run.state))).toEqual(run.state);
+  });
+});
