@@ -3,6 +3,8 @@
  * app deploys one function per entry, so a handler added here exists in both places.
  */
 
+import { FLOW_STEP_FUNCTIONS } from './flows.ts';
+
 /** What the CDK app needs to deploy one step function and what the Lambda host needs to serve it. */
 export interface StepFunctionSpec {
   /** Function name (also the name graphs use in `arn:aws:lambda:...:function:NAME`). */
@@ -18,4 +20,4 @@ export interface StepFunctionSpec {
 }
 
 /** Every step function, by name. Flows add their entries here. */
-export const STEP_FUNCTIONS: readonly StepFunctionSpec[] = [];
+export const STEP_FUNCTIONS: readonly StepFunctionSpec[] = [...FLOW_STEP_FUNCTIONS];
