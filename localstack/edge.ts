@@ -83,6 +83,8 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]>
 ];
 
 const LAMBDA_PATH = '/2015-03-31/functions/';
+/** LocalStack's health endpoint path, answered by the edge itself. */
+const HEALTH_PATH = '/_localstack/health';
 
 /** Headers that describe one connection, not the request, and so are never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -485,6 +487,17 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
 
   const route = (request: IncomingRequest, response: OutgoingResponse): void => {
+    if (request.method === 'GET' && (request.url ?? '').split('?')[0] === HEALTH_PATH) {
+      // LocalStack's readiness probe, so scripts and tools that wait for LocalStack wait for this too.
+      request.resume();
+      const services = Object.fromEntries([...backends.keys()].sort().map((name) => [name, 'running']));
+      send(response, {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ services, edition: 'embedded' }),
+      });
+      return;
+    }
     const identity = identifyService(request.url ?? '/', request.headers);
     const backend = identity.service === undefined ? undefined : backends.get(identity.service);
     if (backend === undefined) {

@@ -79,6 +79,20 @@ describe('the stack', () => {
   });
 });
 
+describe('the health endpoint', () => {
+  it("answers LocalStack's readiness probe with the services served", async () => {
+    // Act
+    const response = await fetch(`${stack.endpoint}/_localstack/health`);
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      services: { dynamodb: 'running', kinesis: 'running', s3: 'running' },
+      edition: 'embedded',
+    });
+  });
+});
+
 describe('Kinesis through the edge', () => {
   it('creates a stream that is ACTIVE at once, puts records and reads them back per shard', async () => {
     // Prepare
