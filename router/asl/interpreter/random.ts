@@ -3,7 +3,7 @@
  * execution id and a counter kept in the execution state, so replaying an execution from a checkpoint
  * gives the same values; task tokens are an HMAC of the invoke, so they are stable and unguessable.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IntrinsicEnv } from '../expressions/intrinsics.ts';
 import type { ExecutionState } from './state.ts';
 
@@ -42,7 +42,56 @@ class ExecutionEnv implements IntrinsicEnv {
   }
 }
 
-/** Task token of an invoke: base64url HMAC-SHA256 over the execution id and the invoke id. */
-export function taskToken(secret: Uint8Array, executionId: string, invokeId: string): string {
-  return createHmac('sha256', secret).update(`${executionId}\u0000${invokeId}`).digest('base64url');
+/**
+ * Task token of an invoke: `<locator>.<mac>`. The locator (base64url of execution id, start time and
+ * invoke id) lets whoever receives a callback find the execution without a token table or an extra
+ * write when the task starts; the mac (HMAC-SHA256 over the same text) makes the token unguessable and
+ * binds it to that execution and that visit of the state. Without a start time the token is the bare mac
+ * (the form of interpreter-only runs that never need to find an execution again).
+ */
+export function taskToken(
+  secret: Uint8Array,
+  executionId: string,
+  invokeId: string,
+  startTime?: number,
+): string {
+  if (startTime === undefined) {
+    return createHmac('sha256', secret).update(`${executionId}\u0000${invokeId}`).digest('base64url');
+  }
+  const text = `${executionId}\u0000${startTime}\u0000${invokeId}`;
+  const mac = createHmac('sha256', secret).update(text).digest('base64url');
+  return `${Buffer.from(text, 'utf8').toString('base64url')}.${mac}`;
+}
+
+/** Where a task token points: the execution (id and start time) and the invoke waiting for it. */
+export interface TaskTokenLocator {
+  readonly executionId: string;
+  readonly startTime: number;
+  readonly invokeId: string;
+}
+
+/**
+ * Reads the locator of a token made by {@link taskToken} and checks its mac against `secret`, so a
+ * forged or foreign token is refused before any store is read. Returns why it was refused otherwise.
+ */
+export function parseTaskToken(
+  secret: Uint8Array,
+  token: string,
+): TaskTokenLocator | { readonly invalid: string } {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || dot !== token.lastIndexOf('.'))
+    return { invalid: 'the token is not of the form <locator>.<mac>' };
+  const text = Buffer.from(token.slice(0, dot), 'base64url').toString('utf8');
+  const parts = text.split('\u0000');
+  const [executionId, startText, invokeId] = parts;
+  const startTime = Number(startText);
+  if (parts.length !== 3 || !executionId || !invokeId || !Number.isSafeInteger(startTime)) {
+    return { invalid: 'the token locator does not name an execution and a task' };
+  }
+  const expected = createHmac('sha256', secret).update(text).digest();
+  const given = Buffer.from(token.slice(dot + 1), 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { invalid: 'the token was not issued by this deployment (its signature does not match)' };
+  }
+  return { executionId, startTime, invokeId };
 }
