@@ -15,6 +15,7 @@ import {
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   type KeySchemaElement,
+  type TableDescription,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -116,9 +117,33 @@ export function createTableInput(tableName: string, schema: TableSchema): Create
   return input;
 }
 
+function describeKey(elements: readonly KeySchemaElement[] | undefined): string {
+  return (elements ?? [])
+    .map((element) => `${element.AttributeName ?? '?'} ${element.KeyType ?? '?'}`)
+    .join(', ');
+}
+
+/** Why an existing table does not have the schema's keys and indexes; undefined when it does. */
+export function schemaMismatch(table: TableDescription, schema: TableSchema): string | undefined {
+  const wanted = describeKey(keyElements(schema));
+  const actual = describeKey(table.KeySchema);
+  if (wanted !== actual) return `its key is (${actual}), the schema's is (${wanted})`;
+  const indexes = new Map((table.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index]));
+  for (const index of schema.indexes) {
+    const found = indexes.get(index.indexName);
+    if (found === undefined) return `it has no index ${index.indexName}`;
+    const indexWanted = describeKey(keyElements(index));
+    const indexActual = describeKey(found.KeySchema);
+    if (indexWanted !== indexActual) {
+      return `its index ${index.indexName} is keyed (${indexActual}), the schema's is (${indexWanted})`;
+    }
+  }
+  return undefined;
+}
+
 /**
- * Creates a table from its schema unless it exists, waits until it and its indexes are ACTIVE, and
- * enables TTL when the schema names a TTL attribute (an emulator without TTL gets a one-line notice).
+ * Creates a table from its schema unless it exists (then checks its keys and indexes match), waits until
+ * it and its indexes are ACTIVE, and enables TTL when the schema names a TTL attribute (an emulator without TTL gets a one-line notice).
  *
  * @returns whether the table was created now or already existed.
  */
@@ -138,13 +163,21 @@ export async function ensureTable(
     }
     outcome = 'exists';
   }
-  await until(`table ${tableName}`, options.timeoutMs ?? 300_000, async () => {
+  const table = await until(`table ${tableName}`, options.timeoutMs ?? 300_000, async () => {
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every(
       (index) => index.IndexStatus === 'ACTIVE',
     );
-    return Table?.TableStatus === 'ACTIVE' && indexesActive ? true : undefined;
+    return Table?.TableStatus === 'ACTIVE' && indexesActive ? Table : undefined;
   });
+  if (outcome === 'exists') {
+    const problem = schemaMismatch(table, schema);
+    if (problem !== undefined) {
+      throw new Error(
+        `bootstrap: table ${tableName} exists with another shape: ${problem}; delete it or rename it`,
+      );
+    }
+  }
   log(`table ${tableName}: ${outcome}`);
   if (schema.ttlAttribute !== undefined)
     await ensureTimeToLive(dynamodb, tableName, schema.ttlAttribute, log);

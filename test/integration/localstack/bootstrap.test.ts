@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { bootstrap, ensureStream } from '../../../localstack/bootstrap.ts';
+import { bootstrap, createTableInput, ensureStream, ensureTable } from '../../../localstack/bootstrap.ts';
 import { dynamoDbClient, kinesisClient, s3Client } from '../../../router/aws/clients.ts';
-import type { ResourceNames } from '../../../router/config.ts';
+import { ESM_TABLE_SCHEMA, EXECUTIONS_TABLE_SCHEMA, type ResourceNames } from '../../../router/config.ts';
 import { useLocalStack } from '../support/stack.ts';
 
 const stack = useLocalStack();
@@ -82,6 +82,21 @@ describe('bootstrap', () => {
     const { TableNames } = await dynamoDbClient(stack().aws).send(new ListTablesCommand({}));
     expect(TableNames).toContain(names.enginesTable);
     expect(TableNames).not.toContain(names.esmTable);
+  });
+
+  it('refuses an existing table of another shape, naming the table and the difference', async () => {
+    // Prepare
+    const dynamodb = dynamoDbClient(stack().aws);
+    const name = namesFor('shape').executionsTable;
+    await dynamodb.send(new CreateTableCommand(createTableInput(name, ESM_TABLE_SCHEMA)));
+
+    // Act
+    const ensured = ensureTable(dynamodb, name, EXECUTIONS_TABLE_SCHEMA);
+
+    // Assess
+    await expect(ensured).rejects.toThrow(
+      `bootstrap: table ${name} exists with another shape: its key is (pk HASH), the schema's is (pk HASH, sk RANGE); delete it or rename it`,
+    );
   });
 
   it('rejects a shard count that is not a positive integer, naming it', async () => {
