@@ -4,7 +4,10 @@
  */
 import type { JsonValue, StateType } from '../types.ts';
 
-/** Every history event type this runtime emits (Step Functions' names, plus `TaskRetry` and `WaitStarted`). */
+/**
+ * Every history event type this runtime emits: Step Functions' names, plus `TaskRetry`, `WaitStarted` and
+ * the `ParallelBranch*` events (the per-branch counterpart of `MapIteration*`).
+ */
 export type HistoryEventType =
   | 'ExecutionStarted'
   | 'ExecutionSucceeded'
@@ -22,11 +25,12 @@ export type HistoryEventType =
   | 'ParallelStateStarted'
   | 'ParallelStateSucceeded'
   | 'ParallelStateFailed'
-  | 'ParallelStateAborted'
+  | 'ParallelBranchSucceeded'
+  | 'ParallelBranchFailed'
+  | 'ParallelBranchAborted'
   | 'MapStateStarted'
   | 'MapStateSucceeded'
   | 'MapStateFailed'
-  | 'MapStateAborted'
   | 'MapIterationStarted'
   | 'MapIterationSucceeded'
   | 'MapIterationFailed'

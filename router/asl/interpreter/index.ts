@@ -13,6 +13,7 @@ export {
   DEFAULT_MAX_TRANSITIONS,
 } from './compile.ts';
 export type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
+export { parseTaskToken, type TaskTokenLocator, taskToken } from './random.ts';
 export {
   type InvokeOutcome,
   type RunOptions,

@@ -69,7 +69,13 @@ export type RunResult =
       history: HistoryEvent[];
     };
 
-const ENDS_CHILD = new Set(['MapIterationSucceeded', 'MapIterationFailed', 'ParallelStateSucceeded']);
+/** History events after which a checkpoint is taken: a Map item or a Parallel branch ended. */
+const ENDS_CHILD: ReadonlySet<string> = new Set([
+  'MapIterationSucceeded',
+  'MapIterationFailed',
+  'ParallelBranchSucceeded',
+  'ParallelBranchFailed',
+]);
 
 function isState(value: ExecutionState | ExecutionInit): value is ExecutionState {
   return 'root' in value && 'pending' in value;

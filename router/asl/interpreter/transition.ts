@@ -277,7 +277,7 @@ function cancelThread(ctx: Ctx, t: ThreadState): void {
     case 'map':
       for (const [index, child] of Object.entries(b.children)) {
         cancelThread(ctx, child);
-        record(ctx, b.kind === 'map' ? 'MapIterationAborted' : 'ParallelStateAborted', child.path, t.state, {
+        record(ctx, b.kind === 'map' ? 'MapIterationAborted' : 'ParallelBranchAborted', child.path, t.state, {
           index: Number(index),
         });
       }
@@ -544,7 +544,7 @@ function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
         `Task state '${s.name}' waits for a task token but no taskTokenSecret was given to compileGraph`,
       );
     }
-    token = taskToken(secret, x.executionId, invokeId);
+    token = taskToken(secret, x.executionId, invokeId, x.startTime);
   }
   let context = NO_CONTEXT;
   if (s.usesContext) {
@@ -644,6 +644,7 @@ function parallelChildEnded(
   if (child === undefined || end === undefined) return;
   delete block.children[index];
   if (end.status === 'SUCCEEDED') {
+    record(ctx, 'ParallelBranchSucceeded', child.path, s.name, { index, output: end.output });
     block.results[index] = end.output;
     block.remaining -= 1;
     if (block.remaining > 0) return;
@@ -652,6 +653,7 @@ function parallelChildEnded(
     succeedWithResult(ctx, f, s, block.results);
     return;
   }
+  record(ctx, 'ParallelBranchFailed', child.path, s.name, { index, error: end.error, cause: end.cause });
   cancelThread(ctx, t);
   record(ctx, 'ParallelStateFailed', t.path, s.name, { index, error: end.error, cause: end.cause });
   failState(ctx, f, s, end.error, end.cause);

@@ -292,10 +292,11 @@ describe('Parallel', () => {
     ]);
     expect(stats.aborted.sort()).toEqual(['P#1.0[0]/S#1.0', 'P#1.0[2]/S#1.0']);
     expect(clock.now()).toBe(T0 + 1_000);
-    expect(outline(result.history).slice(-5)).toEqual([
+    expect(outline(result.history).slice(-6)).toEqual([
       'TaskFailed P#1.0[1]/S',
-      'ParallelStateAborted P#1.0[0]/P',
-      'ParallelStateAborted P#1.0[2]/P',
+      'ParallelBranchFailed P#1.0[1]/P',
+      'ParallelBranchAborted P#1.0[0]/P',
+      'ParallelBranchAborted P#1.0[2]/P',
       'ParallelStateFailed P',
       'ExecutionFailed',
     ]);

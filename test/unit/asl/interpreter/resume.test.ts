@@ -4,8 +4,10 @@ import {
   type InvokeEffect,
   type InvokeOutcome,
   invokeIdForToken,
+  parseTaskToken,
   runExecution,
   startExecution,
+  taskToken,
   VirtualClock,
 } from '../../../../router/asl/interpreter/index.ts';
 import type { JsonValue } from '../../../../router/asl/types.ts';
@@ -256,7 +258,12 @@ describe('checkpoint and resume', () => {
 
     // Assess
     expect(first).toMatchObject({ status: 'WAITING', waitingFor: 'callback' });
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(parseTaskToken(new TextEncoder().encode('test-secret'), token)).toEqual({
+      executionId: 'cb',
+      startTime: T0,
+      invokeId: 'Approve#1.0',
+    });
     expect(calls[0]?.input).toEqual({ token, order: 7 });
     expect(id).toBe('Approve#1.0');
     expect(calls).toHaveLength(1);
@@ -276,6 +283,19 @@ describe('checkpoint and resume', () => {
     expect(tokenOf('s1', 'e1')).toBe(tokenOf('s1', 'e1'));
     expect(tokenOf('s1', 'e1')).not.toBe(tokenOf('s2', 'e1'));
     expect(tokenOf('s1', 'e1')).not.toBe(tokenOf('s1', 'e2'));
+  });
+
+  it('refuses forged, foreign and malformed task tokens', () => {
+    const secret = new TextEncoder().encode('s1');
+    const token = taskToken(secret, 'e1', 'A#1.0', T0);
+    const [locator, mac] = token.split('.');
+    const otherLocator = Buffer.from(`e2\u0000${T0}\u0000A#1.0`).toString('base64url');
+
+    expect(parseTaskToken(secret, token)).toEqual({ executionId: 'e1', startTime: T0, invokeId: 'A#1.0' });
+    expect(parseTaskToken(new TextEncoder().encode('s2'), token)).toHaveProperty('invalid');
+    expect(parseTaskToken(secret, `${otherLocator}.${mac}`)).toHaveProperty('invalid');
+    expect(parseTaskToken(secret, `${locator}`)).toHaveProperty('invalid');
+    expect(parseTaskToken(secret, 'x.y.z')).toHaveProperty('invalid');
   });
 
   it('fails a callback task clearly when no task token secret was configured', () => {
@@ -353,5 +373,43 @@ describe('checkpoint and resume', () => {
     );
 
     expect(snapshots).toEqual(['B', 'B']);
+  });
+
+  it('calls onStep when a Parallel branch ends on a timer, before the other branch finishes', async () => {
+    // Prepare
+    const graph = graphOf('P', {
+      P: {
+        Type: 'Parallel',
+        Branches: [
+          { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 1, End: true } } },
+          { StartAt: 'Work', States: { Work: task('work') } },
+        ],
+        End: true,
+      },
+    });
+    const clock = new VirtualClock(T0);
+    const steps: { at: number; types: string[] }[] = [];
+
+    // Act
+    await runExecution(
+      graph,
+      { executionId: 'pb', input: {}, startTime: T0 },
+      {
+        clock,
+        invoke: async (): Promise<InvokeOutcome> => {
+          await clock.sleep(5_000);
+          return { ok: true, output: 'worked' };
+        },
+        onStep: (step) => {
+          steps.push({ at: clock.now() - T0, types: step.history.map((h) => h.type) });
+        },
+      },
+    );
+
+    // Assess
+    expect(steps.map((s) => [s.at, s.types.filter((t) => t.startsWith('ParallelBranch'))])).toEqual([
+      [1_000, ['ParallelBranchSucceeded']],
+      [5_000, ['ParallelBranchSucceeded']],
+    ]);
   });
 });
