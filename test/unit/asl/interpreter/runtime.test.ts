@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type InvokeEffect,
+  type InvokeOutcome,
+  runExecution,
+  VirtualClock,
+} from '../../../../router/asl/interpreter/index.ts';
+import { graphOf, outline, T0, task } from './helpers.ts';
+
+describe('runExecution', () => {
+  it('bounds the invokes running at once with maxConcurrentInvokes', async () => {
+    // Prepare
+    const graph = graphOf('Each', {
+      Each: { Type: 'Map', ItemProcessor: { StartAt: 'T', States: { T: task('t') } }, End: true },
+    });
+    const clock = new VirtualClock(T0);
+    let running = 0;
+    let most = 0;
+    const invoke = async (effect: InvokeEffect): Promise<InvokeOutcome> => {
+      running += 1;
+      most = Math.max(most, running);
+      await clock.sleep(1_000);
+      running -= 1;
+      return { ok: true, output: effect.input };
+    };
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 'b', input: [1, 2, 3, 4, 5, 6, 7], startTime: T0 },
+      {
+        clock,
+        invoke,
+        maxConcurrentInvokes: 3,
+      },
+    );
+
+    // Assess
+    expect(result.status === 'SUCCEEDED' ? result.output : result.status).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(most).toBe(3);
+    expect(clock.now()).toBe(T0 + 3_000);
+  });
+
+  it('times the execution out while a task is in flight, aborting the invoke', async () => {
+    // Prepare
+    const graph = graphOf('T', { T: task('slow') }, {}, { TimeoutSeconds: 30 });
+    const clock = new VirtualClock(T0);
+    let aborted = false;
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 'to', input: {}, startTime: T0 },
+      {
+        clock,
+        invoke: async (_effect, signal): Promise<InvokeOutcome> => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+          });
+          await clock.sleep(3_600_000, signal);
+          return { ok: true, output: 'late' };
+        },
+      },
+    );
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.status === 'FAILED' ? result.error : undefined).toBe('States.Timeout');
+    expect(aborted).toBe(true);
+    expect(clock.now()).toBe(T0 + 30_000);
+    expect(outline(result.history).at(-1)).toBe('ExecutionTimedOut');
+  });
+
+  it('keeps only the latest historyLimit events', async () => {
+    const graph = graphOf(
+      'Loop',
+      {
+        Loop: { Type: 'Pass', Next: 'Again?' },
+        'Again?': {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.done', IsPresent: true, Next: 'End' }],
+          Default: 'Loop',
+        },
+        End: { Type: 'Succeed' },
+      },
+      { maxTransitions: 500 },
+    );
+
+    const result = await runExecution(
+      graph,
+      { executionId: 'h', input: {}, startTime: T0 },
+      {
+        clock: new VirtualClock(T0),
+        invoke: async (): Promise<InvokeOutcome> => ({ ok: true, output: null }),
+        historyLimit: 50,
+      },
+    );
+
+    expect(result.history).toHaveLength(50);
+    expect(result.history.at(-1)?.type).toBe('ExecutionFailed');
+    expect(result.history.at(-1)?.id).toBe(result.state.events);
+  });
+
+  it('returns WAITING on a callback with the nearest timer as dueAt (a heartbeat further than the in-process bound)', async () => {
+    const graph = graphOf(
+      'Cb',
+      { Cb: task('x.waitForTaskToken', { HeartbeatSeconds: 600 }) },
+      { taskTokenSecret: 'k' },
+    );
+
+    const result = await runExecution(
+      graph,
+      { executionId: 'w', input: {}, startTime: T0 },
+      {
+        clock: new VirtualClock(T0),
+        invoke: async (): Promise<InvokeOutcome> => ({ pending: 'callback' }),
+        maxInProcessWaitMs: 60_000,
+      },
+    );
+
+    expect(result).toMatchObject({ status: 'WAITING', waitingFor: 'callback', dueAt: T0 + 600_000 });
+    expect(result.state.pending.find((p) => p.effect.type === 'invoke')?.submitted).toBe(true);
+  });
+});
