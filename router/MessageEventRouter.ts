@@ -17,6 +17,7 @@ import {
   type ClaimResult,
   type Completion,
   type ExecutionKey,
+  type ExecutionOrigin,
   type ExecutionRecord,
   type ExecutionStore,
   executionIdFor,
@@ -297,11 +298,9 @@ export class MessageEventRouter {
       },
       completion: this.completion(result, finished),
     });
-    this.tally(
-      summary,
-      `${key.engine}@${loaded.version}`,
-      result.status === 'SUCCEEDED' ? 'succeeded' : 'failed',
-    );
+    const label = `${key.engine}@${loaded.version}`;
+    this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
+    this.logFinished(executionId, label, result, { shardId: d.shardId, sequenceNumber: d.sequenceNumber });
     return { kind: 'done' };
   }
 
@@ -420,12 +419,7 @@ export class MessageEventRouter {
       checkpoint: JSON.stringify(result.state),
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
-    this.deps.logger.debug('execution finished', {
-      executionId: record.executionId,
-      engine: label,
-      status: result.status,
-      ...(record.origin ?? {}),
-    });
+    this.logFinished(record.executionId, label, result, record.origin);
     return 'done';
   }
 
@@ -635,6 +629,18 @@ export class MessageEventRouter {
     this.deps.metrics.count('Quarantined');
     this.deps.logger.warn('record quarantined', { reason, message, ...refOf(d) });
     return { kind: 'done' };
+  }
+
+  /** One log line per finished execution: failures at info with their error and cause, successes at debug. */
+  private logFinished(
+    executionId: string,
+    label: string,
+    result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
+    origin: ExecutionOrigin | undefined,
+  ): void {
+    const fields = { executionId, engine: label, status: result.status, ...(origin ?? {}) };
+    if (result.status === 'SUCCEEDED') this.deps.logger.debug('execution succeeded', fields);
+    else this.deps.logger.info('execution failed', { ...fields, error: result.error, cause: result.cause });
   }
 
   private tally(

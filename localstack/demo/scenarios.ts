@@ -1,0 +1,53 @@
+/**
+ * What the demo sends to each shipped engine: CloudEvents shaped as each engine's graph and steps
+ * expect (see docs/engines.md). An engine the demo does not know gets one event of its `Match` type, so
+ * every published engine shows up in the summary.
+ */
+import type { JsonObject } from '../../router/asl/types.ts';
+
+/** A demo event before it gets its envelope attributes. */
+export interface DemoEvent {
+  readonly type: string;
+  readonly data: JsonObject;
+  /** Routes by the `engine` attribute instead of a pattern (engines without `Match`). */
+  readonly engine?: string;
+  readonly subject?: string;
+}
+
+/** Events for one engine, by batch number (0 = before the hot swap, 1 = after). */
+export type Scenario = (phase: 0 | 1) => DemoEvent[];
+
+const orders = (from: number, count: number): DemoEvent[] =>
+  Array.from({ length: count }, (_, i) => {
+    const n = from + i;
+    return {
+      type: 'order.placed',
+      engine: 'event-engine',
+      subject: `customer-${n % 7}`,
+      data: { orderId: `order-${n}`, customerId: `customer-${n % 7}`, amount: 10 + (n % 13) * 5 },
+    };
+  });
+
+/** The shipped engines' scenarios. */
+export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'event-engine': (phase) => (phase === 0 ? orders(1, 40) : orders(41, 40)),
+  'batch-average': (phase) =>
+    phase === 0
+      ? [3, 4, 5].map((repetitions, i) => ({
+          type: 'batch.average.requested',
+          subject: `run-${i}`,
+          data: { repetitions },
+        }))
+      : [],
+  'redshift-etl': (phase) =>
+    phase === 0
+      ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refreshDate: '2026-11-01' } }]
+      : [],
+};
+
+/** The fallback: one event of the engine's first `Match` type, if it has one. */
+export function fallbackScenario(match: JsonObject | undefined): Scenario {
+  const types = match?.type;
+  const type = Array.isArray(types) && typeof types[0] === 'string' ? types[0] : undefined;
+  return (phase) => (phase === 0 && type !== undefined ? [{ type, data: {} }] : []);
+}
