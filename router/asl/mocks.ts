@@ -212,15 +212,18 @@ function parseResponse(
     else ranges.push({ from, to, outcome });
   }
   ranges.sort((a, b) => a.from - b.from);
+  // Gaps and overlaps only mean something once every entry is readable.
   let expected = 0;
-  for (const range of ranges) {
-    if (range.from !== expected) {
-      report(
-        path,
-        range.from < expected
-          ? `mocked response '${name}': invocation ${range.from} is covered twice`
-          : `mocked response '${name}': invocations ${expected}${range.from - 1 > expected ? `-${range.from - 1}` : ''} have no response (indices start at 0, with no gaps)`,
-      );
+  for (const range of ok ? ranges : []) {
+    if (range.from < expected) {
+      report(path, `mocked response '${name}': invocation ${range.from} is covered twice`);
+      ok = false;
+    } else if (range.from > expected) {
+      const missing =
+        range.from - 1 > expected
+          ? `invocations ${expected}-${range.from - 1} have`
+          : `invocation ${expected} has`;
+      report(path, `mocked response '${name}': ${missing} no response (indices start at 0, with no gaps)`);
       ok = false;
     }
     expected = Math.max(expected, range.to + 1);

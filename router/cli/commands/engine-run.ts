@@ -101,9 +101,10 @@ export const engineRun: Command = {
           ? routerSettingsFromEnv(io.env).allowlist
           : undefined;
     const source = await readText(file, io, 'graph file');
+    // Always substitute: a placeholder left as written would be called as a literal name.
     const { graph, problems } = loadGraph(source, {
       file,
-      ...(variables === undefined ? {} : { variables }),
+      variables: variables ?? {},
       ...(allowlist === undefined ? {} : { allowlist }),
     });
     if (graph === undefined) {
