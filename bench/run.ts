@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark module in turn and prints all their figures as one table, so a
  * change's effect on start-up, throughput and latency is read in one place. Each module also runs alone.
  */
+import { benchBundle } from './bundle.ts';
 import { benchInterpreter } from './interpreter.ts';
 import { benchLambdaHost } from './lambda-host.ts';
 import { benchStack, type Figures } from './stack.ts';
@@ -11,6 +12,7 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: ()
   { name: 'stack', run: benchStack },
   { name: 'interpreter', run: benchInterpreter },
   { name: 'lambda-host', run: benchLambdaHost },
+  { name: 'bundle', run: benchBundle },
 ];
 
 /** Lays figures out as a two-column text table. */

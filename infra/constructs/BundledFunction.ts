@@ -1,13 +1,14 @@
 /**
  * Every Lambda of the project is built the same way: Node.js 22 on arm64 (Graviton: cheaper per ms and
  * as fast for this I/O-bound code), bundled by the local esbuild with the shared settings, logging to
- * its own log group with a retention, under a role that starts with no permissions at all (no
+ * its own log group with a retention (text log format: Powertools already writes JSON, and Lambda's
+ * JSON format would filter its levels a second time), under a role that starts with no permissions at all (no
  * AWSLambdaBasicExecutionRole managed policy; logging is granted on its log group alone).
  */
 import path from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -56,7 +57,6 @@ export class BundledFunction extends Construct {
       memorySize: props.memorySize,
       role: this.role,
       logGroup: this.logGroup,
-      loggingFormat: LoggingFormat.JSON,
       bundling: cdkBundlingOptions(),
       ...(props.functionName === undefined ? {} : { functionName: props.functionName }),
       ...(props.environment === undefined ? {} : { environment: { ...props.environment } }),
