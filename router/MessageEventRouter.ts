@@ -8,8 +8,9 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { Clock } from './asl/interpreter/clock.ts';
 import type { CompiledGraph } from './asl/interpreter/compile.ts';
+import type { HistoryEvent } from './asl/interpreter/history.ts';
 import type { RunResult } from './asl/interpreter/runtime.ts';
-import type { ExecutionState } from './asl/interpreter/state.ts';
+import type { ExecutionEvent, ExecutionState } from './asl/interpreter/state.ts';
 import type { JsonValue } from './asl/types.ts';
 import type { RouterSettings } from './config.ts';
 import { describeRecord, isRetryableAwsError, LeaseLostError, RouterError } from './errors.ts';
@@ -23,8 +24,10 @@ import {
   executionIdFor,
   executionMapKey,
 } from './executions/ExecutionStore.ts';
+import { appendHistory } from './executions/history.ts';
 import type { TaskInvoker } from './invoke/TaskInvoker.ts';
 import type { RouterLogger, RouterMetrics } from './observability/telemetry.ts';
+import { handleCallback } from './pipeline/callback.ts';
 import { type DecodedOk, type DecodedRecord, decodeRecords } from './pipeline/decode.ts';
 import { type ExecuteStart, executeGraph, isInfrastructureError } from './pipeline/execute.ts';
 import { type Outcome, processInOrder } from './pipeline/report.ts';
@@ -223,12 +226,16 @@ export class MessageEventRouter {
     const d = item.decoded;
     if (!d.ok) return this.quarantine(d, d.error.reason, d.error.message, summary);
     if (d.envelope.kind === 'callback') {
-      return this.quarantine(
-        d,
-        'unknown-task-token',
-        `${describe(d)}: no execution waits for this task token`,
-        summary,
-      );
+      return handleCallback(d.envelope.callback, {
+        executions: this.deps.executions,
+        secret: new TextEncoder().encode(this.deps.settings.taskTokenSecret),
+        now: () => this.deps.clock.now(),
+        leaseMs: this.deps.settings.leaseMs,
+        newOwner: this.deps.newOwner,
+        resume: (record, events) =>
+          this.runClaimed(record, undefined, () => this.fresh(record), summary, deadline, events),
+        reject: (reason, message) => this.quarantine(d, reason, `${describe(d)}: ${message}`, summary),
+      });
     }
     if (item.route === undefined || item.key === undefined) {
       const named = d.envelope.kind === 'cloudevent' ? d.envelope.event.engine : undefined;
@@ -372,6 +379,7 @@ export class MessageEventRouter {
     fresh: (record: ExecutionRecord) => ExecuteStart,
     summary: BatchSummary,
     deadline: (() => number) | undefined,
+    resumeEvents?: readonly ExecutionEvent[],
   ): Promise<'done' | 'interrupted'> {
     const { executions, settings } = this.deps;
     const engine =
@@ -382,7 +390,11 @@ export class MessageEventRouter {
     const start: ExecuteStart =
       claimed.checkpoint === undefined
         ? fresh(claimed)
-        : { kind: 'resume', state: JSON.parse(claimed.checkpoint) as ExecutionState };
+        : {
+            kind: 'resume',
+            state: JSON.parse(claimed.checkpoint) as ExecutionState,
+            ...(resumeEvents === undefined ? {} : { events: resumeEvents }),
+          };
     let record = claimed;
     const result = await this.execute(engine, start, deadline, async (serialised) => {
       record = await executions.checkpoint(record, {
@@ -399,6 +411,7 @@ export class MessageEventRouter {
         status: interrupted ? 'RUNNING' : 'WAITING',
         leaseMs: interrupted ? 0 : settings.leaseMs,
         now: finished,
+        ...historyOf(record, result.history),
         ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
       });
       if (interrupted) {
@@ -417,6 +430,7 @@ export class MessageEventRouter {
     await executions.complete(record, {
       ...this.completion(result, finished),
       checkpoint: JSON.stringify(result.state),
+      ...historyOf(record, result.history),
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
     this.logFinished(record.executionId, label, result, record.origin);
@@ -527,7 +541,13 @@ export class MessageEventRouter {
       ...(result.output === undefined ? {} : { output: JSON.stringify(result.output) }),
       ...(result.error === undefined ? {} : { error: result.error }),
       ...(result.cause === undefined ? {} : { cause: result.cause }),
+      ...historyOf(undefined, result.history),
     };
+  }
+
+  /** The start of a claimed execution that has no checkpoint: only a new message can start one. */
+  private fresh(record: ExecutionRecord): never {
+    throw new RouterError(`execution ${record.executionId} has no checkpoint to resume`, false);
   }
 
   /** A failure while handling a routed message: retry it, or quarantine it once it failed too often. */
@@ -673,6 +693,15 @@ export function emptySummary(): BatchSummary {
     retried: 0,
     byEngine: new Map(),
   };
+}
+
+/** The stored history after a run, as the optional field of a checkpoint or completion write. */
+function historyOf(
+  record: ExecutionRecord | undefined,
+  events: readonly HistoryEvent[],
+): { history?: string } {
+  const history = appendHistory(record?.history, events);
+  return history === undefined ? {} : { history };
 }
 
 function refOf(d: DecodedRecord): Record<string, string | number> {

@@ -17,10 +17,12 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
@@ -31,10 +33,13 @@ import {
   type Completion,
   classifyExisting,
   type ExecutionKey,
+  type ExecutionListQuery,
   type ExecutionRecord,
   type ExecutionStore,
+  engineOfExecutionId,
   executionMapKey,
   isExpired,
+  type ReopenUpdate,
 } from './ExecutionStore.ts';
 import {
   attemptsItemKey,
@@ -119,7 +124,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       }
     }
     if (isExpired(existing, request.now)) return this.claim(request, null);
-    const verdict = classifyExisting(existing, request.now);
+    const verdict = classifyExisting(existing, request.now, request.wake);
     if (verdict !== 'take-over') return { kind: verdict, record: existing };
     const taken = await this.takeOver(existing, request);
     return taken === undefined ? { kind: 'in-flight', record: existing } : { kind: 'resumed', record: taken };
@@ -145,6 +150,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         leaseExpiresAt: next.leaseExpiresAt,
         updatedAt: next.updatedAt,
         ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+        ...(update.history === undefined ? {} : { history: update.history }),
         ...(due ?? {}),
       },
       remove: [
@@ -152,7 +158,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         ...(update.dueAt === undefined ? ['dueAt'] : []),
       ],
     });
-    return update.dueAt === undefined ? withoutDue(next) : next;
+    const written = update.history === undefined ? next : { ...next, history: update.history };
+    return update.dueAt === undefined ? withoutDue(written) : written;
   }
 
   async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
@@ -276,6 +283,124 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       .slice(0, limit);
   }
 
+  async find(executionId: string, startTime?: number): Promise<ExecutionRecord | undefined> {
+    const engine = engineOfExecutionId(executionId);
+    if (engine === undefined) return undefined;
+    const exact = startTime !== undefined && Number.isFinite(startTime);
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.guard(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'gsi2',
+            KeyConditionExpression: exact ? 'gsi2pk = :p AND gsi2sk = :s' : 'gsi2pk = :p',
+            ...(exact ? {} : { FilterExpression: 'executionId = :id' }),
+            ExpressionAttributeValues: {
+              ':p': `ENGINE#${engine}`,
+              ...(exact
+                ? { ':s': `${new Date(startTime).toISOString()}#${executionId}` }
+                : { ':id': executionId }),
+            },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      const item = page.Items?.find((i) => i.executionId === executionId && typeof i.status === 'string');
+      if (item !== undefined) return fromItem(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return undefined;
+  }
+
+  async list(query: ExecutionListQuery): Promise<ExecutionRecord[]> {
+    const found: ExecutionRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    const filter =
+      query.status === undefined ? undefined : { expression: '#status = :status', value: query.status };
+    do {
+      const common = {
+        TableName: this.tableName,
+        ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        ...(filter === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
+      };
+      const page =
+        query.engine === undefined
+          ? await this.guard(
+              this.client.send(
+                new ScanCommand({
+                  ...common,
+                  FilterExpression: `sk = :exec${filter === undefined ? '' : ` AND ${filter.expression}`}`,
+                  ExpressionAttributeValues: {
+                    ':exec': 'EXEC',
+                    ...(filter === undefined ? {} : { ':status': filter.value }),
+                  },
+                }),
+              ),
+            )
+          : await this.guard(
+              this.client.send(
+                new QueryCommand({
+                  ...common,
+                  IndexName: 'gsi2',
+                  KeyConditionExpression: 'gsi2pk = :p',
+                  ScanIndexForward: false,
+                  ...(filter === undefined ? {} : { FilterExpression: filter.expression }),
+                  ExpressionAttributeValues: {
+                    ':p': `ENGINE#${query.engine}`,
+                    ...(filter === undefined ? {} : { ':status': filter.value }),
+                  },
+                }),
+              ),
+            );
+      for (const item of page.Items ?? []) {
+        if (typeof item.status === 'string') found.push(fromItem(item));
+      }
+      startKey =
+        query.engine !== undefined && found.length >= query.limit ? undefined : page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return found
+      .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))
+      .slice(0, query.limit);
+  }
+
+  async reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord> {
+    const next: ExecutionRecord = {
+      ...withoutTerminal(record),
+      status: update.status,
+      rev: record.rev + 1,
+      leaseExpiresAt: update.now,
+      updatedAt: new Date(update.now).toISOString(),
+      ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
+      ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+      ...(update.history === undefined ? {} : { history: update.history }),
+    };
+    const due =
+      update.status === 'WAITING' && update.dueAt !== undefined
+        ? dueIndexKeys(next, update.dueAt)
+        : undefined;
+    await this.conditionalUpdate(
+      record,
+      {
+        set: {
+          status: update.status,
+          leaseExpiresAt: update.now,
+          updatedAt: next.updatedAt,
+          ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
+          ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+          ...(update.history === undefined ? {} : { history: update.history }),
+          ...(due ?? {}),
+        },
+        remove: ['expiresAt', 'error', 'cause', 'output', 'leaseOwner', 'dueAt', 'gsi1pk', 'gsi1sk'],
+      },
+      false,
+    );
+    await this.guard(
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: attemptsItemKey(record) })),
+    );
+    return next;
+  }
+
   private async takeOver(
     existing: ExecutionRecord,
     request: ClaimRequest,
@@ -392,7 +517,21 @@ function optionalCompletionFields(completion: Completion): Partial<ExecutionReco
     ...(completion.error === undefined ? {} : { error: completion.error }),
     ...(completion.cause === undefined ? {} : { cause: completion.cause }),
     ...(completion.checkpoint === undefined ? {} : { checkpoint: completion.checkpoint }),
+    ...(completion.history === undefined ? {} : { history: completion.history }),
   };
+}
+
+function withoutTerminal(record: ExecutionRecord): ExecutionRecord {
+  const {
+    expiresAt: _expires,
+    error: _error,
+    cause: _cause,
+    output: _output,
+    dueAt: _dueAt,
+    leaseOwner: _owner,
+    ...rest
+  } = record;
+  return rest;
 }
 
 function withoutDue(record: ExecutionRecord): ExecutionRecord {

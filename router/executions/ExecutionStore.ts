@@ -56,6 +56,8 @@ export interface ExecutionRecord {
   /** Epoch seconds after which the record is gone (DynamoDB TTL) and treated as absent. */
   readonly expiresAt?: number;
   readonly origin?: ExecutionOrigin;
+  /** The bounded event history, compressed (see `router/executions/history.ts`). */
+  readonly history?: string;
 }
 
 /** Identifies an execution. */
@@ -86,6 +88,8 @@ export interface ClaimRequest extends ExecutionKey {
   readonly leaseMs: number;
   readonly now: number;
   readonly origin?: ExecutionOrigin;
+  /** A task callback arrived: a WAITING execution is taken over even before its due time. */
+  readonly wake?: boolean;
 }
 
 /** A checkpoint write: new state, and optionally a durable wait. */
@@ -95,6 +99,8 @@ export interface CheckpointUpdate {
   readonly dueAt?: number;
   readonly leaseMs: number;
   readonly now: number;
+  /** The compressed history so far, written with the checkpoint (no extra request). */
+  readonly history?: string;
 }
 
 /** A terminal write. */
@@ -104,9 +110,31 @@ export interface Completion {
   readonly error?: string;
   readonly cause?: string;
   readonly checkpoint?: string;
+  /** The compressed history, written with the terminal status (no extra request). */
+  readonly history?: string;
   readonly now: number;
   /** How long the record (and so dedup) lasts after completion. */
   readonly retentionSeconds: number;
+}
+
+/** Filters of {@link ExecutionStore.list}; newest first. */
+export interface ExecutionListQuery {
+  /** Only this engine (one Query on the byEngine index); without it the table is scanned. */
+  readonly engine?: string;
+  readonly status?: ExecutionStatus;
+  readonly limit: number;
+}
+
+/**
+ * Reopening a finished execution (redrive): its new checkpoint, and either RUNNING with the lease
+ * released (the next delivery of its message resumes it) or WAITING due at `dueAt` (the sweep resumes it).
+ */
+export interface ReopenUpdate {
+  readonly checkpoint?: string;
+  readonly status: 'RUNNING' | 'WAITING';
+  readonly dueAt?: number;
+  readonly history?: string;
+  readonly now: number;
 }
 
 /** Persistence of executions. */
@@ -132,6 +160,24 @@ export interface ExecutionStore {
   get(key: ExecutionKey): Promise<ExecutionRecord | undefined>;
   /** WAITING executions due at or before `now`, earliest first, read from the due index (no scan). */
   listDue(now: number, limit: number): Promise<ExecutionRecord[]>;
+  /**
+   * Finds an execution by its id (the CLI's handle, and a task token's locator). With `startTime` (epoch
+   * ms, carried by task tokens) it is one exact index lookup; without it the engine's listing is searched.
+   */
+  find(executionId: string, startTime?: number): Promise<ExecutionRecord | undefined>;
+  /** Lists executions, newest first (operators' view). */
+  list(query: ExecutionListQuery): Promise<ExecutionRecord[]>;
+  /**
+   * Makes a finished execution live again (redrive): conditional on its revision, clears the terminal
+   * fields and the expiry, and resets the message's failure count; throws LeaseLostError if it moved on.
+   */
+  reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord>;
+}
+
+/** The engine part of an execution id (`engine:digest`, see {@link executionIdFor}). */
+export function engineOfExecutionId(executionId: string): string | undefined {
+  const colon = executionId.lastIndexOf(':');
+  return colon <= 0 ? undefined : executionId.slice(0, colon);
 }
 
 /** The map key `peek` uses. */
@@ -152,14 +198,16 @@ export function isExpired(record: ExecutionRecord, now: number): boolean {
 
 /**
  * What an existing record means for a new delivery of its message. `take-over` means the caller may
- * claim the lease (conditional on the revision) and resume.
+ * claim the lease (conditional on the revision) and resume; `wake` (a task callback) takes over a
+ * WAITING execution before it is due.
  */
 export function classifyExisting(
   record: ExecutionRecord,
   now: number,
+  wake = false,
 ): 'duplicate' | 'in-flight' | 'waiting' | 'take-over' {
   if (TERMINAL_STATUSES.has(record.status)) return 'duplicate';
   if (record.status === 'WAITING')
-    return record.dueAt !== undefined && record.dueAt <= now ? 'take-over' : 'waiting';
+    return wake || (record.dueAt !== undefined && record.dueAt <= now) ? 'take-over' : 'waiting';
   return record.leaseExpiresAt !== undefined && record.leaseExpiresAt > now ? 'in-flight' : 'take-over';
 }

@@ -11,10 +11,12 @@ import {
   type Completion,
   classifyExisting,
   type ExecutionKey,
+  type ExecutionListQuery,
   type ExecutionRecord,
   type ExecutionStore,
   executionMapKey,
   isExpired,
+  type ReopenUpdate,
 } from './ExecutionStore.ts';
 
 /** `ExecutionStore` held in a map. */
@@ -58,7 +60,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       return { kind: 'claimed', record: fresh };
     }
     if (known === null || known === undefined) this.requests += 2;
-    const verdict = classifyExisting(existing, request.now);
+    const verdict = classifyExisting(existing, request.now, request.wake);
     if (verdict !== 'take-over') return { kind: verdict, record: existing };
     this.requests += 1;
     const taken: ExecutionRecord = {
@@ -84,6 +86,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       leaseExpiresAt: update.now + update.leaseMs,
       updatedAt: new Date(update.now).toISOString(),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+      ...(update.history === undefined ? {} : { history: update.history }),
     };
     this.records.set(executionMapKey(record), next);
     return next;
@@ -128,6 +131,50 @@ export class MemoryExecutionStore implements ExecutionStore {
       .slice(0, limit);
   }
 
+  async find(executionId: string, startTime?: number): Promise<ExecutionRecord | undefined> {
+    this.requests += 1;
+    for (const record of this.records.values()) {
+      if (record.executionId !== executionId) continue;
+      if (startTime === undefined || Date.parse(record.startedAt) === startTime) return record;
+    }
+    return undefined;
+  }
+
+  async list(query: ExecutionListQuery): Promise<ExecutionRecord[]> {
+    this.requests += 1;
+    return [...this.records.values()]
+      .filter((r) => query.engine === undefined || r.engine === query.engine)
+      .filter((r) => query.status === undefined || r.status === query.status)
+      .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))
+      .slice(0, query.limit);
+  }
+
+  async reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord> {
+    this.assertCurrent(record);
+    const {
+      expiresAt: _expires,
+      error: _error,
+      cause: _cause,
+      output: _output,
+      dueAt: _dueAt,
+      leaseOwner: _owner,
+      ...rest
+    } = record;
+    const next: ExecutionRecord = {
+      ...rest,
+      status: update.status,
+      rev: record.rev + 1,
+      leaseExpiresAt: update.now,
+      updatedAt: new Date(update.now).toISOString(),
+      ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
+      ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+      ...(update.history === undefined ? {} : { history: update.history }),
+    };
+    this.records.set(executionMapKey(record), next);
+    this.attempts.delete(executionMapKey(record));
+    return next;
+  }
+
   private assertCurrent(record: ExecutionRecord): void {
     this.requests += 1;
     const current = this.records.get(executionMapKey(record));
@@ -151,5 +198,6 @@ function terminal(record: ExecutionRecord, completion: Completion): ExecutionRec
     ...(completion.error === undefined ? {} : { error: completion.error }),
     ...(completion.cause === undefined ? {} : { cause: completion.cause }),
     ...(completion.checkpoint === undefined ? {} : { checkpoint: completion.checkpoint }),
+    ...(completion.history === undefined ? {} : { history: completion.history }),
   };
 }

@@ -77,6 +77,7 @@ export function fromItem(item: Record<string, unknown>): ExecutionRecord {
     ...optionalString(item, 'error'),
     ...optionalString(item, 'cause'),
     ...optionalNumber(item, 'expiresAt'),
+    ...optionalString(item, 'history'),
     ...(isJsonObject(origin) ? { origin: origin as ExecutionOrigin } : {}),
   };
 }

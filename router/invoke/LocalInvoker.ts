@@ -37,11 +37,14 @@ export function createLocalInvoker(steps: Readonly<Record<string, LocalStep>>): 
         cause: `no local function for ${effect.resource}`,
       };
     }
-    const viaIntegration = parseTaskResource(effect.resource)?.kind === 'lambda-invoke';
+    const resource = parseTaskResource(effect.resource);
+    const viaIntegration = resource?.kind === 'lambda-invoke';
     const payload =
       viaIntegration && isJsonObject(effect.input) ? (effect.input.Payload ?? null) : effect.input;
     try {
       const output = await step(payload, effect);
+      // `.waitForTaskToken`: the step got the token; the result arrives later by callback.
+      if (resource?.kind === 'lambda-invoke' && resource.callback) return { pending: 'callback' };
       const result: InvokeOutcome = viaIntegration
         ? { ok: true, output: { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } }
         : { ok: true, output };

@@ -12,7 +12,7 @@
 import type { Clock } from '../asl/interpreter/clock.ts';
 import type { CompiledGraph } from '../asl/interpreter/compile.ts';
 import { type RunResult, runExecution } from '../asl/interpreter/runtime.ts';
-import type { ExecutionState, InvokeEffect } from '../asl/interpreter/state.ts';
+import type { ExecutionEvent, ExecutionState, InvokeEffect } from '../asl/interpreter/state.ts';
 import type { JsonValue } from '../asl/types.ts';
 import type { InvokeOutcome } from '../invoke/TaskInvoker.ts';
 
@@ -64,7 +64,12 @@ export type ExecuteStart =
       readonly input: JsonValue;
       readonly startTime: number;
     }
-  | { readonly kind: 'resume'; readonly state: ExecutionState };
+  | {
+      readonly kind: 'resume';
+      readonly state: ExecutionState;
+      /** Events that arrived while it was saved (a task callback's result). */
+      readonly events?: readonly ExecutionEvent[];
+    };
 
 /**
  * Runs a graph. `checkpoint` (standard engines only) receives the serialised state whenever a finished
@@ -80,18 +85,23 @@ export async function executeGraph(
     start.kind === 'resume'
       ? start.state
       : { executionId: start.executionId, name: start.name, input: start.input, startTime: start.startTime };
-  return runExecution(graph, init, {
-    invoke: deps.invoke,
-    clock: deps.clock,
-    maxInProcessWaitMs: deps.maxInProcessWaitMs,
-    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-    ...(checkpoint === undefined
-      ? {}
-      : {
-          onStep: async (step) => {
-            if (!step.effects.some((effect) => effect.type === 'invoke')) return;
-            await checkpoint(JSON.stringify(step.state));
-          },
-        }),
-  });
+  return runExecution(
+    graph,
+    init,
+    {
+      invoke: deps.invoke,
+      clock: deps.clock,
+      maxInProcessWaitMs: deps.maxInProcessWaitMs,
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      ...(checkpoint === undefined
+        ? {}
+        : {
+            onStep: async (step) => {
+              if (!step.effects.some((effect) => effect.type === 'invoke')) return;
+              await checkpoint(JSON.stringify(step.state));
+            },
+          }),
+    },
+    start.kind === 'resume' && start.events !== undefined ? { resumeEvents: start.events } : {},
+  );
 }

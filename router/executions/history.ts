@@ -1,0 +1,89 @@
+/**
+ * The stored history of an execution: the interpreter's history events of every run, kept beside the
+ * execution item and written with the checkpoint or completion that ends a run, so keeping a history
+ * costs no extra request. It is bounded twice: by count (the latest {@link HISTORY_LIMIT} events) and
+ * by size (large inputs and outputs are cut, and the oldest events dropped until the compressed text
+ * fits {@link HISTORY_MAX_BYTES}), because a DynamoDB item cannot exceed 400 KB.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { HistoryEvent, HistoryEventType } from '../asl/interpreter/history.ts';
+
+/** Events kept per execution (the latest ones). */
+export const HISTORY_LIMIT = 1_000;
+
+/** Largest compressed history stored in the item (base64 characters); leaves room for the checkpoint. */
+export const HISTORY_MAX_BYTES = 96 * 1024;
+
+/** Longest JSON text of one event's details before its input and output are cut. */
+const DETAIL_MAX_CHARS = 2_048;
+
+/** Events the router adds to the interpreter's own. */
+export type DurableEventType = HistoryEventType | 'ExecutionRedriven';
+
+/** One stored event: an interpreter event, or one the router adds (a redrive). */
+export interface StoredHistoryEvent extends Omit<HistoryEvent, 'type'> {
+  readonly type: DurableEventType;
+}
+
+/** Cuts the input and output of an event whose details are too large to keep whole. */
+function compact(event: StoredHistoryEvent): StoredHistoryEvent {
+  const details = event.details;
+  if (details === undefined) return event;
+  const text = JSON.stringify(details);
+  if (text.length <= DETAIL_MAX_CHARS) return event;
+  const { input, output, ...rest } = details;
+  const cut = (value: unknown): string => {
+    const json = JSON.stringify(value) ?? '';
+    return `${json.slice(0, 256)}... (${json.length} characters, cut)`;
+  };
+  return {
+    ...event,
+    details: {
+      ...rest,
+      ...(input === undefined ? {} : { input: cut(input) }),
+      ...(output === undefined ? {} : { output: cut(output) }),
+    },
+  };
+}
+
+/** Reads a stored history; an absent one is empty. Throws naming the problem if it is not one. */
+export function decodeHistory(stored: string | undefined): StoredHistoryEvent[] {
+  if (stored === undefined || stored === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(gunzipSync(Buffer.from(stored, 'base64')).toString('utf8'));
+  } catch (error) {
+    throw new Error(
+      `execution history: not a gzip'd JSON array: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (!Array.isArray(parsed)) throw new Error('execution history: not an array of events');
+  return parsed as StoredHistoryEvent[];
+}
+
+/** Compresses events, keeping the latest that fit both bounds. */
+export function encodeHistory(events: readonly StoredHistoryEvent[]): string {
+  let kept = events.slice(-HISTORY_LIMIT).map(compact);
+  for (;;) {
+    const text = gzipSync(JSON.stringify(kept)).toString('base64');
+    if (text.length <= HISTORY_MAX_BYTES || kept.length <= 1) return text;
+    kept = kept.slice(Math.ceil(kept.length / 4));
+  }
+}
+
+/**
+ * The stored history after a run: what was stored plus the run's new events. Events are numbered by the
+ * interpreter across resumes, so an event already stored (a run repeated after a crash) is kept once.
+ *
+ * @example
+ * await store.complete(record, { ...completion, history: appendHistory(record.history, result.history) });
+ */
+export function appendHistory(
+  stored: string | undefined,
+  events: readonly StoredHistoryEvent[],
+): string | undefined {
+  if (events.length === 0) return stored;
+  const previous = decodeHistory(stored);
+  const last = previous.at(-1)?.id ?? 0;
+  return encodeHistory([...previous, ...events.filter((e) => e.id > last)]);
+}

@@ -1,0 +1,188 @@
+/**
+ * Task callbacks: a `router.task.success | failure | heartbeat` record on the stream answers a
+ * `.waitForTaskToken` task. The token carries a signed locator (see `taskToken` in the interpreter), so
+ * the execution is found with one index lookup and no token table; the token must still be one the
+ * execution waits for in its checkpoint, so an answered, timed-out or foreign token changes nothing.
+ *
+ * ```
+ * token ──mac ok?──> find(executionId, startTime) ──> status?
+ *   no: unknown-task-token     absent: unknown-task-token   SUCCEEDED/FAILED/...: task-not-waiting
+ *                                                           RUNNING, live lease: retry later
+ *                                                           WAITING or abandoned ──token pending?──> claim (wake)
+ *                                                              no: task-not-waiting   yes: resume with the event
+ * ```
+ */
+import { parseTaskToken } from '../asl/interpreter/random.ts';
+import type { ExecutionEvent, ExecutionState } from '../asl/interpreter/state.ts';
+import { invokeIdForToken } from '../asl/interpreter/transition.ts';
+import { isRetryableAwsError, LeaseLostError, RouterError } from '../errors.ts';
+import {
+  type ExecutionRecord,
+  type ExecutionStore,
+  isExpired,
+  TERMINAL_STATUSES,
+} from '../executions/ExecutionStore.ts';
+import type { TaskCallback } from './envelope.ts';
+import type { Outcome } from './report.ts';
+
+/** Why a callback is refused; the quarantine reason. */
+export type CallbackRejection = 'unknown-task-token' | 'task-not-waiting';
+
+/** Where a token leads: the execution waiting for it, or why it leads nowhere. */
+export type TaskLocation =
+  | { readonly kind: 'waiting'; readonly record: ExecutionRecord; readonly invokeId: string }
+  | { readonly kind: 'busy'; readonly record: ExecutionRecord }
+  | { readonly kind: 'rejected'; readonly reason: CallbackRejection; readonly message: string };
+
+/** The default error of a task-failure callback that names none (Step Functions' generic task error). */
+export const DEFAULT_CALLBACK_ERROR = 'States.TaskFailed';
+
+/** Shortens a token for messages: enough to recognise it, not enough to replay it. */
+export function tokenLabel(token: string): string {
+  return token.length <= 16 ? token : `${token.slice(0, 12)}...`;
+}
+
+/**
+ * Finds the execution a token belongs to and checks that it still waits for it. Reads at most one index
+ * entry; shared by the router and `router task`, which refuses a callback it can tell will be rejected.
+ */
+export async function locateTask(
+  token: string,
+  executions: Pick<ExecutionStore, 'find'>,
+  secret: Uint8Array,
+  now: number,
+): Promise<TaskLocation> {
+  const label = tokenLabel(token);
+  const locator = parseTaskToken(secret, token);
+  if ('invalid' in locator) {
+    return {
+      kind: 'rejected',
+      reason: 'unknown-task-token',
+      message: `task token ${label}: ${locator.invalid}`,
+    };
+  }
+  const record = await executions.find(locator.executionId, locator.startTime);
+  if (record === undefined || isExpired(record, now)) {
+    return {
+      kind: 'rejected',
+      reason: 'unknown-task-token',
+      message: `task token ${label}: no execution ${locator.executionId} started at ${new Date(locator.startTime).toISOString()} (never existed or expired)`,
+    };
+  }
+  if (TERMINAL_STATUSES.has(record.status)) {
+    return {
+      kind: 'rejected',
+      reason: 'task-not-waiting',
+      message: `task token ${label}: execution ${record.executionId} is ${record.status}; its task '${locator.invokeId}' no longer waits`,
+    };
+  }
+  if (record.status === 'RUNNING' && record.leaseExpiresAt !== undefined && record.leaseExpiresAt > now) {
+    return { kind: 'busy', record };
+  }
+  const state =
+    record.checkpoint === undefined ? undefined : (JSON.parse(record.checkpoint) as ExecutionState);
+  const invokeId = state === undefined ? undefined : invokeIdForToken(state, token);
+  if (invokeId === undefined) {
+    return {
+      kind: 'rejected',
+      reason: 'task-not-waiting',
+      message: `task token ${label}: execution ${record.executionId} does not wait for task '${locator.invokeId}' (answered, timed out or cancelled)`,
+    };
+  }
+  return { kind: 'waiting', record, invokeId };
+}
+
+/** The event a callback feeds into the execution. */
+export function callbackEvent(callback: TaskCallback, invokeId: string): ExecutionEvent {
+  switch (callback.action) {
+    case 'success':
+      return { type: 'TaskSucceeded', id: invokeId, output: callback.output };
+    case 'failure':
+      return {
+        type: 'TaskFailed',
+        id: invokeId,
+        error: callback.error ?? DEFAULT_CALLBACK_ERROR,
+        cause: callback.cause ?? '',
+      };
+    case 'heartbeat':
+      return { type: 'TaskHeartbeat', id: invokeId };
+  }
+}
+
+/** What handling a callback needs from the router. */
+export interface CallbackDeps {
+  readonly executions: ExecutionStore;
+  /** The deployment's task-token secret. */
+  readonly secret: Uint8Array;
+  readonly now: () => number;
+  readonly leaseMs: number;
+  readonly newOwner: () => string;
+  /** Runs an execution this invocation now holds, feeding it `events` first (the router's resume). */
+  readonly resume: (
+    record: ExecutionRecord,
+    events: readonly ExecutionEvent[],
+  ) => Promise<'done' | 'interrupted'>;
+  /** Quarantines the callback record with a reason and a message (and acknowledges it). */
+  readonly reject: (reason: CallbackRejection, message: string) => Promise<Outcome>;
+}
+
+/**
+ * Handles one callback record: resumes the execution with the task's result (or heartbeat), rejects a
+ * token that leads nowhere, or asks for a redelivery while the execution is running elsewhere.
+ *
+ * @example
+ * if (envelope.kind === 'callback') return handleCallback(envelope.callback, callbackDeps);
+ */
+export async function handleCallback(callback: TaskCallback, deps: CallbackDeps): Promise<Outcome> {
+  try {
+    const found = await locateTask(callback.taskToken, deps.executions, deps.secret, deps.now());
+    if (found.kind === 'rejected') return await deps.reject(found.reason, found.message);
+    if (found.kind === 'busy') return busy(found.record);
+    const { record, invokeId } = found;
+    const claim = await deps.executions.claim(
+      {
+        engine: record.engine,
+        dedupKey: record.dedupKey,
+        executionId: record.executionId,
+        version: record.version,
+        mode: record.mode,
+        owner: deps.newOwner(),
+        leaseMs: deps.leaseMs,
+        now: deps.now(),
+        wake: true,
+      },
+      record,
+    );
+    if (claim.kind === 'duplicate') {
+      return await deps.reject(
+        'task-not-waiting',
+        `task token ${tokenLabel(callback.taskToken)}: execution ${record.executionId} is ${claim.record.status}`,
+      );
+    }
+    if (claim.kind !== 'resumed') return busy(claim.record);
+    const outcome = await deps.resume(claim.record, [callbackEvent(callback, invokeId)]);
+    if (outcome === 'interrupted') {
+      return {
+        kind: 'retry',
+        error: new RouterError(
+          `execution ${record.executionId}: invocation ran out of time after a callback`,
+          true,
+        ),
+      };
+    }
+    return { kind: 'done' };
+  } catch (error) {
+    const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
+    if (retryable) return { kind: 'retry', error };
+    throw error;
+  }
+}
+
+function busy(record: ExecutionRecord): Outcome {
+  return {
+    kind: 'retry',
+    error: new LeaseLostError(
+      `execution ${record.executionId} is running elsewhere; the callback is redelivered once it parks`,
+    ),
+  };
+}

@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../router/asl/interpreter/clock.ts';
+import { parseTaskToken, taskToken } from '../../../router/asl/interpreter/random.ts';
+import type { JsonValue } from '../../../router/asl/types.ts';
+import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
+import { decodeHistory } from '../../../router/executions/history.ts';
+import type { QuarantineEntry } from '../../../router/quarantine/QuarantineStore.ts';
+import { cloudEventFactory, kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';
+import { inMemoryRouter } from '../../support/router.ts';
+
+const SECRET = 'unit-secret';
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+
+/** Approve waits for a token (handed to `approver`), then Ship runs; a heartbeat timeout is caught. */
+function approvalGraph(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    StartAt: 'Approve',
+    States: {
+      Approve: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: 'approver',
+          Payload: { 'token.$': '$$.Task.Token', 'order.$': '$.order' },
+        },
+        ResultPath: '$.approval',
+        Next: 'Ship',
+        ...extra,
+      },
+      Ship: {
+        Type: 'Task',
+        Resource: 'arn:aws:lambda:us-east-1:000000000000:function:ship',
+        ResultPath: '$.shipped',
+        End: true,
+      },
+    },
+  });
+}
+
+function setup(clock = new VirtualClock(T0)) {
+  const tokens: string[] = [];
+  let shipped = 0;
+  const r = inMemoryRouter(
+    {
+      approver: (payload: JsonValue) => {
+        const token = (payload as { token: string }).token;
+        tokens.push(token);
+        return null;
+      },
+      ship: () => {
+        shipped += 1;
+        return { ok: true };
+      },
+    },
+    { taskTokenSecret: SECRET },
+    clock,
+  );
+  return { r, tokens, clock, shipped: () => shipped };
+}
+
+function message(seq: number) {
+  return kinesisEventFactory([
+    kinesisRecordFactory(cloudEventFactory({ engine: 'orders', data: { order: seq } }, seq), {
+      partitionKey: `order-${seq}`,
+    }),
+  ]);
+}
+
+function callback(type: string, data: Record<string, JsonValue>, seq: number) {
+  return kinesisEventFactory([
+    kinesisRecordFactory(
+      cloudEventFactory({ type: `router.task.${type}`, source: 'test/approver', data }, 10_000 + seq),
+      { partitionKey: `cb-${seq}` },
+    ),
+  ]);
+}
+
+async function entries(list: AsyncIterable<QuarantineEntry>): Promise<QuarantineEntry[]> {
+  const out: QuarantineEntry[] = [];
+  for await (const entry of list) out.push(entry);
+  return out;
+}
+
+describe('task tokens', () => {
+  it('carry a signed locator naming the execution, its start and the waiting task', () => {
+    // Prepare
+    const secret = new TextEncoder().encode(SECRET);
+    // Act
+    const token = taskToken(secret, 'orders:abc', 'Approve#1.0', T0);
+    // Assess
+    expect(parseTaskToken(secret, token)).toEqual({
+      executionId: 'orders:abc',
+      startTime: T0,
+      invokeId: 'Approve#1.0',
+    });
+    expect(parseTaskToken(new TextEncoder().encode('other'), token)).toHaveProperty('invalid');
+    expect(
+      parseTaskToken(
+        secret,
+        token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      ),
+    ).toHaveProperty('invalid');
+  });
+});
+
+describe('callbacks on the router', () => {
+  it('parks at a callback task, resumes on task success and records the history', async () => {
+    // Prepare
+    const { r, tokens, shipped } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    // Act
+    const first = await r.router.processBatch(message(1));
+    const token = tokens[0] ?? '';
+    const answered = await r.router.processBatch(
+      callback('success', { taskToken: token, output: { by: 'ann' } }, 1),
+    );
+    // Assess
+    expect(first.waiting).toBe(1);
+    expect(answered.succeeded).toBe(1);
+    expect(shipped()).toBe(1);
+    const record = [...r.executions.records.values()][0];
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(JSON.parse(record?.output ?? 'null')).toEqual({
+      order: 1,
+      approval: { by: 'ann' },
+      shipped: { ok: true },
+    });
+    const types = decodeHistory(record?.history).map((e) => e.type);
+    expect(types).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  it('fails the task with the error and cause of a task failure', async () => {
+    // Prepare
+    const { r, tokens, shipped } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(2));
+    // Act
+    const result = await r.router.processBatch(
+      callback('failure', { taskToken: tokens[0] ?? '', error: 'Rejected', cause: 'out of stock' }, 2),
+    );
+    // Assess
+    expect(result.failed).toBe(1);
+    expect(shipped()).toBe(0);
+    const record = [...r.executions.records.values()][0];
+    expect([record?.status, record?.error, record?.cause]).toEqual(['FAILED', 'Rejected', 'out of stock']);
+  });
+
+  it('rejects a forged token and an answered one, changing nothing', async () => {
+    // Prepare
+    const { r, tokens } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(3));
+    const token = tokens[0] ?? '';
+    await r.router.processBatch(callback('success', { taskToken: token, output: 1 }, 3));
+    const before = JSON.stringify([...r.executions.records.values()]);
+    const forged = taskToken(
+      new TextEncoder().encode('guess'),
+      executionIdFor({ engine: 'orders', dedupKey: 'x' }),
+      'Approve#1.0',
+      T0,
+    );
+    // Act
+    const again = await r.router.processBatch(callback('success', { taskToken: token, output: 2 }, 4));
+    const fake = await r.router.processBatch(callback('failure', { taskToken: forged }, 5));
+    const garbage = await r.router.processBatch(callback('heartbeat', { taskToken: 'not-a-token' }, 6));
+    // Assess
+    expect([again.quarantined, fake.quarantined, garbage.quarantined]).toEqual([1, 1, 1]);
+    expect(JSON.stringify([...r.executions.records.values()])).toBe(before);
+    const reasons = (await entries(r.quarantine.list())).map((e) => [e.reason, e.message]);
+    expect(reasons.map(([reason]) => reason).sort()).toEqual([
+      'task-not-waiting',
+      'unknown-task-token',
+      'unknown-task-token',
+    ]);
+    expect(reasons.find(([reason]) => reason === 'task-not-waiting')?.[1]).toContain('is SUCCEEDED');
+  });
+
+  it('times a silent task out with States.HeartbeatTimeout through the sweep, and heartbeats keep it alive', async () => {
+    // Prepare
+    const clock = new VirtualClock(T0, { auto: false });
+    const { r, tokens } = setup(clock);
+    await r.publish(approvalGraph({ HeartbeatSeconds: 60 }), { engine: 'orders' });
+    await r.router.processBatch(message(7));
+    const token = tokens[0] ?? '';
+    // Act
+    clock.advance(45_000);
+    await r.router.processBatch(callback('heartbeat', { taskToken: token }, 7));
+    clock.advance(45_000);
+    const early = await r.router.sweep();
+    clock.advance(20_000);
+    const late = await r.router.sweep();
+    // Assess
+    expect(early.failed).toBe(0);
+    expect(late.failed).toBe(1);
+    const record = [...r.executions.records.values()][0];
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error).toBe('States.HeartbeatTimeout');
+  });
+
+  it('asks for a redelivery while the execution is still running elsewhere', async () => {
+    // Prepare
+    const { r, tokens } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(8));
+    const record = [...r.executions.records.values()][0];
+    if (record === undefined) throw new Error('no execution recorded');
+    r.executions.records.set(`${record.engine}#${record.dedupKey}`, {
+      ...record,
+      status: 'RUNNING',
+      leaseOwner: 'someone-else',
+      leaseExpiresAt: T0 + 60_000,
+    });
+    // Act
+    const result = await r.router.processBatch(
+      callback('success', { taskToken: tokens[0] ?? '', output: 1 }, 8),
+    );
+    // Assess
+    expect(result.failures).toHaveLength(1);
+    expect(result.quarantined).toBe(0);
+  });
+});
