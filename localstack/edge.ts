@@ -280,6 +280,17 @@ export interface EdgeOptions {
   readonly log?: (line: string) => void;
   /** Largest body buffered for an in-process emulator. Default 32 MiB. */
   readonly maxBodyBytes?: number;
+  /** Sees every request the edge routes, so tests and benchmarks count round trips where they cross the wire. */
+  readonly onRequest?: (info: EdgeRequestInfo) => void;
+}
+
+/** What {@link EdgeOptions.onRequest} is told about a routed request. */
+export interface EdgeRequestInfo {
+  /** The signing name it was routed by (`dynamodb`, `s3`, ...). */
+  readonly service: string;
+  /** `X-Amz-Target` of JSON protocols (`DynamoDB_20120810.PutItem`). */
+  readonly target?: string;
+  readonly method: string;
 }
 
 /** A running edge. */
@@ -500,6 +511,15 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     }
     const identity = identifyService(request.url ?? '/', request.headers);
     const backend = identity.service === undefined ? undefined : backends.get(identity.service);
+    if (backend !== undefined && identity.service !== undefined && options.onRequest !== undefined) {
+      const target = headerValue(request.headers, 'x-amz-target');
+      const method = request.method ?? 'GET';
+      options.onRequest(
+        target === undefined
+          ? { service: identity.service, method }
+          : { service: identity.service, target, method },
+      );
+    }
     if (backend === undefined) {
       request.resume();
       refuse(response, identity, request.headers);

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsEnvironment } from '../router/aws/clients.ts';
-import { type Edge, startEdge } from './edge.ts';
+import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
 import { startKinesisLocal } from './kinesis-local.ts';
 import type { ServiceEmulator } from './service.ts';
 
@@ -30,6 +30,8 @@ export interface LocalStackOptions {
   readonly services?: readonly ServiceEmulator[];
   /** Receives one line per notable event (start, emulator failures). Default: silent. */
   readonly log?: (line: string) => void;
+  /** Sees every request the edge routes (service, `X-Amz-Target`), e.g. to count DynamoDB round trips. */
+  readonly onRequest?: EdgeOptions['onRequest'];
 }
 
 /** A running stack. */
@@ -181,7 +183,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const failed = parts.find((part) => part.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     const [kinesis, dynamodb, s3] = parts.map((part) => (part.status === 'fulfilled' ? part.value.port : 0));
-    edge = await startEdge({ port: options.port ?? 4566, host, log });
+    edge = await startEdge({
+      port: options.port ?? 4566,
+      host,
+      log,
+      ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+    });
     closers.push(() => edge.close());
     edge.route('kinesis', { kind: 'proxy', host, port: kinesis ?? 0 });
     edge.route('dynamodb', { kind: 'proxy', host, port: dynamodb ?? 0 });
