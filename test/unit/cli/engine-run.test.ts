@@ -513,7 +513,7 @@ describe('router engine run: options, input and exit codes', () => {
     expect(graph.code).toBe(2);
     expect(graph.stderr).toMatch(/test\/fixtures\/graphs\/broken\.hjson: invalid \(\d+ problems?\)/);
     expect(unknownVariable.code).toBe(2);
-    expect(unknownVariable.stderr).toContain("unknown variable '${FunctionPrefix}'");
+    expect(unknownVariable.stderr).toContain(`unknown variable '\${FunctionPrefix}'`);
     expect(mocks.code).toBe(2);
     expect(mocks.stderr).toContain(
       "bad-mocks.json:2:55: /StateMachines/tiny/TestCases/Hi/Hello: test case 'Hi', state 'Hello': mocked response 'Nope' is not in MockedResponses",
