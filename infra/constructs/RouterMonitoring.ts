@@ -19,6 +19,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { MetricName } from '../../router/observability/telemetry.ts';
 
 /** Alarm thresholds; each default is chosen so that one alarm means one incident, not noise. */
 export interface RouterAlarmThresholds {
@@ -57,12 +58,13 @@ export class RouterMonitoring extends Construct {
     super(scope, id);
     const thresholds = props.thresholds ?? {};
     const fiveMinutes = Duration.minutes(5);
-    const emf = (metricName: string): Metric =>
+    // Typed against the router's own metric names, so a renamed metric breaks the build, not the alarm.
+    const emf = (metricName: MetricName, statistic = 'Sum'): Metric =>
       new Metric({
         namespace: props.metricsNamespace,
         metricName,
         dimensionsMap: { service: props.serviceName },
-        statistic: 'Sum',
+        statistic,
         period: fiveMinutes,
       });
 
@@ -150,13 +152,21 @@ export class RouterMonitoring extends Construct {
         [
           new GraphWidget({
             title: 'Records',
-            width: 12,
-            left: ['Records', 'Routed', 'Duplicates', 'Quarantined'].map(emf),
+            width: 8,
+            left: (['Records', 'Routed', 'Duplicates', 'Retried', 'Quarantined'] as const).map((name) =>
+              emf(name),
+            ),
           }),
           new GraphWidget({
-            title: 'Engine cache',
-            width: 12,
-            left: ['CacheHit', 'CacheMiss'].map(emf),
+            title: 'Executions',
+            width: 8,
+            left: (['Succeeded', 'Failed', 'Waiting'] as const).map((name) => emf(name)),
+          }),
+          new GraphWidget({
+            title: 'Engine cache and latency (p99 ms)',
+            width: 8,
+            left: (['CacheHits', 'CacheMisses'] as const).map((name) => emf(name)),
+            right: (['StepLatency', 'BatchDuration'] as const).map((name) => emf(name, 'p99')),
           }),
         ],
       ],
