@@ -31,6 +31,7 @@ import {
   type ClaimRequest,
   type ClaimResult,
   type Completion,
+  claimedRecord,
   classifyExisting,
   type ExecutionKey,
   type ExecutionListQuery,
@@ -91,20 +92,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   async claim(request: ClaimRequest, known?: ExecutionRecord | null): Promise<ClaimResult> {
     let existing = known === undefined ? undefined : known;
     if (existing === null || existing === undefined) {
-      const fresh: ExecutionRecord = {
-        engine: request.engine,
-        dedupKey: request.dedupKey,
-        executionId: request.executionId,
-        version: request.version,
-        mode: request.mode,
-        status: 'RUNNING',
-        rev: 1,
-        leaseOwner: request.owner,
-        leaseExpiresAt: request.now + request.leaseMs,
-        startedAt: new Date(request.now).toISOString(),
-        updatedAt: new Date(request.now).toISOString(),
-        ...(request.origin === undefined ? {} : { origin: request.origin }),
-      };
+      const fresh = claimedRecord(request);
       try {
         await this.guard(
           this.client.send(

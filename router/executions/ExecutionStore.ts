@@ -191,6 +191,25 @@ export function executionIdFor(key: ExecutionKey): string {
   return `${key.engine}:${digest.slice(0, 22)}`;
 }
 
+/** The record a successful claim creates: RUNNING, revision 1, leased to the claimer. */
+export function claimedRecord(request: ClaimRequest): ExecutionRecord {
+  const at = new Date(request.now).toISOString();
+  return {
+    engine: request.engine,
+    dedupKey: request.dedupKey,
+    executionId: request.executionId,
+    version: request.version,
+    mode: request.mode,
+    status: 'RUNNING',
+    rev: 1,
+    leaseOwner: request.owner,
+    leaseExpiresAt: request.now + request.leaseMs,
+    startedAt: at,
+    updatedAt: at,
+    ...(request.origin === undefined ? {} : { origin: request.origin }),
+  };
+}
+
 /** True when a record has passed its TTL (the local DynamoDB ignores TTL, so it is checked on read too). */
 export function isExpired(record: ExecutionRecord, now: number): boolean {
   return record.expiresAt !== undefined && record.expiresAt * 1000 <= now;

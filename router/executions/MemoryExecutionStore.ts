@@ -9,6 +9,7 @@ import {
   type ClaimRequest,
   type ClaimResult,
   type Completion,
+  claimedRecord,
   classifyExisting,
   type ExecutionKey,
   type ExecutionListQuery,
@@ -42,20 +43,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     const existing = stored !== undefined && !isExpired(stored, request.now) ? stored : undefined;
     if (existing === undefined) {
       this.requests += 1;
-      const fresh: ExecutionRecord = {
-        engine: request.engine,
-        dedupKey: request.dedupKey,
-        executionId: request.executionId,
-        version: request.version,
-        mode: request.mode,
-        status: 'RUNNING',
-        rev: 1,
-        leaseOwner: request.owner,
-        leaseExpiresAt: request.now + request.leaseMs,
-        startedAt: new Date(request.now).toISOString(),
-        updatedAt: new Date(request.now).toISOString(),
-        ...(request.origin === undefined ? {} : { origin: request.origin }),
-      };
+      const fresh = claimedRecord(request);
       this.records.set(mapKey, fresh);
       return { kind: 'claimed', record: fresh };
     }

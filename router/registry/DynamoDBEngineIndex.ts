@@ -13,10 +13,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isJsonObject } from '../asl/types.ts';
-import { type AliasRouting, type EngineIndex, EngineIndexError } from './EngineIndex.ts';
+import { type AliasRouting, aliasRecord, type EngineIndex, EngineIndexError } from './EngineIndex.ts';
 import type { AliasRecord, AliasTarget, EngineSummary, EngineVersionRecord } from './types.ts';
-
-const MAX_ROLLBACK_HISTORY = 20;
 
 /** Sort keys pad the version so a Query returns versions in numeric order. */
 export function versionSortKey(version: number): string {
@@ -137,8 +135,7 @@ export class DynamoDBEngineIndex implements EngineIndex {
     routing: AliasRouting,
   ): Promise<AliasRecord> {
     const current = await this.getAlias(engine, alias);
-    const previous =
-      current === undefined ? [] : [current.targets, ...current.previous].slice(0, MAX_ROLLBACK_HISTORY);
+    const previous = current === undefined ? [] : [current.targets, ...current.previous];
     return this.writeAlias(engine, alias, targets, previous, routing, current?.updatedAt);
   }
 
@@ -165,16 +162,7 @@ export class DynamoDBEngineIndex implements EngineIndex {
     routing: AliasRouting,
     expectedUpdatedAt: string | undefined,
   ): Promise<AliasRecord> {
-    const record: AliasRecord = {
-      engine,
-      alias,
-      targets,
-      previous,
-      updatedAt: this.now().toISOString(),
-      mode: routing.mode,
-      ...(routing.match === undefined ? {} : { match: routing.match }),
-      ...(routing.idPath === undefined ? {} : { idPath: routing.idPath }),
-    };
+    const record = aliasRecord(engine, alias, targets, previous, routing, this.now().toISOString());
     try {
       await this.client.send(
         new PutCommand({

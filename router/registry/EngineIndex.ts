@@ -4,6 +4,30 @@
  */
 import type { AliasRecord, AliasTarget, EngineSummary, EngineVersionRecord } from './types.ts';
 
+/** How many earlier alias targets are kept for rollback. */
+export const MAX_ROLLBACK_HISTORY = 20;
+
+/** The alias record both index backends store. */
+export function aliasRecord(
+  engine: string,
+  alias: string,
+  targets: readonly AliasTarget[],
+  previous: readonly (readonly AliasTarget[])[],
+  routing: AliasRouting,
+  updatedAt: string,
+): AliasRecord {
+  return {
+    engine,
+    alias,
+    targets,
+    previous: previous.slice(0, MAX_ROLLBACK_HISTORY),
+    updatedAt,
+    mode: routing.mode,
+    ...(routing.match === undefined ? {} : { match: routing.match }),
+    ...(routing.idPath === undefined ? {} : { idPath: routing.idPath }),
+  };
+}
+
 /** Read/write access to published versions and aliases. */
 export interface EngineIndex {
   /** Reserves the next version number of an engine (1, 2, ...); numbers are never reused. */

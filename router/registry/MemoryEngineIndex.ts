@@ -2,7 +2,7 @@
  * The engine index in memory: same contract as the DynamoDB one, for unit tests and the in-process
  * benchmark, where the runtime's own cost is measured without a store.
  */
-import { type AliasRouting, type EngineIndex, EngineIndexError } from './EngineIndex.ts';
+import { type AliasRouting, aliasRecord, type EngineIndex, EngineIndexError } from './EngineIndex.ts';
 import type { AliasRecord, AliasTarget, EngineSummary, EngineVersionRecord } from './types.ts';
 
 /** `EngineIndex` held in maps. */
@@ -57,7 +57,7 @@ export class MemoryEngineIndex implements EngineIndex {
     routing: AliasRouting,
   ): Promise<AliasRecord> {
     const current = this.aliases.get(`${engine}:${alias}`);
-    const previous = current === undefined ? [] : [current.targets, ...current.previous].slice(0, 20);
+    const previous = current === undefined ? [] : [current.targets, ...current.previous];
     return this.write(engine, alias, targets, previous, routing);
   }
 
@@ -82,16 +82,7 @@ export class MemoryEngineIndex implements EngineIndex {
     previous: readonly (readonly AliasTarget[])[],
     routing: AliasRouting,
   ): AliasRecord {
-    const record: AliasRecord = {
-      engine,
-      alias,
-      targets,
-      previous,
-      updatedAt: this.now().toISOString(),
-      mode: routing.mode,
-      ...(routing.match === undefined ? {} : { match: routing.match }),
-      ...(routing.idPath === undefined ? {} : { idPath: routing.idPath }),
-    };
+    const record = aliasRecord(engine, alias, targets, previous, routing, this.now().toISOString());
     this.aliases.set(`${engine}:${alias}`, record);
     return record;
   }
