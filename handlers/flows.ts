@@ -3,7 +3,8 @@
  * graphs' function names after substituting engines/vars/local.hjson (where `FunctionPrefix` is empty),
  * so the local Lambda host serves exactly what the graphs call; `handlers/catalog.ts` includes this list.
  *
- * Steps with effects record them in the `step_effects` table through the Redshift Data API (see
+ * Steps that talk to the database or the bucket get 30 s (Data API statements are polled). Steps with
+ * effects record them in the `step_effects` table through the Redshift Data API (see
  * `handlers/shared/effects.ts`), hence `redshift-data` in their needs.
  */
 import type { StepFunctionSpec } from './catalog.ts';
@@ -15,18 +16,21 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
     name: 'batch-average-retrieve-run-id',
     entry: 'handlers/batch-average/retrieve-run-id.ts',
     description: 'Seed 002 Lambda 1: a run id and one (run_id, iteration_id) pair per repetition',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'batch-average-write-to-db',
     entry: 'handlers/batch-average/write-to-db.ts',
     description: 'Seed 002 Lambda 2: one random number per pair, inserted once into batch_values',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'batch-average-aggregate-and-store-value',
     entry: 'handlers/batch-average/aggregate-and-store-value.ts',
     description: "Seed 002 Lambda 3: the run's average, stored once in batch_averages",
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   // Seed 004: event-engine (legacy functionOutline graphs v1.0 and v1.1).
@@ -44,6 +48,7 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
     name: 'event-engine-audit-order',
     entry: 'handlers/event-engine/audit-order.ts',
     description: 'Seed 004: the asynchronous audit record of an order, once per key',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
@@ -55,6 +60,7 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
     name: 'event-engine-notify-customer',
     entry: 'handlers/event-engine/notify-customer.ts',
     description: 'Seed 004: the customer notification, sent once per key',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   // Seed 000: flow-types.
@@ -67,18 +73,21 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
     name: 'flow-types-download-data',
     entry: 'handlers/flow-types/download-data.ts',
     description: "Seed 000 data download Lambda: the source's rows in the flow's window, once per key",
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'flow-types-unlock-source',
     entry: 'handlers/flow-types/unlock-source.ts',
     description: 'Seed 000 unlocking Lambda: releases the source with its new watermark',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'flow-types-reset-flow-type',
     entry: 'handlers/flow-types/reset-flow-type.ts',
     description: 'Seed 000: puts a completed one-off flow back to NORMAL, by timestamps',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   // Seed 001: the demo domain's reusable flow tasks and DemoFlow's own step.
@@ -86,24 +95,28 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
     name: 'tasks-fetch-s3-file',
     entry: 'handlers/tasks/fetch-s3-file.ts',
     description: 'Seed 001 flow task: fetches an inbound file (the SFTP drop, as an S3 prefix)',
+    timeoutSeconds: 30,
     needs: ['bucket:read'],
   },
   {
     name: 'tasks-stream-s3-object',
     entry: 'handlers/tasks/stream-s3-object.ts',
     description: 'Seed 001 flow task: streams an S3 object line by line into a summary',
+    timeoutSeconds: 30,
     needs: ['bucket:read'],
   },
   {
     name: 'tasks-redshift-select',
     entry: 'handlers/tasks/redshift-select.ts',
     description: 'Seed 001 flow task: one read-only query through the Redshift Data API',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'demo-flow-record-import',
     entry: 'handlers/demo-flow/record-import.ts',
     description: 'Seed 001 DemoFlow: records an inbound file import once per key',
+    timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
 ];
