@@ -274,16 +274,26 @@ export class RouterStack extends Stack {
         retainLogs: retain,
       });
       for (const need of spec.needs ?? []) {
-        if (need === 'executions-table:read-write') this.executionsTable.grantReadWriteData(step.function);
-        else if (need === 'bucket:read') this.bucket.grantRead(step.function);
-        else {
-          for (const statement of allowlistStatements(
-            parseAllowlist(['arn:aws:states:::aws-sdk:redshiftdata:*']),
-            {
-              sdkResources,
-            },
-          )) {
-            step.function.addToRolePolicy(statement);
+        switch (need) {
+          case 'executions-table:read-write':
+            this.executionsTable.grantReadWriteData(step.function);
+            break;
+          case 'bucket:read':
+            this.bucket.grantRead(step.function);
+            break;
+          case 'redshift-data':
+            for (const statement of allowlistStatements(
+              parseAllowlist(['arn:aws:states:::aws-sdk:redshiftdata:*']),
+              {
+                sdkResources,
+              },
+            )) {
+              step.function.addToRolePolicy(statement);
+            }
+            break;
+          default: {
+            const unknown: never = need;
+            throw new Error(`step function ${spec.name}: unknown need ${JSON.stringify(unknown)}`);
           }
         }
       }

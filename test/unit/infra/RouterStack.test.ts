@@ -279,6 +279,37 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     expect(policy).not.toContain('s3:DeleteObject');
   });
 
+  it('gives each catalog step exactly the access its needs list asks for', () => {
+    // Prepare
+    const actionsOf = (roleIdPrefix: string): string[] =>
+      Object.values(
+        template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${roleIdPrefix}`) }] },
+        }),
+      ).flatMap((policy) =>
+        policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) =>
+          Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+        ),
+      );
+
+    // Act
+    const notify = actionsOf('Stepseed004notifyRole');
+    const validate = actionsOf('Stepseed004validateRole');
+
+    // Assess
+    expect(notify.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(validate).toEqual(
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        's3:GetObject*',
+        'redshift-data:ExecuteStatement',
+        'logs:PutLogEvents',
+      ]),
+    );
+    expect(validate).not.toContain('s3:PutObject');
+    expect(validate).not.toContain('lambda:InvokeFunction');
+  });
+
   it('passes the cdk-nag AWS Solutions checks with every finding acknowledged with a reason', () => {
     // Act
     const report = new AwsSolutionsChecks().validateScope(stack);
