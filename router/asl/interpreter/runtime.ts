@@ -134,39 +134,52 @@ export async function runExecution(
     graph.timeoutSeconds !== undefined ||
     (getPending(state, effect.id)?.loc.length ?? 0) > 0;
 
-  const start = (effect: InvokeEffect): void => {
+  /** Settles one invoke: frees its slot, starts a queued one, and queues the event unless cancelled. */
+  const settle = (
+    effect: InvokeEffect,
+    controller: AbortController,
+    event: ExecutionEvent | undefined,
+    failure?: { error: unknown },
+  ): void => {
+    if (running.get(effect.id) !== controller) return;
+    running.delete(effect.id);
+    const next = queued.shift();
+    if (next !== undefined) start(next);
+    if (controller.signal.aborted) return;
+    if (failure !== undefined) infraFailure ??= failure;
+    else if (event !== undefined) events.push(event);
+    notify();
+  };
+
+  /** Performs one invoke to its outcome (one async call per invoke, no closures per invoke). */
+  const invokeOnce = async (effect: InvokeEffect, controller: AbortController): Promise<void> => {
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await deps.invoke(effect, controller.signal);
+    } catch (error) {
+      settle(effect, controller, undefined, { error });
+      return;
+    }
+    if ('pending' in outcome) {
+      callbacks.add(effect.id);
+      settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
+    } else if (outcome.ok) {
+      settle(effect, controller, { type: 'TaskSucceeded', id: effect.id, output: outcome.output });
+    } else {
+      settle(effect, controller, {
+        type: 'TaskFailed',
+        id: effect.id,
+        error: outcome.error,
+        cause: outcome.cause,
+      });
+    }
+  };
+
+  function start(effect: InvokeEffect): void {
     const controller = cancellable(effect) ? new AbortController() : runController;
     running.set(effect.id, controller);
-    const settle = (event: ExecutionEvent | undefined, failure?: { error: unknown }): void => {
-      if (running.get(effect.id) !== controller) return;
-      running.delete(effect.id);
-      const next = queued.shift();
-      if (next !== undefined) start(next);
-      if (controller.signal.aborted) return;
-      if (failure !== undefined) infraFailure ??= failure;
-      else if (event !== undefined) events.push(event);
-      notify();
-    };
-    let promise: Promise<InvokeOutcome>;
-    try {
-      promise = deps.invoke(effect, controller.signal);
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    void promise.then(
-      (outcome) => {
-        if ('pending' in outcome) {
-          callbacks.add(effect.id);
-          settle({ type: 'TaskSubmitted', id: effect.id });
-        } else if (outcome.ok) {
-          settle({ type: 'TaskSucceeded', id: effect.id, output: outcome.output });
-        } else {
-          settle({ type: 'TaskFailed', id: effect.id, error: outcome.error, cause: outcome.cause });
-        }
-      },
-      (error: unknown) => settle(undefined, { error }),
-    );
-  };
+    void invokeOnce(effect, controller);
+  }
 
   const perform = (effects: readonly Effect[]): void => {
     for (const effect of effects) {
