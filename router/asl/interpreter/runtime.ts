@@ -292,17 +292,17 @@ export async function runExecution(
       continue;
     }
     const now = clock.now();
-    const due = [...timers]
-      .filter(([, at]) => at <= now)
-      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-    if (due.length > 0) {
+    const next = earliestTimer();
+    if (next !== undefined && next <= now) {
+      const due = [...timers]
+        .filter(([, at]) => at <= now)
+        .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
       for (const [id] of due) {
         timers.delete(id);
         events.push({ type: 'TimerFired', id });
       }
       continue;
     }
-    const next = earliestTimer();
     if (running.size === 0) {
       if (next === undefined || next - now > maxWait) {
         if (next === undefined && callbacks.size === 0) {
