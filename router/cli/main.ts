@@ -7,10 +7,22 @@ import { engineGraph } from './commands/engine-graph.ts';
 import { engineRegistryCommands } from './commands/engine-registry.ts';
 import { engineRun } from './commands/engine-run.ts';
 import { engineValidate } from './commands/engine-validate.ts';
+import { executionsCommands } from './commands/executions.ts';
 import { put } from './commands/put.ts';
+import { redrive } from './commands/redrive.ts';
+import { taskCommands } from './commands/task.ts';
 
 /** Every subcommand; each module exports one `Command`. */
-const COMMANDS: readonly Command[] = [engineValidate, engineGraph, engineRun, ...engineRegistryCommands, put];
+const COMMANDS: readonly Command[] = [
+  engineValidate,
+  engineGraph,
+  engineRun,
+  ...engineRegistryCommands,
+  put,
+  ...executionsCommands,
+  ...taskCommands,
+  redrive,
+];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  router ${c.usage}\n      ${c.summary}`);

@@ -18,6 +18,8 @@ export interface TraceRow {
   outcome: string;
   retries: number;
   callback: boolean;
+  /** The visit a redrive started. */
+  redriven?: boolean;
 }
 
 const ENTERED = /^(\w+)StateEntered$/;
@@ -85,12 +87,23 @@ export function traceRows(events: readonly StoredHistoryEvent[]): TraceRow[] {
           }
         }
         break;
-      case 'ExecutionRedriven':
-        for (const [thread, r] of open) {
-          r.end ??= event.timestamp;
-          open.delete(thread);
-        }
+      case 'ExecutionRedriven': {
+        open.clear();
+        const previous = rows.findLast((r) => r.thread === '' && r.stateName === event.stateName);
+        const again: TraceRow = {
+          thread: '',
+          stateName: event.stateName ?? '',
+          stateType: previous?.stateType ?? '',
+          start: event.timestamp,
+          outcome: 'running',
+          retries: 0,
+          callback: false,
+          redriven: true,
+        };
+        rows.push(again);
+        open.set('', again);
         break;
+      }
       case 'ExecutionSucceeded':
         finalStatus = 'succeeded';
         break;
@@ -105,7 +118,8 @@ export function traceRows(events: readonly StoredHistoryEvent[]): TraceRow[] {
     if (finalStatus !== undefined) {
       for (const r of open.values()) {
         r.end ??= event.timestamp;
-        if (finalStatus === 'failed' && !r.outcome.startsWith('failed')) r.outcome = `failed ${finalError ?? ''}`.trim();
+        if (finalStatus === 'failed' && !r.outcome.startsWith('failed'))
+          r.outcome = `failed ${finalError ?? ''}`.trim();
       }
       open.clear();
       finalStatus = undefined;
@@ -123,26 +137,27 @@ function seconds(ms: number): string {
  *
  * @example
  * for (const line of traceLines(decodeHistory(record.history))) console.log(line);
- * // +0.000s    0.012s  succeeded  Validate (Task)
- * // +0.012s    5.004s  succeeded  Pause (Wait)
- * // +5.016s    0.040s  succeeded  Fan (Map)
- * // +5.017s    0.011s  succeeded    [0] Item (Task)
+ * // +0.000s        0.012s  Validate (Task)  succeeded
+ * // +0.012s        5.004s  Pause (Wait)  succeeded
+ * // +5.016s        0.040s  Fan (Map)  succeeded
+ * // +5.017s        0.011s    [0] Item (Task)  succeeded [1 retry]
  */
 export function traceLines(events: readonly StoredHistoryEvent[], now = Date.now()): string[] {
   const started = events.find((e) => e.type === 'ExecutionStarted')?.timestamp ?? events[0]?.timestamp ?? now;
   const lines: string[] = [];
   for (const row of traceRows(events)) {
     const offset = `+${seconds(row.start - started)}`.padEnd(11);
-    const duration = (row.end === undefined ? `(${seconds(now - row.start)})` : seconds(row.end - row.start)).padStart(
-      10,
-    );
+    const duration = (
+      row.end === undefined ? `(${seconds(now - row.start)})` : seconds(row.end - row.start)
+    ).padStart(10);
     const notes = [
       ...(row.retries > 0 ? [`${row.retries} ${row.retries === 1 ? 'retry' : 'retries'}`] : []),
       ...(row.callback ? ['callback'] : []),
     ];
     const indent = '  '.repeat(depthOf(row.thread));
+    if (row.redriven === true) notes.unshift('redriven');
     lines.push(
-      `${offset}${duration}  ${row.outcome.padEnd(10)} ${indent}${itemLabel(row.thread)}${row.stateName} (${row.stateType})${notes.length > 0 ? ` [${notes.join(', ')}]` : ''}`,
+      `${offset}${duration}  ${indent}${itemLabel(row.thread)}${row.stateName} (${row.stateType})  ${row.outcome}${notes.length > 0 ? ` [${notes.join(', ')}]` : ''}`,
     );
   }
   const redrives = events.filter((e) => e.type === 'ExecutionRedriven').length;

@@ -59,6 +59,12 @@ export class MemoryQuarantineStore implements QuarantineStore {
     return this.#entries.get(id);
   }
 
+  async markRedriven(id: string, at: Date): Promise<void> {
+    const detail = this.#entries.get(id);
+    if (detail === undefined) throw new Error(`quarantine: no entry ${id}`);
+    this.#entries.set(id, { ...detail, redrivenAt: at.toISOString() });
+  }
+
   /** Number of entries (for assertions). */
   get size(): number {
     return this.#entries.size;

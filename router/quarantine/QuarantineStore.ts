@@ -49,6 +49,8 @@ export interface QuarantineEntry {
   readonly message: string;
   readonly engine?: string;
   readonly attempts?: number;
+  /** When `router redrive --quarantined` put the record back on the stream (ISO 8601). */
+  readonly redrivenAt?: string;
   readonly record: Omit<QuarantinedRecord, 'data'>;
 }
 
@@ -72,6 +74,8 @@ export interface QuarantineStore {
   /** Entries oldest arrival first. */
   list(options?: QuarantineListOptions): AsyncIterable<QuarantineEntry>;
   get(id: string): Promise<QuarantineDetail | undefined>;
+  /** Notes that the record was put back on the stream, so a later redrive skips it. */
+  markRedriven(id: string, at: Date): Promise<void>;
 }
 
 function pad(n: number): string {

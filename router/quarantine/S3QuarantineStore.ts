@@ -16,7 +16,13 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { BUCKET_PREFIXES } from '../config.ts';
 import { isRetryableAwsError, StoreUnavailableError } from '../errors.ts';
 import {
@@ -57,6 +63,7 @@ interface IndexItem {
   message: string;
   engine?: string;
   attempts?: number;
+  redrivenAt?: string;
   partitionKey: string;
   sequenceNumber: string;
   subSequence?: number;
@@ -85,6 +92,7 @@ function toEntry(item: Record<string, unknown>): QuarantineEntry {
     message: i.message,
     ...(i.engine === undefined ? {} : { engine: i.engine }),
     ...(i.attempts === undefined ? {} : { attempts: i.attempts }),
+    ...(i.redrivenAt === undefined ? {} : { redrivenAt: i.redrivenAt }),
     record: {
       partitionKey: i.partitionKey,
       sequenceNumber: i.sequenceNumber,
@@ -213,6 +221,21 @@ export class S3QuarantineStore implements QuarantineStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
+  }
+
+  async markRedriven(id: string, at: Date): Promise<void> {
+    const { table, dynamodb } = this.#options;
+    await this.#call(`marking index entry ${id} redriven`, () =>
+      dynamodb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: QUARANTINE_PK, sk: id },
+          UpdateExpression: 'SET redrivenAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+        }),
+      ),
+    );
   }
 
   async get(id: string): Promise<QuarantineDetail | undefined> {
