@@ -5,6 +5,7 @@
 import { benchBundle } from './bundle.ts';
 import { benchInterpreter } from './interpreter.ts';
 import { benchLambdaHost } from './lambda-host.ts';
+import { benchRouter } from './router.ts';
 import { benchStack, type Figures } from './stack.ts';
 
 /** The benchmarks `npm run bench` runs, in order. Add a module's entry here. */
@@ -13,6 +14,7 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: ()
   { name: 'interpreter', run: benchInterpreter },
   { name: 'lambda-host', run: benchLambdaHost },
   { name: 'bundle', run: benchBundle },
+  { name: 'router', run: benchRouter },
 ];
 
 /** Lays figures out as a two-column text table. */

@@ -5,7 +5,13 @@ import { orderBatch, STEPS, type Step } from '../../../bench/baseline/workload.t
 import { kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';
 
 function countingSteps(calls: string[]): Array<readonly [string, Step]> {
-  return STEPS.map(([name, step]) => [name, (input) => (calls.push(name), step(input))] as const);
+  return STEPS.map(([name, step]) => {
+    const counted: Step = (input) => {
+      calls.push(name);
+      return step(input);
+    };
+    return [name, counted] as const;
+  });
 }
 
 describe('Powertools baseline handler', () => {
