@@ -13,13 +13,20 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** Real time. */
+/** Longest delay a Node timer takes; a longer one would fire at once. Sleeps are cut to it (callers loop). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Real time. A sleep longer than {@link MAX_TIMER_MS} resolves early, after that long. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: async (ms, signal) => {
     if (signal?.aborted) return;
     try {
-      await delay(Math.max(0, ms), undefined, signal === undefined ? undefined : { signal });
+      await delay(
+        Math.min(MAX_TIMER_MS, Math.max(0, ms)),
+        undefined,
+        signal === undefined ? undefined : { signal },
+      );
     } catch (error) {
       if (!(error instanceof Error && error.name === 'AbortError')) throw error;
     }

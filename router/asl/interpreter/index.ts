@@ -2,7 +2,7 @@
  * The graph interpreter: compile a validated graph once, run executions as a pure transition function
  * over a plain, checkpointable state, and perform its effects with a small runtime.
  */
-export { type Clock, systemClock, VirtualClock } from './clock.ts';
+export { type Clock, MAX_TIMER_MS, systemClock, VirtualClock } from './clock.ts';
 export {
   type CompiledGraph,
   type CompiledMachine,

@@ -82,4 +82,19 @@ describe('systemClock', () => {
     expect(systemClock.now()).toBeGreaterThanOrEqual(before);
     expect(Date.now() - before).toBeLessThan(5_000);
   });
+
+  it('does not fire a sleep longer than a Node timer allows early', async () => {
+    const controller = new AbortController();
+    let woke = false;
+    const sleeping = systemClock.sleep(2 ** 40, controller.signal).then(() => {
+      woke = true;
+    });
+
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const early = woke;
+    controller.abort();
+    await sleeping;
+
+    expect(early).toBe(false);
+  });
 });
