@@ -66,7 +66,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
       resourceAllowlist: ['arn:aws:lambda:*:*:function:seed004-*', 'arn:aws:states:::aws-sdk:redshiftdata:*'],
       alarmEmail: 'ops@example.com',
     }));
-  }, 60_000);
+  }, 120_000);
 
   it('maps every event source setting onto the Kinesis ESM, failures to the S3 failure bucket', () => {
     // Assess
@@ -326,7 +326,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     for (const [id, reason] of acknowledged) {
       expect(reason.length, id).toBeGreaterThan(40);
     }
-  }, 30_000);
+  }, 60_000);
 
   it('outputs the names engine authors and operators need, with a ready export line', () => {
     // Assess
