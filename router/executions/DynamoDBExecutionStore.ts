@@ -129,8 +129,13 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       updatedAt: new Date(update.now).toISOString(),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
     };
+    // A RUNNING execution is due when its lease expires: if its owner dies, the sweep resumes it.
     const due =
-      status === 'WAITING' && update.dueAt !== undefined ? dueIndexKeys(next, update.dueAt) : undefined;
+      status === 'WAITING' && update.dueAt !== undefined
+        ? dueIndexKeys(next, update.dueAt)
+        : status === 'RUNNING'
+          ? dueIndexKeys(next, next.leaseExpiresAt ?? update.now)
+          : undefined;
     await this.conditionalUpdate(record, {
       set: {
         status,
@@ -266,7 +271,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     return pages
       .flatMap((page) => page.Items ?? [])
       .map(fromItem)
-      .filter((r) => r.status === 'WAITING')
+      .filter((r) => r.status === 'WAITING' || (r.status === 'RUNNING' && (r.leaseExpiresAt ?? 0) <= now))
       .sort((a, b) => (a.dueAt ?? 0) - (b.dueAt ?? 0))
       .slice(0, limit);
   }
@@ -366,7 +371,9 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const due =
       update.status === 'WAITING' && update.dueAt !== undefined
         ? dueIndexKeys(next, update.dueAt)
-        : undefined;
+        : update.status === 'RUNNING'
+          ? dueIndexKeys(next, update.now)
+          : undefined;
     await this.conditionalUpdate(
       record,
       {
@@ -410,8 +417,12 @@ export class DynamoDBExecutionStore implements ExecutionStore {
             leaseOwner: request.owner,
             leaseExpiresAt: next.leaseExpiresAt,
             updatedAt: next.updatedAt,
+            // Due again when this lease expires, so a resumed execution whose owner dies is not lost.
+            ...(existing.checkpoint === undefined
+              ? {}
+              : dueIndexKeys(next, next.leaseExpiresAt ?? request.now)),
           },
-          remove: ['gsi1pk', 'gsi1sk'],
+          remove: existing.checkpoint === undefined ? ['gsi1pk', 'gsi1sk'] : [],
         },
         false,
       );

@@ -158,7 +158,10 @@ export interface ExecutionStore {
    */
   recordFailure(key: ExecutionKey, now: number): Promise<number>;
   get(key: ExecutionKey): Promise<ExecutionRecord | undefined>;
-  /** WAITING executions due at or before `now`, earliest first, read from the due index (no scan). */
+  /**
+   * Executions due at or before `now`, earliest first, read from the due index (no scan): WAITING ones
+   * whose timer is due, and RUNNING ones resumed from a checkpoint whose lease expired (their owner died).
+   */
   listDue(now: number, limit: number): Promise<ExecutionRecord[]>;
   /**
    * Finds an execution by its id (the CLI's handle, and a task token's locator). With `startTime` (epoch

@@ -114,8 +114,12 @@ export class MemoryExecutionStore implements ExecutionStore {
   async listDue(now: number, limit: number): Promise<ExecutionRecord[]> {
     this.requests += 1;
     return [...this.records.values()]
-      .filter((r) => r.status === 'WAITING' && r.dueAt !== undefined && r.dueAt <= now)
-      .sort((a, b) => (a.dueAt ?? 0) - (b.dueAt ?? 0))
+      .filter(
+        (r) =>
+          (r.status === 'WAITING' && r.dueAt !== undefined && r.dueAt <= now) ||
+          (r.status === 'RUNNING' && r.checkpoint !== undefined && (r.leaseExpiresAt ?? 0) <= now),
+      )
+      .sort((a, b) => (a.dueAt ?? a.leaseExpiresAt ?? 0) - (b.dueAt ?? b.leaseExpiresAt ?? 0))
       .slice(0, limit);
   }
 
