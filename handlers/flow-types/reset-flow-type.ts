@@ -23,7 +23,7 @@ export async function handler(
   const input = event as Record<string, unknown>;
   const completedAt = isoDate(input.completed_at, `${STEP}: completed_at`);
   const changedAt =
-    input.params_updated_at === undefined
+    input.params_updated_at === undefined || input.params_updated_at === null
       ? undefined
       : isoDate(input.params_updated_at, `${STEP}: params_updated_at`);
   const params =

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -185,4 +186,100 @@ describe('redshift-etl (seed 003) against the local stack, without mocks', () =>
     expect(await select('SELECT count(*) FROM customer_address WHERE ca_is_current')).toEqual([[3]]);
     expect(await select('SELECT count(*) FROM item')).toEqual([[3]]);
   }, 120_000);
+});
+
+describe('event-engine (seed 004, legacy form) against the local stack, without mocks', () => {
+  it('runs v1.0, then v1.1 with its extra score step, and the queued audit lands once per run', async () => {
+    // Prepare
+    const order = { orderId: `o-${randomUUID()}`, customerId: 'c-9', amount: 120 };
+    const audits = async (): Promise<number> =>
+      Number(
+        (
+          await select(
+            "SELECT count(*) FROM step_effects WHERE step = 'event-engine-audit-order' AND result = :result",
+            {
+              result: JSON.stringify({ audited: order.orderId }),
+            },
+          )
+        )[0]?.[0],
+      );
+
+    // Act
+    const v10 = await engineRun('event-engine.v1.0', order);
+    const v11 = await engineRun('event-engine.v1.1', order);
+    const rejected = await engineRun('event-engine.v1.1', { ...order, amount: 0 });
+
+    // Assess
+    expect(v10.json).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { validate: { valid: true }, notify: { notified: 'c-9', orderId: order.orderId } },
+    });
+    expect(v10.json.output).not.toHaveProperty('score');
+    expect(v11.json).toMatchObject({ status: 'SUCCEEDED', output: { score: { score: 52, review: false } } });
+    expect(rejected).toMatchObject({
+      code: 1,
+      json: { status: 'FAILED', error: 'EventEngine.InvalidOrder' },
+    });
+    // The audit is an Event invoke: it runs after the execution has moved on.
+    for (let i = 0; i < 100 && (await audits()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await audits()).toBe(2);
+  }, 60_000);
+});
+
+describe('flow-types (seed 000) against the local stack, without mocks', () => {
+  it('runs the Re-specs flow and resets the source to NORMAL; a first NORMAL run becomes a Full Load', async () => {
+    // Act
+    const respecs = await engineRun('flow-types', {
+      source_id: 'src-itest',
+      runtime_count: 4,
+      batch_execution_params: { type: 'Re-specs', Sql: 'update attributes set size = upper(size)' },
+    });
+    const firstRun = await engineRun('flow-types', {
+      source_id: 'src-new',
+      runtime_count: 1,
+      batch_execution_params: { flow_type: 'Normal' },
+    });
+
+    // Assess
+    expect(respecs.json.status, JSON.stringify(respecs.json)).toBe('SUCCEEDED');
+    expect(respecs.json).toMatchObject({
+      status: 'SUCCEEDED',
+      output: {
+        flow: 'RE-SPECS',
+        download: { type: 'RE-SPECS', attributes_updated: true },
+        batch_execution_params: { flow_type: 'NORMAL' },
+      },
+    });
+    expect((respecs.json.output as { download: { window: string } }).download.window).toMatch(
+      /^last_modified_date >= 1990-01-01 and < \d{4}-\d{2}-\d{2}$/,
+    );
+    expect(firstRun.json).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { flow: 'FULL_LOAD', batch_execution_params: { flow_type: 'NORMAL' } },
+    });
+  }, 60_000);
+});
+
+describe('demo-flow (seed 001) against the local stack, without mocks', () => {
+  it('fetches, streams, records and counts an inbound file; each execution records one import', async () => {
+    // Prepare
+    await s3Client(stack().aws).send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'inbound/members-itest.csv',
+        Body: 'id,name\n1,Ada\n2,Alan\n3,Grace\n',
+      }),
+    );
+
+    // Act
+    const first = await engineRun('demo-flow', { file: 'members-itest.csv' });
+    const second = await engineRun('demo-flow', { file: 'members-itest.csv' });
+
+    // Assess
+    expect(first.json).toEqual({
+      status: 'SUCCEEDED',
+      output: { file: 'members-itest.csv', bytes: 29, rows: 3, imports: 1 },
+    });
+    expect(second.json).toMatchObject({ status: 'SUCCEEDED', output: { imports: 2 } });
+  }, 60_000);
 });
