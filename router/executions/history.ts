@@ -61,11 +61,24 @@ export function decodeHistory(stored: string | undefined): StoredHistoryEvent[] 
   return parsed as StoredHistoryEvent[];
 }
 
+/**
+ * One event's JSON text, compacted when its details are too large. The whole event is serialised once:
+ * its details are part of it, so an event whose text fits the limit has details that fit too, and only
+ * larger events pay for measuring their details (serialising is most of the cost of keeping a history).
+ */
+function eventText(event: StoredHistoryEvent): string {
+  const text = JSON.stringify(event);
+  if (event.details === undefined || text.length <= DETAIL_MAX_CHARS) return text;
+  const compacted = compact(event);
+  return compacted === event ? text : JSON.stringify(compacted);
+}
+
 /** Compresses events, keeping the latest that fit both bounds. */
 export function encodeHistory(events: readonly StoredHistoryEvent[]): string {
-  let kept = events.slice(-HISTORY_LIMIT).map(compact);
+  // The same text as JSON.stringify of the compacted array, built from each event's text once.
+  let kept = events.slice(-HISTORY_LIMIT).map(eventText);
   for (;;) {
-    const text = gzipSync(JSON.stringify(kept)).toString('base64');
+    const text = gzipSync(`[${kept.join(',')}]`).toString('base64');
     if (text.length <= HISTORY_MAX_BYTES || kept.length <= 1) return text;
     kept = kept.slice(Math.ceil(kept.length / 4));
   }

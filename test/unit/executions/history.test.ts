@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryDetails } from '../../../router/asl/interpreter/history.ts';
+import {
+  appendHistory,
+  decodeHistory,
+  encodeHistory,
+  HISTORY_LIMIT,
+  type StoredHistoryEvent,
+} from '../../../router/executions/history.ts';
+
+function event(id: number, details?: HistoryDetails): StoredHistoryEvent {
+  return {
+    id,
+    type: 'TaskStateEntered',
+    timestamp: 1_700_000_000_000 + id,
+    thread: '',
+    ...(details === undefined ? {} : { details }),
+  };
+}
+
+describe('execution history encoding', () => {
+  it('keeps small events whole, in order, and reads back what it wrote', () => {
+    // Prepare
+    const events = [
+      event(1),
+      event(2, { resource: 'step1', input: { a: 1, text: 'x'.repeat(1500) } }),
+      event(3),
+    ];
+
+    // Act
+    const decoded = decodeHistory(encodeHistory(events));
+
+    // Assess
+    expect(decoded).toEqual(events);
+  });
+
+  it('cuts the input and output of an event whose details are too large, and keeps the rest of it', () => {
+    // Prepare
+    const big = event(7, { resource: 'step1', input: { text: 'i'.repeat(5000) }, output: 'o'.repeat(3000) });
+
+    // Act
+    const [decoded] = decodeHistory(encodeHistory([big]));
+
+    // Assess
+    expect(decoded?.id).toBe(7);
+    expect(decoded?.details?.resource).toBe('step1');
+    expect(decoded?.details?.input).toMatch(/^\{"text":"i{247}\.\.\. \(5011 characters, cut\)$/);
+    expect(decoded?.details?.output).toMatch(/^"o{255}\.\.\. \(3002 characters, cut\)$/);
+  });
+
+  it('keeps only the latest events past the count limit, and appends a run once', () => {
+    // Prepare
+    const events = Array.from({ length: HISTORY_LIMIT + 5 }, (_, i) => event(i + 1));
+
+    // Act
+    const stored = encodeHistory(events);
+    const again = appendHistory(stored, [event(HISTORY_LIMIT + 5), event(HISTORY_LIMIT + 6)]);
+
+    // Assess
+    const decoded = decodeHistory(stored);
+    expect(decoded).toHaveLength(HISTORY_LIMIT);
+    expect(decoded[0]?.id).toBe(6);
+    expect(
+      decodeHistory(again)
+        .map((e) => e.id)
+        .slice(-2),
+    ).toEqual([HISTORY_LIMIT + 5, HISTORY_LIMIT + 6]);
+  });
+});
