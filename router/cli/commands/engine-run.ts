@@ -114,7 +114,11 @@ export const engineRun: Command = {
       return 2;
     }
     const fileName = basename(file, extname(file));
-    const compiled = compileGraph(graph, { stateMachineName: graph.Engine ?? fileName });
+    const compiled = compileGraph(graph, {
+      stateMachineName: graph.Engine ?? fileName,
+      // Callback tasks need a token even when a mock answers them.
+      taskTokenSecret: io.env.ROUTER_TASK_TOKEN_SECRET || 'engine-run',
+    });
 
     let invoke: TaskInvoker;
     const real = (): TaskInvoker => {

@@ -431,6 +431,40 @@ describe('router engine run: options, input and exit codes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('answers a callback task (.waitForTaskToken) from its mock, as Step Functions Local does', async () => {
+    // Prepare
+    await writeFile(
+      join(dir, 'approval.json'),
+      JSON.stringify({
+        StartAt: 'Ask',
+        States: {
+          Ask: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: 'approver', Payload: { 'token.$': '$$.Task.Token' } },
+            End: true,
+          },
+        },
+      }),
+    );
+    await writeFile(
+      join(dir, 'approval-mocks.json'),
+      JSON.stringify({
+        StateMachines: { approval: { TestCases: { Approve: { Ask: 'Approved' } } } },
+        MockedResponses: { Approved: { '0': { Return: { approved: true } } } },
+      }),
+    );
+
+    // Act
+    const result = await run(
+      ['approval.json', '--input', '{}', '--mocks', 'approval-mocks.json', '--test-case', 'Approve'],
+      dir,
+    );
+
+    // Assess
+    expect(result).toMatchObject({ code: 0, json: { status: 'SUCCEEDED', output: { approved: true } } });
+  });
+
   it('reads --input @FILE and matches the mock state machine by file name when the graph has no Engine', async () => {
     // Act
     const fromFile = await run([
