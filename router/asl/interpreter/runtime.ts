@@ -251,82 +251,87 @@ export async function runExecution(
     return best;
   };
 
-  for (;;) {
-    if (state.status !== 'RUNNING') {
-      stopAll();
-      const done: RunResult = { status: state.status, state, history: trimHistory(history, historyLimit) };
-      if (state.output !== undefined) done.output = state.output;
-      if (state.error !== undefined) done.error = state.error;
-      if (state.cause !== undefined) done.cause = state.cause;
-      return done;
-    }
-    if (infraFailure !== undefined) {
-      stopAll();
-      throw infraFailure.error;
-    }
-    if (deps.signal?.aborted) {
-      stopAll();
-      const waiting: RunResult = {
-        status: 'WAITING',
-        state,
-        waitingFor: 'interrupted',
-        history: trimHistory(history, historyLimit),
-      };
-      const due = earliestTimer();
-      if (due !== undefined) waiting.dueAt = due;
-      return waiting;
-    }
-    const event = events.shift();
-    if (event !== undefined) {
-      const step = applyEvent(graph, state, event, clock.now());
-      appendBounded(history, step.history, historyLimit);
-      perform(step.effects);
-      if (
-        deps.onStep !== undefined &&
-        (event.type === 'TaskSucceeded' ||
-          event.type === 'TaskFailed' ||
-          step.history.some((h) => ENDS_CHILD.has(h.type)))
-      ) {
-        await deps.onStep(step);
+  // Every way out (result, WAITING, an infrastructure failure, a throwing onStep) stops what still runs.
+  try {
+    for (;;) {
+      if (state.status !== 'RUNNING') {
+        stopAll();
+        const done: RunResult = { status: state.status, state, history: trimHistory(history, historyLimit) };
+        if (state.output !== undefined) done.output = state.output;
+        if (state.error !== undefined) done.error = state.error;
+        if (state.cause !== undefined) done.cause = state.cause;
+        return done;
       }
-      continue;
-    }
-    const now = clock.now();
-    const next = earliestTimer();
-    if (next !== undefined && next <= now) {
-      const due = [...timers]
-        .filter(([, at]) => at <= now)
-        .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-      for (const [id] of due) {
-        timers.delete(id);
-        events.push({ type: 'TimerFired', id });
+      if (infraFailure !== undefined) {
+        stopAll();
+        throw infraFailure.error;
       }
-      continue;
-    }
-    if (running.size === 0) {
-      if (next === undefined || next - now > maxWait) {
-        if (next === undefined && callbacks.size === 0) {
-          throw new Error(
-            `execution ${state.context.executionId} waits on nothing (no invoke, timer or callback) yet is still RUNNING`,
-          );
-        }
+      if (deps.signal?.aborted) {
+        stopAll();
         const waiting: RunResult = {
           status: 'WAITING',
           state,
-          waitingFor: callbacks.size > 0 ? 'callback' : 'timer',
+          waitingFor: 'interrupted',
           history: trimHistory(history, historyLimit),
         };
-        if (next !== undefined) waiting.dueAt = next;
+        const due = earliestTimer();
+        if (due !== undefined) waiting.dueAt = due;
         return waiting;
       }
+      const event = events.shift();
+      if (event !== undefined) {
+        const step = applyEvent(graph, state, event, clock.now());
+        appendBounded(history, step.history, historyLimit);
+        perform(step.effects);
+        if (
+          deps.onStep !== undefined &&
+          (event.type === 'TaskSucceeded' ||
+            event.type === 'TaskFailed' ||
+            step.history.some((h) => ENDS_CHILD.has(h.type)))
+        ) {
+          await deps.onStep(step);
+        }
+        continue;
+      }
+      const now = clock.now();
+      const next = earliestTimer();
+      if (next !== undefined && next <= now) {
+        const due = [...timers]
+          .filter(([, at]) => at <= now)
+          .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+        for (const [id] of due) {
+          timers.delete(id);
+          events.push({ type: 'TimerFired', id });
+        }
+        continue;
+      }
+      if (running.size === 0) {
+        if (next === undefined || next - now > maxWait) {
+          if (next === undefined && callbacks.size === 0) {
+            throw new Error(
+              `execution ${state.context.executionId} waits on nothing (no invoke, timer or callback) yet is still RUNNING`,
+            );
+          }
+          const waiting: RunResult = {
+            status: 'WAITING',
+            state,
+            waitingFor: callbacks.size > 0 ? 'callback' : 'timer',
+            history: trimHistory(history, historyLimit),
+          };
+          if (next !== undefined) waiting.dueAt = next;
+          return waiting;
+        }
+      }
+      if (next === undefined) stopSleep();
+      else sleepUntil(next, now);
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      deps.signal?.addEventListener('abort', notify, { once: true });
+      await woken;
+      deps.signal?.removeEventListener('abort', notify);
     }
-    if (next === undefined) stopSleep();
-    else sleepUntil(next, now);
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    deps.signal?.addEventListener('abort', notify, { once: true });
-    await woken;
-    deps.signal?.removeEventListener('abort', notify);
+  } finally {
+    stopAll();
   }
 }

@@ -121,4 +121,41 @@ describe('runExecution', () => {
     expect(result).toMatchObject({ status: 'WAITING', waitingFor: 'callback', dueAt: T0 + 600_000 });
     expect(result.state.pending.find((p) => p.effect.type === 'invoke')?.submitted).toBe(true);
   });
+
+  it('rejects with the error of a throwing onStep (a lost lease) and aborts the invokes still running', async () => {
+    // Prepare
+    const graph = graphOf('P', {
+      P: {
+        Type: 'Parallel',
+        Branches: [
+          { StartAt: 'Fast', States: { Fast: task('fast') } },
+          { StartAt: 'Slow', States: { Slow: task('slow') } },
+        ],
+        End: true,
+      },
+    });
+    const clock = new VirtualClock(T0);
+    const aborted: string[] = [];
+
+    // Act
+    const run = runExecution(
+      graph,
+      { executionId: 'lease', input: {}, startTime: T0 },
+      {
+        clock,
+        invoke: async (effect, signal): Promise<InvokeOutcome> => {
+          signal.addEventListener('abort', () => aborted.push(effect.resource));
+          if (effect.resource === 'slow') await clock.sleep(60_000, signal);
+          return { ok: true, output: effect.resource };
+        },
+        onStep: () => {
+          throw new Error('lease lost');
+        },
+      },
+    );
+
+    // Assess
+    await expect(run).rejects.toThrow('lease lost');
+    expect(aborted).toEqual(['slow']);
+  });
 });
