@@ -72,12 +72,28 @@ function local(aws: AwsEnvironment): boolean {
   return aws.endpoint !== undefined && isLocalEndpoint(aws.endpoint);
 }
 
-/** Kinesis; locally over HTTP/1.1, because the SDK's default HTTP/2 handler fails on plain-http emulators. */
+/**
+ * Client configuration for a service (by its Step Functions name: `s3`, `kinesis`, `redshiftdata`, ...):
+ * region, endpoint and credentials, plus the emulator quirks when the endpoint is local. Kinesis gets an
+ * HTTP/1.1 handler because the SDK's default HTTP/2 handler fails on plain-http emulators; S3 gets
+ * path-style addressing and checksums only when required, because s3rver has no virtual-host routing and
+ * stores aws-chunked streaming bodies verbatim.
+ */
+export function clientConfig(aws: AwsEnvironment, service: string): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...baseConfig(aws) };
+  if (!local(aws)) return config;
+  if (service === 'kinesis') config.requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000 });
+  if (service === 's3') {
+    config.forcePathStyle = true;
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  return config;
+}
+
+/** Kinesis. */
 export function kinesisClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): KinesisClient {
-  return new KinesisClient({
-    ...baseConfig(aws),
-    ...(local(aws) ? { requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000 }) } : {}),
-  });
+  return new KinesisClient(clientConfig(aws, 'kinesis'));
 }
 
 /** DynamoDB, low-level. */
@@ -94,18 +110,9 @@ export function dynamoDbDocumentClient(
   });
 }
 
-/**
- * S3; locally path-style and with checksums only when required, because s3rver stores aws-chunked
- * streaming bodies verbatim (corrupting them) and has no virtual-host routing.
- */
+/** S3. */
 export function s3Client(aws: AwsEnvironment = awsEnvironmentFromEnv()): S3Client {
-  if (!local(aws)) return new S3Client(baseConfig(aws));
-  return new S3Client({
-    ...baseConfig(aws),
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return new S3Client(clientConfig(aws, 's3'));
 }
 
 /** Lambda Invoke. */

@@ -1,23 +1,16 @@
 /**
- * `arn:aws:states:::aws-sdk:SERVICE:ACTION` for the services this build bundles: the action's Parameters
- * become the v3 command's input and its response (less `$metadata`) the task result. Errors are named
- * `Service.ErrorName` as Step Functions names them (`RedshiftData.ValidationException`). Clients are made
- * once per service, on first use, from the deployment's AWS environment.
+ * `arn:aws:states:::aws-sdk:SERVICE:ACTION`: the action's Parameters become the v3 command's input and
+ * its response (less `$metadata`) the task result. Errors are named `Service.ErrorName` as Step
+ * Functions names them (`RedshiftData.ValidationException`).
+ *
+ * A service's client package is imported the first time a graph calls it, by name, so the router's bundle
+ * carries none of them: on Lambda they come from the runtime's own AWS SDK, locally from node_modules.
+ * Any service whose `@aws-sdk/client-*` package is present works; a cold start pays for a client only
+ * when an engine uses it.
  */
-import * as DynamoDB from '@aws-sdk/client-dynamodb';
-import * as Kinesis from '@aws-sdk/client-kinesis';
-import * as Lambda from '@aws-sdk/client-lambda';
-import * as RedshiftData from '@aws-sdk/client-redshift-data';
-import * as S3 from '@aws-sdk/client-s3';
+
 import type { JsonValue } from '../asl/types.ts';
-import {
-  type AwsEnvironment,
-  dynamoDbClient,
-  kinesisClient,
-  lambdaClient,
-  redshiftDataClient,
-  s3Client,
-} from '../aws/clients.ts';
+import { type AwsEnvironment, clientConfig } from '../aws/clients.ts';
 
 /** The result of one SDK call. */
 export type SdkOutcome =
@@ -29,33 +22,52 @@ export interface SdkIntegrations {
   call(service: string, action: string, input: JsonValue, signal: AbortSignal): Promise<SdkOutcome>;
 }
 
+/** Step Functions service names whose package or error prefix is not simply derived from the name. */
+const KNOWN_SERVICES: Readonly<
+  Record<string, { readonly packageName: string; readonly errorPrefix: string }>
+> = {
+  redshiftdata: { packageName: 'redshift-data', errorPrefix: 'RedshiftData' },
+  dynamodb: { packageName: 'dynamodb', errorPrefix: 'DynamoDb' },
+  s3: { packageName: 's3', errorPrefix: 'S3' },
+  sqs: { packageName: 'sqs', errorPrefix: 'Sqs' },
+  sns: { packageName: 'sns', errorPrefix: 'Sns' },
+  sfn: { packageName: 'sfn', errorPrefix: 'Sfn' },
+  eventbridge: { packageName: 'eventbridge', errorPrefix: 'EventBridge' },
+  secretsmanager: { packageName: 'secrets-manager', errorPrefix: 'SecretsManager' },
+  cloudwatchlogs: { packageName: 'cloudwatch-logs', errorPrefix: 'CloudWatchLogs' },
+  apigateway: { packageName: 'api-gateway', errorPrefix: 'ApiGateway' },
+};
+
+/** Package and error prefix of a service name from a resource ARN. */
+export function sdkServiceInfo(service: string): { packageName: string; errorPrefix: string } {
+  const known = KNOWN_SERVICES[service];
+  if (known !== undefined)
+    return { packageName: `@aws-sdk/client-${known.packageName}`, errorPrefix: known.errorPrefix };
+  return {
+    packageName: `@aws-sdk/client-${service}`,
+    errorPrefix: `${service.charAt(0).toUpperCase()}${service.slice(1)}`,
+  };
+}
+
 interface SendingClient {
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-interface ServiceBinding {
-  /** Step Functions' prefix for this service's errors. */
-  readonly errorPrefix: string;
-  readonly commands: Readonly<Record<string, unknown>>;
-  readonly client: (aws: AwsEnvironment) => SendingClient;
+type Constructor = new (input: unknown) => unknown;
+
+function isConstructor(value: unknown): value is Constructor {
+  return typeof value === 'function';
 }
 
-/** The services bundled with the router, by the name Step Functions uses in the resource ARN. */
-const SERVICES: Readonly<Record<string, ServiceBinding>> = {
-  redshiftdata: { errorPrefix: 'RedshiftData', commands: RedshiftData, client: redshiftDataClient },
-  s3: { errorPrefix: 'S3', commands: S3, client: s3Client },
-  dynamodb: { errorPrefix: 'DynamoDb', commands: DynamoDB, client: dynamoDbClient },
-  lambda: { errorPrefix: 'Lambda', commands: Lambda, client: lambdaClient },
-  kinesis: { errorPrefix: 'Kinesis', commands: Kinesis, client: kinesisClient },
-};
+function isSendingClient(value: unknown): value is SendingClient {
+  return typeof value === 'object' && value !== null && 'send' in value && typeof value.send === 'function';
+}
 
-/** Service names usable in `aws-sdk:` resources. */
-export const SDK_SERVICES: readonly string[] = Object.keys(SERVICES);
-
-type CommandConstructor = new (input: unknown) => unknown;
-
-function isConstructor(value: unknown): value is CommandConstructor {
-  return typeof value === 'function';
+/** A loaded service: its client and its command classes. */
+interface LoadedService {
+  readonly client: SendingClient;
+  readonly commands: Readonly<Record<string, unknown>>;
+  readonly errorPrefix: string;
 }
 
 /** Reads a streamed body (S3 GetObject) into a string, as Step Functions returns it. */
@@ -69,31 +81,60 @@ async function materialise(output: unknown): Promise<unknown> {
   return output;
 }
 
-/** SDK integrations over real clients. */
-export function createSdkIntegrations(aws: AwsEnvironment): SdkIntegrations {
-  const clients = new Map<string, SendingClient>();
+/** Imports a module by a name known only at run time (kept out of the bundle on purpose). */
+const importByName = (name: string): Promise<Record<string, unknown>> => import(name);
+
+/** SDK integrations over real clients, loaded per service on first use. */
+export function createSdkIntegrations(
+  aws: AwsEnvironment,
+  load: (packageName: string) => Promise<Record<string, unknown>> = importByName,
+): SdkIntegrations {
+  const services = new Map<string, Promise<LoadedService>>();
+
+  async function loadService(service: string): Promise<LoadedService> {
+    const { packageName, errorPrefix } = sdkServiceInfo(service);
+    let module: Record<string, unknown>;
+    try {
+      module = await load(packageName);
+    } catch (error) {
+      throw new Error(
+        `aws-sdk service '${service}' needs ${packageName}, which this runtime cannot load: ${String(error)}`,
+      );
+    }
+    const entry = Object.entries(module).find(
+      ([name, value]) => name.endsWith('Client') && name !== 'Client' && isConstructor(value),
+    );
+    const Client = entry?.[1];
+    if (!isConstructor(Client)) throw new Error(`${packageName} exports no client class`);
+    const client = new Client(clientConfig(aws, service));
+    if (!isSendingClient(client)) throw new Error(`${packageName}'s client has no send method`);
+    return { client, commands: module, errorPrefix };
+  }
+
   return {
     async call(service, action, input, signal) {
-      const binding = SERVICES[service];
-      if (binding === undefined) {
+      let loaded = services.get(service);
+      if (loaded === undefined) {
+        loaded = loadService(service);
+        services.set(service, loaded);
+        loaded.catch(() => services.delete(service));
+      }
+      let binding: LoadedService;
+      try {
+        binding = await loaded;
+      } catch (error) {
         return {
           ok: false,
           error: 'States.Runtime',
-          cause: `aws-sdk service '${service}' is not bundled with this router (available: ${SDK_SERVICES.join(', ')})`,
+          cause: error instanceof Error ? error.message : String(error),
         };
       }
-      const commandName = `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`;
-      const Command = binding.commands[commandName];
+      const Command = binding.commands[`${action.charAt(0).toUpperCase()}${action.slice(1)}Command`];
       if (!isConstructor(Command)) {
         return { ok: false, error: 'States.Runtime', cause: `aws-sdk ${service} has no action '${action}'` };
       }
-      let client = clients.get(service);
-      if (client === undefined) {
-        client = binding.client(aws);
-        clients.set(service, client);
-      }
       try {
-        const output = await client.send(new Command(input ?? {}), { abortSignal: signal });
+        const output = await binding.client.send(new Command(input ?? {}), { abortSignal: signal });
         return { ok: true, output: await materialise(output) };
       } catch (error) {
         const name = error instanceof Error ? error.name : 'Error';
