@@ -10,7 +10,13 @@ import { rollbackAlias } from '../../../router/registry/publish.ts';
 import { useRouterStack } from '../support/routerStack.ts';
 import { cloudEvent } from './graphs.ts';
 
-const runtime = useRouterStack({ functions: {}, shards: 2, batchSize: 500, pollIntervalMs: 100 });
+const runtime = useRouterStack({
+  functions: {},
+  shards: 2,
+  batchSize: 500,
+  pollIntervalMs: 100,
+  sweepEveryMs: false,
+});
 
 /** An express graph with no Tasks that stamps the version it ran on into the output. */
 function taggedGraph(version: number): string {

@@ -58,6 +58,11 @@ export interface RouterStackOptions {
   readonly batchSize?: number;
   /** Poll interval of the mapping, which also paces the sweep (default 25 ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * Resume due waits from the mapping's idle ticks, at most once per this many ms (default 100); `false`
+   * for files with no durable waits, where the sweep's index queries only cost time.
+   */
+  readonly sweepEveryMs?: number | false;
   /** Account-level concurrency of the Lambda host (default Lambda's 1,000). */
   readonly concurrencyLimit?: number;
   /** Wraps the router's batch handler, e.g. to fail an item after the router ran it (a forced redelivery). */
@@ -175,6 +180,8 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
     const batches: BatchSummary[] = [];
     const sweeps: BatchSummary[] = [];
     const survived: unknown[] = [];
+    const sweepEveryMs = options.sweepEveryMs ?? 100;
+    let lastSweep = 0;
     const route: KinesisBatchHandler = async (event, context) => {
       const summary = await router.processBatch(event, {
         remainingTimeMs: () => context.getRemainingTimeInMillis(),
@@ -191,10 +198,16 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
       pollIntervalMs: options.pollIntervalMs ?? 25,
       reportBatchItemFailures: true,
       startingPosition: 'TRIM_HORIZON',
-      onIdleTick: async () => {
-        const summary = await router.sweep();
-        if (summary.succeeded + summary.failed + summary.waiting > 0) sweeps.push(summary);
-      },
+      ...(sweepEveryMs === false
+        ? {}
+        : {
+            onIdleTick: async () => {
+              if (Date.now() - lastSweep < sweepEveryMs) return;
+              lastSweep = Date.now();
+              const summary = await router.sweep();
+              if (summary.succeeded + summary.failed + summary.waiting > 0) sweeps.push(summary);
+            },
+          }),
       onError: (error) => survived.push(error),
     });
     const mapping = esm;
