@@ -89,6 +89,10 @@ interface ExpressCompletion {
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
   private routerFor: { snapshot: AliasSnapshot; router: Router } | undefined;
+  private readonly deadlines = new WeakMap<
+    () => number,
+    { readonly signal: AbortSignal; readonly timer: NodeJS.Timeout | undefined }
+  >();
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -163,7 +167,7 @@ export class MessageEventRouter {
       concurrency: settings.concurrency,
       ...(deadline === undefined ? {} : { shouldStop: () => deadline() < SAFETY_MARGIN_MS * 2 }),
       process: (item) => this.processItem(item, known, snapshot, summary, express, deadline),
-    });
+    }).finally(() => this.releaseDeadline(deadline));
     const failures = [...report.batchItemFailures];
     summary.retried += report.skipped;
 
@@ -483,7 +487,7 @@ export class MessageEventRouter {
           });
         }
       }),
-    );
+    ).finally(() => this.releaseDeadline(deadline));
     this.deps.metrics.flush();
     return summary;
   }
@@ -506,28 +510,44 @@ export class MessageEventRouter {
     deadline: (() => number) | undefined,
     checkpoint?: (serialised: string) => Promise<void>,
   ): Promise<RunResult> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline !== undefined) {
+    return executeGraph(
+      loaded.compiled,
+      start,
+      {
+        invoke: this.deps.invoke,
+        clock: this.deps.clock,
+        maxInProcessWaitMs: this.deps.settings.maxInProcessWaitMs,
+        ...(deadline === undefined ? {} : { signal: this.deadlineSignal(deadline) }),
+      },
+      checkpoint,
+    );
+  }
+
+  /**
+   * The signal that interrupts executions when the invocation runs out of time, one per deadline (per
+   * batch or sweep) and shared by its executions: an AbortController and a timer per record cost more
+   * than running a short graph. The deadline is absolute, so sharing fires at the same moment.
+   */
+  private deadlineSignal(deadline: () => number): AbortSignal {
+    let armed = this.deadlines.get(deadline);
+    if (armed === undefined) {
+      const controller = new AbortController();
       const left = deadline() - SAFETY_MARGIN_MS;
+      let timer: NodeJS.Timeout | undefined;
       if (left <= 0) controller.abort();
       else timer = setTimeout(() => controller.abort(), left);
+      armed = { signal: controller.signal, timer };
+      this.deadlines.set(deadline, armed);
     }
-    try {
-      return await executeGraph(
-        loaded.compiled,
-        start,
-        {
-          invoke: this.deps.invoke,
-          clock: this.deps.clock,
-          maxInProcessWaitMs: this.deps.settings.maxInProcessWaitMs,
-          ...(deadline === undefined ? {} : { signal: controller.signal }),
-        },
-        checkpoint,
-      );
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    return armed.signal;
+  }
+
+  /** Stops the deadline timer of a finished batch or sweep. */
+  private releaseDeadline(deadline: (() => number) | undefined): void {
+    if (deadline === undefined) return;
+    const armed = this.deadlines.get(deadline);
+    if (armed?.timer !== undefined) clearTimeout(armed.timer);
+    this.deadlines.delete(deadline);
   }
 
   private completion(
