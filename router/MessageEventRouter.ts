@@ -5,6 +5,7 @@
  * quarantined (acknowledged, stored with its reason), or retried (reported, with every later record of
  * its partition key, so Lambda redelivers them in order and dedup absorbs what already ran).
  */
+import { setMaxListeners } from 'node:events';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { Clock } from './asl/interpreter/clock.ts';
 import type { CompiledGraph } from './asl/interpreter/compile.ts';
@@ -532,6 +533,8 @@ export class MessageEventRouter {
     let armed = this.deadlines.get(deadline);
     if (armed === undefined) {
       const controller = new AbortController();
+      // Every running execution of the batch listens to it: more than the default ten is expected.
+      setMaxListeners(0, controller.signal);
       const left = deadline() - SAFETY_MARGIN_MS;
       let timer: NodeJS.Timeout | undefined;
       if (left <= 0) controller.abort();
