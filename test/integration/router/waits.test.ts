@@ -4,11 +4,14 @@
  * ticks resumes it when due, on the version it started on.
  */
 import { describe, expect, it } from 'vitest';
-import { StepLog } from '../../fixtures/steps/recorder.ts';
+import { StepLog, throttlingError } from '../../fixtures/steps/recorder.ts';
 import { useRouterStack } from '../support/routerStack.ts';
 import { cloudEvent, sequentialGraph, stepArn } from './graphs.ts';
 
 const log = new StepLog();
+
+/** Resumes of the `flaky` step left to fail retryably. */
+let flakyFailures = 0;
 
 const runtime = useRouterStack({
   functions: {
@@ -16,8 +19,16 @@ const runtime = useRouterStack({
     after: log.step('after'),
     later: log.step('later'),
     ping: log.step('ping'),
+    flaky: log.step('flaky', (payload) => {
+      if (flakyFailures > 0) {
+        flakyFailures -= 1;
+        throw throttlingError('flaky');
+      }
+      return payload;
+    }),
   },
-  settings: { ROUTER_MAX_INPROCESS_WAIT_MS: '200' },
+  // A short lease, so an execution whose resume failed in the sweep is due again a second later.
+  settings: { ROUTER_MAX_INPROCESS_WAIT_MS: '200', ROUTER_LEASE_MS: '1000' },
 });
 
 function reminderGraph(last: string): string {
@@ -99,6 +110,30 @@ describe('durable waits', () => {
       before: { by: 'before', saw: { remind: 'me' } },
     });
     expect(rt.sweeps.reduce((sum, s) => sum + s.succeeded, 0)).toBe(1);
+    expect(rt.survived).toEqual([]);
+  });
+
+  it('retry a resume that failed retryably in the sweep once its lease has expired', async () => {
+    // Prepare
+    const rt = runtime();
+    await rt.publish({ source: reminderGraph('flaky'), file: 'retrying.hjson' });
+    flakyFailures = 1;
+    // Act
+    await rt.put([{ partitionKey: 'retrying', data: cloudEvent('retrying', 'f-1', { n: 1 }) }]);
+    await rt.waitForIdle();
+    expect((await rt.execution('retrying', 'shop/retrying#f-1'))?.status).toBe('WAITING');
+    await until('the second sweep to finish the execution', async () => {
+      return (await rt.execution('retrying', 'shop/retrying#f-1'))?.status === 'SUCCEEDED';
+    });
+    // Assess
+    const flaky = log.of('flaky');
+    expect(flaky).toHaveLength(2);
+    expect(new Set(flaky.map((c) => c.idempotencyKey)).size).toBe(1);
+    expect(log.where('n', 1).filter((c) => c.fn === 'before')).toHaveLength(1);
+    const warned = rt.logs.find(
+      (l) => l.message === 'resuming a due execution failed; the next sweep retries it',
+    );
+    expect(String(warned?.fields.error)).toContain('Step.ThrottlingException');
     expect(rt.survived).toEqual([]);
   });
 });
