@@ -13,8 +13,18 @@ export function stableFraction(key: string): number {
 
 /** The version a key lands on; undefined only when no target has weight. */
 export function chooseVersion(targets: readonly AliasTarget[], key: string): number | undefined {
-  const total = targets.reduce((sum, t) => sum + Math.max(0, t.weight), 0);
-  if (total <= 0) return undefined;
+  let total = 0;
+  let weighted: AliasTarget | undefined;
+  let count = 0;
+  for (const t of targets) {
+    if (t.weight <= 0) continue;
+    total += t.weight;
+    weighted = t;
+    count += 1;
+  }
+  if (weighted === undefined) return undefined;
+  // Only one target can receive traffic (the usual alias): no need to hash the key.
+  if (count === 1) return weighted.version;
   let point = stableFraction(key) * total;
   for (const target of targets) {
     const weight = Math.max(0, target.weight);
