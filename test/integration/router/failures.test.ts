@@ -3,7 +3,7 @@
  * shard; a throttled step holds back only its own partition key, and a record that keeps failing is
  * quarantined after the retry limit.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Gate, StepLog, throttlingError } from '../../fixtures/steps/recorder.ts';
 import { useRouterStack } from '../support/routerStack.ts';
 import { cloudEvent, sequentialGraph } from './graphs.ts';
@@ -35,6 +35,10 @@ const runtime = useRouterStack({
     },
   },
   settings: { ROUTER_MAX_ATTEMPTS: '3', ROUTER_MAX_RECORD_BYTES: '2048' },
+});
+// Registered after the stack, so it runs first: a failed test must not leave a step held at stop.
+afterAll(() => {
+  gate.release();
 });
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -5,7 +5,7 @@
  * for a new version never replaces the version the router already runs.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../../router/aws/clients.ts';
 import { graphKey, PublishValidationError, promoteVersion } from '../../../router/registry/publish.ts';
 import { Gate, StepLog, throttlingError } from '../../fixtures/steps/recorder.ts';
@@ -43,6 +43,11 @@ const runtime = useRouterStack({
   },
   shards: 2,
   settings: { ROUTER_MAX_ATTEMPTS: '5' },
+});
+// Registered after the stack, so it runs first: a failed test must not leave a step held at stop.
+afterAll(() => {
+  held.release();
+  lost.release();
 });
 
 /** Two Tasks; the second reports which version ran it. */

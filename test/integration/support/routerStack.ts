@@ -182,6 +182,8 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
     const survived: unknown[] = [];
     const sweepEveryMs = options.sweepEveryMs ?? 100;
     let lastSweep = 0;
+    // `handleBatch` is `processBatch` reduced to its `batchItemFailures`; keeping the summary lets tests
+    // see per-version duplicates and waits without changing what the mapping receives.
     const route: KinesisBatchHandler = async (event, context) => {
       const summary = await router.processBatch(event, {
         remainingTimeMs: () => context.getRemainingTimeInMillis(),
