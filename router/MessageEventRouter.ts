@@ -308,7 +308,7 @@ export class MessageEventRouter {
         updatedAt: new Date(finished).toISOString(),
         origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
       },
-      completion: this.completion(result, finished),
+      completion: { ...this.completion(result, finished), ...historyOf(undefined, result.history) },
     });
     const label = `${key.engine}@${loaded.version}`;
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
@@ -564,7 +564,6 @@ export class MessageEventRouter {
       ...(result.output === undefined ? {} : { output: JSON.stringify(result.output) }),
       ...(result.error === undefined ? {} : { error: result.error }),
       ...(result.cause === undefined ? {} : { cause: result.cause }),
-      ...historyOf(undefined, result.history),
     };
   }
 
