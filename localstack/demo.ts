@@ -23,7 +23,7 @@ import { publishEngine } from '../router/registry/publish.ts';
 import { bootstrap } from './bootstrap.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
 import { fileLogger } from './demo/fileLogger.ts';
-import { type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
 import { startEventSourceMapping } from './esm/index.ts';
 import { defaultServices } from './services.ts';
 import { startLocalStack } from './stack.ts';
@@ -39,8 +39,10 @@ interface Totals {
   duplicates: number;
   quarantined: number;
   retried: number;
+  /** Durable waits taken (an execution may take several). */
   parked: number;
-  resumed: number;
+  /** Executions parked right now, waiting for the sweep. */
+  waitingNow: number;
   readonly byEngine: Map<string, { succeeded: number; failed: number; duplicates: number; parked: number }>;
 }
 
@@ -52,7 +54,8 @@ function addSummary(totals: Totals, summary: BatchSummary, fromSweep: boolean): 
   totals.quarantined += summary.quarantined;
   totals.retried += summary.retried;
   totals.parked += summary.waiting;
-  if (fromSweep) totals.resumed += summary.succeeded + summary.failed;
+  // A batch parks executions; a sweep resumes them (and may park some again, counted in `waiting`).
+  totals.waitingNow += fromSweep ? -(summary.succeeded + summary.failed) : summary.waiting;
   for (const [label, row] of summary.byEngine) {
     const total = totals.byEngine.get(label) ?? { succeeded: 0, failed: 0, duplicates: 0, parked: 0 };
     total.succeeded += row.succeeded;
@@ -67,7 +70,7 @@ function cloudEvent(event: DemoEvent): Record<string, unknown> {
   return {
     specversion: '1.0',
     id: randomUUID(),
-    source: 'demo/npm-start',
+    source: event.source ?? 'demo/npm-start',
     type: event.type,
     time: new Date().toISOString(),
     ...(event.subject === undefined ? {} : { subject: event.subject }),
@@ -77,9 +80,9 @@ function cloudEvent(event: DemoEvent): Record<string, unknown> {
 }
 
 function line(totals: Totals, sent: number): string {
-  const waiting = Math.max(0, totals.parked - totals.resumed);
+  const waiting = totals.waitingNow;
   return (
-    `records ${totals.records - totals.resumed}/${sent} | succeeded ${totals.succeeded} | failed ${totals.failed} | ` +
+    `records ${totals.records}/${sent} | succeeded ${totals.succeeded} | failed ${totals.failed} | ` +
     `duplicates ${totals.duplicates} | quarantined ${totals.quarantined} | retried ${totals.retried} | waiting ${waiting}`
   );
 }
@@ -105,20 +108,21 @@ function table(totals: Totals): string {
   return [fmt(header), ...rows.map(fmt)].join('\n');
 }
 
-async function uploadSql(names: ResourceNames, env: NodeJS.ProcessEnv): Promise<number> {
+/** Uploads what the engines read from S3: seed 003's SQL scripts and seed 001's inbound files. */
+async function uploadEngineData(names: ResourceNames): Promise<number> {
   const dir = join(ENGINES_DIR, 'sql');
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
+  const sql = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
+  const objects = [
+    ...(await Promise.all(
+      sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
+    )),
+    ...DEMO_FILES.map((f) => ({ key: `inbound/${f.name}`, body: f.body })),
+  ];
   const s3 = s3Client();
-  for (const file of files) {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: env.SQL_BUCKET ?? names.bucket,
-        Key: `sql/${file}`,
-        Body: await readFile(join(dir, file), 'utf8'),
-      }),
-    );
+  for (const object of objects) {
+    await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: object.key, Body: object.body }));
   }
-  return files.length;
+  return objects.length;
 }
 
 async function main(): Promise<number> {
@@ -161,6 +165,8 @@ async function main(): Promise<number> {
     Object.assign(process.env, stack.env, {
       ROUTER_RESOURCE_ALLOWLIST: ENGINES_ALLOWLIST.join(','),
       ROUTER_ALIAS_TTL_MS: '1000',
+      // Waits longer than half a second park the execution durably; the sweep resumes them when due.
+      ROUTER_MAX_INPROCESS_WAIT_MS: '500',
       ROUTER_STAGE: 'local',
     });
     const env = process.env;
@@ -170,8 +176,8 @@ async function main(): Promise<number> {
     out(
       `  stream ${names.stream}, tables ${names.enginesTable} / ${names.executionsTable}, bucket ${names.bucket}`,
     );
-    const sqlFiles = await uploadSql(names, env);
-    if (sqlFiles > 0) out(`  uploaded ${sqlFiles} SQL script(s) to s3://${names.bucket}/sql/`);
+    const uploaded = await uploadEngineData(names);
+    out(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
 
     // Publish the first version of every engine.
     const variables = await readStageVariables(ENGINES_DIR, 'local');
@@ -206,7 +212,7 @@ async function main(): Promise<number> {
       quarantined: 0,
       retried: 0,
       parked: 0,
-      resumed: 0,
+      waitingNow: 0,
       byEngine: new Map(),
     };
     let demoDone = false;
@@ -278,7 +284,7 @@ async function main(): Promise<number> {
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
       await esm.waitForIdle(180_000);
-      if (totals.records - totals.resumed >= sent && totals.parked - totals.resumed <= 0) break;
+      if (totals.records >= sent && totals.waitingNow <= 0) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     clearInterval(progress);

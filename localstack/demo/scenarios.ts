@@ -12,7 +12,15 @@ export interface DemoEvent {
   /** Routes by the `engine` attribute instead of a pattern (engines without `Match`). */
   readonly engine?: string;
   readonly subject?: string;
+  /** CloudEvent `source`, when the engine's pattern matches on it. */
+  readonly source?: string;
 }
+
+/** Inbound files the demo drops for the seed-001 domain flow (`s3://BUCKET/inbound/NAME`). */
+export const DEMO_FILES: readonly { readonly name: string; readonly body: string }[] = [
+  { name: 'members-2026-10.csv', body: 'member_id,plan\nm-1,basic\nm-2,plus\nm-3,plus\n' },
+  { name: 'members-2026-11.csv', body: 'member_id,plan\nm-4,basic\nm-5,basic\n' },
+];
 
 /** Events for one engine, by batch number (0 = before the hot swap, 1 = after). */
 export type Scenario = (phase: 0 | 1) => DemoEvent[];
@@ -41,7 +49,31 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       : [],
   'redshift-etl': (phase) =>
     phase === 0
-      ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refreshDate: '2026-11-01' } }]
+      ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refresh_date: '2026-11-01' } }]
+      : [],
+  // Seed 000: one source per flow type, as the `batch_execution_params` column would hold them.
+  'flow-types': (phase) =>
+    phase === 0
+      ? [
+          { flow_type: 'Normal' },
+          { type: 'Re-specs', Sql: "UPDATE attributes SET refreshed = true WHERE source_id = 'source-2'" },
+          { type: 'Full Load' },
+          { type: 'Sold', year: 2021 },
+        ].map((params, i) => ({
+          type: 'source.batch.requested',
+          subject: `source-${i + 1}`,
+          data: { source_id: `source-${i + 1}`, batch_execution_params: params, runtime_count: 2 },
+        }))
+      : [],
+  // Seed 001: files dropped where the SFTP stand-in reads them (the demo uploads them first).
+  'demo-flow': (phase) =>
+    phase === 0
+      ? DEMO_FILES.map((file) => ({
+          type: 'demo.file.arrived',
+          source: 'demo.domain',
+          subject: file.name,
+          data: { file: file.name },
+        }))
       : [],
 };
 
