@@ -45,11 +45,16 @@ const runtime = useRouterStack({
   wrap: forceRedelivery,
 });
 
+/** Publishes the two-step graph; publishing it again reuses the same version, so every test may call it. */
+function publishOrders() {
+  return runtime().publish({ source: sequentialGraph(['step1', 'step2']), file: 'orders.hjson' });
+}
+
 describe('MessageEventRouter on the local stack', () => {
   it('runs put events to SUCCEEDED and hands each step the payload its graph gives it', async () => {
     // Prepare
     const rt = runtime();
-    await rt.publish({ source: sequentialGraph(['step1', 'step2']), file: 'orders.hjson' });
+    await publishOrders();
     const events = [1, 2, 3, 4, 5].map((n) => cloudEvent('orders', `order-${n}`, { order: n }));
     // Act
     await rt.put(events.map((event, i) => ({ partitionKey: `customer-${i % 2}`, data: event })));
@@ -77,6 +82,7 @@ describe('MessageEventRouter on the local stack', () => {
 
   it('runs the same CloudEvent once when it arrives twice in one batch', async () => {
     const rt = runtime();
+    await publishOrders();
     const twin = cloudEvent('orders', 'twin-1', { order: 101 });
     const before = log.calls.length;
     await rt.put([
@@ -93,6 +99,7 @@ describe('MessageEventRouter on the local stack', () => {
 
   it('runs the same CloudEvent once when it arrives again in a later batch', async () => {
     const rt = runtime();
+    await publishOrders();
     const again = cloudEvent('orders', 'again-1', { order: 102 });
     const before = log.calls.length;
     await rt.put([{ partitionKey: 'customer-7', data: again }]);
@@ -109,6 +116,7 @@ describe('MessageEventRouter on the local stack', () => {
 
   it('absorbs a redelivery of a record the router already ran, and of the records behind it', async () => {
     const rt = runtime();
+    await publishOrders();
     const events = [1, 2, 3].map((n) => cloudEvent('orders', `crash-${n}`, { order: 200 + n }));
     failOnce.add('crash-1');
     const retriesBefore = rt.esm.counters.retries;

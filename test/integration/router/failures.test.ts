@@ -133,6 +133,7 @@ describe('throttling', () => {
 
   it('quarantines a record after ROUTER_MAX_ATTEMPTS retryable failures and moves on to its key', async () => {
     const rt = runtime();
+    await rt.publish({ source: sequentialGraph(['charge']), file: 'payments.hjson' });
     throttles.set('never', Number.POSITIVE_INFINITY);
     const before = log.calls.length;
     await rt.put([

@@ -186,25 +186,24 @@ describe('publishing guards', () => {
       StartAt: 'First',
       States: { First: { Type: 'Task', Resource: stepArn('prepare'), Next: 'Missing' } },
     });
-    const aliasBefore = await rt.registry.index.getAlias('flow', 'live');
-    await expect(rt.publish({ source: broken, file: 'fresh.hjson' })).rejects.toBeInstanceOf(
-      PublishValidationError,
-    );
-    const error = await rt.publish({ source: broken, file: 'flow.hjson' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PublishValidationError);
-    expect(String((error as Error).message)).toMatch(/^flow\.hjson: not published, \d+ problem/);
-    expect(String((error as Error).message)).toContain('Missing');
+    await rt.publish({ source: versionedGraph('v1', 'prepare', 'finish'), file: 'guarded.hjson' });
+    const aliasBefore = await rt.registry.index.getAlias('guarded', 'live');
+    // Act
+    const fresh = await rt.publish({ source: broken, file: 'fresh.hjson' }).catch((e: unknown) => e);
+    const next = await rt.publish({ source: broken, file: 'guarded.hjson' }).catch((e: unknown) => e);
+    // Assess
+    expect(fresh).toBeInstanceOf(PublishValidationError);
+    expect(next).toBeInstanceOf(PublishValidationError);
+    expect(String((next as Error).message)).toMatch(/^guarded\.hjson: not published, \d+ problem/);
+    expect(String((next as Error).message)).toContain('Missing');
     const s3 = s3Client(rt.stack.aws);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: rt.names.bucket, Prefix: 'engines/' }));
-    const keys = (listed.Contents ?? []).map((o) => o.Key).sort();
+    const keys = (listed.Contents ?? []).map((o) => o.Key);
     expect(keys.filter((k) => k?.startsWith('engines/fresh/'))).toEqual([]);
-    expect(keys.filter((k) => k?.startsWith('engines/flow/'))).toEqual([
-      graphKey('flow', 1),
-      graphKey('flow', 2),
-    ]);
+    expect(keys.filter((k) => k?.startsWith('engines/guarded/'))).toEqual([graphKey('guarded', 1)]);
     expect(await rt.registry.index.listVersions('fresh')).toEqual([]);
-    expect((await rt.registry.index.listVersions('flow')).map((v) => v.version)).toEqual([1, 2]);
-    expect(await rt.registry.index.getAlias('flow', 'live')).toEqual(aliasBefore);
+    expect((await rt.registry.index.listVersions('guarded')).map((v) => v.version)).toEqual([1]);
+    expect(await rt.registry.index.getAlias('guarded', 'live')).toEqual(aliasBefore);
   });
 
   it('keeps running the loaded version when a new version’s object in S3 is damaged', async () => {
@@ -242,6 +241,32 @@ describe('publishing guards', () => {
         l.level === 'error' && l.message === 'engine sturdy@2 could not be loaded; still serving sturdy@1',
     );
     expect(String(logged?.fields.error)).toContain('does not match its recorded sha256');
-    expect(await rt.quarantined()).toEqual([]);
+    expect((await rt.quarantined()).filter((q) => q.engine === 'sturdy')).toEqual([]);
+  });
+
+  it('quarantines messages for an engine whose only version cannot load, and moves on', async () => {
+    // Prepare: a fresh engine whose stored object is damaged before the router ever loaded it
+    const rt = runtime();
+    const published = await rt.publish({
+      source: versionedGraph('v1', 'prepare', 'finish'),
+      file: 'fragile.hjson',
+    });
+    await s3Client(rt.stack.aws).send(
+      new PutObjectCommand({ Bucket: rt.names.bucket, Key: published.record.s3Key, Body: 'not a graph' }),
+    );
+    await rt.publish({ source: versionedGraph('v1', 'prepare', 'finish'), file: 'steady.hjson' });
+    // Act
+    await rt.put([
+      { partitionKey: 'fragile', data: cloudEvent('fragile', 'x-1', {}) },
+      { partitionKey: 'fragile', data: cloudEvent('steady', 'y-1', {}) },
+    ]);
+    await rt.waitForIdle();
+    // Assess
+    const entries = (await rt.quarantined()).filter((q) => q.engine === 'fragile');
+    expect(entries.map((q) => q.reason)).toEqual(['engine-unavailable']);
+    expect(entries[0]?.message).toContain('engine fragile@1: object s3://');
+    expect(entries[0]?.message).toContain('does not match its recorded sha256');
+    expect(await rt.execution('fragile', 'shop/fragile#x-1')).toBeUndefined();
+    expect((await rt.execution('steady', 'shop/steady#y-1'))?.status).toBe('SUCCEEDED');
   });
 });
