@@ -97,8 +97,8 @@ export interface RouterStack {
   /** Resolves when every shard has been seen caught up with nothing in flight. */
   waitForIdle(timeoutMs?: number): Promise<void>;
   execution(engine: string, dedupKey: string): Promise<ExecutionRecord | undefined>;
-  /** Every execution of an engine, read from the per-engine index of the executions table. */
-  executions(engine: string): Promise<ExecutionRecord[]>;
+  /** Executions of an engine (started at or after `since`), read from the executions table's per-engine index. */
+  executions(engine: string, since?: Date): Promise<ExecutionRecord[]>;
   /** Every quarantine entry, each with its S3 object (the raw record). */
   quarantined(): Promise<QuarantineDetail[]>;
   /** Shard ids with the hash key that lands on each, for putting events on a chosen shard. */
@@ -266,7 +266,7 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
       },
       waitForIdle: (timeoutMs = 20_000) => mapping.waitForIdle(timeoutMs),
       execution: (engine, dedupKey) => deps.executions.get({ engine, dedupKey }),
-      async executions(engine) {
+      async executions(engine, since) {
         const records: ExecutionRecord[] = [];
         let startKey: Record<string, unknown> | undefined;
         do {
@@ -274,8 +274,12 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
             new QueryCommand({
               TableName: names.executionsTable,
               IndexName: 'gsi2',
-              KeyConditionExpression: 'gsi2pk = :engine',
-              ExpressionAttributeValues: { ':engine': `ENGINE#${engine}` },
+              KeyConditionExpression:
+                since === undefined ? 'gsi2pk = :engine' : 'gsi2pk = :engine AND gsi2sk >= :since',
+              ExpressionAttributeValues: {
+                ':engine': `ENGINE#${engine}`,
+                ...(since === undefined ? {} : { ':since': since.toISOString() }),
+              },
               ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
             }),
           );
