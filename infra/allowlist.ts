@@ -16,22 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-
-/** How a Step Functions SDK-integration service name maps to IAM and to the AWS SDK v3 package. */
-interface SdkService {
-  readonly iamPrefix: string;
-  readonly sdkPackage: string;
-}
-
-/** Services whose integration name differs from their IAM prefix or SDK v3 package name. */
-const SDK_SERVICES: Readonly<Record<string, SdkService>> = {
-  redshiftdata: { iamPrefix: 'redshift-data', sdkPackage: '@aws-sdk/client-redshift-data' },
-  sfn: { iamPrefix: 'states', sdkPackage: '@aws-sdk/client-sfn' },
-  eventbridge: { iamPrefix: 'events', sdkPackage: '@aws-sdk/client-eventbridge' },
-  cloudwatchlogs: { iamPrefix: 'logs', sdkPackage: '@aws-sdk/client-cloudwatch-logs' },
-  secretsmanager: { iamPrefix: 'secretsmanager', sdkPackage: '@aws-sdk/client-secrets-manager' },
-  apigateway: { iamPrefix: 'apigateway', sdkPackage: '@aws-sdk/client-api-gateway' },
-};
+import { sdkService } from '../router/invoke/sdkServices.ts';
 
 /**
  * IAM actions that support no resource-level permission (the Service Authorization Reference lists no
@@ -101,10 +86,6 @@ export function parseAllowlist(patterns: readonly string[]): AllowlistEntry[] {
   });
 }
 
-function sdkService(service: string): SdkService {
-  return SDK_SERVICES[service] ?? { iamPrefix: service, sdkPackage: `@aws-sdk/client-${service}` };
-}
-
 const requireFromHere = createRequire(import.meta.url);
 
 /** Command names (PascalCase, without `Command`) exported by an installed AWS SDK v3 client package. */
@@ -136,7 +117,7 @@ function pascal(action: string): string {
 
 /** The IAM actions (`prefix:Action`) one SDK-integration entry allows, globs expanded. */
 export function sdkActions(entry: AllowlistEntry & { kind: 'sdk' }): string[] {
-  const { iamPrefix, sdkPackage } = sdkService(entry.service);
+  const { iamPrefix, packageName: sdkPackage } = sdkService(entry.service);
   if (!entry.action.includes('*')) return [`${iamPrefix}:${pascal(entry.action)}`];
   const matcher = globToRegExp(entry.action);
   const actions = sdkCommands(entry, sdkPackage)

@@ -11,6 +11,7 @@
 
 import type { JsonValue } from '../asl/types.ts';
 import { type AwsEnvironment, clientConfig } from '../aws/clients.ts';
+import { sdkService } from './sdkServices.ts';
 
 /** The result of one SDK call. */
 export type SdkOutcome =
@@ -20,33 +21,6 @@ export type SdkOutcome =
 /** Calls SDK actions by service and action name. */
 export interface SdkIntegrations {
   call(service: string, action: string, input: JsonValue, signal: AbortSignal): Promise<SdkOutcome>;
-}
-
-/** Step Functions service names whose package or error prefix is not simply derived from the name. */
-const KNOWN_SERVICES: Readonly<
-  Record<string, { readonly packageName: string; readonly errorPrefix: string }>
-> = {
-  redshiftdata: { packageName: 'redshift-data', errorPrefix: 'RedshiftData' },
-  dynamodb: { packageName: 'dynamodb', errorPrefix: 'DynamoDb' },
-  s3: { packageName: 's3', errorPrefix: 'S3' },
-  sqs: { packageName: 'sqs', errorPrefix: 'Sqs' },
-  sns: { packageName: 'sns', errorPrefix: 'Sns' },
-  sfn: { packageName: 'sfn', errorPrefix: 'Sfn' },
-  eventbridge: { packageName: 'eventbridge', errorPrefix: 'EventBridge' },
-  secretsmanager: { packageName: 'secrets-manager', errorPrefix: 'SecretsManager' },
-  cloudwatchlogs: { packageName: 'cloudwatch-logs', errorPrefix: 'CloudWatchLogs' },
-  apigateway: { packageName: 'api-gateway', errorPrefix: 'ApiGateway' },
-};
-
-/** Package and error prefix of a service name from a resource ARN. */
-export function sdkServiceInfo(service: string): { packageName: string; errorPrefix: string } {
-  const known = KNOWN_SERVICES[service];
-  if (known !== undefined)
-    return { packageName: `@aws-sdk/client-${known.packageName}`, errorPrefix: known.errorPrefix };
-  return {
-    packageName: `@aws-sdk/client-${service}`,
-    errorPrefix: `${service.charAt(0).toUpperCase()}${service.slice(1)}`,
-  };
 }
 
 interface SendingClient {
@@ -92,7 +66,7 @@ export function createSdkIntegrations(
   const services = new Map<string, Promise<LoadedService>>();
 
   async function loadService(service: string): Promise<LoadedService> {
-    const { packageName, errorPrefix } = sdkServiceInfo(service);
+    const { packageName, errorPrefix } = sdkService(service);
     let module: Record<string, unknown>;
     try {
       module = await load(packageName);
