@@ -22,7 +22,8 @@ const stack = useLocalStack({
         echo: async (event: unknown, context: Context) => {
           seen.push({
             event,
-            idempotencyKey: context.clientContext?.Custom?.idempotencyKey ?? context.clientContext,
+            idempotencyKey: (context.clientContext?.custom as { idempotencyKey?: string } | undefined)
+              ?.idempotencyKey,
           });
           return { echoed: event };
         },
