@@ -115,8 +115,22 @@ describe('publishing while events flow', () => {
       return records.every((r) => r?.status === 'SUCCEEDED');
     });
     expect(held.waiting).toBe(3);
+    // A copy of a held message on the other shard finds its execution leased and goes back to the stream.
+    const beforeCopy = rt.batches.length;
+    await rt.put([
+      {
+        partitionKey: 'copy',
+        explicitHashKey: fastShard.hashKey,
+        data: cloudEvent('flow', 'h-1', { hold: true }),
+      },
+    ]);
+    await until('the copy to meet the lease', () =>
+      rt.batches.slice(beforeCopy).some((b) => b.retried === 1),
+    );
     held.release();
     await rt.waitForIdle();
+    const copyAnswered = rt.batches.slice(beforeCopy).filter((b) => b.records === 1 && b.retried === 0);
+    expect(copyAnswered).toEqual([expect.objectContaining({ duplicates: 1, succeeded: 0 })]);
     // Assess
     expect(v2.version).toBe(2);
     const versions = Object.fromEntries(
@@ -145,6 +159,7 @@ describe('publishing while events flow', () => {
       'n-3': 'v2',
     });
     expect(log.of('finish')).toHaveLength(6);
+    expect(log.of('hold').filter((c) => (c.payload as { hold: boolean }).hold)).toHaveLength(3);
   });
 
   it('resumes an interrupted execution from its checkpoint on the version it started on', async () => {
