@@ -481,16 +481,58 @@ export class MessageEventRouter {
             deadline,
           );
         } catch (error) {
-          this.deps.logger.warn('resuming a due execution failed; the next sweep retries it', {
-            executionId: record.executionId,
-            engine: `${record.engine}@${record.version}`,
-            error: String(error),
-          });
+          await this.onSweepError(record, error);
         }
       }),
     ).finally(() => this.releaseDeadline(deadline));
     this.deps.metrics.flush();
     return summary;
+  }
+
+  /**
+   * A resume from the sweep failed. A lost lease is someone else's progress; a retryable failure is
+   * tried again by a later sweep once the lease lapses, up to the same attempt limit as a record; a
+   * failure that cannot heal (or one past the limit) ends the execution FAILED, so `router redrive`
+   * can restart it, instead of being retried forever.
+   */
+  private async onSweepError(record: ExecutionRecord, error: unknown): Promise<void> {
+    const fields = {
+      executionId: record.executionId,
+      engine: `${record.engine}@${record.version}`,
+      error: String(error),
+    };
+    if (error instanceof LeaseLostError) return;
+    const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
+    try {
+      const attempts = retryable
+        ? await this.deps.executions.recordFailure(record, this.deps.clock.now())
+        : 0;
+      if (retryable && attempts < this.deps.settings.maxAttempts) {
+        this.deps.logger.warn('resuming a due execution failed; a later sweep retries it', {
+          ...fields,
+          attempts,
+        });
+        return;
+      }
+      const current = await this.deps.executions.get(record);
+      if (current === undefined || current.status === 'SUCCEEDED' || current.status === 'FAILED') return;
+      await this.deps.executions.complete(current, {
+        status: 'FAILED',
+        error: retryable ? 'Router.MaxAttempts' : 'Router.ResumeFailed',
+        cause: error instanceof Error ? error.message : String(error),
+        now: this.deps.clock.now(),
+        retentionSeconds: this.deps.settings.retentionSeconds,
+      });
+      this.deps.logger.error('a due execution could not be resumed; it is now FAILED', {
+        ...fields,
+        attempts,
+      });
+    } catch (storeError) {
+      this.deps.logger.warn('resuming a due execution failed; a later sweep retries it', {
+        ...fields,
+        storeError: String(storeError),
+      });
+    }
   }
 
   private newStart(d: DecodedOk, executionId: string, startTime: number): ExecuteStart {

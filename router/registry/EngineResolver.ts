@@ -74,6 +74,8 @@ export interface EngineResolverOptions<C> {
   readonly maxVersions?: number;
   /** Most source bytes of kept versions (default 64 MiB); a compiled graph is charged 4x its source. */
   readonly maxBytes?: number;
+  /** How long a version that failed to load is not tried again (default 5 s), so a bad version costs one read, not one per record. */
+  readonly failureTtlMs?: number;
   /** Where the store is, for messages (`s3://bucket`). */
   readonly storeLabel?: string;
   readonly onError?: (message: string, error: unknown) => void;
@@ -85,6 +87,7 @@ export class EngineResolver<C> {
   private readonly graphs: LRUCache<string, LoadedEngine<C>>;
   private readonly snapshots: LRUCache<'aliases', AliasSnapshot>;
   private readonly lastGood = new Map<string, LoadedEngine<C>>();
+  private readonly failed = new Map<string, { readonly error: unknown; readonly until: number }>();
   private readonly alias: string;
   private readonly aliasTtlMs: number;
 
@@ -154,9 +157,17 @@ export class EngineResolver<C> {
   /** A specific version (an execution pinned to the version it started on). */
   async version(engine: string, version: number): Promise<LoadedEngine<C>> {
     const key = `${engine}@${version}`;
+    const failure = this.failed.get(key);
+    if (failure !== undefined) {
+      if (failure.until > Date.now()) throw failure.error;
+      this.failed.delete(key);
+    }
     if (this.graphs.has(key)) this.stats.hits += 1;
     else this.stats.misses += 1;
-    const loaded = await this.graphs.fetch(key);
+    const loaded = await this.graphs.fetch(key).catch((error: unknown) => {
+      this.failed.set(key, { error, until: Date.now() + (this.options.failureTtlMs ?? 5_000) });
+      throw error;
+    });
     if (loaded === undefined) throw new EngineLoadError(`engine ${key} could not be loaded`, true);
     return loaded;
   }

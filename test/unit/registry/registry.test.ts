@@ -200,4 +200,22 @@ describe('EngineResolver', () => {
     expect((await resolver.resolve('e', 'k')).version).toBe(1);
     expect(resolver.stats.refreshFailures).toBeGreaterThanOrEqual(1);
   });
+
+  it('reads a version that failed to load once per failure TTL, not once per message', async () => {
+    const { deps, store } = setup();
+    await publishEngine({ source: graph('v1'), file: 'e.hjson' }, jsonLoader, deps);
+    store.objects.set(graphKey('e', 1), Buffer.from('damaged'));
+    let reads = 0;
+    const counting = { put: store.put.bind(store), get: (key: string) => ((reads += 1), store.get(key)) };
+    const resolver = new EngineResolver<string>({
+      index: deps.index,
+      store: counting,
+      load: jsonLoader,
+      compile: String,
+      failureTtlMs: 60_000,
+    });
+    for (let i = 0; i < 5; i += 1)
+      await expect(resolver.version('e', 1)).rejects.toBeInstanceOf(EngineLoadError);
+    expect(reads).toBe(1);
+  });
 });

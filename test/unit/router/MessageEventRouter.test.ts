@@ -254,4 +254,38 @@ describe('MessageEventRouter', () => {
     expect(effects.size).toBe(2);
     expect([...r.executions.records.values()][0]?.status).toBe('SUCCEEDED');
   });
+
+  it('ends a due execution FAILED when resuming it keeps failing, instead of retrying forever', async () => {
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now, sleep: () => new Promise<void>((resolve) => setTimeout(resolve, 1)) };
+    const steps = {
+      step1: (p: JsonValue) => p,
+      step2: () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+      },
+    };
+    const r = inMemoryRouter(steps, { maxInProcessWaitMs: 1000, maxAttempts: 2, leaseMs: 1000 }, clock);
+    await r.publish(
+      JSON.stringify({
+        StartAt: 'Step1',
+        States: {
+          Step1: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step1', Next: 'Pause' },
+          Pause: { Type: 'Wait', Seconds: 60, Next: 'Step2' },
+          Step2: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step2', End: true },
+        },
+      }),
+      { engine: 'orders' },
+    );
+    await r.router.processBatch(batch([event(1)]));
+    now += 61_000;
+    await r.router.sweep();
+    // Still RUNNING from its checkpoint, lease released: due again for the next sweep.
+    expect([...r.executions.records.values()][0]?.status).toBe('RUNNING');
+    now += 2_000;
+    await r.router.sweep();
+    expect([...r.executions.records.values()][0]).toMatchObject({
+      status: 'FAILED',
+      error: 'Router.MaxAttempts',
+    });
+  });
 });
