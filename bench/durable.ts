@@ -134,6 +134,7 @@ export async function benchDurable(): Promise<Figures> {
 
     // Store requests per message: three Tasks and a durable Wait (park, sweep, resume).
     operations.clear();
+    resumedAt.clear();
     counting = true;
     await router.processBatch(batch('with-wait', 1_000, MESSAGES));
     const parkedAt = Date.now();
