@@ -25,8 +25,11 @@ import {
 import type { TaskCallback } from './envelope.ts';
 import type { Outcome } from './report.ts';
 
-/** Why a callback is refused; the quarantine reason. */
-export type CallbackRejection = 'unknown-task-token' | 'task-not-waiting';
+/**
+ * Why a callback is refused; the quarantine reason. `unprocessable`: the execution it answers cannot be
+ * resumed for a reason a redelivery would not heal (its graph version no longer loads, say).
+ */
+export type CallbackRejection = 'unknown-task-token' | 'task-not-waiting' | 'unprocessable';
 
 /** Where a token leads: the execution waiting for it, or why it leads nowhere. */
 export type TaskLocation =
@@ -174,7 +177,8 @@ export async function handleCallback(callback: TaskCallback, deps: CallbackDeps)
   } catch (error) {
     const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
     if (retryable) return { kind: 'retry', error };
-    throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    return deps.reject('unprocessable', `task token ${tokenLabel(callback.taskToken)}: ${message}`);
   }
 }
 

@@ -139,7 +139,7 @@ const trace: Command = {
     const events = decodeHistory(record.history);
     io.stdout.write(`${record.executionId} ${record.engine}@${record.version} ${record.status}\n`);
     if (events.length === 0) {
-      io.stdout.write('(no history recorded: express executions keep none until they finish)\n');
+      io.stdout.write('(no history recorded yet)\n');
       return 0;
     }
     for (const line of traceLines(events)) io.stdout.write(`${line}\n`);

@@ -209,6 +209,25 @@ describe('callbacks on the router', () => {
     expect(record?.error).toBe('States.HeartbeatTimeout');
   });
 
+  it('quarantines a callback whose execution cannot be resumed, as unprocessable', async () => {
+    // Prepare
+    const { r, tokens } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(9));
+    const record = [...r.executions.records.values()][0];
+    if (record === undefined) throw new Error('no execution recorded');
+    r.executions.records.set(`${record.engine}#${record.dedupKey}`, { ...record, checkpoint: '{broken' });
+    // Act
+    const result = await r.router.processBatch(
+      callback('success', { taskToken: tokens[0] ?? '', output: 1 }, 9),
+    );
+    // Assess
+    expect([result.quarantined, result.failures.length]).toEqual([1, 0]);
+    const [entry] = await entries(r.quarantine.list());
+    expect(entry?.reason).toBe('unprocessable');
+    expect(entry?.message).toMatch(/task token .*JSON/);
+  });
+
   it('asks for a redelivery while the execution is still running elsewhere', async () => {
     // Prepare
     const { r, tokens } = setup();
