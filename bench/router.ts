@@ -256,6 +256,10 @@ async function benchStack(): Promise<Figures> {
   }
 }
 
+/** What a heap child process measures: the router with a standard or an express engine, or the baseline. */
+type HeapSubject = 'router' | 'router-express' | 'baseline';
+const HEAP_SUBJECTS: readonly string[] = ['router', 'router-express', 'baseline'] satisfies HeapSubject[];
+
 /** Heap figures of one batch, in MiB, as the child process prints them. */
 interface HeapFigures {
   readonly peakHeapUsedMiB: number;
@@ -271,7 +275,7 @@ const MIB = 1024 * 1024;
  * In a fresh process (`--expose-gc`): one 10,000-record batch through `which`, sampling the heap every
  * millisecond and at every step call (the batch runs mostly in microtasks, between timer ticks).
  */
-async function heapChild(which: 'router' | 'baseline'): Promise<HeapFigures> {
+async function heapChild(which: HeapSubject): Promise<HeapFigures> {
   const collect = (globalThis as { gc?: () => void }).gc;
   if (collect === undefined) throw new Error('bench heap: run node with --expose-gc');
   let peakUsed = 0;
@@ -290,16 +294,18 @@ async function heapChild(which: 'router' | 'baseline'): Promise<HeapFigures> {
     return [name, wrapped] as const;
   });
   let run: (batch: KinesisStreamEvent) => Promise<number>;
-  if (which === 'router') {
+  if (which !== 'baseline') {
     const r = inMemoryRouter(Object.fromEntries(sampled));
-    await r.publish(sequentialGraph(3), { engine: ENGINE });
+    await r.publish(sequentialGraph(3, which === 'router-express' ? { Mode: 'express' } : {}), {
+      engine: ENGINE,
+    });
     run = async (batch) => (await r.router.processBatch(batch)).succeeded;
   } else {
     const handler = createBaselineHandler({ persistenceStore: new MemoryPersistenceLayer(), steps: sampled });
     run = async (batch) =>
       batch.Records.length - (await handler(batch, lambdaContext())).batchItemFailures.length;
   }
-  const engine = which === 'router' ? { engine: ENGINE } : {};
+  const engine = which === 'baseline' ? {} : { engine: ENGINE };
   await run(orderBatch({ records: 100, partitionKeys: 100, run: 'heap-warm', ...engine }));
   const batch = orderBatch({ records: BATCH, partitionKeys: PARTITION_KEYS, run: 'heap', ...engine });
   collect();
@@ -323,7 +329,7 @@ async function heapChild(which: 'router' | 'baseline'): Promise<HeapFigures> {
 }
 
 /** Runs {@link heapChild} in a fresh Node process and reads its figures. */
-async function heapOf(which: 'router' | 'baseline'): Promise<HeapFigures> {
+async function heapOf(which: HeapSubject): Promise<HeapFigures> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--heap', which],
@@ -334,12 +340,16 @@ async function heapOf(which: 'router' | 'baseline'): Promise<HeapFigures> {
 
 async function benchHeap(): Promise<Figures> {
   const router = await heapOf('router');
+  const express = await heapOf('router-express');
   const baseline = await heapOf('baseline');
   return {
     'router.heap.router.peakHeapUsedMiB': router.peakHeapUsedMiB,
     'router.heap.router.batchDeltaMiB': router.heapDeltaMiB,
     'router.heap.router.peakTotalHeapMiB': router.peakTotalHeapMiB,
     'router.heap.router.retainedByStoresMiB': router.retainedMiB,
+    'router.heap.routerExpress.peakHeapUsedMiB': express.peakHeapUsedMiB,
+    'router.heap.routerExpress.batchDeltaMiB': express.heapDeltaMiB,
+    'router.heap.routerExpress.retainedByStoresMiB': express.retainedMiB,
     'router.heap.baseline.peakHeapUsedMiB': baseline.peakHeapUsedMiB,
     'router.heap.baseline.batchDeltaMiB': baseline.heapDeltaMiB,
     'router.heap.baseline.peakTotalHeapMiB': baseline.peakTotalHeapMiB,
@@ -369,8 +379,8 @@ export async function benchRouter(
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const heap = process.argv.indexOf('--heap');
   const which = heap < 0 ? undefined : process.argv[heap + 1];
-  if (which === 'router' || which === 'baseline') {
-    process.stdout.write(`${JSON.stringify(await heapChild(which))}\n`);
+  if (which !== undefined && HEAP_SUBJECTS.includes(which)) {
+    process.stdout.write(`${JSON.stringify(await heapChild(which as HeapSubject))}\n`);
   } else {
     const only = process.argv.indexOf('--only');
     const part = only < 0 ? undefined : process.argv[only + 1];
