@@ -6,6 +6,7 @@
  * can tell effects (must be exactly one per message and step) from re-invocations (what kills cost).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -52,7 +53,7 @@ export interface RouterChild {
 
 const ROUTER_PROCESS = 'test/integration/durable/routerProcess.ts';
 /** The router process bundled once (beside node_modules, so its packages resolve): starts in a third of tsx's time. */
-const ROUTER_BUNDLE = 'node_modules/.cache/crash-test/routerProcess.mjs';
+const ROUTER_BUNDLE = `node_modules/.cache/crash-test/routerProcess-${process.pid}.mjs`;
 let bundled: Promise<unknown> | undefined;
 
 let sequence = 0;
@@ -213,6 +214,8 @@ export async function startCrashStack(
       }
       kinesis.destroy();
       await stack.stop();
+      bundled = undefined;
+      await rm(ROUTER_BUNDLE, { force: true });
     },
   };
 }
