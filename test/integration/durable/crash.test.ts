@@ -79,50 +79,54 @@ function messages(from: number, to: number): ProducerEvent[] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('crash test', () => {
-  it(`every execution succeeds with one effect per message and step despite ${KILLS} SIGKILLs`, async () => {
-    // Prepare
-    const started = Date.now();
-    let router: RouterChild = await crash.startRouter();
-    const chunk = Math.ceil(MESSAGES / 4);
-    let put = 0;
-    // Act: put the messages in four rounds while killing the router at random moments
-    for (let kill = 0; kill < KILLS; kill += 1) {
-      if (put < MESSAGES && kill % Math.max(1, Math.floor(KILLS / 4)) === 0) {
-        await crash.put(messages(put, Math.min(MESSAGES, put + chunk)));
-        put = Math.min(MESSAGES, put + chunk);
+  it(
+    `every execution succeeds with one effect per message and step despite ${KILLS} SIGKILLs`,
+    async () => {
+      // Prepare
+      const started = Date.now();
+      let router: RouterChild = await crash.startRouter();
+      const chunk = Math.ceil(MESSAGES / 4);
+      let put = 0;
+      // Act: put the messages in four rounds while killing the router at random moments
+      for (let kill = 0; kill < KILLS; kill += 1) {
+        if (put < MESSAGES && kill % Math.max(1, Math.floor(KILLS / 4)) === 0) {
+          await crash.put(messages(put, Math.min(MESSAGES, put + chunk)));
+          put = Math.min(MESSAGES, put + chunk);
+        }
+        await sleep(200 + Math.floor(Math.random() * 1_300));
+        await router.kill();
+        router = await crash.startRouter();
       }
-      await sleep(200 + Math.floor(Math.random() * 1_300));
+      if (put < MESSAGES) await crash.put(messages(put, MESSAGES));
+      const killed = Date.now();
+      let counts: Record<string, number> = {};
+      const deadline = Date.now() + Math.max(150_000, MESSAGES * 300);
+      for (;;) {
+        counts = await statusCounts(crash, 'crash');
+        if ((counts.SUCCEEDED ?? 0) + (counts.FAILED ?? 0) === MESSAGES || Date.now() > deadline) break;
+        if (process.env.CRASH_PROGRESS === '1')
+          process.stdout.write(
+            `${((Date.now() - started) / 1000).toFixed(1)} s ${JSON.stringify(counts)} batches ${router.batches}\n`,
+          );
+        await sleep(1_000);
+      }
       await router.kill();
-      router = await crash.startRouter();
-    }
-    if (put < MESSAGES) await crash.put(messages(put, MESSAGES));
-    const killed = Date.now();
-    let counts: Record<string, number> = {};
-    const deadline = Date.now() + Math.max(150_000, MESSAGES * 300);
-    for (;;) {
-      counts = await statusCounts(crash, 'crash');
-      if ((counts.SUCCEEDED ?? 0) + (counts.FAILED ?? 0) === MESSAGES || Date.now() > deadline) break;
-      if (process.env.CRASH_PROGRESS === '1')
-        process.stdout.write(
-          `${((Date.now() - started) / 1000).toFixed(1)} s ${JSON.stringify(counts)} batches ${router.batches}\n`,
-        );
-      await sleep(1_000);
-    }
-    await router.kill();
-    // Assess
-    const effects = await crash.effectCount();
-    const invocations = [...crash.calls.values()].reduce((sum, n) => sum + n, 0);
-    const reinvoked = invocations - crash.calls.size;
-    const stepsPerMessage = 3 + ITEMS;
-    process.stdout.write(
-      `crash test: ${MESSAGES} messages, ${KILLS} kills, ${invocations} step invocations for ${crash.calls.size} effects: ${reinvoked} re-invocations caused by the kills (${((Date.now() - started) / 1000).toFixed(1)} s, ${((killed - started) / 1000).toFixed(1)} s of them killing)\n`,
-    );
-    const failures = (await crash.executions.list({ engine: 'crash', status: 'FAILED', limit: 5 })).map(
-      (r) => `${r.error}: ${r.cause}`,
-    );
-    expect(failures).toEqual([]);
-    expect(counts).toEqual({ SUCCEEDED: MESSAGES });
-    expect(effects).toBe(MESSAGES * stepsPerMessage);
-    expect(crash.calls.size).toBe(MESSAGES * stepsPerMessage);
-  }, Math.max(240_000, MESSAGES * 400));
+      // Assess
+      const effects = await crash.effectCount();
+      const invocations = [...crash.calls.values()].reduce((sum, n) => sum + n, 0);
+      const reinvoked = invocations - crash.calls.size;
+      const stepsPerMessage = 3 + ITEMS;
+      process.stdout.write(
+        `crash test: ${MESSAGES} messages, ${KILLS} kills, ${invocations} step invocations for ${crash.calls.size} effects: ${reinvoked} re-invocations caused by the kills (${((Date.now() - started) / 1000).toFixed(1)} s, ${((killed - started) / 1000).toFixed(1)} s of them killing)\n`,
+      );
+      const failures = (await crash.executions.list({ engine: 'crash', status: 'FAILED', limit: 5 })).map(
+        (r) => `${r.error}: ${r.cause}`,
+      );
+      expect(failures).toEqual([]);
+      expect(counts).toEqual({ SUCCEEDED: MESSAGES });
+      expect(effects).toBe(MESSAGES * stepsPerMessage);
+      expect(crash.calls.size).toBe(MESSAGES * stepsPerMessage);
+    },
+    Math.max(240_000, MESSAGES * 400),
+  );
 });
