@@ -6,10 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { parseTaskToken } from '../../asl/interpreter/random.ts';
 import type { JsonValue } from '../../asl/types.ts';
 import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
-import { resourceNamesFromEnv, routerSettingsFromEnv } from '../../config.ts';
+import { resourceNamesFromEnv } from '../../config.ts';
 import { locateTask, tokenLabel } from '../../pipeline/callback.ts';
 import { Producer } from '../../producer/Producer.ts';
 import { type Command, type CommandIo, UsageError } from '../command.ts';
@@ -87,15 +86,16 @@ function taskCommand(action: Action): Command {
           );
         }
       }
-      const settings = routerSettingsFromEnv(io.env);
-      const secret = new TextEncoder().encode(settings.taskTokenSecret);
+      // The deployment's secret, when the operator has it; otherwise the token is checked by lookup alone.
+      const secretText = io.env.ROUTER_TASK_TOKEN_SECRET;
+      const secret =
+        secretText === undefined || secretText === '' ? undefined : new TextEncoder().encode(secretText);
       const found = await locateTask(token, executionStoreFromEnv(io.env), secret, Date.now());
       if (found.kind === 'rejected') {
         io.stderr.write(`router task ${action}: rejected (${found.reason}): ${found.message}\n`);
         return 1;
       }
-      const locator = parseTaskToken(secret, token);
-      const partitionKey = 'invalid' in locator ? token.slice(0, 64) : locator.executionId;
+      const partitionKey = found.record.executionId;
       const event = callbackEvent(action, token, {
         output,
         ...(typeof values.error === 'string' ? { error: values.error } : {}),

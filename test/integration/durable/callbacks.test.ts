@@ -175,13 +175,20 @@ describe('callback tasks', () => {
     const before = await settled(rt, 'approvals', 'a1');
     const forged = taskToken(
       new TextEncoder().encode('not-the-secret'),
-      executionIdFor({ engine: 'approvals', dedupKey: 'shop/approvals#a1' }),
+      executionIdFor({ engine: 'approvals', dedupKey: 'shop/approvals#never-sent' }),
+      'Approve#1.0',
+      Date.parse(before.startedAt),
+    );
+    const guessed = taskToken(
+      new TextEncoder().encode('not-the-secret'),
+      before.executionId,
       'Approve#1.0',
       Date.parse(before.startedAt),
     );
     // Act
     const late = await cli(rt, 'task', 'success', finished, '--output', '1');
     const fake = await cli(rt, 'task', 'failure', forged, '--error', 'X');
+    const wrongMac = await cli(rt, 'task', 'success', guessed);
     await rt.put([
       {
         partitionKey: 'cb',
@@ -200,6 +207,8 @@ describe('callback tasks', () => {
     expect(late.err).toContain('task-not-waiting');
     expect(fake.code).toBe(1);
     expect(fake.err).toContain('unknown-task-token');
+    expect(wrongMac.code).toBe(1);
+    expect(wrongMac.err).toContain('task-not-waiting');
     const quarantined = await rt.quarantined();
     expect(quarantined.map((q) => q.reason)).toEqual(['task-not-waiting']);
     const after = await rt.execution('approvals', 'shop/approvals#a1');

@@ -4,6 +4,7 @@ import { parseTaskToken, taskToken } from '../../../router/asl/interpreter/rando
 import type { JsonValue } from '../../../router/asl/types.ts';
 import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
 import { decodeHistory } from '../../../router/executions/history.ts';
+import { locateTask, readTaskTokenLocator } from '../../../router/pipeline/callback.ts';
 import type { QuarantineEntry } from '../../../router/quarantine/QuarantineStore.ts';
 import { cloudEventFactory, kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';
 import { inMemoryRouter } from '../../support/router.ts';
@@ -100,6 +101,34 @@ describe('task tokens', () => {
         token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
       ),
     ).toHaveProperty('invalid');
+  });
+});
+
+describe('locating a task from its token', () => {
+  it('checks the mac when it has the secret, and relies on the full-token comparison without it', async () => {
+    // Prepare
+    const { r, tokens } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(20));
+    const real = tokens[0] ?? '';
+    const locator = parseTaskToken(new TextEncoder().encode(SECRET), real);
+    if ('invalid' in locator) throw new Error(locator.invalid);
+    const guessed = taskToken(
+      new TextEncoder().encode('guess'),
+      locator.executionId,
+      locator.invokeId,
+      locator.startTime,
+    );
+    const secret = new TextEncoder().encode(SECRET);
+    // Act
+    const withSecret = await locateTask(guessed, r.executions, secret, T0);
+    const withoutSecret = await locateTask(guessed, r.executions, undefined, T0);
+    const realWithout = await locateTask(real, r.executions, undefined, T0);
+    // Assess
+    expect(withSecret).toMatchObject({ kind: 'rejected', reason: 'unknown-task-token' });
+    expect(withoutSecret).toMatchObject({ kind: 'rejected', reason: 'task-not-waiting' });
+    expect(realWithout).toMatchObject({ kind: 'waiting', invokeId: 'Approve#1.0' });
+    expect(readTaskTokenLocator('a.b.c')).toHaveProperty('invalid');
   });
 });
 
