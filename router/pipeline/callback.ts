@@ -183,16 +183,9 @@ export async function handleCallback(callback: TaskCallback, deps: CallbackDeps)
       );
     }
     if (claim.kind !== 'resumed') return busy(claim.record);
-    const outcome = await deps.resume(claim.record, [callbackEvent(callback, invokeId)]);
-    if (outcome === 'interrupted') {
-      return {
-        kind: 'retry',
-        error: new RouterError(
-          `execution ${record.executionId}: invocation ran out of time after a callback`,
-          true,
-        ),
-      };
-    }
+    // Interrupted or not, the callback is in the execution's checkpoint now: an interrupted execution is
+    // due at once (its lease released) and the sweep carries on, so the callback record itself is done.
+    await deps.resume(claim.record, [callbackEvent(callback, invokeId)]);
     return { kind: 'done' };
   } catch (error) {
     const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);

@@ -257,6 +257,54 @@ describe('callbacks on the router', () => {
     expect(entry?.message).toMatch(/task token .*JSON/);
   });
 
+  it('lets the sweep take over a resumed execution whose owner died, once its lease ran out', async () => {
+    // Prepare
+    const clock = new VirtualClock(T0, { auto: false });
+    const { r } = setup(clock);
+    await r.publish(approvalGraph({ HeartbeatSeconds: 30 }), { engine: 'orders' });
+    await r.router.processBatch(message(12));
+    const parked = [...r.executions.records.values()][0];
+    if (parked === undefined) throw new Error('no execution recorded');
+    await r.executions.claim(
+      { ...parked, owner: 'dead', leaseMs: 60_000, now: clock.now(), wake: true },
+      parked,
+    );
+    // Act
+    clock.advance(45_000);
+    const whileLeased = await r.router.sweep();
+    clock.advance(16_000);
+    const afterLease = await r.router.sweep();
+    // Assess
+    expect(whileLeased.failed).toBe(0);
+    expect(afterLease.failed).toBe(1);
+    expect([...r.executions.records.values()][0]?.error).toBe('States.HeartbeatTimeout');
+  });
+
+  it('lets a callback take over an execution whose owner died, once its lease ran out', async () => {
+    // Prepare
+    const clock = new VirtualClock(T0, { auto: false });
+    const { r, tokens, shipped } = setup(clock);
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(11));
+    const parked = [...r.executions.records.values()][0];
+    if (parked === undefined) throw new Error('no execution recorded');
+    // An owner takes it over (as a callback would) and dies before writing anything.
+    const claim = await r.executions.claim(
+      { ...parked, owner: 'dead', leaseMs: 60_000, now: clock.now(), wake: true },
+      parked,
+    );
+    const whileLeased = await r.router.sweep();
+    clock.advance(61_000);
+    // Act
+    await r.router.processBatch(callback('success', { taskToken: tokens[0] ?? '', output: 'late' }, 11));
+    // Assess
+    expect(claim.kind).toBe('resumed');
+    expect(whileLeased.succeeded + whileLeased.waiting).toBe(0);
+    expect(shipped()).toBe(1);
+    expect([...r.executions.records.values()][0]?.status).toBe('SUCCEEDED');
+    expect(await r.executions.listDue(clock.now(), 10)).toEqual([]);
+  });
+
   it('asks for a redelivery while the execution is still running elsewhere', async () => {
     // Prepare
     const { r, tokens } = setup();
