@@ -131,7 +131,7 @@ describe('durable waits', () => {
     expect(new Set(flaky.map((c) => c.idempotencyKey)).size).toBe(1);
     expect(log.where('n', 1).filter((c) => c.fn === 'before')).toHaveLength(1);
     const warned = rt.logs.find(
-      (l) => l.message === 'resuming a due execution failed; the next sweep retries it',
+      (l) => l.message === 'resuming a due execution failed; a later sweep retries it',
     );
     expect(String(warned?.fields.error)).toContain('Step.ThrottlingException');
     expect(rt.survived).toEqual([]);
