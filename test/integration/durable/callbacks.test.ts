@@ -14,8 +14,8 @@ import { StepLog } from '../../fixtures/steps/recorder.ts';
 import { cloudEvent, stepArn } from '../router/graphs.ts';
 import { type RouterStack, useRouterStack } from '../support/routerStack.ts';
 
-/** How long the outside worker waits before it answers (the scenario says 10 s; 2 s keeps the suite fast). */
-const WORKER_DELAY_MS = 2_000;
+/** How long the outside worker waits before it answers: ten seconds, so the execution really parks and the shard moves on. */
+const WORKER_DELAY_MS = 10_000;
 
 const log = new StepLog();
 let failCharge = true;
@@ -144,7 +144,7 @@ describe('callback tasks', () => {
     // Act
     await rt.put([{ partitionKey: 'a1', data: cloudEvent('approvals', 'a1', { mode: 'worker' }) }]);
     const parked = await waitingFor(rt, 'approvals', 'a1');
-    const done = await settled(rt, 'approvals', 'a1');
+    const done = await settled(rt, 'approvals', 'a1', WORKER_DELAY_MS + 40_000);
     const worker = await workerExit;
     // Assess
     expect(parked.dueAt).toBeUndefined();
@@ -166,7 +166,7 @@ describe('callback tasks', () => {
     const trace = await cli(rt, 'executions', 'trace', done.executionId);
     expect(trace.out).toMatch(/Approve \(Task\) {2}succeeded \[callback\]/);
     expect(trace.out).toMatch(/Ship \(Task\) {2}succeeded/);
-  }, 30_000);
+  }, WORKER_DELAY_MS + 60_000);
 
   it('rejects unknown and finished tokens from the CLI and from the stream, changing nothing', async () => {
     // Prepare
