@@ -137,36 +137,40 @@ async function waitingFor(rt: RouterStack, engine: string, id: string): Promise<
 }
 
 describe('callback tasks', () => {
-  it('parks on a task token that an outside process completes with `router task success`', async () => {
-    // Prepare
-    const rt = runtime();
-    await rt.publish({ source: approvalGraph(), file: 'approvals.hjson', engine: 'approvals' });
-    // Act
-    await rt.put([{ partitionKey: 'a1', data: cloudEvent('approvals', 'a1', { mode: 'worker' }) }]);
-    const parked = await waitingFor(rt, 'approvals', 'a1');
-    const done = await settled(rt, 'approvals', 'a1', WORKER_DELAY_MS + 40_000);
-    const worker = await workerExit;
-    // Assess
-    expect(parked.dueAt).toBeUndefined();
-    expect(worker?.code).toBe(0);
-    expect(worker?.out).toContain('task success');
-    expect(done.status).toBe('SUCCEEDED');
-    expect(JSON.parse(done.output ?? 'null')).toMatchObject({
-      approval: { approvedBy: 'worker' },
-      shipped: { by: 'ship' },
-    });
-    expect(Date.parse(done.updatedAt) - Date.parse(done.startedAt)).toBeGreaterThanOrEqual(WORKER_DELAY_MS);
-    const show = await cli(rt, 'executions', 'show', done.executionId);
-    expect(show.code).toBe(0);
-    expect(JSON.parse(show.out)).toMatchObject({
-      status: 'SUCCEEDED',
-      engine: 'approvals',
-      input: { mode: 'worker' },
-    });
-    const trace = await cli(rt, 'executions', 'trace', done.executionId);
-    expect(trace.out).toMatch(/Approve \(Task\) {2}succeeded \[callback\]/);
-    expect(trace.out).toMatch(/Ship \(Task\) {2}succeeded/);
-  }, WORKER_DELAY_MS + 60_000);
+  it(
+    'parks on a task token that an outside process completes with `router task success`',
+    async () => {
+      // Prepare
+      const rt = runtime();
+      await rt.publish({ source: approvalGraph(), file: 'approvals.hjson', engine: 'approvals' });
+      // Act
+      await rt.put([{ partitionKey: 'a1', data: cloudEvent('approvals', 'a1', { mode: 'worker' }) }]);
+      const parked = await waitingFor(rt, 'approvals', 'a1');
+      const done = await settled(rt, 'approvals', 'a1', WORKER_DELAY_MS + 40_000);
+      const worker = await workerExit;
+      // Assess
+      expect(parked.dueAt).toBeUndefined();
+      expect(worker?.code).toBe(0);
+      expect(worker?.out).toContain('task success');
+      expect(done.status).toBe('SUCCEEDED');
+      expect(JSON.parse(done.output ?? 'null')).toMatchObject({
+        approval: { approvedBy: 'worker' },
+        shipped: { by: 'ship' },
+      });
+      expect(Date.parse(done.updatedAt) - Date.parse(done.startedAt)).toBeGreaterThanOrEqual(WORKER_DELAY_MS);
+      const show = await cli(rt, 'executions', 'show', done.executionId);
+      expect(show.code).toBe(0);
+      expect(JSON.parse(show.out)).toMatchObject({
+        status: 'SUCCEEDED',
+        engine: 'approvals',
+        input: { mode: 'worker' },
+      });
+      const trace = await cli(rt, 'executions', 'trace', done.executionId);
+      expect(trace.out).toMatch(/Approve \(Task\) {2}succeeded \[callback\]/);
+      expect(trace.out).toMatch(/Ship \(Task\) {2}succeeded/);
+    },
+    WORKER_DELAY_MS + 60_000,
+  );
 
   it('rejects unknown and finished tokens from the CLI and from the stream, changing nothing', async () => {
     // Prepare
