@@ -206,7 +206,13 @@ describe('EngineResolver', () => {
     await publishEngine({ source: graph('v1'), file: 'e.hjson' }, jsonLoader, deps);
     store.objects.set(graphKey('e', 1), Buffer.from('damaged'));
     let reads = 0;
-    const counting = { put: store.put.bind(store), get: (key: string) => ((reads += 1), store.get(key)) };
+    const counting = {
+      put: store.put.bind(store),
+      get: (key: string) => {
+        reads += 1;
+        return store.get(key);
+      },
+    };
     const resolver = new EngineResolver<string>({
       index: deps.index,
       store: counting,
