@@ -308,7 +308,8 @@ export class MessageEventRouter {
         updatedAt: new Date(finished).toISOString(),
         origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
       },
-      completion: { ...this.completion(result, finished), ...historyOf(undefined, result.history) },
+      // Express executions keep no history (as Step Functions Express): it would cost more than the run.
+      completion: this.completion(result, finished),
     });
     const label = `${key.engine}@${loaded.version}`;
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');

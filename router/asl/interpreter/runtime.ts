@@ -240,8 +240,9 @@ export async function runExecution(
   };
   const stopAll = (): void => {
     stopSleep();
-    runController.abort();
-    for (const controller of running.values()) controller.abort();
+    // Aborting creates a DOMException; a run that ends with nothing in flight has nobody to tell.
+    if (running.size > 0) runController.abort();
+    for (const controller of running.values()) if (controller !== runController) controller.abort();
     running.clear();
     queued.length = 0;
   };
