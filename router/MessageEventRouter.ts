@@ -308,8 +308,9 @@ export class MessageEventRouter {
         updatedAt: new Date(finished).toISOString(),
         origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
       },
-      // Express executions keep no history (as Step Functions Express): it would cost more than the run.
-      completion: this.completion(result, finished),
+      // Express executions keep no history or output (as Step Functions Express): storing them would cost
+      // more than the run. Status, error and cause remain, for dedup and for operators.
+      completion: this.completion(result, finished, false),
     });
     const label = `${key.engine}@${loaded.version}`;
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
@@ -596,15 +597,17 @@ export class MessageEventRouter {
     this.deadlines.delete(deadline);
   }
 
+  /** The terminal write of a run; express engines keep status, error and cause but not the output. */
   private completion(
     result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
     now: number,
+    keepOutput = true,
   ): Completion {
     return {
       status: result.status,
       now,
       retentionSeconds: this.deps.settings.retentionSeconds,
-      ...(result.output === undefined ? {} : { output: JSON.stringify(result.output) }),
+      ...(result.output === undefined || !keepOutput ? {} : { output: JSON.stringify(result.output) }),
       ...(result.error === undefined ? {} : { error: result.error }),
       ...(result.cause === undefined ? {} : { cause: result.cause }),
     };

@@ -127,7 +127,11 @@ export async function runExecution(
 
   // AbortControllers are costly to create (a DOMException on abort): an invoke that nothing can cancel
   // on its own (top level, no timeout or heartbeat, no execution timeout) shares the run's signal.
-  const runController = new AbortController();
+  let shared: AbortController | undefined;
+  const runController = (): AbortController => {
+    shared ??= new AbortController();
+    return shared;
+  };
   const cancellable = (effect: InvokeEffect): boolean =>
     effect.timeoutSeconds !== undefined ||
     effect.heartbeatSeconds !== undefined ||
@@ -176,7 +180,7 @@ export async function runExecution(
   };
 
   function start(effect: InvokeEffect): void {
-    const controller = cancellable(effect) ? new AbortController() : runController;
+    const controller = cancellable(effect) ? new AbortController() : runController();
     running.set(effect.id, controller);
     void invokeOnce(effect, controller);
   }
@@ -197,7 +201,7 @@ export async function runExecution(
           const controller = running.get(effect.id);
           if (controller !== undefined) {
             running.delete(effect.id);
-            if (controller !== runController) controller.abort();
+            if (controller !== shared) controller.abort();
             const next = queued.shift();
             if (next !== undefined) start(next);
           }
@@ -241,8 +245,8 @@ export async function runExecution(
   const stopAll = (): void => {
     stopSleep();
     // Aborting creates a DOMException; a run that ends with nothing in flight has nobody to tell.
-    if (running.size > 0) runController.abort();
-    for (const controller of running.values()) if (controller !== runController) controller.abort();
+    if (running.size > 0) shared?.abort();
+    for (const controller of running.values()) if (controller !== shared) controller.abort();
     running.clear();
     queued.length = 0;
   };

@@ -82,6 +82,16 @@ describe('decodeRecords', () => {
     expect(error.message).toContain('bad-base64');
   });
 
+  it.each([
+    ['a character the decoder would skip', 'eyJh!ijoxfQ=='],
+    ['padding in the middle', 'eyI=eyJhIjoxfQ=='],
+    ['a partial group', 'eyJhIjoxfQ='],
+    ['a line break', 'eyJhIjox\nfQ=='],
+  ])('rejects base64 with %s', (_what, data) => {
+    const error = onlyFailure(decodeRecords([kinesisRecordFactory({}, { rawBase64: data })]));
+    expect(error.reason).toBe('bad-base64');
+  });
+
   it('rejects bytes that are not JSON', () => {
     const error = onlyFailure(decodeRecords([kinesisRecordFactory('{"unterminated": ')]));
 
