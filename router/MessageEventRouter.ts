@@ -418,7 +418,7 @@ export class MessageEventRouter {
         status: interrupted ? 'RUNNING' : 'WAITING',
         leaseMs: interrupted ? 0 : settings.leaseMs,
         now: finished,
-        ...historyOf(record, result.history),
+        ...historyOf(record, result.history, this.deps.settings.historyData),
         ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
       });
       if (interrupted) {
@@ -437,7 +437,7 @@ export class MessageEventRouter {
     await executions.complete(record, {
       ...this.completion(result, finished),
       checkpoint: JSON.stringify(result.state),
-      ...historyOf(record, result.history),
+      ...historyOf(record, result.history, this.deps.settings.historyData),
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
     this.logFinished(record.executionId, label, result, record.origin);
@@ -767,8 +767,9 @@ export function emptySummary(): BatchSummary {
 function historyOf(
   record: ExecutionRecord | undefined,
   events: readonly HistoryEvent[],
+  includeData: boolean,
 ): { history?: string } {
-  const history = appendHistory(record?.history, events);
+  const history = appendHistory(record?.history, events, { includeData });
   return history === undefined ? {} : { history };
 }
 

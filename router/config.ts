@@ -120,6 +120,8 @@ export interface RouterSettings {
   readonly aliasTtlMs: number;
   /** Secret that makes callback task tokens unguessable (`ROUTER_TASK_TOKEN_SECRET`). */
   readonly taskTokenSecret: string;
+  /** Keep states' input and output in execution histories (`ROUTER_HISTORY_DATA=true`); off by default. */
+  readonly historyData: boolean;
   /** Deployment stage name, for logs and metrics (`ROUTER_STAGE`). */
   readonly stage: string;
 }
@@ -160,6 +162,7 @@ export function routerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Rou
     maxRecordBytes: numberFrom(env, 'ROUTER_MAX_RECORD_BYTES', 256 * 1024, 1024),
     aliasTtlMs: numberFrom(env, 'ROUTER_ALIAS_TTL_MS', 10_000, 0),
     taskTokenSecret: env.ROUTER_TASK_TOKEN_SECRET ?? 'local-task-token-secret',
+    historyData: env.ROUTER_HISTORY_DATA === 'true',
     stage: env.ROUTER_STAGE ?? 'local',
   };
 }

@@ -80,10 +80,29 @@ function eventText(event: StoredHistoryEvent): string {
   return compacted === event ? text : JSON.stringify(compacted);
 }
 
+/** What a stored history keeps of each event. */
+export interface HistoryOptions {
+  /**
+   * Keep the states' input and output (cut to {@link DETAIL_MAX_CHARS}); otherwise an event keeps its
+   * type, state, times, error and cause. Like Step Functions' `includeExecutionData`: payloads are most
+   * of a history's size and of the cost of writing it on every completion. Default true.
+   */
+  readonly includeData?: boolean;
+}
+
+/** An event without its input and output. */
+function withoutData(event: StoredHistoryEvent): StoredHistoryEvent {
+  const details = event.details;
+  if (details === undefined || (details.input === undefined && details.output === undefined)) return event;
+  const { input: _input, output: _output, ...rest } = details;
+  return { ...event, details: rest };
+}
+
 /** Compresses events, keeping the latest that fit both bounds. */
-export function encodeHistory(events: readonly StoredHistoryEvent[]): string {
+export function encodeHistory(events: readonly StoredHistoryEvent[], options: HistoryOptions = {}): string {
+  const latest = events.slice(-HISTORY_LIMIT);
   // The same text as JSON.stringify of the compacted array, built from each event's text once.
-  let kept = events.slice(-HISTORY_LIMIT).map(eventText);
+  let kept = (options.includeData === false ? latest.map(withoutData) : latest).map(eventText);
   for (;;) {
     const text = gzipSync(`[${kept.join(',')}]`, GZIP).toString('base64');
     if (text.length <= HISTORY_MAX_BYTES || kept.length <= 1) return text;
@@ -101,9 +120,10 @@ export function encodeHistory(events: readonly StoredHistoryEvent[]): string {
 export function appendHistory(
   stored: string | undefined,
   events: readonly StoredHistoryEvent[],
+  options: HistoryOptions = {},
 ): string | undefined {
   if (events.length === 0) return stored;
   const previous = decodeHistory(stored);
   const last = previous.at(-1)?.id ?? 0;
-  return encodeHistory([...previous, ...events.filter((e) => e.id > last)]);
+  return encodeHistory([...previous, ...events.filter((e) => e.id > last)], options);
 }

@@ -66,4 +66,16 @@ describe('execution history encoding', () => {
         .slice(-2),
     ).toEqual([HISTORY_LIMIT + 5, HISTORY_LIMIT + 6]);
   });
+
+  it('keeps only type, state, times, error and cause when execution data is left out', () => {
+    // Prepare
+    const events = [
+      event(1, { resource: 'step1', input: { x: 1 }, output: { secret: 'payload' }, error: 'E', cause: 'C' }),
+    ];
+    // Act
+    const [stored] = decodeHistory(encodeHistory(events, { includeData: false }));
+    // Assess
+    expect(stored?.details).toEqual({ resource: 'step1', error: 'E', cause: 'C' });
+    expect(stored?.timestamp).toBe(events[0]?.timestamp);
+  });
 });
