@@ -1,6 +1,6 @@
 /**
  * The MessageEventRouter Lambda entry point. Dependencies (clients, caches, compiled graphs) are built
- * once per cold start and reused by every warm invocation. Two kinds of event arrive: Kinesis batches
+ * once per cold start, while the module loads, and reused by every warm invocation. Two kinds of event arrive: Kinesis batches
  * from the event source mapping, and `{ "routerCommand": "sweep" }` from the schedule that resumes due
  * durable waits.
  */
@@ -21,11 +21,15 @@ function isSweep(event: RouterEvent): event is SweepEvent {
   return (event as Partial<SweepEvent>).routerCommand === 'sweep';
 }
 
-let router: MessageEventRouter | undefined;
+/**
+ * The router of this process, built while the module loads: Lambda runs module initialisation in its
+ * init phase, before the first event, so clients, caches and settings are ready when a batch arrives, and
+ * a bad setting fails the deployment's first init instead of the first batch.
+ */
+const router = new MessageEventRouter(routerDepsFromEnv());
 
-/** The router of this process, built on first use from the environment. */
+/** The router of this process. */
 export function currentRouter(): MessageEventRouter {
-  router ??= new MessageEventRouter(routerDepsFromEnv());
   return router;
 }
 
