@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { formatProblems } from '../../asl/load.ts';
 import type { Variables } from '../../asl/substitute.ts';
 import { type Registry, registryFromEnv } from '../../registry/fromEnv.ts';
@@ -16,16 +15,8 @@ import {
   rollbackAlias,
 } from '../../registry/publish.ts';
 import type { AliasRecord } from '../../registry/types.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 import { readVariablesFile } from './engine-validate.ts';
-
-function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['options']> = {}) {
-  try {
-    return parseArgs({ args: [...args], allowPositionals: true, options });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
 
 /** Describes where an alias points: `live -> 3` or `live -> 2 (90%), 3 (10%)`. */
 export function describeAlias(alias: AliasRecord): string {
@@ -57,7 +48,7 @@ const publish: Command = {
   usage: 'engine publish FILE [--vars FILE] [--name NAME] [--alias NAME | --no-alias] [--canary PERCENT]',
   summary: 'validate a graph and publish it as a new immutable version; move the alias or start a canary',
   async run(args, io) {
-    const { values, positionals } = parse(args, {
+    const { values, positionals } = parseCommandArgs(args, {
       vars: { type: 'string' },
       name: { type: 'string' },
       alias: { type: 'string' },
@@ -125,7 +116,7 @@ const promote: Command = {
   usage: 'engine promote NAME VERSION [--alias NAME]',
   summary: 'point an alias at exactly one version (ends a canary, or pins an older version)',
   async run(args, io) {
-    const { values, positionals } = parse(args, { alias: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, { alias: { type: 'string' } });
     const [name, version] = positionals;
     if (name === undefined || positionals.length !== 2) throw new UsageError('name an engine and a version');
     const alias = await promoteVersion(
@@ -144,7 +135,7 @@ const rollback: Command = {
   usage: 'engine rollback NAME [--alias NAME]',
   summary: 'move an alias back to where it pointed before its last move',
   async run(args, io) {
-    const { values, positionals } = parse(args, { alias: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, { alias: { type: 'string' } });
     const [name] = positionals;
     if (name === undefined || positionals.length !== 1) throw new UsageError('name one engine');
     const alias = await rollbackAlias(
@@ -162,7 +153,7 @@ const list: Command = {
   usage: 'engine list',
   summary: 'published engines, their latest version and where live points',
   async run(args, io) {
-    parse(args);
+    parseCommandArgs(args, {});
     const registry = makeRegistry(io);
     const [engines, aliases] = await Promise.all([
       registry.index.listEngines(),
@@ -188,7 +179,7 @@ const versions: Command = {
   usage: 'engine versions NAME',
   summary: 'every published version of an engine',
   async run(args, io) {
-    const { positionals } = parse(args);
+    const { positionals } = parseCommandArgs(args, {});
     const [name] = positionals;
     if (name === undefined || positionals.length !== 1) throw new UsageError('name one engine');
     const records = await makeRegistry(io).index.listVersions(name);
@@ -213,7 +204,7 @@ const show: Command = {
   usage: 'engine show NAME[@VERSION]',
   summary: "print a version's graph (default: the version live points at)",
   async run(args, io) {
-    const { positionals } = parse(args);
+    const { positionals } = parseCommandArgs(args, {});
     const [spec] = positionals;
     if (spec === undefined || positionals.length !== 1)
       throw new UsageError('name one engine, optionally NAME@VERSION');

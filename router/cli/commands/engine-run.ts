@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { VirtualClock } from '../../asl/interpreter/clock.ts';
 import { compileGraph } from '../../asl/interpreter/compile.ts';
 import { runExecution } from '../../asl/interpreter/runtime.ts';
@@ -20,29 +19,21 @@ import { awsEnvironmentFromEnv, lambdaClient } from '../../aws/clients.ts';
 import { routerSettingsFromEnv } from '../../config.ts';
 import { createSdkIntegrations } from '../../invoke/SdkIntegrations.ts';
 import { createTaskInvoker, type TaskInvoker } from '../../invoke/TaskInvoker.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 import { readVariablesFile } from './engine-validate.ts';
 
 const USAGE =
   'engine run FILE --input JSON|@FILE [--vars FILE] [--mocks FILE --test-case NAME] [--history] [--allow PATTERN]...';
 
 function parseRunArgs(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        input: { type: 'string' },
-        vars: { type: 'string' },
-        mocks: { type: 'string' },
-        'test-case': { type: 'string' },
-        history: { type: 'boolean' },
-        allow: { type: 'string', multiple: true },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  return parseCommandArgs(args, {
+    input: { type: 'string' },
+    vars: { type: 'string' },
+    mocks: { type: 'string' },
+    'test-case': { type: 'string' },
+    history: { type: 'boolean' },
+    allow: { type: 'string', multiple: true },
+  });
 }
 
 async function readText(path: string, io: CommandIo, what: string): Promise<string> {

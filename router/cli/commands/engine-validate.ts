@@ -5,12 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatProblems, loadGraph } from '../../asl/load.ts';
 import { parseVariables, type Variables } from '../../asl/substitute.ts';
 import type { GraphProblem, StateMachine } from '../../asl/types.ts';
 import { routerSettingsFromEnv } from '../../config.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 
 /** Reads a `--vars` file, or returns its problems (shared with `engine graph`). */
 export async function readVariablesFile(
@@ -30,18 +29,10 @@ export async function readVariablesFile(
 
 /** Parses the options both engine commands share. */
 export function parseEngineArgs(args: readonly string[], allowAllow: boolean) {
-  try {
-    return parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        vars: { type: 'string' },
-        ...(allowAllow ? { allow: { type: 'string', multiple: true } } : {}),
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  return parseCommandArgs(args, {
+    vars: { type: 'string' },
+    ...(allowAllow ? { allow: { type: 'string', multiple: true } } : {}),
+  });
 }
 
 /** The `router engine validate FILE... [--vars FILE] [--allow PATTERN...]` command. */

@@ -3,7 +3,6 @@
  * executions table of the deployment the environment points at. `list` queries the per-engine index
  * (or scans without `--engine`), `show` prints one execution as JSON, `trace` prints its timeline.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { JsonValue } from '../../asl/types.ts';
 import { awsEnvironmentFromEnv, dynamoDbDocumentClient } from '../../aws/clients.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
@@ -11,7 +10,7 @@ import { DynamoDBExecutionStore } from '../../executions/DynamoDBExecutionStore.
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../../executions/ExecutionStore.ts';
 import { decodeHistory } from '../../executions/history.ts';
 import { traceLines } from '../../executions/historyTrace.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 
 const STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'QUARANTINED']);
 
@@ -21,14 +20,6 @@ export function executionStoreFromEnv(env: NodeJS.ProcessEnv): DynamoDBExecution
     dynamoDbDocumentClient(awsEnvironmentFromEnv(env)),
     resourceNamesFromEnv(env).executionsTable,
   );
-}
-
-function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['options']> = {}) {
-  try {
-    return parseArgs({ args: [...args], allowPositionals: true, options });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
 }
 
 /** Reads one execution by id, or explains that there is none. */
@@ -88,7 +79,7 @@ const list: Command = {
   usage: 'executions list [--engine NAME] [--status S] [--limit N]',
   summary: 'list executions, newest first (one engine through its index; all engines by a scan)',
   async run(args, io: CommandIo) {
-    const { values, positionals } = parse(args, {
+    const { values, positionals } = parseCommandArgs(args, {
       engine: { type: 'string' },
       status: { type: 'string' },
       limit: { type: 'string' },
@@ -122,7 +113,7 @@ const show: Command = {
   usage: 'executions show ID',
   summary: 'print one execution as JSON: status, input, output, error, version, timestamps',
   async run(args, io) {
-    const { positionals } = parse(args);
+    const { positionals } = parseCommandArgs(args, {});
     const record = await requireExecution(executionStoreFromEnv(io.env), positionals[0]);
     io.stdout.write(`${JSON.stringify(executionSummary(record), null, 2)}\n`);
     return 0;
@@ -134,7 +125,7 @@ const trace: Command = {
   usage: 'executions trace ID',
   summary: 'print the timeline of one execution: a line per state with start, duration and outcome',
   async run(args, io) {
-    const { positionals } = parse(args);
+    const { positionals } = parseCommandArgs(args, {});
     const record = await requireExecution(executionStoreFromEnv(io.env), positionals[0]);
     const events = decodeHistory(record.history);
     io.stdout.write(`${record.executionId} ${record.engine}@${record.version} ${record.status}\n`);

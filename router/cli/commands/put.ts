@@ -6,7 +6,6 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import type { JsonObject } from '../../asl/types.ts';
 import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
@@ -18,7 +17,7 @@ import {
   type ProducerProgress,
   type ProducerSummary,
 } from '../../producer/Producer.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 
 const BAR_WIDTH = 30;
 const PLAIN_INTERVAL_MS = 2_000;
@@ -118,19 +117,11 @@ function summaryText(summary: ProducerSummary, stream: string, badLines: number)
 }
 
 function parsePutArgs(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        stream: { type: 'string' },
-        'partition-key-path': { type: 'string' },
-        'strict-order': { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  return parseCommandArgs(args, {
+    stream: { type: 'string' },
+    'partition-key-path': { type: 'string' },
+    'strict-order': { type: 'boolean' },
+  });
 }
 
 /** The `router put [FILE|-] [--stream NAME] [--partition-key-path PATH] [--strict-order]` command. */

@@ -4,7 +4,6 @@
  * resumes it; `redrive --quarantined` puts quarantined records back on the stream unchanged, reopening
  * the executions that were quarantined after too many retryable failures, and marks them redriven.
  */
-import { parseArgs } from 'node:util';
 import type { CompiledGraph } from '../../asl/interpreter/compile.ts';
 import { redriveExecution } from '../../asl/interpreter/redrive.ts';
 import type { ExecutionState } from '../../asl/interpreter/state.ts';
@@ -18,7 +17,7 @@ import { CountingMetrics, silentLogger } from '../../observability/telemetry.ts'
 import { EnvelopeError, toEnvelope } from '../../pipeline/envelope.ts';
 import { Producer, type PutRecordsClient } from '../../producer/Producer.ts';
 import type { QuarantineEntry, QuarantineStore } from '../../quarantine/QuarantineStore.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 import { requireExecution } from './executions.ts';
 
 /** What redriving one execution needs. */
@@ -150,21 +149,13 @@ export async function redriveQuarantined(
 }
 
 function parse(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        quarantined: { type: 'boolean' },
-        engine: { type: 'string' },
-        since: { type: 'string' },
-        again: { type: 'boolean' },
-        stream: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  return parseCommandArgs(args, {
+    quarantined: { type: 'boolean' },
+    engine: { type: 'string' },
+    since: { type: 'string' },
+    again: { type: 'boolean' },
+    stream: { type: 'string' },
+  });
 }
 
 /** The `router redrive ID | --quarantined [--engine NAME] [--since TIME] [--again]` command. */

@@ -5,13 +5,12 @@
  * forged, or no longer waited for) fails here with exit code 1 instead of being quarantined later.
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { JsonValue } from '../../asl/types.ts';
 import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import { locateTask, tokenLabel } from '../../pipeline/callback.ts';
 import { Producer } from '../../producer/Producer.ts';
-import { type Command, type CommandIo, UsageError } from '../command.ts';
+import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
 import { executionStoreFromEnv } from './executions.ts';
 
 type Action = 'success' | 'failure' | 'heartbeat';
@@ -56,22 +55,13 @@ function taskCommand(action: Action): Command {
           ? 'fail a waiting callback task with an error and cause'
           : 'tell a waiting callback task its worker is alive (resets HeartbeatSeconds)',
     async run(args, io: CommandIo) {
-      let parsed: ReturnType<typeof parseArgs>;
-      try {
-        parsed = parseArgs({
-          args: [...args],
-          allowPositionals: true,
-          options: {
-            ...(action === 'success' ? { output: { type: 'string' as const } } : {}),
-            ...(action === 'failure'
-              ? { error: { type: 'string' as const }, cause: { type: 'string' as const } }
-              : {}),
-            stream: { type: 'string' },
-          },
-        });
-      } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
-      }
+      const parsed = parseCommandArgs(args, {
+        ...(action === 'success' ? { output: { type: 'string' as const } } : {}),
+        ...(action === 'failure'
+          ? { error: { type: 'string' as const }, cause: { type: 'string' as const } }
+          : {}),
+        stream: { type: 'string' },
+      });
       const { values, positionals } = parsed;
       const token = positionals[0];
       if (token === undefined || token === '') throw new UsageError('give the task token');
