@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../../../localstack/bootstrap.ts';
-import { runCli } from '../../../router/cli/main.ts';
+import { runRouterCli } from '../../support/cli.ts';
 import { useLocalStack } from '../support/stack.ts';
 
 const stack = useLocalStack();
@@ -35,24 +34,9 @@ beforeAll(async () => {
 });
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(argv, {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: { ...stack().env, ROUTER_RESOURCE_ALLOWLIST: 'arn:aws:lambda:*:*:function:demo-*' },
-    cwd: dir,
-  });
-  return { code, out, err };
+  const env = { ...stack().env, ROUTER_RESOURCE_ALLOWLIST: 'arn:aws:lambda:*:*:function:demo-*' };
+  const result = await runRouterCli(argv, { env, cwd: dir });
+  return { code: result.code, out: result.stdout, err: result.stderr };
 }
 
 describe('router engine publish / promote / rollback / list / versions / show', () => {

@@ -4,13 +4,12 @@
  * once as a real child process that completes a task token from outside).
  */
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { taskToken } from '../../../router/asl/interpreter/random.ts';
-import { runCli } from '../../../router/cli/main.ts';
 import type { ExecutionRecord } from '../../../router/executions/ExecutionStore.ts';
 import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
 import { StepLog } from '../../fixtures/steps/recorder.ts';
+import { runRouterCli } from '../../support/cli.ts';
 import { cloudEvent, stepArn } from '../router/graphs.ts';
 import { type RouterStack, useRouterStack } from '../support/routerStack.ts';
 
@@ -91,24 +90,8 @@ function approvalGraph(extra: Record<string, unknown> = {}): string {
 }
 
 async function cli(rt: RouterStack, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(argv, {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: rt.env,
-    cwd: process.cwd(),
-  });
-  return { code, out, err };
+  const result = await runRouterCli(argv, { env: rt.env });
+  return { code: result.code, out: result.stdout, err: result.stderr };
 }
 
 async function settled(

@@ -1,10 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../../router/asl/interpreter/history.ts';
-import { runCli } from '../../../router/cli/main.ts';
+import { runRouterCli } from '../../support/cli.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const LOCAL = ['--vars', 'engines/vars/local.hjson'];
@@ -24,23 +23,10 @@ interface RunResult {
 }
 
 async function run(argv: string[], cwd = ROOT): Promise<RunResult> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  const code = await runCli(['engine', 'run', ...argv], {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: {},
-    cwd,
-  });
-  const text = out.join('');
+  const { code, stdout, stderr } = await runRouterCli(['engine', 'run', ...argv], { cwd });
   let json: RunResult['json'] = { status: 'NO-JSON' };
-  if (text.trim() !== '') json = JSON.parse(text) as RunResult['json'];
-  return { code, stdout: text, stderr: err.join(''), json };
+  if (stdout.trim() !== '') json = JSON.parse(stdout) as RunResult['json'];
+  return { code, stdout, stderr, json };
 }
 
 function mocked(engine: string, testCase: string, input: unknown, ...extra: string[]): Promise<RunResult> {

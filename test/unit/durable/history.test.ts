@@ -1,6 +1,4 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../router/cli/main.ts';
 import {
   appendHistory,
   decodeHistory,
@@ -9,6 +7,7 @@ import {
   type StoredHistoryEvent,
 } from '../../../router/executions/history.ts';
 import { traceLines } from '../../../router/executions/historyTrace.ts';
+import { runRouterCli } from '../../support/cli.ts';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
@@ -21,19 +20,10 @@ function event(
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; err: string }> {
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await runCli(argv, {
-    stdout: new PassThrough(),
-    stderr,
-    stdin: new PassThrough(),
+  const result = await runRouterCli(argv, {
     env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1' },
-    cwd: process.cwd(),
   });
-  return { code, err };
+  return { code: result.code, err: result.stderr };
 }
 
 describe('stored history', () => {

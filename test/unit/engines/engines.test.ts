@@ -1,27 +1,16 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ENGINES_ALLOWLIST } from '../../../engines/allowlist.ts';
 import { STEP_FUNCTIONS } from '../../../handlers/catalog.ts';
 import { loadGraph } from '../../../router/asl/load.ts';
 import { parseVariables } from '../../../router/asl/substitute.ts';
 import type { EngineGraph, JsonValue } from '../../../router/asl/types.ts';
-import { runCli } from '../../../router/cli/main.ts';
+import { runRouterCli } from '../../support/cli.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string }> {
-  const stdout = new PassThrough();
-  const out: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  const code = await runCli(argv, {
-    stdout,
-    stderr: new PassThrough(),
-    stdin: new PassThrough(),
-    env: { ROUTER_RESOURCE_ALLOWLIST: ENGINES_ALLOWLIST.join(',') },
-    cwd: ROOT,
-  });
-  return { code, stdout: out.join('') };
+  return runRouterCli(argv, { env: { ROUTER_RESOURCE_ALLOWLIST: ENGINES_ALLOWLIST.join(',') }, cwd: ROOT });
 }
 
 async function engineFiles(): Promise<string[]> {

@@ -1,18 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../../router/cli/main.ts';
+import { runRouterCli } from '../../../support/cli.ts';
 
 const FIXTURES = new URL('../../../fixtures/graphs/', import.meta.url).pathname;
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  const code = await runCli(argv, { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: FIXTURES });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return runRouterCli(argv, { cwd: FIXTURES });
 }
 
 describe('router engine validate', () => {
