@@ -232,6 +232,17 @@ function failure(name: string, reason: string): StatesError {
 
 /** The input-size limit Step Functions applies to encode/decode/hash inputs. */
 export const INTRINSIC_STRING_LIMIT = 10_000;
+/** Refuses an encode, decode or hash input longer than Step Functions accepts. */
+function limitLength(name: string, what: string, text: string): string {
+  if (text.length > INTRINSIC_STRING_LIMIT) {
+    throw failure(
+      name,
+      `the ${what} has ${text.length} characters; at most ${INTRINSIC_STRING_LIMIT} are allowed`,
+    );
+  }
+  return text;
+}
+
 /** The largest array States.ArrayRange may build. */
 export const ARRAY_RANGE_LIMIT = 1000;
 
@@ -406,13 +417,7 @@ const FUNCTIONS: Readonly<Record<string, IntrinsicFunction>> = {
     max: 1,
     types: ['string'],
     run: (args, _env, name) => {
-      const text = args[0] as string;
-      if (text.length > INTRINSIC_STRING_LIMIT) {
-        throw failure(
-          name,
-          `the input has ${text.length} characters; at most ${INTRINSIC_STRING_LIMIT} are allowed`,
-        );
-      }
+      const text = limitLength(name, 'input', args[0] as string);
       return Buffer.from(text, 'utf8').toString('base64');
     },
   },
@@ -421,13 +426,7 @@ const FUNCTIONS: Readonly<Record<string, IntrinsicFunction>> = {
     max: 1,
     types: ['string'],
     run: (args, _env, name) => {
-      const text = args[0] as string;
-      if (text.length > INTRINSIC_STRING_LIMIT) {
-        throw failure(
-          name,
-          `the input has ${text.length} characters; at most ${INTRINSIC_STRING_LIMIT} are allowed`,
-        );
-      }
+      const text = limitLength(name, 'input', args[0] as string);
       if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) {
         throw failure(name, `'${text.length > 50 ? `${text.slice(0, 47)}...` : text}' is not valid base64`);
       }
@@ -439,13 +438,7 @@ const FUNCTIONS: Readonly<Record<string, IntrinsicFunction>> = {
     max: 2,
     types: ['any', 'string'],
     run: (args, _env, name) => {
-      const data = typeof args[0] === 'string' ? args[0] : JSON.stringify(args[0]);
-      if (data.length > INTRINSIC_STRING_LIMIT) {
-        throw failure(
-          name,
-          `the data has ${data.length} characters; at most ${INTRINSIC_STRING_LIMIT} are allowed`,
-        );
-      }
+      const data = limitLength(name, 'data', typeof args[0] === 'string' ? args[0] : JSON.stringify(args[0]));
       const algorithm = HASH_ALGORITHMS[args[1] as string];
       if (algorithm === undefined) {
         throw failure(
