@@ -18,7 +18,7 @@ const runtime = useRouterStack({
   sweepEveryMs: false,
 });
 
-/** An express graph with no Tasks that stamps the version it ran on into the output. */
+/** An express graph with no Tasks that stamps the version it ran on into its result. */
 function taggedGraph(version: number): string {
   return JSON.stringify({
     Mode: 'express',
@@ -64,8 +64,14 @@ describe('canary', () => {
     const records = await rt.executions('canary');
     expect(records).toHaveLength(5_000);
     expect(records.every((r) => r.status === 'SUCCEEDED' && r.mode === 'express')).toBe(true);
-    expect(records.every((r) => JSON.parse(r.output ?? 'null').ran.version === r.version)).toBe(true);
     const onCanary = records.filter((r) => r.version === 2);
+    // Express keeps no output, so the version each message ran on is checked against the router's own
+    // count of the compiled versions it ran.
+    const ran = { 'canary@1': 0, 'canary@2': 0 } as Record<string, number>;
+    for (const batch of rt.batches) {
+      for (const [label, row] of batch.byEngine) ran[label] = (ran[label] ?? 0) + row.succeeded;
+    }
+    expect(ran).toEqual({ 'canary@1': 5_000 - onCanary.length, 'canary@2': onCanary.length });
     expect(onCanary.length).toBeGreaterThanOrEqual(350);
     expect(onCanary.length).toBeLessThanOrEqual(650);
 
