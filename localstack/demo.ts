@@ -171,7 +171,7 @@ async function main(): Promise<number> {
     });
     const env = process.env;
     const names = resourceNamesFromEnv(env);
-    out(`  edge ${stack.endpoint} up in ${stack.startedInMs} ms`);
+    out(`  edge ${stack.endpoint} up in ${Math.round(stack.startedInMs)} ms`);
     await bootstrap({ aws: stack.aws, names, shards: 2 });
     out(
       `  stream ${names.stream}, tables ${names.enginesTable} / ${names.executionsTable}, bucket ${names.bucket}`,
@@ -196,7 +196,7 @@ async function main(): Promise<number> {
       );
       matches.set(engine, published.record.match);
       out(
-        `  ${engine}@${published.version}  ${published.record.mode.padEnd(8)} from ${first.file.slice(ROOT.length + 1)}`,
+        `  ${`${engine}@${published.version}`.padEnd(18)} ${published.record.mode.padEnd(9)} from ${first.file.slice(ROOT.length + 1)}`,
       );
       later.push(...rest.map((f) => ({ engine, file: f.file, source: f.source })));
     }
