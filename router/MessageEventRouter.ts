@@ -436,8 +436,8 @@ export class MessageEventRouter {
     }
     await executions.complete(record, {
       ...this.completion(result, finished),
-      // The final state is what `router redrive` restarts a FAILED execution from; a success needs none.
-      ...(result.status === 'FAILED' ? { checkpoint: JSON.stringify(result.state) } : {}),
+      // The final state is what `router redrive` restarts a FAILED execution from; a success keeps none.
+      checkpoint: result.status === 'FAILED' ? JSON.stringify(result.state) : null,
       ...historyOf(record, result.history, this.deps.settings.historyData),
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');

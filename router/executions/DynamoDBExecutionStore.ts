@@ -33,6 +33,7 @@ import {
   type Completion,
   claimedRecord,
   classifyExisting,
+  completionFields,
   type ExecutionKey,
   type ExecutionListQuery,
   type ExecutionRecord,
@@ -163,18 +164,25 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       rev: record.rev + 1,
       updatedAt: new Date(completion.now).toISOString(),
       expiresAt,
-      ...optionalCompletionFields(completion),
+      ...completionFields(completion),
     });
     await this.conditionalUpdate(record, {
       set: {
         status: completion.status,
         updatedAt: next.updatedAt,
         expiresAt,
-        ...optionalCompletionFields(completion),
+        ...completionFields(completion),
       },
-      remove: ['gsi1pk', 'gsi1sk', 'dueAt', 'leaseOwner', 'leaseExpiresAt'],
+      remove: [
+        'gsi1pk',
+        'gsi1sk',
+        'dueAt',
+        'leaseOwner',
+        'leaseExpiresAt',
+        ...(completion.checkpoint === null ? ['checkpoint'] : []),
+      ],
     });
-    return next;
+    return completion.checkpoint === null ? withoutCheckpoint(next) : next;
   }
 
   async completeMany(
@@ -191,7 +199,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
           status: completion.status,
           updatedAt: new Date(completion.now).toISOString(),
           expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-          ...optionalCompletionFields(completion),
+          ...completionFields(completion),
         }),
       ),
     );
@@ -510,14 +518,9 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function optionalCompletionFields(completion: Completion): Partial<ExecutionRecord> {
-  return {
-    ...(completion.output === undefined ? {} : { output: completion.output }),
-    ...(completion.error === undefined ? {} : { error: completion.error }),
-    ...(completion.cause === undefined ? {} : { cause: completion.cause }),
-    ...(completion.checkpoint === undefined ? {} : { checkpoint: completion.checkpoint }),
-    ...(completion.history === undefined ? {} : { history: completion.history }),
-  };
+function withoutCheckpoint(record: ExecutionRecord): ExecutionRecord {
+  const { checkpoint: _checkpoint, ...rest } = record;
+  return rest;
 }
 
 function withoutTerminal(record: ExecutionRecord): ExecutionRecord {

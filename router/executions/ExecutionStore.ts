@@ -109,7 +109,8 @@ export interface Completion {
   readonly output?: string;
   readonly error?: string;
   readonly cause?: string;
-  readonly checkpoint?: string;
+  /** The final state (kept for redrive), or null to drop the stored checkpoint (nothing to resume). */
+  readonly checkpoint?: string | null;
   /** The compressed history, written with the terminal status (no extra request). */
   readonly history?: string;
   readonly now: number;
@@ -210,6 +211,19 @@ export function claimedRecord(request: ClaimRequest): ExecutionRecord {
     startedAt: at,
     updatedAt: at,
     ...(request.origin === undefined ? {} : { origin: request.origin }),
+  };
+}
+
+/** The record fields a completion sets; a null checkpoint is dropped by the caller, not stored. */
+export function completionFields(completion: Completion): Partial<ExecutionRecord> {
+  return {
+    ...(completion.output === undefined ? {} : { output: completion.output }),
+    ...(completion.error === undefined ? {} : { error: completion.error }),
+    ...(completion.cause === undefined ? {} : { cause: completion.cause }),
+    ...(completion.checkpoint === undefined || completion.checkpoint === null
+      ? {}
+      : { checkpoint: completion.checkpoint }),
+    ...(completion.history === undefined ? {} : { history: completion.history }),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type Completion,
   claimedRecord,
   classifyExisting,
+  completionFields,
   type ExecutionKey,
   type ExecutionListQuery,
   type ExecutionRecord,
@@ -179,17 +180,14 @@ export class MemoryExecutionStore implements ExecutionStore {
 }
 
 function terminal(record: ExecutionRecord, completion: Completion): ExecutionRecord {
-  const { dueAt: _dueAt, leaseOwner: _owner, leaseExpiresAt: _lease, ...rest } = record;
+  const { dueAt: _dueAt, leaseOwner: _owner, leaseExpiresAt: _lease, checkpoint, ...rest } = record;
   return {
     ...rest,
+    ...(checkpoint === undefined || completion.checkpoint === null ? {} : { checkpoint }),
     status: completion.status,
     rev: record.rev + 1,
     updatedAt: new Date(completion.now).toISOString(),
     expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-    ...(completion.output === undefined ? {} : { output: completion.output }),
-    ...(completion.error === undefined ? {} : { error: completion.error }),
-    ...(completion.cause === undefined ? {} : { cause: completion.cause }),
-    ...(completion.checkpoint === undefined ? {} : { checkpoint: completion.checkpoint }),
-    ...(completion.history === undefined ? {} : { history: completion.history }),
+    ...completionFields(completion),
   };
 }

@@ -83,6 +83,26 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
     expect(done.status).toBe('FAILED');
   });
 
+  it('drops the checkpoint of an execution that succeeded and keeps the final state of one that failed', async () => {
+    const store = make();
+    const claim = await store.claim(request());
+    const saved = await store.checkpoint(claim.record, {
+      checkpoint: '{"at":"B"}',
+      leaseMs: 30_000,
+      now: T0 + 1,
+    });
+    await store.complete(saved, { status: 'SUCCEEDED', checkpoint: null, now: T0 + 2, retentionSeconds: 60 });
+    expect((await store.get(request()))?.checkpoint).toBeUndefined();
+    const other = await store.claim(request({ dedupKey: 'shop#2' }));
+    await store.complete(other.record, {
+      status: 'FAILED',
+      checkpoint: '{"at":"C"}',
+      now: T0 + 3,
+      retentionSeconds: 60,
+    });
+    expect((await store.get(request({ dedupKey: 'shop#2' })))?.checkpoint).toBe('{"at":"C"}');
+  });
+
   it('keeps a durable wait until it is due', async () => {
     const store = make();
     const claim = await store.claim(request());
