@@ -436,8 +436,9 @@ export class MessageEventRouter {
     }
     await executions.complete(record, {
       ...this.completion(result, finished),
-      // The final state is what `router redrive` restarts a FAILED execution from; a success keeps none.
-      checkpoint: result.status === 'FAILED' ? JSON.stringify(result.state) : null,
+      // The final state is what `router redrive` restarts a FAILED execution from; a success keeps its
+      // last checkpoint, which `router executions show` reads the input from.
+      ...(result.status === 'FAILED' ? { checkpoint: JSON.stringify(result.state) } : {}),
       ...historyOf(record, result.history, this.deps.settings.historyData),
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
