@@ -269,8 +269,8 @@ export class MessageEventRouter {
       }
       const alias = snapshot.aliases.get(key.engine);
       const mode = existing?.mode ?? alias?.mode ?? 'standard';
-      if (mode === 'express') return await this.runExpress(d, key, summary, express, deadline);
-      return await this.runStandard(d, key, existing ?? null, summary, deadline);
+      if (mode === 'express') return await this.runExpress(d, key, snapshot, summary, express, deadline);
+      return await this.runStandard(d, key, snapshot, existing ?? null, summary, deadline);
     } catch (error) {
       return this.onError(d, key, error, summary);
     }
@@ -279,17 +279,18 @@ export class MessageEventRouter {
   private async runExpress(
     d: DecodedOk,
     key: ExecutionKey,
+    snapshot: AliasSnapshot,
     summary: BatchSummary,
     express: ExpressCompletion[],
     deadline: (() => number) | undefined,
   ): Promise<Outcome> {
-    const loaded = await this.deps.resolver.resolve(key.engine, key.dedupKey);
+    const loaded = await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot);
     const executionId = executionIdFor(key);
     const now = this.deps.clock.now();
     const result = await this.execute(loaded, this.newStart(d, executionId, now), deadline);
     if (result.status === 'WAITING') {
       // An express engine cannot park; a long wait makes it a standard execution from here on.
-      return this.runStandard(d, key, null, summary, deadline);
+      return this.runStandard(d, key, snapshot, null, summary, deadline);
     }
     if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
       throw new RouterError(`${describe(d)}: ${result.error}: ${result.cause ?? ''}`, true);
@@ -321,6 +322,7 @@ export class MessageEventRouter {
   private async runStandard(
     d: DecodedOk,
     key: ExecutionKey,
+    snapshot: AliasSnapshot,
     known: ExecutionRecord | null,
     summary: BatchSummary,
     deadline: (() => number) | undefined,
@@ -329,7 +331,7 @@ export class MessageEventRouter {
     const now = this.deps.clock.now();
     const loaded =
       known === null
-        ? await this.deps.resolver.resolve(key.engine, key.dedupKey)
+        ? await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot)
         : await this.deps.resolver.version(key.engine, known.version);
     const claim: ClaimResult = await executions.claim(
       {

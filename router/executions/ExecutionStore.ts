@@ -10,7 +10,7 @@
  *                      └──durable wait──> WAITING ──due / callback──> RUNNING          └─> (none)
  * ```
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ExecutionMode } from '../asl/types.ts';
 
 /** Lifecycle of an execution. */
@@ -191,7 +191,7 @@ export function executionMapKey(key: ExecutionKey): string {
 
 /** Deterministic execution id: the same message always gets the same id, so step idempotency keys are stable. */
 export function executionIdFor(key: ExecutionKey): string {
-  const digest = createHash('sha256').update(`${key.engine}\u0000${key.dedupKey}`).digest('base64url');
+  const digest = hash('sha256', `${key.engine}\u0000${key.dedupKey}`, 'base64url');
   return `${key.engine}:${digest.slice(0, 22)}`;
 }
 

@@ -11,7 +11,6 @@ import {
   type Completion,
   claimedRecord,
   classifyExisting,
-  completionFields,
   type ExecutionKey,
   type ExecutionListQuery,
   type ExecutionRecord,
@@ -83,7 +82,7 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
     this.assertCurrent(record);
-    const next = terminal(record, completion);
+    const next = terminal(record, record.rev, completion);
     this.records.set(executionMapKey(record), next);
     return next;
   }
@@ -93,7 +92,7 @@ export class MemoryExecutionStore implements ExecutionStore {
   ): Promise<void> {
     this.requests += Math.ceil(items.length / 25);
     for (const { record, completion } of items) {
-      this.records.set(executionMapKey(record), terminal({ ...record, rev: 0 }, completion));
+      this.records.set(executionMapKey(record), terminal(record, 0, completion));
     }
   }
 
@@ -179,15 +178,37 @@ export class MemoryExecutionStore implements ExecutionStore {
   }
 }
 
-function terminal(record: ExecutionRecord, completion: Completion): ExecutionRecord {
-  const { dueAt: _dueAt, leaseOwner: _owner, leaseExpiresAt: _lease, checkpoint, ...rest } = record;
-  return {
-    ...rest,
-    ...(checkpoint === undefined || completion.checkpoint === null ? {} : { checkpoint }),
+/**
+ * The record a completion leaves: the lease and the due time go, the completion's fields replace the
+ * record's. Built field by field rather than by rest and spread: every express execution passes here.
+ */
+function terminal(
+  record: Omit<ExecutionRecord, 'rev'>,
+  rev: number,
+  completion: Completion,
+): ExecutionRecord {
+  const next: { -readonly [K in keyof ExecutionRecord]: ExecutionRecord[K] } = {
+    engine: record.engine,
+    dedupKey: record.dedupKey,
+    executionId: record.executionId,
+    version: record.version,
+    mode: record.mode,
     status: completion.status,
-    rev: record.rev + 1,
+    rev: rev + 1,
+    startedAt: record.startedAt,
     updatedAt: new Date(completion.now).toISOString(),
     expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-    ...completionFields(completion),
   };
+  if (record.origin !== undefined) next.origin = record.origin;
+  const checkpoint = completion.checkpoint === undefined ? record.checkpoint : completion.checkpoint;
+  if (checkpoint !== undefined && checkpoint !== null) next.checkpoint = checkpoint;
+  const output = completion.output ?? record.output;
+  if (output !== undefined) next.output = output;
+  const error = completion.error ?? record.error;
+  if (error !== undefined) next.error = error;
+  const cause = completion.cause ?? record.cause;
+  if (cause !== undefined) next.cause = cause;
+  const history = completion.history ?? record.history;
+  if (history !== undefined) next.history = history;
+  return next;
 }

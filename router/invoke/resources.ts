@@ -16,8 +16,20 @@ const LAMBDA_ARN =
   /^arn:aws[a-z-]*:lambda:([a-z0-9-]*):(\d*):function:([A-Za-z0-9_-]{1,140})(?::([A-Za-z0-9$_-]+))?$/;
 const SDK_ARN = /^arn:aws[a-z-]*:states:::aws-sdk:([a-z0-9]+):([A-Za-z][A-Za-z0-9]*)(\.waitForTaskToken)?$/;
 
+/** Parsed resources, by text: a graph names a handful of them and every invoke asks again. */
+const parsedResources = new Map<string, TaskResource | undefined>();
+const PARSED_RESOURCES_LIMIT = 4_096;
+
 /** Parses a resource; undefined when this runtime cannot run it. */
 export function parseTaskResource(resource: string): TaskResource | undefined {
+  if (parsedResources.has(resource)) return parsedResources.get(resource);
+  const parsed = parseUncached(resource);
+  if (parsedResources.size >= PARSED_RESOURCES_LIMIT) parsedResources.clear();
+  parsedResources.set(resource, parsed);
+  return parsed;
+}
+
+function parseUncached(resource: string): TaskResource | undefined {
   const lambda = LAMBDA_ARN.exec(resource);
   if (lambda?.[3] !== undefined) {
     return lambda[4] === undefined

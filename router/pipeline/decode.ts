@@ -127,32 +127,51 @@ function parseBody(bytes: Buffer, maxBytes: number): Parsed {
   return { body: value as JsonObject };
 }
 
-function decodeUserRecord(base: Omit<DecodedBase, 'bytes'>, bytes: Buffer, maxBytes: number): DecodedRecord {
+/** A user record that failed to decode, with the reference its error names. */
+function failedUserRecord(
+  base: Omit<DecodedBase, 'bytes'>,
+  bytes: Buffer,
+  reason: DecodeReason,
+  detail: string,
+  cause?: unknown,
+): DecodedFailure {
   const ref: RecordRef = {
     shardId: base.shardId,
     sequenceNumber: base.sequenceNumber,
     partitionKey: base.partitionKey,
     ...(base.subSequence === undefined ? {} : { subSequence: base.subSequence }),
   };
-  const fail = (reason: DecodeReason, detail: string, cause?: unknown): DecodedFailure => ({
+  return {
     ...base,
     bytes: bytes.length,
     ok: false,
     raw: bytes,
     error: new DecodeError(reason, detail, cause === undefined ? { record: ref } : { record: ref, cause }),
-  });
+  };
+}
+
+/** Every record of a batch passes here: the success path allocates only the result itself. */
+function decodeUserRecord(base: Omit<DecodedBase, 'bytes'>, bytes: Buffer, maxBytes: number): DecodedRecord {
   const parsed = parseBody(bytes, maxBytes);
-  if ('reason' in parsed) return fail(parsed.reason, parsed.detail);
+  if ('reason' in parsed) return failedUserRecord(base, bytes, parsed.reason, parsed.detail);
+  let envelope: Envelope;
   try {
-    const envelope = toEnvelope(
-      parsed.body,
-      positionKey(base.shardId, base.sequenceNumber, base.subSequence),
-    );
-    return { ...base, bytes: bytes.length, ok: true, envelope };
+    envelope = toEnvelope(parsed.body, positionKey(base.shardId, base.sequenceNumber, base.subSequence));
   } catch (error) {
-    if (error instanceof EnvelopeError) return fail('bad-envelope', error.message, error);
+    if (error instanceof EnvelopeError)
+      return failedUserRecord(base, bytes, 'bad-envelope', error.message, error);
     throw error;
   }
+  const ok: DecodedOk = {
+    record: base.record,
+    partitionKey: base.partitionKey,
+    sequenceNumber: base.sequenceNumber,
+    shardId: base.shardId,
+    bytes: bytes.length,
+    ok: true,
+    envelope,
+  };
+  return base.subSequence === undefined ? ok : { ...ok, subSequence: base.subSequence };
 }
 
 /**

@@ -118,7 +118,12 @@ export class EngineResolver<C> {
     ) {
       this.stats.staleServed += 1;
     }
-    const snapshot = await this.snapshots.fetch('aliases', this.aliasTtlMs > 0 ? {} : { forceRefresh: true });
+    // With no TTL every call re-reads the index and waits for it (a forced refresh would otherwise
+    // answer with the value it is replacing).
+    const snapshot = await this.snapshots.fetch(
+      'aliases',
+      this.aliasTtlMs > 0 ? {} : { forceRefresh: true, allowStale: false },
+    );
     if (snapshot === undefined)
       throw new EngineLoadError('the engine index returned no alias snapshot', true);
     return snapshot;
@@ -129,10 +134,12 @@ export class EngineResolver<C> {
     this.snapshots.delete('aliases');
   }
 
-  /** The version an engine's alias sends this message to, loaded and compiled. */
-  async resolve(engine: string, dedupKey: string): Promise<LoadedEngine<C>> {
-    const snapshot = await this.snapshot();
-    const alias = snapshot.aliases.get(engine);
+  /**
+   * The version an engine's alias sends this message to, loaded and compiled. A batch passes the
+   * snapshot it routed with, so all its messages see one set of aliases.
+   */
+  async resolve(engine: string, dedupKey: string, snapshot?: AliasSnapshot): Promise<LoadedEngine<C>> {
+    const alias = (snapshot ?? (await this.snapshot())).aliases.get(engine);
     if (alias === undefined) {
       throw new EngineLoadError(`engine '${engine}' has no '${this.alias}' alias (is it published?)`, false);
     }
@@ -162,8 +169,13 @@ export class EngineResolver<C> {
       if (failure.until > Date.now()) throw failure.error;
       this.failed.delete(key);
     }
-    if (this.graphs.has(key)) this.stats.hits += 1;
-    else this.stats.misses += 1;
+    // A hit (nearly every record) needs no promise of the cache's own: versions never change.
+    const cached = this.graphs.get(key);
+    if (cached !== undefined) {
+      this.stats.hits += 1;
+      return cached;
+    }
+    this.stats.misses += 1;
     const loaded = await this.graphs.fetch(key).catch((error: unknown) => {
       this.failed.set(key, { error, until: Date.now() + (this.options.failureTtlMs ?? 5_000) });
       throw error;

@@ -69,6 +69,9 @@ export type RunResult =
       history: HistoryEvent[];
     };
 
+/** The signal of an invoke nobody can cancel: the run was given none. */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
 /** History events after which a checkpoint is taken: a Map item or a Parallel branch ended. */
 const ENDS_CHILD: ReadonlySet<string> = new Set([
   'MapIterationSucceeded',
@@ -103,7 +106,8 @@ export async function runExecution(
   const maxInvokes = Math.max(1, deps.maxConcurrentInvokes ?? 16);
   const historyLimit = deps.historyLimit ?? 10_000;
   const history: HistoryEvent[] = [];
-  const running = new Map<string, AbortController>();
+  /** In-flight invokes; `undefined` for one that only the caller's signal can stop. */
+  const running = new Map<string, AbortController | undefined>();
   const queued: InvokeEffect[] = [];
   const timers = new Map<string, number>();
   const callbacks = new Set<string>();
@@ -125,13 +129,12 @@ export async function runExecution(
     w?.();
   };
 
-  // AbortControllers are costly to create (a DOMException on abort): an invoke that nothing can cancel
-  // on its own (top level, no timeout or heartbeat, no execution timeout) shares the run's signal.
-  let shared: AbortController | undefined;
-  const runController = (): AbortController => {
-    shared ??= new AbortController();
-    return shared;
-  };
+  // AbortControllers are costly to create (a DOMException on abort). An invoke that nothing in the run
+  // can cancel on its own (top level, no timeout or heartbeat, no execution timeout) gets the caller's
+  // signal: the only thing that can stop it is the caller. At the top level one state runs at a time, so
+  // such an invoke is never a sibling the run must cancel; if the run ends while it is in flight (a
+  // throwing checkpoint), its late outcome is ignored.
+  const uncancellable = deps.signal ?? NEVER_ABORTED;
   const cancellable = (effect: InvokeEffect): boolean =>
     effect.timeoutSeconds !== undefined ||
     effect.heartbeatSeconds !== undefined ||
@@ -141,25 +144,25 @@ export async function runExecution(
   /** Settles one invoke: frees its slot, starts a queued one, and queues the event unless cancelled. */
   const settle = (
     effect: InvokeEffect,
-    controller: AbortController,
+    controller: AbortController | undefined,
     event: ExecutionEvent | undefined,
     failure?: { error: unknown },
   ): void => {
-    if (running.get(effect.id) !== controller) return;
+    if (!running.has(effect.id) || running.get(effect.id) !== controller) return;
     running.delete(effect.id);
     const next = queued.shift();
     if (next !== undefined) start(next);
-    if (controller.signal.aborted) return;
+    if (controller?.signal.aborted) return;
     if (failure !== undefined) infraFailure ??= failure;
     else if (event !== undefined) events.push(event);
     notify();
   };
 
   /** Performs one invoke to its outcome (one async call per invoke, no closures per invoke). */
-  const invokeOnce = async (effect: InvokeEffect, controller: AbortController): Promise<void> => {
+  const invokeOnce = async (effect: InvokeEffect, controller: AbortController | undefined): Promise<void> => {
     let outcome: InvokeOutcome;
     try {
-      outcome = await deps.invoke(effect, controller.signal);
+      outcome = await deps.invoke(effect, controller?.signal ?? uncancellable);
     } catch (error) {
       settle(effect, controller, undefined, { error });
       return;
@@ -180,7 +183,7 @@ export async function runExecution(
   };
 
   function start(effect: InvokeEffect): void {
-    const controller = cancellable(effect) ? new AbortController() : runController();
+    const controller = cancellable(effect) ? new AbortController() : undefined;
     running.set(effect.id, controller);
     void invokeOnce(effect, controller);
   }
@@ -198,10 +201,10 @@ export async function runExecution(
         case 'cancel': {
           timers.delete(effect.id);
           callbacks.delete(effect.id);
-          const controller = running.get(effect.id);
-          if (controller !== undefined) {
+          if (running.has(effect.id)) {
+            const controller = running.get(effect.id);
             running.delete(effect.id);
-            if (controller !== shared) controller.abort();
+            controller?.abort();
             const next = queued.shift();
             if (next !== undefined) start(next);
           }
@@ -244,9 +247,7 @@ export async function runExecution(
   };
   const stopAll = (): void => {
     stopSleep();
-    // Aborting creates a DOMException; a run that ends with nothing in flight has nobody to tell.
-    if (running.size > 0) shared?.abort();
-    for (const controller of running.values()) if (controller !== shared) controller.abort();
+    for (const controller of running.values()) controller?.abort();
     running.clear();
     queued.length = 0;
   };
@@ -256,6 +257,8 @@ export async function runExecution(
     return best;
   };
 
+  // One listener for the whole run: adding and removing one around every wait costs more than the wait.
+  deps.signal?.addEventListener('abort', notify);
   // Every way out (result, WAITING, an infrastructure failure, a throwing onStep) stops what still runs.
   try {
     for (;;) {
@@ -329,14 +332,12 @@ export async function runExecution(
       }
       if (next === undefined) stopSleep();
       else sleepUntil(next, now);
-      const woken = new Promise<void>((resolve) => {
+      await new Promise<void>((resolve) => {
         wake = resolve;
       });
-      deps.signal?.addEventListener('abort', notify, { once: true });
-      await woken;
-      deps.signal?.removeEventListener('abort', notify);
     }
   } finally {
+    deps.signal?.removeEventListener('abort', notify);
     stopAll();
   }
 }

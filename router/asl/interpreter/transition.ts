@@ -174,6 +174,16 @@ function applyIo(
 }
 
 /**
+ * Size bounds of arrays already walked. Data flow shares structure (a ResultPath copies only the objects
+ * along its path), so each state's input, result and output reach the same nested arrays again, and
+ * arrays hold most of a payload's nodes. States never mutate a value they produced, so a bound stays
+ * true. Objects are not remembered: their copies along a path are new each time, and a WeakMap entry per
+ * small object costs more than walking it.
+ */
+const arrayBounds = new WeakMap<readonly JsonValue[], number>();
+const REMEMBERED_ARRAY_LENGTH = 4;
+
+/**
  * An upper bound of a value's UTF-8 JSON size, walking no further than `budget`: a string unit is at
  * most 6 bytes (`\u0000` escapes), a number at most 24. Cheaper than serialising when far below the limit.
  */
@@ -182,10 +192,16 @@ function sizeBound(value: JsonValue, budget: number): number {
   if (typeof value !== 'object' || value === null) return 24;
   let total = 2;
   if (Array.isArray(value)) {
+    const remember = value.length >= REMEMBERED_ARRAY_LENGTH;
+    if (remember) {
+      const known = arrayBounds.get(value);
+      if (known !== undefined) return known;
+    }
     for (const item of value) {
       total += sizeBound(item, budget - total) + 1;
       if (total > budget) return total;
     }
+    if (remember) arrayBounds.set(value, total);
     return total;
   }
   for (const key in value) {
@@ -194,7 +210,6 @@ function sizeBound(value: JsonValue, budget: number): number {
   }
   return total;
 }
-
 function checkSize(ctx: Ctx, value: JsonValue, what: string): void {
   const limit = ctx.graph.maxPayloadBytes;
   if (!Number.isFinite(limit) || sizeBound(value, limit) <= limit) return;
