@@ -80,12 +80,33 @@ interface WorkItem {
   duplicateInBatch?: boolean;
 }
 
-/** A completed express execution, written in bulk after the batch. */
+/** A completed express execution, written in bulk after its window. */
 interface ExpressCompletion {
   readonly record: Omit<ExecutionRecord, 'rev'>;
   readonly completion: Completion;
   readonly sequenceNumber: string;
+  readonly partitionKey: string;
 }
+
+/** What the windows of one batch share. */
+interface BatchRun {
+  readonly snapshot: AliasSnapshot;
+  readonly router: Router;
+  readonly summary: BatchSummary;
+  readonly deadline: (() => number) | undefined;
+  /** Execution keys already met in this batch: a second copy is a duplicate without a store read. */
+  readonly seen: Set<string>;
+  /** Partition keys with a record to be redelivered: their later records are reported, not run. */
+  readonly failedKeys: Set<string>;
+  readonly failures: { itemIdentifier: string }[];
+}
+
+/**
+ * Kinesis records decoded and run together. Large enough for full store batches (BatchGetItem takes
+ * 100 keys, BatchWriteItem 25) and to keep many keys running; small enough that the parsed payloads
+ * of a window die young instead of a 10,000-record batch holding all of them at once.
+ */
+const WINDOW_RECORDS = 500;
 
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
@@ -117,77 +138,34 @@ export class MessageEventRouter {
     event: KinesisStreamEvent,
     context: BatchContext = {},
   ): Promise<BatchSummary & { failures: { itemIdentifier: string }[] }> {
-    const { settings, metrics, logger } = this.deps;
+    const { metrics, logger } = this.deps;
     const started = this.deps.clock.now();
-    const summary = emptySummary();
-
-    // decode
-    const decoded = decodeRecords(event.Records, { maxBytes: settings.maxRecordBytes });
-    summary.records = decoded.length;
-    metrics.count('Records', decoded.length);
     const oldest = event.Records[0]?.kinesis.approximateArrivalTimestamp;
     if (oldest !== undefined) metrics.milliseconds('IteratorAge', Math.max(0, started - oldest * 1000));
 
-    // route
     const snapshot = await this.deps.resolver.snapshot();
-    const router = this.router(snapshot);
-    const items: WorkItem[] = decoded.map((d) => ({ decoded: d }));
-    for (const item of items) {
-      const d = item.decoded;
-      if (!d.ok || d.envelope.kind === 'callback') continue;
-      const match = router.route(d.envelope);
-      if (match === undefined || !snapshot.aliases.has(match.engine)) continue;
-      item.route = match;
-      item.key = { engine: match.engine, dedupKey: match.dedupKey };
-    }
-
-    // claim (pre-check): one BatchGetItem per 100 keys; duplicates inside the batch need no store at all
-    const seen = new Set<string>();
-    const keys: ExecutionKey[] = [];
-    for (const item of items) {
-      if (item.key === undefined) continue;
-      const mapKey = executionMapKey(item.key);
-      if (seen.has(mapKey)) item.duplicateInBatch = true;
-      else {
-        seen.add(mapKey);
-        keys.push(item.key);
+    const run: BatchRun = {
+      snapshot,
+      router: this.router(snapshot),
+      summary: emptySummary(),
+      deadline:
+        context.remainingTimeMs === undefined
+          ? undefined
+          : () => context.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY,
+      seen: new Set(),
+      failedKeys: new Set(),
+      failures: [],
+    };
+    try {
+      for (let from = 0; from < event.Records.length; from += WINDOW_RECORDS) {
+        await this.processWindow(event.Records.slice(from, from + WINDOW_RECORDS), run, started);
       }
+    } finally {
+      this.releaseDeadline(run.deadline);
     }
-    const known =
-      keys.length === 0 ? new Map<string, ExecutionRecord>() : await this.deps.executions.peek(keys, started);
+    const { summary, failures } = run;
 
-    // execute, keeping per-key order; report
-    const express: ExpressCompletion[] = [];
-    const deadline =
-      context.remainingTimeMs === undefined
-        ? undefined
-        : () => context.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY;
-    const report = await processInOrder(items, {
-      keyOf: (item) => item.decoded.partitionKey,
-      idOf: (item) => item.decoded.sequenceNumber,
-      concurrency: settings.concurrency,
-      ...(deadline === undefined ? {} : { shouldStop: () => deadline() < SAFETY_MARGIN_MS * 2 }),
-      process: (item) => this.processItem(item, known, snapshot, summary, express, deadline),
-    }).finally(() => this.releaseDeadline(deadline));
-    const failures = [...report.batchItemFailures];
-    summary.retried += report.skipped;
-
-    // express completions, in bulk (a lost write only means a redelivery re-runs them: express semantics)
-    if (express.length > 0) {
-      try {
-        await this.deps.executions.completeMany(express);
-      } catch (error) {
-        logger.warn('recording express completions failed; their records will be redelivered', {
-          error: String(error),
-          count: express.length,
-        });
-        const reported = new Set(failures.map((f) => f.itemIdentifier));
-        for (const e of express) {
-          if (!reported.has(e.sequenceNumber)) failures.push({ itemIdentifier: e.sequenceNumber });
-        }
-      }
-    }
-
+    metrics.count('Records', summary.records);
     metrics.count('Retried', summary.retried);
     metrics.milliseconds('BatchDuration', this.deps.clock.now() - started);
     metrics.count('CacheHits', this.deps.resolver.stats.hits);
@@ -204,6 +182,77 @@ export class MessageEventRouter {
       batchItemFailures: failures.length,
     });
     return { ...summary, failures };
+  }
+
+  /**
+   * One window of a batch, through every stage: decode, route, claim pre-check, execute in key order,
+   * report, and the express completions in bulk. Keys that failed in an earlier window stay failed.
+   */
+  private async processWindow(
+    records: KinesisStreamEvent['Records'],
+    run: BatchRun,
+    started: number,
+  ): Promise<void> {
+    const { settings, logger } = this.deps;
+    const { snapshot, summary, deadline } = run;
+
+    // decode
+    const decoded = decodeRecords(records, { maxBytes: settings.maxRecordBytes });
+    summary.records += decoded.length;
+
+    // route
+    const items: WorkItem[] = decoded.map((d) => ({ decoded: d }));
+    for (const item of items) {
+      const d = item.decoded;
+      if (!d.ok || d.envelope.kind === 'callback') continue;
+      const match = run.router.route(d.envelope);
+      if (match === undefined || !snapshot.aliases.has(match.engine)) continue;
+      item.route = match;
+      item.key = { engine: match.engine, dedupKey: match.dedupKey };
+    }
+
+    // claim (pre-check): one BatchGetItem per 100 keys; duplicates inside the batch need no store at all
+    const keys: ExecutionKey[] = [];
+    for (const item of items) {
+      if (item.key === undefined) continue;
+      const mapKey = executionMapKey(item.key);
+      if (run.seen.has(mapKey)) item.duplicateInBatch = true;
+      else {
+        run.seen.add(mapKey);
+        keys.push(item.key);
+      }
+    }
+    const known =
+      keys.length === 0 ? new Map<string, ExecutionRecord>() : await this.deps.executions.peek(keys, started);
+
+    // execute, keeping per-key order; report
+    const express: ExpressCompletion[] = [];
+    const report = await processInOrder(items, {
+      keyOf: (item) => item.decoded.partitionKey,
+      idOf: (item) => item.decoded.sequenceNumber,
+      concurrency: settings.concurrency,
+      failedKeys: run.failedKeys,
+      ...(deadline === undefined ? {} : { shouldStop: () => deadline() < SAFETY_MARGIN_MS * 2 }),
+      process: (item) => this.processItem(item, known, snapshot, summary, express, deadline),
+    });
+    for (const failure of report.batchItemFailures) run.failures.push(failure);
+    summary.retried += report.skipped;
+
+    // express completions, in bulk (a lost write only means a redelivery re-runs them: express semantics)
+    if (express.length === 0) return;
+    try {
+      await this.deps.executions.completeMany(express);
+    } catch (error) {
+      logger.warn('recording express completions failed; their records will be redelivered', {
+        error: String(error),
+        count: express.length,
+      });
+      const reported = new Set(run.failures.map((f) => f.itemIdentifier));
+      for (const e of express) {
+        run.failedKeys.add(e.partitionKey);
+        if (!reported.has(e.sequenceNumber)) run.failures.push({ itemIdentifier: e.sequenceNumber });
+      }
+    }
   }
 
   private router(snapshot: AliasSnapshot): Router {
@@ -298,6 +347,7 @@ export class MessageEventRouter {
     const finished = this.deps.clock.now();
     express.push({
       sequenceNumber: d.sequenceNumber,
+      partitionKey: d.partitionKey,
       record: {
         engine: key.engine,
         dedupKey: key.dedupKey,
@@ -438,9 +488,12 @@ export class MessageEventRouter {
     }
     await executions.complete(record, {
       ...this.completion(result, finished),
-      // The final state is what `router redrive` restarts a FAILED execution from; a success keeps its
-      // last checkpoint, which `router executions show` reads the input from.
-      ...(result.status === 'FAILED' ? { checkpoint: JSON.stringify(result.state) } : {}),
+      // The final state is what `router redrive` restarts a FAILED execution from. A success has nothing
+      // to resume: it drops its checkpoint (every dedup read of the record gets smaller) and keeps the
+      // input, as Step Functions' DescribeExecution shows it.
+      ...(result.status === 'FAILED'
+        ? { checkpoint: JSON.stringify(result.state) }
+        : { checkpoint: null, input: JSON.stringify(result.state.context.input) }),
       ...historyOf(record, result.history, this.deps.settings.historyData),
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');

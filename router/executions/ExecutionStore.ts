@@ -49,6 +49,8 @@ export interface ExecutionRecord {
   readonly checkpoint?: string;
   /** Epoch ms when a WAITING execution is due. */
   readonly dueAt?: number;
+  /** JSON text of the execution input, kept by a finished execution that no longer keeps its checkpoint. */
+  readonly input?: string;
   /** JSON text of the execution output. */
   readonly output?: string;
   readonly error?: string;
@@ -106,6 +108,8 @@ export interface CheckpointUpdate {
 /** A terminal write. */
 export interface Completion {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'QUARANTINED';
+  /** JSON text of the execution input: what a record that drops its checkpoint keeps of it. */
+  readonly input?: string;
   readonly output?: string;
   readonly error?: string;
   readonly cause?: string;
@@ -217,6 +221,7 @@ export function claimedRecord(request: ClaimRequest): ExecutionRecord {
 /** The record fields a completion sets; a null checkpoint is dropped by the caller, not stored. */
 export function completionFields(completion: Completion): Partial<ExecutionRecord> {
   return {
+    ...(completion.input === undefined ? {} : { input: completion.input }),
     ...(completion.output === undefined ? {} : { output: completion.output }),
     ...(completion.error === undefined ? {} : { error: completion.error }),
     ...(completion.cause === undefined ? {} : { cause: completion.cause }),

@@ -202,6 +202,8 @@ function terminal(
   if (record.origin !== undefined) next.origin = record.origin;
   const checkpoint = completion.checkpoint === undefined ? record.checkpoint : completion.checkpoint;
   if (checkpoint !== undefined && checkpoint !== null) next.checkpoint = checkpoint;
+  const input = completion.input ?? record.input;
+  if (input !== undefined) next.input = input;
   const output = completion.output ?? record.output;
   if (output !== undefined) next.output = output;
   const error = completion.error ?? record.error;

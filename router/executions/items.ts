@@ -73,6 +73,7 @@ export function fromItem(item: Record<string, unknown>): ExecutionRecord {
     ...optionalNumber(item, 'leaseExpiresAt'),
     ...optionalString(item, 'checkpoint'),
     ...optionalNumber(item, 'dueAt'),
+    ...optionalString(item, 'input'),
     ...optionalString(item, 'output'),
     ...optionalString(item, 'error'),
     ...optionalString(item, 'cause'),

@@ -31,6 +31,11 @@ export interface ProcessOptions<T> {
   process(item: T): Promise<Outcome>;
   /** Checked before each item starts; once true, unstarted items are reported for redelivery. */
   shouldStop?(): boolean;
+  /**
+   * Keys that already failed earlier in the same Lambda batch (a batch handled in windows): their items
+   * are reported without being run. Keys that fail here are added.
+   */
+  readonly failedKeys?: Set<string>;
 }
 
 /** The result of a batch: Lambda's response plus counts for logs and metrics. */
@@ -76,6 +81,7 @@ export async function processInOrder<T>(
   const next = new Int32Array(items.length).fill(-1);
   const heads: number[] = [];
   const tails = new Map<string, number>();
+  const { failedKeys } = options;
   for (let i = 0; i < items.length; i++) {
     const key = options.keyOf(items[i] as T);
     const tail = tails.get(key);
@@ -93,7 +99,8 @@ export async function processInOrder<T>(
 
   const runChain = async (head: number): Promise<void> => {
     let i = head;
-    while (i !== -1) {
+    const key = failedKeys === undefined ? undefined : options.keyOf(items[head] as T);
+    while (i !== -1 && (key === undefined || !failedKeys?.has(key))) {
       const item = items[i] as T;
       if (options.shouldStop?.() === true) break;
       let outcome: Outcome;
@@ -105,12 +112,14 @@ export async function processInOrder<T>(
       if (outcome.kind === 'retry') {
         failed[i] = 1;
         retried++;
+        if (key !== undefined) failedKeys?.add(key);
         i = next[i] ?? -1;
         break;
       }
       done++;
       i = next[i] ?? -1;
     }
+    if (i !== -1 && key !== undefined) failedKeys?.add(key);
     for (; i !== -1; i = next[i] ?? -1) {
       failed[i] = 1;
       skipped++;

@@ -91,8 +91,16 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
       leaseMs: 30_000,
       now: T0 + 1,
     });
-    await store.complete(saved, { status: 'SUCCEEDED', checkpoint: null, now: T0 + 2, retentionSeconds: 60 });
-    expect((await store.get(request()))?.checkpoint).toBeUndefined();
+    await store.complete(saved, {
+      status: 'SUCCEEDED',
+      checkpoint: null,
+      input: '{"order":1}',
+      now: T0 + 2,
+      retentionSeconds: 60,
+    });
+    const succeeded = await store.get(request());
+    expect(succeeded?.checkpoint).toBeUndefined();
+    expect(succeeded?.input).toBe('{"order":1}');
     const other = await store.claim(request({ dedupKey: 'shop#2' }));
     await store.complete(other.record, {
       status: 'FAILED',

@@ -59,7 +59,7 @@ export function redriveExecution(graph: CompiledGraph, failed: ExecutionState, n
   delete state.cause;
   delete state.output;
   delete root.end;
-  delete root.block;
+  root.block = undefined;
   delete root.retries;
   state.pending = [];
   root.attempt += 1;

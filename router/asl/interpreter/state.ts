@@ -155,9 +155,13 @@ export interface ThreadState {
   visits: Record<string, number>;
   /** Retry attempt of the current visit (0 = first try). */
   attempt: number;
-  /** Retries used per retrier of the current state (reset when the state is left). */
-  retries?: number[];
-  block?: Block;
+  /** Retries used per retrier of the current state (reset when the state is left, like `block`). */
+  retries?: number[] | undefined;
+  /**
+   * What the thread waits on. Cleared by assigning `undefined` rather than deleting the field: a delete
+   * turns the object into a slow dictionary for the rest of its life (JSON drops the field either way).
+   */
+  block?: Block | undefined;
   end?: ThreadEnd;
 }
 

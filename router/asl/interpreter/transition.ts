@@ -249,7 +249,7 @@ function enterState(ctx: Ctx, t: ThreadState, name: string, input: JsonValue): v
   t.input = input;
   t.enteredAt = ctx.now;
   t.attempt = 0;
-  delete t.retries;
+  if (t.retries !== undefined) t.retries = undefined;
   t.visits[name] = (t.visits[name] ?? 0) + 1;
   // The machine is known to the caller; the entered event type comes from the compiled state.
 }
@@ -298,7 +298,7 @@ function cancelThread(ctx: Ctx, t: ThreadState): void {
       }
       break;
   }
-  delete t.block;
+  t.block = undefined;
 }
 
 /** Leaves a state with its output: to Next, or ends the thread. */
@@ -663,7 +663,7 @@ function parallelChildEnded(
     block.results[index] = end.output;
     block.remaining -= 1;
     if (block.remaining > 0) return;
-    delete t.block;
+    t.block = undefined;
     record(ctx, 'ParallelStateSucceeded', t.path, s.name, { output: block.results });
     succeedWithResult(ctx, f, s, block.results);
     return;
@@ -739,7 +739,7 @@ function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
   t.block = block;
   record(ctx, 'MapStateStarted', t.path, s.name, { length: items.length });
   if (items.length === 0) {
-    delete t.block;
+    t.block = undefined;
     record(ctx, 'MapStateSucceeded', t.path, s.name, { output: [] });
     succeedWithResult(ctx, f, s, []);
     return;
@@ -817,7 +817,7 @@ function mapChildEnded(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, inde
     }
   }
   if (block.remaining > 0) return;
-  delete t.block;
+  t.block = undefined;
   record(ctx, 'MapStateSucceeded', t.path, s.name, { output: block.results });
   succeedWithResult(ctx, f, s, block.results);
 }
@@ -971,7 +971,7 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
         removePending(ctx.state, b.invokeId);
         cancelId(ctx, b.timeoutId);
         cancelId(ctx, b.heartbeatId);
-        delete t.block;
+        t.block = undefined;
         record(ctx, 'TaskSucceeded', t.path, s.name, { output: event.output });
         succeedWithResult(ctx, f, s, event.output);
         return true;
@@ -979,7 +979,7 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
         removePending(ctx.state, b.invokeId);
         cancelId(ctx, b.timeoutId);
         cancelId(ctx, b.heartbeatId);
-        delete t.block;
+        t.block = undefined;
         record(ctx, 'TaskFailed', t.path, s.name, { error: event.error, cause: event.cause });
         failState(ctx, f, s, event.error, event.cause);
         return true;
@@ -992,7 +992,7 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
     case 'wait': {
       if (b.kind !== 'wait' || b.timerId !== event.id) return false;
       removePending(ctx.state, event.id);
-      delete t.block;
+      t.block = undefined;
       const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
       try {
         const effective = applyIo(s.inputPath, t.input, context, ctx);
@@ -1007,7 +1007,7 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
     case 'retry':
       if (b.kind !== 'retry' || b.timerId !== event.id) return false;
       removePending(ctx.state, event.id);
-      delete t.block;
+      t.block = undefined;
       return true;
     case 'timeout':
     case 'heartbeat': {

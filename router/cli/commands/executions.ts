@@ -45,13 +45,22 @@ function parseJson(text: string | undefined): JsonValue | undefined {
   }
 }
 
+/** The execution's input: kept on its own by a finished execution, else read from the checkpoint. */
+function inputOf(record: ExecutionRecord): JsonValue {
+  const kept = parseJson(record.input);
+  if (kept !== undefined) return kept;
+  const state = parseJson(record.checkpoint);
+  return typeof state === 'object' &&
+    state !== null &&
+    !Array.isArray(state) &&
+    typeof state.context === 'object'
+    ? ((state.context as { input?: JsonValue } | null)?.input ?? null)
+    : null;
+}
+
 /** What `show` prints: the record without the checkpoint and history blobs, with input and output parsed. */
 export function executionSummary(record: ExecutionRecord): Record<string, JsonValue> {
-  const state = parseJson(record.checkpoint);
-  const input =
-    typeof state === 'object' && state !== null && !Array.isArray(state) && typeof state.context === 'object'
-      ? ((state.context as { input?: JsonValue } | null)?.input ?? null)
-      : null;
+  const input = inputOf(record);
   const summary: Record<string, JsonValue> = {
     executionId: record.executionId,
     engine: record.engine,

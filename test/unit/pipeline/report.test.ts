@@ -95,6 +95,36 @@ describe('processInOrder', () => {
     expect(report).toMatchObject({ done: 3, retried: 2, skipped: 2 });
   });
 
+  it('carries failed keys from one window of a batch into the next', async () => {
+    const failedKeys = new Set<string>();
+    const ran: string[] = [];
+    const process = async (item: Item): Promise<Outcome> => {
+      ran.push(item.sequenceNumber);
+      return item.sequenceNumber === '2' ? { kind: 'retry', error: 'throttled' } : { kind: 'done' };
+    };
+
+    const first = await processInOrder(items('a1 b2 c3'), {
+      keyOf: (i) => i.key,
+      concurrency: 2,
+      process,
+      failedKeys,
+    });
+    const second = await processInOrder(
+      [
+        { key: 'a', sequenceNumber: '4' },
+        { key: 'b', sequenceNumber: '5' },
+        { key: 'c', sequenceNumber: '6' },
+      ],
+      { keyOf: (i) => i.key, concurrency: 2, process, failedKeys },
+    );
+
+    expect([...failedKeys]).toEqual(['b']);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: '2' }]);
+    expect(second.batchItemFailures).toEqual([{ itemIdentifier: '5' }]);
+    expect(second).toMatchObject({ done: 2, skipped: 1 });
+    expect(ran.sort()).toEqual(['1', '2', '3', '4', '6']);
+  });
+
   it('treats a thrown error as a retry', async () => {
     const report = await processInOrder(items('a1 a2'), {
       keyOf: (item) => item.key,
