@@ -106,7 +106,7 @@ interface BatchRun {
  * 100 keys, BatchWriteItem 25) and to keep many keys running; small enough that the parsed payloads
  * of a window die young instead of a 10,000-record batch holding all of them at once.
  */
-const WINDOW_RECORDS = 500;
+const WINDOW_RECORDS = 200;
 
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
