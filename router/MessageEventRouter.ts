@@ -35,6 +35,7 @@ import { type Outcome, processInOrder } from './pipeline/report.ts';
 import { createRouter, type RouteMatch, type Router } from './pipeline/route.ts';
 import { type QuarantineStore, quarantineRecordOf } from './quarantine/QuarantineStore.ts';
 import type { AliasSnapshot, EngineResolver, LoadedEngine } from './registry/EngineResolver.ts';
+import { isoTime } from './time.ts';
 
 /** Everything the router needs, built once at cold start. */
 export interface RouterDeps {
@@ -59,6 +60,8 @@ export interface BatchContext {
 /** What happened to the records of one batch, for logs, metrics and the local demo. */
 export interface BatchSummary {
   records: number;
+  /** Records that matched a published engine (including duplicates). */
+  routed: number;
   succeeded: number;
   failed: number;
   duplicates: number;
@@ -111,6 +114,8 @@ const WINDOW_RECORDS = 200;
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
   private routerFor: { snapshot: AliasSnapshot; router: Router } | undefined;
+  /** Resolver cache counters as of the last batch: metrics carry the difference. */
+  private reportedCache = { hits: 0, misses: 0 };
   private readonly deadlines = new WeakMap<
     () => number,
     { readonly signal: AbortSignal; readonly timer: NodeJS.Timeout | undefined }
@@ -165,12 +170,8 @@ export class MessageEventRouter {
     }
     const { summary, failures } = run;
 
-    metrics.count('Records', summary.records);
-    metrics.count('Retried', summary.retried);
     metrics.milliseconds('BatchDuration', this.deps.clock.now() - started);
-    metrics.count('CacheHits', this.deps.resolver.stats.hits);
-    metrics.count('CacheMisses', this.deps.resolver.stats.misses);
-    metrics.flush();
+    this.emitCounts(summary);
     logger.info('batch done', {
       records: summary.records,
       succeeded: summary.succeeded,
@@ -299,10 +300,9 @@ export class MessageEventRouter {
           : `engine '${named}' is not published (no live alias)`;
       return this.quarantine(d, 'no-route', `${describe(d)}: no-route: ${detail}`, summary);
     }
-    this.deps.metrics.count('Routed');
+    summary.routed += 1;
     if (item.duplicateInBatch) {
       summary.duplicates += 1;
-      this.deps.metrics.count('Duplicates');
       return { kind: 'done' };
     }
     const key = item.key;
@@ -313,7 +313,6 @@ export class MessageEventRouter {
         (existing.status === 'SUCCEEDED' || existing.status === 'FAILED' || existing.status === 'QUARANTINED')
       ) {
         this.tally(summary, `${existing.engine}@${existing.version}`, 'duplicates');
-        this.deps.metrics.count('Duplicates');
         return { kind: 'done' };
       }
       const alias = snapshot.aliases.get(key.engine);
@@ -333,7 +332,9 @@ export class MessageEventRouter {
     express: ExpressCompletion[],
     deadline: (() => number) | undefined,
   ): Promise<Outcome> {
-    const loaded = await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot);
+    const loaded =
+      this.deps.resolver.resolveLoaded(key.engine, key.dedupKey, snapshot) ??
+      (await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot));
     const executionId = executionIdFor(key);
     const now = this.deps.clock.now();
     const result = await this.execute(loaded, this.newStart(d, executionId, now), deadline);
@@ -355,8 +356,8 @@ export class MessageEventRouter {
         version: loaded.version,
         mode: 'express',
         status: 'RUNNING',
-        startedAt: new Date(now).toISOString(),
-        updatedAt: new Date(finished).toISOString(),
+        startedAt: isoTime(now),
+        updatedAt: isoTime(finished),
         origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
       },
       // Express executions keep no history or output (as Step Functions Express): storing them would cost
@@ -381,7 +382,8 @@ export class MessageEventRouter {
     const now = this.deps.clock.now();
     const loaded =
       known === null
-        ? await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot)
+        ? (this.deps.resolver.resolveLoaded(key.engine, key.dedupKey, snapshot) ??
+          (await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot)))
         : await this.deps.resolver.version(key.engine, known.version);
     const claim: ClaimResult = await executions.claim(
       {
@@ -400,7 +402,6 @@ export class MessageEventRouter {
     switch (claim.kind) {
       case 'duplicate':
         this.tally(summary, label, 'duplicates');
-        this.deps.metrics.count('Duplicates');
         return { kind: 'done' };
       case 'waiting':
         this.tally(summary, label, 'duplicates');
@@ -544,7 +545,7 @@ export class MessageEventRouter {
         }
       }),
     ).finally(() => this.releaseDeadline(deadline));
-    this.deps.metrics.flush();
+    this.emitCounts(summary);
     return summary;
   }
 
@@ -771,7 +772,6 @@ export class MessageEventRouter {
       return { kind: 'retry', error };
     }
     summary.quarantined += 1;
-    this.deps.metrics.count('Quarantined');
     this.deps.logger.warn('record quarantined', { reason, message, ...refOf(d) });
     return { kind: 'done' };
   }
@@ -783,9 +783,11 @@ export class MessageEventRouter {
     result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
     origin: ExecutionOrigin | undefined,
   ): void {
+    const { logger } = this.deps;
+    if (result.status === 'SUCCEEDED' && logger.isDebugEnabled?.() === false) return;
     const fields = { executionId, engine: label, status: result.status, ...(origin ?? {}) };
-    if (result.status === 'SUCCEEDED') this.deps.logger.debug('execution succeeded', fields);
-    else this.deps.logger.info('execution failed', { ...fields, error: result.error, cause: result.cause });
+    if (result.status === 'SUCCEEDED') logger.debug('execution succeeded', fields);
+    else logger.info('execution failed', { ...fields, error: result.error, cause: result.cause });
   }
 
   private tally(
@@ -800,9 +802,27 @@ export class MessageEventRouter {
       summary.byEngine.set(label, row);
     }
     row[outcome] += 1;
-    if (outcome === 'succeeded') this.deps.metrics.count('Succeeded');
-    else if (outcome === 'failed') this.deps.metrics.count('Failed');
-    else if (outcome === 'waiting') this.deps.metrics.count('Waiting');
+  }
+
+  /**
+   * The counters of a batch or sweep, once each: one metric value per counter and batch instead of one
+   * per record keeps the EMF output (Powertools flushes every 100 values of a metric) small.
+   */
+  private emitCounts(summary: BatchSummary): void {
+    const { metrics, resolver } = this.deps;
+    metrics.count('Records', summary.records);
+    metrics.count('Routed', summary.routed);
+    metrics.count('Succeeded', summary.succeeded);
+    metrics.count('Failed', summary.failed);
+    metrics.count('Duplicates', summary.duplicates);
+    metrics.count('Waiting', summary.waiting);
+    metrics.count('Quarantined', summary.quarantined);
+    metrics.count('Retried', summary.retried);
+    const { hits, misses } = resolver.stats;
+    metrics.count('CacheHits', hits - this.reportedCache.hits);
+    metrics.count('CacheMisses', misses - this.reportedCache.misses);
+    this.reportedCache = { hits, misses };
+    metrics.flush();
   }
 }
 
@@ -810,6 +830,7 @@ export class MessageEventRouter {
 export function emptySummary(): BatchSummary {
   return {
     records: 0,
+    routed: 0,
     succeeded: 0,
     failed: 0,
     duplicates: 0,

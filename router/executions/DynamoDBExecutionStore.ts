@@ -26,6 +26,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
+import { isoTime } from '../time.ts';
 import {
   type CheckpointUpdate,
   type ClaimRequest,
@@ -127,7 +128,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       rev: record.rev + 1,
       checkpoint: update.checkpoint,
       leaseExpiresAt: update.now + update.leaseMs,
-      updatedAt: new Date(update.now).toISOString(),
+      updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
     };
     // A RUNNING execution is due when its lease expires: if its owner dies, the sweep resumes it.
@@ -162,7 +163,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       ...record,
       status: completion.status,
       rev: record.rev + 1,
-      updatedAt: new Date(completion.now).toISOString(),
+      updatedAt: isoTime(completion.now),
       expiresAt,
       ...completionFields(completion),
     });
@@ -197,7 +198,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
           ...record,
           rev: 1,
           status: completion.status,
-          updatedAt: new Date(completion.now).toISOString(),
+          updatedAt: isoTime(completion.now),
           expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
           ...completionFields(completion),
         }),
@@ -225,7 +226,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
           UpdateExpression: 'ADD attempts :one SET updatedAt = :at, expiresAt = :expires',
           ExpressionAttributeValues: {
             ':one': 1,
-            ':at': new Date(now).toISOString(),
+            ':at': isoTime(now),
             ':expires': Math.floor(now / 1000) + ATTEMPTS_RETENTION_SECONDS,
           },
           ReturnValues: 'UPDATED_NEW',
@@ -299,9 +300,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
             ...(exact ? {} : { FilterExpression: 'executionId = :id' }),
             ExpressionAttributeValues: {
               ':p': `ENGINE#${engine}`,
-              ...(exact
-                ? { ':s': `${new Date(startTime).toISOString()}#${executionId}` }
-                : { ':id': executionId }),
+              ...(exact ? { ':s': `${isoTime(startTime)}#${executionId}` } : { ':id': executionId }),
             },
             ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
           }),
@@ -371,7 +370,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       status: update.status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now,
-      updatedAt: new Date(update.now).toISOString(),
+      updatedAt: isoTime(update.now),
       ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(update.history === undefined ? {} : { history: update.history }),
@@ -414,7 +413,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       rev: existing.rev + 1,
       leaseOwner: request.owner,
       leaseExpiresAt: request.now + request.leaseMs,
-      updatedAt: new Date(request.now).toISOString(),
+      updatedAt: isoTime(request.now),
     };
     try {
       await this.conditionalUpdate(

@@ -12,6 +12,7 @@
  */
 import { hash } from 'node:crypto';
 import type { ExecutionMode } from '../asl/types.ts';
+import { isoTime } from '../time.ts';
 
 /** Lifecycle of an execution. */
 export type ExecutionStatus = 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'QUARANTINED';
@@ -201,7 +202,7 @@ export function executionIdFor(key: ExecutionKey): string {
 
 /** The record a successful claim creates: RUNNING, revision 1, leased to the claimer. */
 export function claimedRecord(request: ClaimRequest): ExecutionRecord {
-  const at = new Date(request.now).toISOString();
+  const at = isoTime(request.now);
   return {
     engine: request.engine,
     dedupKey: request.dedupKey,

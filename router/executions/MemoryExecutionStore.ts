@@ -4,6 +4,7 @@
  * requests the way DynamoDB would bill round trips, so tests can assert on them.
  */
 import { LeaseLostError } from '../errors.ts';
+import { isoTime } from '../time.ts';
 import {
   type CheckpointUpdate,
   type ClaimRequest,
@@ -57,7 +58,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       rev: existing.rev + 1,
       leaseOwner: request.owner,
       leaseExpiresAt: request.now + request.leaseMs,
-      updatedAt: new Date(request.now).toISOString(),
+      updatedAt: isoTime(request.now),
     };
     this.records.set(mapKey, taken);
     return { kind: 'resumed', record: taken };
@@ -72,7 +73,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       rev: record.rev + 1,
       checkpoint: update.checkpoint,
       leaseExpiresAt: update.now + update.leaseMs,
-      updatedAt: new Date(update.now).toISOString(),
+      updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(update.history === undefined ? {} : { history: update.history }),
     };
@@ -157,7 +158,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       status: update.status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now,
-      updatedAt: new Date(update.now).toISOString(),
+      updatedAt: isoTime(update.now),
       ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(update.history === undefined ? {} : { history: update.history }),
@@ -196,7 +197,7 @@ function terminal(
     status: completion.status,
     rev: rev + 1,
     startedAt: record.startedAt,
-    updatedAt: new Date(completion.now).toISOString(),
+    updatedAt: isoTime(completion.now),
     expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
   };
   if (record.origin !== undefined) next.origin = record.origin;

@@ -4,7 +4,7 @@
  * (Powertools Metrics). Behind two small interfaces so unit tests and the local demo can keep quiet or
  * collect the figures themselves.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** Fields attached to one log line. */
@@ -16,6 +16,8 @@ export interface RouterLogger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** False when debug lines are dropped: the per-execution debug line then costs nothing to build. */
+  isDebugEnabled?(): boolean;
 }
 
 /** Metric names the router emits; dashboards and alarms read these. */
@@ -47,6 +49,7 @@ export const silentLogger: RouterLogger = {
   info() {},
   warn() {},
   error() {},
+  isDebugEnabled: () => false,
 };
 
 /** Sums counters in memory: the local demo prints them and tests assert on them. */
@@ -74,6 +77,7 @@ export function powertoolsLogger(
     info: (message, fields) => logger.info(message, { ...fields }),
     warn: (message, fields) => logger.warn(message, { ...fields }),
     error: (message, fields) => logger.error(message, { ...fields }),
+    isDebugEnabled: () => logger.level <= LogLevelThreshold.DEBUG,
   };
 }
 

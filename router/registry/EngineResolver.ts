@@ -161,6 +161,23 @@ export class EngineResolver<C> {
     }
   }
 
+  /**
+   * What {@link resolve} would answer when the version is already loaded, without a promise: nearly
+   * every record of a warm router. Undefined means: call `resolve`.
+   */
+  resolveLoaded(engine: string, dedupKey: string, snapshot: AliasSnapshot): LoadedEngine<C> | undefined {
+    const alias = snapshot.aliases.get(engine);
+    const version = alias === undefined ? undefined : chooseVersion(alias.targets, dedupKey);
+    if (version === undefined) return undefined;
+    const key = `${engine}@${version}`;
+    if (this.failed.has(key)) return undefined;
+    const loaded = this.graphs.get(key);
+    if (loaded === undefined) return undefined;
+    this.stats.hits += 1;
+    if (this.lastGood.get(engine) !== loaded) this.lastGood.set(engine, loaded);
+    return loaded;
+  }
+
   /** A specific version (an execution pinned to the version it started on). */
   async version(engine: string, version: number): Promise<LoadedEngine<C>> {
     const key = `${engine}@${version}`;

@@ -24,6 +24,8 @@
  *   parent Parallel/Map <── child ended? <────────────────────────────────────┘  (repeat upwards)
  * ```
  */
+
+import { isoTime } from '../../time.ts';
 import { errorMatches, STATES_ERRORS, StatesError, statesFailure } from '../errors.ts';
 import type { IntrinsicEnv } from '../expressions/intrinsics.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
@@ -133,10 +135,6 @@ function stateOf(machine: CompiledMachine, name: string): CompiledState {
   return state;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 /** The context object `$$` for a state, built only for states whose expressions read it. */
 function contextObject(
   ctx: Ctx,
@@ -149,12 +147,12 @@ function contextObject(
     Id: x.executionId,
     Input: x.input,
     Name: x.name,
-    StartTime: iso(x.startTime),
+    StartTime: isoTime(x.startTime),
   };
   if (x.roleArn !== undefined) execution.RoleArn = x.roleArn;
   const context: JsonObject = {
     Execution: execution,
-    State: { Name: s.name, EnteredTime: iso(t.enteredAt), RetryCount: t.attempt },
+    State: { Name: s.name, EnteredTime: isoTime(t.enteredAt), RetryCount: t.attempt },
     StateMachine: { Id: x.stateMachineId, Name: x.stateMachineName },
   };
   if (extra?.task !== undefined) context.Task = extra.task;
