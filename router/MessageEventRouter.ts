@@ -337,7 +337,9 @@ export class MessageEventRouter {
       (await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot));
     const executionId = executionIdFor(key);
     const now = this.deps.clock.now();
-    const result = await this.execute(loaded, this.newStart(d, executionId, now), deadline);
+    const result = await this.execute(loaded, this.newStart(d, executionId, now), deadline, {
+      history: false,
+    });
     if (result.status === 'WAITING') {
       // An express engine cannot park; a long wait makes it a standard execution from here on.
       return this.runStandard(d, key, snapshot, null, summary, deadline);
@@ -456,12 +458,14 @@ export class MessageEventRouter {
             ...(resumeEvents === undefined ? {} : { events: resumeEvents }),
           };
     let record = claimed;
-    const result = await this.execute(engine, start, deadline, async (serialised) => {
-      record = await executions.checkpoint(record, {
-        checkpoint: serialised,
-        leaseMs: settings.leaseMs,
-        now: this.deps.clock.now(),
-      });
+    const result = await this.execute(engine, start, deadline, {
+      checkpoint: async (serialised) => {
+        record = await executions.checkpoint(record, {
+          checkpoint: serialised,
+          leaseMs: settings.leaseMs,
+          now: this.deps.clock.now(),
+        });
+      },
     });
     const finished = this.deps.clock.now();
     if (result.status === 'WAITING') {
@@ -611,7 +615,12 @@ export class MessageEventRouter {
     loaded: LoadedEngine<CompiledGraph>,
     start: ExecuteStart,
     deadline: (() => number) | undefined,
-    checkpoint?: (serialised: string) => Promise<void>,
+    options: {
+      /** Standard engines: receives the state to save before a step's successor starts. */
+      readonly checkpoint?: (serialised: string) => Promise<void>;
+      /** False for express runs, which store no history. */
+      readonly history?: boolean;
+    },
   ): Promise<RunResult> {
     return executeGraph(
       loaded.compiled,
@@ -620,9 +629,10 @@ export class MessageEventRouter {
         invoke: this.deps.invoke,
         clock: this.deps.clock,
         maxInProcessWaitMs: this.deps.settings.maxInProcessWaitMs,
+        ...(options.history === false ? { history: false } : {}),
         ...(deadline === undefined ? {} : { signal: this.deadlineSignal(deadline) }),
       },
-      checkpoint,
+      options.checkpoint,
     );
   }
 

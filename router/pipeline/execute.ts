@@ -53,6 +53,8 @@ export interface ExecuteDeps {
   readonly maxInProcessWaitMs: number;
   /** Aborted when the invocation is about to time out: the run ends as an interrupted wait. */
   readonly signal?: AbortSignal;
+  /** False to build no history (express runs store none). */
+  readonly history?: boolean;
 }
 
 /** Where a run starts from. */
@@ -93,6 +95,7 @@ export async function executeGraph(
       clock: deps.clock,
       maxInProcessWaitMs: deps.maxInProcessWaitMs,
       ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      ...(deps.history === false ? { history: false } : {}),
       ...(checkpoint === undefined
         ? {}
         : {

@@ -11,7 +11,14 @@ import type { CompiledGraph } from './compile.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
 import { getPending } from './pending.ts';
 import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
-import { applyEvent, type ExecutionInit, pendingEffects, type Step, startExecution } from './transition.ts';
+import {
+  applyEvent,
+  type ExecutionInit,
+  pendingEffects,
+  type Step,
+  startExecution,
+  type TransitionOptions,
+} from './transition.ts';
 
 /** How an invoke ended: a result, an error, or handed over to finish later by task token. */
 export type InvokeOutcome =
@@ -39,6 +46,8 @@ export interface RuntimeDeps {
   signal?: AbortSignal;
   /** Invokes running at once (default 16). */
   maxConcurrentInvokes?: number;
+  /** False to keep no history at all (express executions store none). Default true. */
+  history?: boolean;
   /** History events kept in the result, latest first to go (default 10,000). */
   historyLimit?: number;
 }
@@ -112,12 +121,13 @@ export async function runExecution(
   const timers = new Map<string, number>();
   const callbacks = new Set<string>();
   const events: ExecutionEvent[] = [];
-  let first: { effects: Effect[]; history: HistoryEvent[] } | undefined;
+  let first: Step | undefined;
+  const transitionOptions: TransitionOptions = deps.history === false ? { history: false } : {};
   let state: ExecutionState;
   if (isState(stateOrInit)) {
     state = stateOrInit;
   } else {
-    const step = startExecution(graph, stateOrInit, clock.now());
+    const step = startExecution(graph, stateOrInit, clock.now(), transitionOptions);
     state = step.state;
     first = step;
   }
@@ -288,7 +298,7 @@ export async function runExecution(
       }
       const event = events.shift();
       if (event !== undefined) {
-        const step = applyEvent(graph, state, event, clock.now());
+        const step = applyEvent(graph, state, event, clock.now(), transitionOptions);
         appendBounded(history, step.history, historyLimit);
         perform(step.effects);
         if (

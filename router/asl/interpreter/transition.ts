@@ -78,8 +78,20 @@ export interface ExecutionInit {
 export interface Step {
   state: ExecutionState;
   effects: Effect[];
-  history: HistoryEvent[];
+  /** Empty (and shared) when the transition was asked to keep no history. */
+  history: readonly HistoryEvent[];
 }
+
+/** Options of {@link startExecution} and {@link applyEvent}. */
+export interface TransitionOptions {
+  /**
+   * False to record no history events: an express execution keeps none, and building them is a good
+   * part of a short run's cost. Default true.
+   */
+  readonly history?: boolean;
+}
+
+const NO_HISTORY: readonly HistoryEvent[] = Object.freeze([]);
 
 /** A thread with the machine its states belong to and its location from the root. */
 interface Frame {
@@ -94,7 +106,8 @@ interface Ctx {
   readonly state: ExecutionState;
   readonly now: number;
   readonly effects: Effect[];
-  readonly history: HistoryEvent[];
+  /** Undefined when no history is kept. */
+  readonly history: HistoryEvent[] | undefined;
   env: IntrinsicEnv | undefined;
 }
 
@@ -123,10 +136,15 @@ function record(
   details?: HistoryDetails,
 ): void {
   ctx.state.events += 1;
+  if (ctx.history === undefined) return;
   const event: HistoryEvent = { id: ctx.state.events, type, timestamp: ctx.now, thread };
   if (stateName !== undefined) event.stateName = stateName;
   if (details !== undefined) event.details = details;
   ctx.history.push(event);
+}
+
+function historyOf(options: TransitionOptions): HistoryEvent[] | undefined {
+  return options.history === false ? undefined : [];
 }
 
 function stateOf(machine: CompiledMachine, name: string): CompiledState {
@@ -888,7 +906,7 @@ function run(ctx: Ctx, body: () => void): Step {
     if (!(error instanceof ExecutionAbort)) throw error;
     failExecution(ctx, error.error, error.cause, error.timedOut);
   }
-  return { state: ctx.state, effects: ctx.effects, history: ctx.history };
+  return { state: ctx.state, effects: ctx.effects, history: ctx.history ?? NO_HISTORY };
 }
 
 /**
@@ -899,7 +917,12 @@ function run(ctx: Ctx, body: () => void): Step {
  * const step = startExecution(compiled, { executionId: 'e-1', input: { n: 1 }, startTime: now }, now);
  * for (const effect of step.effects) schedule(effect);
  */
-export function startExecution(graph: CompiledGraph, init: ExecutionInit, now: number): Step {
+export function startExecution(
+  graph: CompiledGraph,
+  init: ExecutionInit,
+  now: number,
+  options: TransitionOptions = {},
+): Step {
   const context: ExecutionState['context'] = {
     executionId: init.executionId,
     name: init.name ?? init.executionId,
@@ -919,7 +942,7 @@ export function startExecution(graph: CompiledGraph, init: ExecutionInit, now: n
     root: newThread('', '', now),
     pending: [],
   };
-  const ctx: Ctx = { graph, state, now, effects: [], history: [], env: undefined };
+  const ctx: Ctx = { graph, state, now, effects: [], history: historyOf(options), env: undefined };
   record(ctx, 'ExecutionStarted', '', undefined, { input: init.input });
   return run(ctx, () => {
     try {
@@ -1040,11 +1063,12 @@ export function applyEvent(
   state: ExecutionState,
   event: ExecutionEvent,
   now: number,
+  options: TransitionOptions = {},
 ): Step {
-  const ctx: Ctx = { graph, state, now, effects: [], history: [], env: undefined };
-  if (state.status !== 'RUNNING') return { state, effects: ctx.effects, history: ctx.history };
+  const ctx: Ctx = { graph, state, now, effects: [], history: historyOf(options), env: undefined };
+  if (state.status !== 'RUNNING') return { state, effects: ctx.effects, history: NO_HISTORY };
   const pending = getPending(state, event.id);
-  if (pending === undefined) return { state, effects: ctx.effects, history: ctx.history };
+  if (pending === undefined) return { state, effects: ctx.effects, history: NO_HISTORY };
   return run(ctx, () => {
     if (pending.effect.type === 'timer' && pending.effect.reason === 'execution-timeout') {
       if (event.type !== 'TimerFired') return;

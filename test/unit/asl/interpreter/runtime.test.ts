@@ -41,6 +41,36 @@ describe('runExecution', () => {
     expect(clock.now()).toBe(T0 + 3_000);
   });
 
+  it('keeps no history when asked to, with the same outcome', async () => {
+    // Prepare
+    const graph = graphOf('Each', {
+      Each: { Type: 'Map', ItemProcessor: { StartAt: 'T', States: { T: task('t') } }, Next: 'Last' },
+      Last: task('t'),
+    });
+    const invoke = async (effect: InvokeEffect): Promise<InvokeOutcome> => ({
+      ok: true,
+      output: effect.input,
+    });
+    const run = (history: boolean) =>
+      runExecution(
+        graph,
+        { executionId: 'h', input: [1, 2, 3], startTime: T0 },
+        { clock: new VirtualClock(T0), invoke, history },
+      );
+
+    // Act
+    const kept = await run(true);
+    const none = await run(false);
+
+    // Assess
+    expect(kept.history.length).toBeGreaterThan(5);
+    expect(none.history).toEqual([]);
+    expect(none.status).toBe('SUCCEEDED');
+    expect(none.status === 'SUCCEEDED' ? none.output : undefined).toEqual(
+      kept.status === 'SUCCEEDED' ? kept.output : 'kept failed',
+    );
+  });
+
   it('times the execution out while a task is in flight, aborting the invoke', async () => {
     // Prepare
     const graph = graphOf('T', { T: task('slow') }, {}, { TimeoutSeconds: 30 });
