@@ -611,7 +611,7 @@ export class MessageEventRouter {
     return { kind: 'new', executionId, name, input, startTime };
   }
 
-  private async execute(
+  private execute(
     loaded: LoadedEngine<CompiledGraph>,
     start: ExecuteStart,
     deadline: (() => number) | undefined,

@@ -77,7 +77,7 @@ export type ExecuteStart =
  * Runs a graph. `checkpoint` (standard engines only) receives the serialised state whenever a finished
  * step is followed by a new invoke; it may throw (a lost lease), which ends the run with that error.
  */
-export async function executeGraph(
+export function executeGraph(
   graph: CompiledGraph,
   start: ExecuteStart,
   deps: ExecuteDeps,
