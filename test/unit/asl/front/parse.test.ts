@@ -222,7 +222,7 @@ describe('parseGraphSource properties', () => {
     );
   });
 
-  it('round-trips Hjson.stringify output and knows where every path starts', () => {
+  it('reads Hjson.stringify output as the reference parser does and knows where every path starts', () => {
     fc.assert(
       fc.property(
         fc.dictionary(
@@ -241,7 +241,10 @@ describe('parseGraphSource properties', () => {
 
           // Assess
           expect(parsed.problems).toEqual([]);
-          expect(parsed.value).toEqual(value);
+          // Compared with the reference parser, not with `value`: hjson's own round trip is lossy (it
+          // writes ' \\' as a one-line ''' string, whose leading space its parser then strips).
+          const reference = Hjson.parse(source) as unknown;
+          expect(parsed.value).toEqual(reference);
           const lines = source.split('\n');
           let previous = { line: 0, column: 0 };
           for (const path of paths(value)) {
@@ -258,9 +261,7 @@ describe('parseGraphSource properties', () => {
           }
         },
       ),
-      // Seed pinned: the scanner mis-locates a string ending in a backslash (counterexample
-      // {" ":[" \\\\"]}); until it is fixed, the property runs on inputs that pass.
-      { numRuns: 200, seed: 42 },
+      { numRuns: 500 },
     );
   });
 
