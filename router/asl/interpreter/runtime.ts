@@ -117,9 +117,10 @@ export async function runExecution(
   const history: HistoryEvent[] = [];
   /** In-flight invokes; `undefined` for one that only the caller's signal can stop. */
   const running = new Map<string, AbortController | undefined>();
+  // Most runs never queue an invoke, set a timer or wait for a callback: those are made on first use.
   const queued: InvokeEffect[] = [];
-  const timers = new Map<string, number>();
-  const callbacks = new Set<string>();
+  let timers: Map<string, number> | undefined;
+  let callbacks: Set<string> | undefined;
   const events: ExecutionEvent[] = [];
   let first: Step | undefined;
   const transitionOptions: TransitionOptions = deps.history === false ? { history: false } : {};
@@ -178,7 +179,7 @@ export async function runExecution(
       return;
     }
     if ('pending' in outcome) {
-      callbacks.add(effect.id);
+      (callbacks ??= new Set()).add(effect.id);
       settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
     } else if (outcome.ok) {
       settle(effect, controller, { type: 'TaskSucceeded', id: effect.id, output: outcome.output });
@@ -206,11 +207,11 @@ export async function runExecution(
           else queued.push(effect);
           break;
         case 'timer':
-          timers.set(effect.id, effect.dueAt);
+          (timers ??= new Map()).set(effect.id, effect.dueAt);
           break;
         case 'cancel': {
-          timers.delete(effect.id);
-          callbacks.delete(effect.id);
+          timers?.delete(effect.id);
+          callbacks?.delete(effect.id);
           if (running.has(effect.id)) {
             const controller = running.get(effect.id);
             running.delete(effect.id);
@@ -228,8 +229,8 @@ export async function runExecution(
 
   if (isState(stateOrInit)) {
     for (const { effect, submitted } of pendingEffects(state)) {
-      if (effect.type === 'timer') timers.set(effect.id, effect.dueAt);
-      else if (submitted) callbacks.add(effect.id);
+      if (effect.type === 'timer') (timers ??= new Map()).set(effect.id, effect.dueAt);
+      else if (submitted) (callbacks ??= new Set()).add(effect.id);
       else perform([effect]);
     }
     if (options.resumeEvents !== undefined) events.push(...options.resumeEvents);
@@ -262,6 +263,7 @@ export async function runExecution(
     queued.length = 0;
   };
   const earliestTimer = (): number | undefined => {
+    if (timers === undefined) return undefined;
     let best: number | undefined;
     for (const due of timers.values()) if (best === undefined || due < best) best = due;
     return best;
@@ -314,18 +316,18 @@ export async function runExecution(
       const now = clock.now();
       const next = earliestTimer();
       if (next !== undefined && next <= now) {
-        const due = [...timers]
+        const due = [...(timers ?? [])]
           .filter(([, at]) => at <= now)
           .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
         for (const [id] of due) {
-          timers.delete(id);
+          timers?.delete(id);
           events.push({ type: 'TimerFired', id });
         }
         continue;
       }
       if (running.size === 0) {
         if (next === undefined || next - now > maxWait) {
-          if (next === undefined && callbacks.size === 0) {
+          if (next === undefined && (callbacks?.size ?? 0) === 0) {
             throw new Error(
               `execution ${state.context.executionId} waits on nothing (no invoke, timer or callback) yet is still RUNNING`,
             );
@@ -333,7 +335,7 @@ export async function runExecution(
           const waiting: RunResult = {
             status: 'WAITING',
             state,
-            waitingFor: callbacks.size > 0 ? 'callback' : 'timer',
+            waitingFor: (callbacks?.size ?? 0) > 0 ? 'callback' : 'timer',
             history: trimHistory(history, historyLimit),
           };
           if (next !== undefined) waiting.dueAt = next;

@@ -604,16 +604,9 @@ function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
     stateName: s.name,
     attempt: t.attempt,
   };
-  const details: HistoryDetails = { resource: s.resource, input };
   if (token !== undefined) effect.taskToken = token;
-  if (timeoutSeconds !== undefined) {
-    effect.timeoutSeconds = timeoutSeconds;
-    details.timeoutSeconds = timeoutSeconds;
-  }
-  if (heartbeatSeconds !== undefined) {
-    effect.heartbeatSeconds = heartbeatSeconds;
-    details.heartbeatSeconds = heartbeatSeconds;
-  }
+  if (timeoutSeconds !== undefined) effect.timeoutSeconds = timeoutSeconds;
+  if (heartbeatSeconds !== undefined) effect.heartbeatSeconds = heartbeatSeconds;
   const block: TaskBlock = { kind: 'task', invokeId, heartbeats: 0 };
   t.block = block;
   addPending(ctx, f.loc, effect);
@@ -627,7 +620,12 @@ function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
     block.heartbeatId = `${invokeId}:hb0`;
     addTimer(ctx, f.loc, block.heartbeatId, ctx.now + heartbeatSeconds * 1000, 'heartbeat');
   }
-  record(ctx, 'TaskScheduled', t.path, s.name, details);
+  if (ctx.history !== undefined) {
+    const details: HistoryDetails = { resource: s.resource, input };
+    if (timeoutSeconds !== undefined) details.timeoutSeconds = timeoutSeconds;
+    if (heartbeatSeconds !== undefined) details.heartbeatSeconds = heartbeatSeconds;
+    record(ctx, 'TaskScheduled', t.path, s.name, details);
+  }
 }
 
 /** Prefixes of a Parallel branch / Map item thread: the parent state with its visit (and attempt for ids). */
