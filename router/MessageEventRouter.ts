@@ -79,6 +79,8 @@ interface WorkItem {
   readonly decoded: DecodedRecord;
   route?: RouteMatch;
   key?: ExecutionKey;
+  /** `executionMapKey(key)`, made once: every stage looks the execution up by it. */
+  mapKey?: string;
   /** Set on the second and later copies of one message inside the batch. */
   duplicateInBatch?: boolean;
 }
@@ -217,6 +219,7 @@ export class MessageEventRouter {
     for (const item of items) {
       if (item.key === undefined) continue;
       const mapKey = executionMapKey(item.key);
+      item.mapKey = mapKey;
       if (run.seen.has(mapKey)) item.duplicateInBatch = true;
       else {
         run.seen.add(mapKey);
@@ -306,7 +309,7 @@ export class MessageEventRouter {
       return { kind: 'done' };
     }
     const key = item.key;
-    const existing = known.get(executionMapKey(key));
+    const existing = known.get(item.mapKey ?? executionMapKey(key));
     try {
       if (
         existing !== undefined &&
@@ -671,14 +674,15 @@ export class MessageEventRouter {
     now: number,
     keepOutput = true,
   ): Completion {
-    return {
+    const completion: { -readonly [K in keyof Completion]: Completion[K] } = {
       status: result.status,
       now,
       retentionSeconds: this.deps.settings.retentionSeconds,
-      ...(result.output === undefined || !keepOutput ? {} : { output: JSON.stringify(result.output) }),
-      ...(result.error === undefined ? {} : { error: result.error }),
-      ...(result.cause === undefined ? {} : { cause: result.cause }),
     };
+    if (result.output !== undefined && keepOutput) completion.output = JSON.stringify(result.output);
+    if (result.error !== undefined) completion.error = result.error;
+    if (result.cause !== undefined) completion.cause = result.cause;
+    return completion;
   }
 
   /** The start of a claimed execution that has no checkpoint: only a new message can start one. */

@@ -29,12 +29,15 @@ export class MemoryExecutionStore implements ExecutionStore {
   requests = 0;
 
   async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
-    this.requests += Math.ceil(new Set(keys.map(executionMapKey)).size / 100);
     const found = new Map<string, ExecutionRecord>();
+    const asked = new Set<string>();
     for (const key of keys) {
-      const record = this.records.get(executionMapKey(key));
-      if (record !== undefined && !isExpired(record, now)) found.set(executionMapKey(key), record);
+      const mapKey = executionMapKey(key);
+      asked.add(mapKey);
+      const record = this.records.get(mapKey);
+      if (record !== undefined && !isExpired(record, now)) found.set(mapKey, record);
     }
+    this.requests += Math.ceil(asked.size / 100);
     return found;
   }
 

@@ -3,22 +3,22 @@
  * Nothing here throws for bad input: every record yields results, and a bad one carries a
  * `DecodeError` (never retryable) plus its raw bytes so the caller can quarantine it and move on.
  *
- * KPL aggregates are unpacked with awslabs' `aws-kinesis-agg` (the reference implementation, with MD5
- * checksum verification); it is CommonJS and loads fine from ESM, and only its small typed surface is
- * used through the local `Deaggregator` type below (its bundled typings import the v2 `aws-sdk`).
+ * KPL aggregates are unpacked by `kpl.ts`. The format is small and fixed (a magic number, three protobuf
+ * messages, an MD5 digest), so a dedicated strict reader does the job of a general protobuf runtime:
+ * it keeps protobufjs out of the Lambda bundle and its cold start, and hands out payloads as bytes,
+ * without a base64 round trip per user record.
  */
 
-import kinesisAgg from 'aws-kinesis-agg';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { JsonObject } from '../asl/types.ts';
 import { DecodeError, type DecodeReason, type RecordRef } from '../errors.ts';
 import { type Envelope, EnvelopeError, toEnvelope } from './envelope.ts';
+import { deaggregate, isAggregated, KplError, type KplUserRecord } from './kpl.ts';
+
+export { isAggregated, KPL_MAGIC } from './kpl.ts';
 
 /** Default size limit of one user record's payload: 256 KiB, the size of a Lambda async payload. */
 export const DEFAULT_MAX_BYTES = 256 * 1024;
-
-/** The 4-byte magic prefix of a KPL aggregated record. */
-export const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
 
 /** Options of {@link decodeRecords}. */
 export interface DecodeOptions {
@@ -54,22 +54,6 @@ export interface DecodedFailure extends DecodedBase {
 /** One user record, decoded or rejected. */
 export type DecodedRecord = DecodedOk | DecodedFailure;
 
-interface UserRecord {
-  partitionKey: string;
-  explicitPartitionKey?: string;
-  sequenceNumber: string;
-  subSequenceNumber?: number;
-  data: string;
-}
-
-type Deaggregator = (
-  record: { partitionKey: string; sequenceNumber: string; data: string },
-  computeChecksums: boolean,
-  done: (error: Error | null | undefined, records?: UserRecord[]) => void,
-) => void;
-
-const deaggregateSync = (kinesisAgg as unknown as { deaggregateSync: Deaggregator }).deaggregateSync;
-
 /**
  * Strict base64 without a regular expression over every record: Node's decoder skips characters it does
  * not know and stops at misplaced padding, so the text is accepted only when it is whole 4-character
@@ -95,11 +79,6 @@ export function positionKey(shardId: string, sequenceNumber: string, subSequence
   return subSequence === undefined
     ? `${shardId}#${sequenceNumber}`
     : `${shardId}#${sequenceNumber}#${subSequence}`;
-}
-
-/** True when the bytes start with the KPL aggregation magic number. */
-export function isAggregated(bytes: Buffer): boolean {
-  return bytes.length >= KPL_MAGIC.length && bytes.subarray(0, KPL_MAGIC.length).equals(KPL_MAGIC);
 }
 
 type Parsed = { readonly body: JsonObject } | { readonly reason: DecodeReason; readonly detail: string };
@@ -199,12 +178,15 @@ export function decodeRecord(record: KinesisStreamRecord, options: DecodeOptions
   }
   if (!isAggregated(bytes)) return [decodeUserRecord(base, bytes, maxBytes)];
 
-  let failure: Error | undefined;
-  let users: UserRecord[] = [];
-  deaggregateSync({ partitionKey, sequenceNumber, data }, true, (error, records) => {
-    if (error && failure === undefined) failure = error;
-    if (records !== undefined) users = records;
-  });
+  let users: KplUserRecord[];
+  let failure: KplError | undefined;
+  try {
+    users = deaggregate(bytes);
+  } catch (error) {
+    if (!(error instanceof KplError)) throw error;
+    failure = error;
+    users = [];
+  }
   if (failure !== undefined || users.length === 0) {
     const detail = failure === undefined ? 'aggregate holds no user records' : failure.message;
     return [
@@ -220,16 +202,16 @@ export function decodeRecord(record: KinesisStreamRecord, options: DecodeOptions
       },
     ];
   }
-  return users.map((user, index) =>
+  return users.map((user) =>
     decodeUserRecord(
       {
         record,
         partitionKey: user.partitionKey,
         sequenceNumber,
         shardId,
-        subSequence: user.subSequenceNumber ?? index,
+        subSequence: user.subSequenceNumber,
       },
-      Buffer.from(user.data, 'base64'),
+      user.data,
       maxBytes,
     ),
   );
