@@ -30,7 +30,8 @@ import { orderBatch, STEPS, type Step, stepsByName } from './baseline/workload.t
 import type { Figures } from './stack.ts';
 
 const BATCH = 10_000;
-const WARM_UP_BATCH = 2_000;
+/** Full batches each contender runs before measuring: a warm Lambda container has long since tiered up its JIT. */
+const WARM_UP_RUNS = 3;
 const PARTITION_KEYS = 1_000;
 const RUNS = 5;
 const ENGINE = 'orders';
@@ -96,9 +97,11 @@ async function baselineRun(records: number): Promise<Rate> {
 
 /** Throughput figures: warm up, then interleave the three contenders so load swings hit all alike. */
 async function benchThroughput(): Promise<Figures> {
-  await routerRun('standard', WARM_UP_BATCH);
-  await routerRun('express', WARM_UP_BATCH);
-  await baselineRun(WARM_UP_BATCH);
+  for (let i = 0; i < WARM_UP_RUNS; i++) {
+    await routerRun('standard', BATCH);
+    await routerRun('express', BATCH);
+    await baselineRun(BATCH);
+  }
   const standard: Rate[] = [];
   const express: Rate[] = [];
   const baseline: Rate[] = [];
