@@ -86,9 +86,15 @@ function describeIndex(value: number): string {
   return Number.isSafeInteger(value) ? String(value) : 'above 2^53';
 }
 
+/** A field's name in messages: `name`, or `name[index]` for an entry of a repeated field. */
+function label(name: string, index: number): string {
+  return index < 0 ? name : `${name}[${index}]`;
+}
+
 /**
  * A cursor over one message's bytes. `end` is the end of the enclosing message, so a length that runs
- * past it is caught even when the whole buffer would have room. `where` prefixes every error.
+ * past it is caught even when the whole buffer would have room. Errors name the record (and tag) being
+ * read; that prefix is built only when something fails, never on the way through a good aggregate.
  */
 class Reader {
   pos: number;
@@ -97,25 +103,34 @@ class Reader {
     private readonly bytes: Buffer,
     start: number,
     readonly end: number,
-    private readonly where: string,
+    /** Index of the record being read, or -1 at the top level. */
+    private readonly record = -1,
+    /** Index and offset of the tag being read, or -1. */
+    private readonly tag = -1,
+    private readonly tagAt = 0,
   ) {
     this.pos = start;
   }
 
   fail(message: string): never {
-    throw new KplError(`${this.where}${message}`);
+    const record = this.record < 0 ? '' : `record ${this.record}: `;
+    const tag = this.tag < 0 ? '' : `tags[${this.tag}] at byte ${this.tagAt}: `;
+    throw new KplError(`${record}${tag}${message}`);
   }
 
   get done(): boolean {
     return this.pos >= this.end;
   }
 
-  /** An unsigned varint of up to 64 bits; exact up to 2^53, approximate above (only ever out of range). */
+  /**
+   * An unsigned varint of up to 64 bits (at most 10 bytes, the last holding only bit 63); exact up to
+   * 2^53, approximate above, where it can only be out of range anyway.
+   */
   varint(): number {
     const start = this.pos;
     let value = 0;
     let scale = 1;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; ; i++) {
       if (this.pos >= this.end) this.fail(`truncated varint at byte ${start}`);
       const byte = this.bytes[this.pos++] ?? 0;
       if (i === 9 && byte > 1) this.fail(`varint at byte ${start} is longer than 64 bits`);
@@ -123,7 +138,6 @@ class Reader {
       if (byte < 0x80) return value;
       scale *= 128;
     }
-    return this.fail(`varint at byte ${start} is longer than 10 bytes`);
   }
 
   /** A field key (field number << 3 | wire type), read at `pos`; callers split it with `>>> 3` and `& 7`. */
@@ -135,26 +149,31 @@ class Reader {
     return key;
   }
 
-  /** The bounds of a length-delimited field's content, which the cursor then steps over. */
-  length(what: string): { start: number; end: number } {
+  /**
+   * Steps over a length-delimited field's content and returns where it starts (it ends at `pos`). `name`
+   * and `index` only label errors, see {@link label}.
+   */
+  length(name: string, index = -1): number {
     const at = this.pos;
     const length = this.varint();
     const left = this.end - this.pos;
     if (length > left) {
-      this.fail(`${what} at byte ${at} is ${describeIndex(length)} bytes long, only ${left} are left`);
+      this.fail(
+        `${label(name, index)} at byte ${at} is ${describeIndex(length)} bytes long, only ${left} are left`,
+      );
     }
     const start = this.pos;
     this.pos += length;
-    return { start, end: this.pos };
+    return start;
   }
 
   /** A length-delimited field's content as valid UTF-8 text. */
-  string(what: string): string {
-    const { start, end } = this.length(what);
+  string(name: string, index = -1): string {
+    const start = this.length(name, index);
     try {
-      return UTF8.decode(this.bytes.subarray(start, end));
+      return UTF8.decode(this.bytes.subarray(start, this.pos));
     } catch {
-      return this.fail(`${what} at byte ${start} is not valid UTF-8`);
+      return this.fail(`${label(name, index)} at byte ${start} is not valid UTF-8`);
     }
   }
 
@@ -166,6 +185,7 @@ class Reader {
 
   /** Steps over a field this reader does not know, by its wire type. */
   skip(field: number, wire: number, at: number, depth = 0): void {
+    if (wire === WIRE_END_GROUP) this.fail(`end of group ${field} at byte ${at} without its start`);
     switch (wire) {
       case WIRE_VARINT:
         this.varint();
@@ -196,28 +216,31 @@ class Reader {
           this.skip(inner >>> 3, inner & 7, innerAt, depth + 1);
         }
       }
-      case WIRE_END_GROUP:
-        return this.fail(`end of group ${field} at byte ${at} without its start`);
       default:
-        return this.fail(
-          `field ${field} at byte ${at} has wire type ${wire}, which protobuf does not define`,
-        );
+        this.fail(`field ${field} at byte ${at} has wire type ${wire}, which protobuf does not define`);
     }
   }
 
   /** Fails unless a known field arrived with the wire type the schema declares. */
-  expectWire(name: string, wire: number, expected: number, at: number): void {
+  expectWire(wire: number, expected: number, at: number, name: string, index = -1): void {
     if (wire !== expected) {
       this.fail(
-        `${name} at byte ${at} has wire type ${wire} (${wireName(wire)}), expected ${expected} (${wireName(expected)})`,
+        `${label(name, index)} at byte ${at} has wire type ${wire} (${wireName(wire)}), expected ${expected} (${wireName(expected)})`,
       );
     }
   }
 }
 
 /** Checks one `Tag`'s shape (the router does not use tags, so they are not kept). */
-function checkTag(bytes: Buffer, start: number, end: number, where: string): void {
-  const reader = new Reader(bytes, start, end, where);
+function checkTag(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  record: number,
+  tag: number,
+  tagAt: number,
+): void {
+  const reader = new Reader(bytes, start, end, record, tag, tagAt);
   let hasKey = false;
   while (!reader.done) {
     const at = reader.pos;
@@ -226,7 +249,7 @@ function checkTag(bytes: Buffer, start: number, end: number, where: string): voi
     const wire = key & 7;
     if (field === 1 || field === 2) {
       const name = field === 1 ? 'key' : 'value';
-      reader.expectWire(name, wire, WIRE_LENGTH, at);
+      reader.expectWire(wire, WIRE_LENGTH, at, name);
       reader.length(name);
       if (field === 1) hasKey = true;
     } else {
@@ -245,8 +268,7 @@ function readRecord(
   partitionKeys: readonly string[],
   explicitHashKeys: readonly string[],
 ): KplUserRecord {
-  const where = `record ${subSequenceNumber}: `;
-  const reader = new Reader(bytes, start, end, where);
+  const reader = new Reader(bytes, start, end, subSequenceNumber);
   let partitionKeyIndex: number | undefined;
   let explicitHashKeyIndex: number | undefined;
   let data: Buffer | undefined;
@@ -258,23 +280,21 @@ function readRecord(
     const wire = key & 7;
     switch (field) {
       case 1:
-        reader.expectWire('partition_key_index', wire, WIRE_VARINT, at);
+        reader.expectWire(wire, WIRE_VARINT, at, 'partition_key_index');
         partitionKeyIndex = reader.varint();
         break;
       case 2:
-        reader.expectWire('explicit_hash_key_index', wire, WIRE_VARINT, at);
+        reader.expectWire(wire, WIRE_VARINT, at, 'explicit_hash_key_index');
         explicitHashKeyIndex = reader.varint();
         break;
       case 3: {
-        reader.expectWire('data', wire, WIRE_LENGTH, at);
-        const span = reader.length('data');
-        data = bytes.subarray(span.start, span.end);
+        reader.expectWire(wire, WIRE_LENGTH, at, 'data');
+        data = bytes.subarray(reader.length('data'), reader.pos);
         break;
       }
       case 4: {
-        reader.expectWire('tag', wire, WIRE_LENGTH, at);
-        const span = reader.length('tag');
-        checkTag(bytes, span.start, span.end, `${where}tag ${tags} at byte ${at}: `);
+        reader.expectWire(wire, WIRE_LENGTH, at, 'tags', tags);
+        checkTag(bytes, reader.length('tags', tags), reader.pos, subSequenceNumber, tags, at);
         tags++;
         break;
       }
@@ -325,7 +345,7 @@ export function deaggregate(bytes: Buffer): KplUserRecord[] {
     throw new KplError('checksum mismatch: the MD5 digest does not match the aggregated bytes');
   }
 
-  const reader = new Reader(bytes, KPL_MAGIC.length, bodyEnd, '');
+  const reader = new Reader(bytes, KPL_MAGIC.length, bodyEnd);
   const partitionKeys: string[] = [];
   const explicitHashKeys: string[] = [];
   // Record spans are read after the whole message: protobuf allows the tables to follow the records.
@@ -337,17 +357,17 @@ export function deaggregate(bytes: Buffer): KplUserRecord[] {
     const wire = key & 7;
     switch (field) {
       case 1:
-        reader.expectWire(`partition_key_table[${partitionKeys.length}]`, wire, WIRE_LENGTH, at);
-        partitionKeys.push(reader.string(`partition_key_table[${partitionKeys.length}]`));
+        reader.expectWire(wire, WIRE_LENGTH, at, 'partition_key_table', partitionKeys.length);
+        partitionKeys.push(reader.string('partition_key_table', partitionKeys.length));
         break;
       case 2:
-        reader.expectWire(`explicit_hash_key_table[${explicitHashKeys.length}]`, wire, WIRE_LENGTH, at);
-        explicitHashKeys.push(reader.string(`explicit_hash_key_table[${explicitHashKeys.length}]`));
+        reader.expectWire(wire, WIRE_LENGTH, at, 'explicit_hash_key_table', explicitHashKeys.length);
+        explicitHashKeys.push(reader.string('explicit_hash_key_table', explicitHashKeys.length));
         break;
       case 3: {
-        reader.expectWire(`record ${spans.length / 2}`, wire, WIRE_LENGTH, at);
-        const span = reader.length(`record ${spans.length / 2}`);
-        spans.push(span.start, span.end);
+        reader.expectWire(wire, WIRE_LENGTH, at, 'records', spans.length / 2);
+        const start = reader.length('records', spans.length / 2);
+        spans.push(start, reader.pos);
         break;
       }
       default:

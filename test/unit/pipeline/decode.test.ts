@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../router/errors.ts';
 import { type DecodedRecord, decodeRecords, shardIdOf } from '../../../router/pipeline/decode.ts';
+import { KplError } from '../../../router/pipeline/kpl.ts';
+import { aggregate } from '../../support/kpl.ts';
 import {
   aggregatedRecordFactory,
   cloudEventFactory,
@@ -184,6 +186,8 @@ describe('decodeRecords', () => {
     const error = onlyFailure(decodeRecords([tampered]));
 
     expect(error.reason).toBe('bad-aggregate');
+    expect(error.message).toContain('KPL aggregate cannot be unpacked: checksum mismatch');
+    expect(error.cause).toBeInstanceOf(KplError);
   });
 
   it('rejects a truncated aggregate', () => {
@@ -192,6 +196,47 @@ describe('decodeRecords', () => {
     const error = onlyFailure(decodeRecords([kinesisRecordFactory(bytes)]));
 
     expect(error.reason).toBe('bad-aggregate');
+    expect(error.message).toContain('truncated');
+  });
+
+  it('rejects a whole aggregate when one record points outside the key table, keeping its bytes', () => {
+    const bytes = aggregate(
+      ['k1', 'k2'],
+      [],
+      [
+        { partitionKeyIndex: 0, data: '{"n":0}' },
+        { partitionKeyIndex: 2, data: '{"n":1}' },
+      ],
+    );
+
+    const decoded = decodeRecords([kinesisRecordFactory(bytes, { sequenceNumber: '31' })]);
+
+    const error = onlyFailure(decoded);
+    expect(error.reason).toBe('bad-aggregate');
+    expect(error.message).toContain('record 1: partition_key_index 2 is outside the table of 2 keys');
+    expect(error.message).toContain('31');
+    expect(decoded[0]?.ok === false && decoded[0].raw.equals(bytes)).toBe(true);
+  });
+
+  it('rejects an aggregate that holds no user records', () => {
+    const error = onlyFailure(decodeRecords([kinesisRecordFactory(aggregate(['k1'], [], []))]));
+
+    expect(error.reason).toBe('bad-aggregate');
+    expect(error.message).toContain('aggregate holds no user records');
+  });
+
+  it('decodes sub-records of a hand-built aggregate with tags and explicit hash keys', () => {
+    const bytes = aggregate(
+      ['k1'],
+      ['170141183460469231731687303715884105728'],
+      [{ partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: '{"n":7}', tags: [{ key: 't', value: 'v' }] }],
+    );
+
+    const decoded = decodeRecords([kinesisRecordFactory(bytes, { sequenceNumber: '5' })]);
+
+    expect(decoded).toMatchObject([
+      { ok: true, partitionKey: 'k1', subSequence: 0, bytes: 7, envelope: { kind: 'raw', body: { n: 7 } } },
+    ]);
   });
 
   it('keeps stream order across plain and aggregated records', () => {
