@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions, REPO_ROOT, ROUTER_ENTRY, SOURCE_MAP_NODE_OPTIONS } from '../infra/bundling.ts';
+import { median } from './stats.ts';
 
 const RUNS = 10;
 const SIZE_GOAL_BYTES = 1024 * 1024;
@@ -76,14 +77,6 @@ function largestInputs(metafile: Metafile, count: number): string {
     .slice(0, count)
     .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`)
     .join(', ');
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** Wall-clock and CPU milliseconds of one import (CPU time says more on a busy machine). */

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { compileGraph, runExecution, systemClock } from '../router/asl/interpreter/index.ts';
 import { loadGraph } from '../router/asl/load.ts';
 import type { EngineGraph, JsonObject, JsonValue } from '../router/asl/types.ts';
+import { median } from './stats.ts';
 
 const LOOP_GRAPH: EngineGraph = {
   StartAt: 'Init',
@@ -66,11 +67,6 @@ function graphSource(count: number): string {
     }
   }
   return `# ${count}-state benchmark graph\n${JSON.stringify({ StartAt: 'S0', States: states }, null, 2)}\n`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 /** Runs the interpreter benchmarks and returns their figures. */

@@ -7,15 +7,18 @@
  * Run alone with `node --openssl-legacy-provider --import tsx bench/router.ts`.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { build } from 'esbuild';
+import { esbuildOptions, REPO_ROOT } from '../infra/bundling.ts';
 import { bootstrap, ensureTable } from '../localstack/bootstrap.ts';
 import { startLocalStack } from '../localstack/stack.ts';
-import type { ExecutionMode } from '../router/asl/types.ts';
 import { dynamoDbClient } from '../router/aws/clients.ts';
 import { routerDepsFromEnv } from '../router/deps.ts';
 import { createLocalInvoker } from '../router/invoke/LocalInvoker.ts';
@@ -26,102 +29,50 @@ import { publishEngine } from '../router/registry/publish.ts';
 import { inMemoryRouter, sequentialGraph } from '../test/support/router.ts';
 import { type BaselineHandler, createBaselineHandler, lambdaContext } from './baseline/handler.ts';
 import { MemoryPersistenceLayer } from './baseline/MemoryPersistenceLayer.ts';
-import { orderBatch, STEPS, type Step, stepsByName } from './baseline/workload.ts';
+import {
+  BATCH_RECORDS,
+  ENGINE,
+  orderBatch,
+  PARTITION_KEYS,
+  STEPS,
+  type Step,
+  stepsByName,
+} from './baseline/workload.ts';
 import type { Figures } from './stack.ts';
 
-const BATCH = 10_000;
-/** Full batches each contender runs before measuring: a warm Lambda container has long since tiered up its JIT. */
-const WARM_UP_RUNS = 3;
-const PARTITION_KEYS = 1_000;
-const RUNS = 5;
-const ENGINE = 'orders';
-/** As the Lambda handler passes it: the router arms its deadline, as it does in Lambda. */
-const LAMBDA_CONTEXT = { remainingTimeMs: () => 900_000 };
+const BATCH = BATCH_RECORDS;
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+/**
+ * Throughput figures (`bench/throughput.ts`), measured on that file bundled and minified with the
+ * deployed router's esbuild settings, in a fresh process: the form the router runs in on Lambda, for the
+ * baseline as much as for the router.
+ */
+async function benchThroughput(): Promise<Figures> {
+  const scratch = path.join(REPO_ROOT, '.local');
+  mkdirSync(scratch, { recursive: true });
+  const workDir = mkdtempSync(path.join(scratch, 'bench-throughput-'));
+  try {
+    const outfile = path.join(workDir, 'throughput.mjs');
+    await build({
+      ...esbuildOptions(),
+      entryPoints: [fileURLToPath(new URL('./throughput.ts', import.meta.url))],
+      outfile,
+      logLevel: 'error',
+    });
+    const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+      cwd: REPO_ROOT,
+      maxBuffer: 1024 * 1024,
+    });
+    return { 'router.memory.form': 'bundled and minified, as deployed', ...(JSON.parse(stdout) as Figures) };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 let runCounter = 0;
 function freshRun(label: string): string {
   runCounter += 1;
   return `${label}-${process.pid}-${runCounter}`;
-}
-
-/** Records per second of one run: by the wall clock, and per second of this process's CPU time. */
-interface Rate {
-  readonly wall: number;
-  readonly cpu: number;
-}
-
-/** Times `run`, by the wall clock and by CPU time (the latter barely moves when other work shares the cores). */
-async function timed(records: number, run: () => Promise<void>): Promise<Rate> {
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await run();
-  const elapsed = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  return { wall: records / (elapsed / 1000), cpu: records / ((cpu.user + cpu.system) / 1e6) };
-}
-
-/** Records per second of one in-memory router over one fresh batch. */
-async function routerRun(mode: ExecutionMode, records: number): Promise<Rate> {
-  const r = inMemoryRouter(stepsByName());
-  await r.publish(sequentialGraph(3, mode === 'express' ? { Mode: 'express' } : {}), { engine: ENGINE });
-  const batch = orderBatch({ records, partitionKeys: PARTITION_KEYS, run: freshRun(mode), engine: ENGINE });
-  return timed(records, async () => {
-    const summary = await r.router.processBatch(batch, LAMBDA_CONTEXT);
-    if (summary.succeeded !== records || summary.failures.length > 0) {
-      throw new Error(
-        `bench router (${mode}): ${summary.succeeded} of ${records} records succeeded, ${summary.failures.length} reported`,
-      );
-    }
-  });
-}
-
-/** Records per second of the Powertools baseline with an in-memory persistence layer over one fresh batch. */
-async function baselineRun(records: number): Promise<Rate> {
-  const store = new MemoryPersistenceLayer();
-  const handler = createBaselineHandler({ persistenceStore: store, steps: STEPS });
-  const batch = orderBatch({ records, partitionKeys: PARTITION_KEYS, run: freshRun('baseline') });
-  return timed(records, async () => {
-    const response = await handler(batch, lambdaContext());
-    if (response.batchItemFailures.length > 0 || store.records.size !== records) {
-      throw new Error(
-        `bench baseline: ${response.batchItemFailures.length} records failed, ${store.records.size} of ${records} stored`,
-      );
-    }
-  });
-}
-
-/** Throughput figures: warm up, then interleave the three contenders so load swings hit all alike. */
-async function benchThroughput(): Promise<Figures> {
-  for (let i = 0; i < WARM_UP_RUNS; i++) {
-    await routerRun('standard', BATCH);
-    await routerRun('express', BATCH);
-    await baselineRun(BATCH);
-  }
-  const standard: Rate[] = [];
-  const express: Rate[] = [];
-  const baseline: Rate[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    standard.push(await routerRun('standard', BATCH));
-    express.push(await routerRun('express', BATCH));
-    baseline.push(await baselineRun(BATCH));
-  }
-  const figures: Figures = {};
-  for (const clock of ['cpu', 'wall'] as const) {
-    const s = median(standard.map((rate) => rate[clock]));
-    const e = median(express.map((rate) => rate[clock]));
-    const b = median(baseline.map((rate) => rate[clock]));
-    figures[`router.memory.${clock}.standard.recordsPerSecond`] = Math.round(s);
-    figures[`router.memory.${clock}.express.recordsPerSecond`] = Math.round(e);
-    figures[`router.memory.${clock}.baseline.recordsPerSecond`] = Math.round(b);
-    figures[`router.memory.${clock}.standard.vsBaseline`] = Number((s / b).toFixed(2));
-    figures[`router.memory.${clock}.express.vsBaseline`] = Number((e / b).toFixed(2));
-  }
-  return figures;
 }
 
 /** Records per batch against the local stack, batches measured, and the idempotency table of the baseline. */

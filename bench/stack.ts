@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { type LocalStack, startLocalStack } from '../localstack/stack.ts';
 import { kinesisClient } from '../router/aws/clients.ts';
+import { median } from './stats.ts';
 
 /** Figures a benchmark reports, by dotted name. */
 export type Figures = Record<string, number | string>;
@@ -31,11 +32,6 @@ const RECORD_BYTES = 200;
 const SHARDS = 4;
 const BATCH = 500;
 const CONCURRENT_PUTS = 4;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 async function putAll(kinesis: KinesisClient, stream: string): Promise<number> {
   const payload = Buffer.alloc(RECORD_BYTES, 'x');

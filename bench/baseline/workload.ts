@@ -8,6 +8,13 @@ import type { JsonObject, JsonValue } from '../../router/asl/types.ts';
 import { isJsonObject } from '../../router/asl/types.ts';
 import { kinesisEventFactory, kinesisRecordFactory } from '../../test/support/records.ts';
 
+/** Records in one measured batch. */
+export const BATCH_RECORDS = 10_000;
+/** Distinct partition keys in a measured batch. */
+export const PARTITION_KEYS = 1_000;
+/** The engine the router side publishes the 3-Task graph as. */
+export const ENGINE = 'orders';
+
 /** One step: a state in, a result out (what a Task's ResultPath stores under the step's name). */
 export type Step = (input: JsonValue) => JsonValue;
 
