@@ -179,7 +179,8 @@ export async function runExecution(
       return;
     }
     if ('pending' in outcome) {
-      (callbacks ??= new Set()).add(effect.id);
+      if (callbacks === undefined) callbacks = new Set();
+      callbacks.add(effect.id);
       settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
     } else if (outcome.ok) {
       settle(effect, controller, { type: 'TaskSucceeded', id: effect.id, output: outcome.output });
@@ -207,7 +208,8 @@ export async function runExecution(
           else queued.push(effect);
           break;
         case 'timer':
-          (timers ??= new Map()).set(effect.id, effect.dueAt);
+          if (timers === undefined) timers = new Map();
+          timers.set(effect.id, effect.dueAt);
           break;
         case 'cancel': {
           timers?.delete(effect.id);
@@ -229,9 +231,13 @@ export async function runExecution(
 
   if (isState(stateOrInit)) {
     for (const { effect, submitted } of pendingEffects(state)) {
-      if (effect.type === 'timer') (timers ??= new Map()).set(effect.id, effect.dueAt);
-      else if (submitted) (callbacks ??= new Set()).add(effect.id);
-      else perform([effect]);
+      if (effect.type === 'timer') {
+        if (timers === undefined) timers = new Map();
+        timers.set(effect.id, effect.dueAt);
+      } else if (submitted) {
+        if (callbacks === undefined) callbacks = new Set();
+        callbacks.add(effect.id);
+      } else perform([effect]);
     }
     if (options.resumeEvents !== undefined) events.push(...options.resumeEvents);
   } else if (first !== undefined) {
