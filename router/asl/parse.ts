@@ -296,14 +296,24 @@ class Scanner {
         (c === '/' && (t.charAt(this.at + 1) === '/' || t.charAt(this.at + 1) === '*'))
       ) {
         const word = t.slice(start, this.at).trim();
-        if (word === 'true' || word === 'false' || word === 'null' || NUMBER.test(word)) return;
+        // A number too large for a double is a quoteless string to hjson, running to the end of the line.
+        if (word === 'true' || word === 'false' || word === 'null' || isFiniteNumber(word)) return;
         if (eol) return;
       }
     }
   }
 }
 
+function isFiniteNumber(word: string): boolean {
+  return NUMBER.test(word) && Number.isFinite(Number(word));
+}
+
+/** A number JSON.parse would turn into ±Infinity (hjson keeps such a word as a string). */
+const OVERFLOWING_NUMBER = /[eE][+-]?\d{3}|\d{309}/;
+
+/** The value by the fast JSON parser, when that gives what hjson would; undefined otherwise. */
 function tryJson(source: string): unknown {
+  if (OVERFLOWING_NUMBER.test(source)) return undefined;
   try {
     return JSON.parse(source) as unknown;
   } catch {

@@ -173,6 +173,14 @@ function paths(value: unknown, path = ''): string[] {
   return [path];
 }
 
+describe('numbers too large for a double', () => {
+  it('reads them as hjson does: a quoteless string at the root, an error inside a JSON object', () => {
+    expect(parseGraphSource('-2.5e310,')).toMatchObject({ value: '-2.5e310,', problems: [] });
+    expect(parseGraphSource('{"a": 1e400, "b": 1}').problems.length).toBeGreaterThan(0);
+    expect(parseGraphSource('{"a": 1e300}').value).toEqual({ a: 1e300 });
+  });
+});
+
 describe('parseGraphSource properties', () => {
   it('agrees with hjson on arbitrary token soup: same value, or a problem where hjson throws', () => {
     const token = fc.constantFrom(
