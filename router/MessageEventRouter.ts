@@ -72,6 +72,9 @@ export interface BatchSummary {
   readonly byEngine: Map<string, { succeeded: number; failed: number; duplicates: number; waiting: number }>;
 }
 
+/** A run that stopped to wait (a durable wait, a callback, or the invocation's deadline). */
+type WaitingResult = Extract<RunResult, { status: 'WAITING' }>;
+
 /** Time kept in reserve at the end of an invocation to checkpoint and report. */
 const SAFETY_MARGIN_MS = 3_000;
 
@@ -344,8 +347,10 @@ export class MessageEventRouter {
       history: false,
     });
     if (result.status === 'WAITING') {
-      // An express engine cannot park; a long wait makes it a standard execution from here on.
-      return this.runStandard(d, key, snapshot, null, summary, deadline);
+      // An express engine cannot park in memory: a long wait or a callback makes it a standard execution
+      // from here on, saved at the state it reached. Its steps do not run again, and a task token its
+      // step was already handed (which names the execution's start) stays the one that answers it.
+      return this.runStandard(d, key, snapshot, null, summary, deadline, { result, startedAt: now });
     }
     if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
       throw new RouterError(`${describe(d)}: ${result.error}: ${result.cause ?? ''}`, true);
@@ -382,9 +387,11 @@ export class MessageEventRouter {
     known: ExecutionRecord | null,
     summary: BatchSummary,
     deadline: (() => number) | undefined,
+    /** Where an express run of this message stopped to wait, and when it started. */
+    reached?: { readonly result: WaitingResult; readonly startedAt: number },
   ): Promise<Outcome> {
     const { executions, settings } = this.deps;
-    const now = this.deps.clock.now();
+    const now = reached?.startedAt ?? this.deps.clock.now();
     const loaded =
       known === null
         ? (this.deps.resolver.resolveLoaded(key.engine, key.dedupKey, snapshot) ??
@@ -424,7 +431,10 @@ export class MessageEventRouter {
     }
     const start = (record: ExecutionRecord): ExecuteStart =>
       this.newStart(d, record.executionId, Date.parse(record.startedAt) || now);
-    const outcome = await this.runClaimed(claim.record, loaded, start, summary, deadline);
+    const outcome =
+      reached !== undefined && claim.kind === 'claimed'
+        ? await this.park(claim.record, reached.result, summary)
+        : await this.runClaimed(claim.record, loaded, start, summary, deadline);
     return outcome === 'interrupted'
       ? {
           kind: 'retry',
@@ -470,24 +480,8 @@ export class MessageEventRouter {
         });
       },
     });
+    if (result.status === 'WAITING') return this.park(record, result, summary);
     const finished = this.deps.clock.now();
-    if (result.status === 'WAITING') {
-      const interrupted = result.waitingFor === 'interrupted';
-      record = await executions.checkpoint(record, {
-        checkpoint: JSON.stringify(result.state),
-        status: interrupted ? 'RUNNING' : 'WAITING',
-        leaseMs: interrupted ? 0 : settings.leaseMs,
-        now: finished,
-        ...historyOf(record, result.history, this.deps.settings.historyData),
-        ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
-      });
-      if (interrupted) {
-        summary.retried += 1;
-        return 'interrupted';
-      }
-      this.tally(summary, label, 'waiting');
-      return 'done';
-    }
     if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
       throw new RouterError(
         `execution ${record.executionId} (${label}): ${result.error}: ${result.cause ?? ''}`,
@@ -506,6 +500,33 @@ export class MessageEventRouter {
     });
     this.tally(summary, label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
     this.logFinished(record.executionId, label, result, record.origin);
+    return 'done';
+  }
+
+  /**
+   * Saves a run that can only wait: WAITING with its due time (the sweep or a callback resumes it), or,
+   * when the invocation ran out of time, RUNNING with the lease released (the redelivery resumes it).
+   */
+  private async park(
+    record: ExecutionRecord,
+    result: WaitingResult,
+    summary: BatchSummary,
+  ): Promise<'done' | 'interrupted'> {
+    const { settings } = this.deps;
+    const interrupted = result.waitingFor === 'interrupted';
+    await this.deps.executions.checkpoint(record, {
+      checkpoint: JSON.stringify(result.state),
+      status: interrupted ? 'RUNNING' : 'WAITING',
+      leaseMs: interrupted ? 0 : settings.leaseMs,
+      now: this.deps.clock.now(),
+      ...historyOf(record, result.history, settings.historyData),
+      ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
+    });
+    if (interrupted) {
+      summary.retried += 1;
+      return 'interrupted';
+    }
+    this.tally(summary, `${record.engine}@${record.version}`, 'waiting');
     return 'done';
   }
 

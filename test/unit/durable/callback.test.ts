@@ -170,6 +170,42 @@ describe('callbacks on the router', () => {
     ]);
   });
 
+  it('parks an express execution at a callback task with the token its step was given', async () => {
+    // Prepare: the approver acts once per idempotency key, as a step should, so only the first token
+    // it is handed is ever answered.
+    const answeredKeys = new Set<string>();
+    const tokens: string[] = [];
+    let approverCalls = 0;
+    const r = inMemoryRouter(
+      {
+        approver: (payload: JsonValue, effect) => {
+          approverCalls += 1;
+          if (answeredKeys.has(effect.idempotencyKey)) return null;
+          answeredKeys.add(effect.idempotencyKey);
+          tokens.push((payload as { token: string }).token);
+          return null;
+        },
+        ship: () => ({ ok: true }),
+      },
+      { taskTokenSecret: SECRET },
+      new VirtualClock(T0),
+    );
+    const graph = JSON.parse(approvalGraph()) as Record<string, unknown>;
+    await r.publish(JSON.stringify({ ...graph, Mode: 'express' }), { engine: 'orders' });
+    // Act
+    const first = await r.router.processBatch(message(1));
+    const answered = await r.router.processBatch(
+      callback('success', { taskToken: tokens[0] ?? '', output: { by: 'ann' } }, 1),
+    );
+    // Assess
+    expect(first.waiting).toBe(1);
+    expect(approverCalls).toBe(1);
+    expect(answered).toMatchObject({ succeeded: 1, quarantined: 0 });
+    const record = [...r.executions.records.values()][0];
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(JSON.parse(record?.output ?? 'null')).toMatchObject({ approval: { by: 'ann' } });
+  });
+
   it('fails the task with the error and cause of a task failure', async () => {
     // Prepare
     const { r, tokens, shipped } = setup();

@@ -258,6 +258,39 @@ describe('MessageEventRouter', () => {
     expect([...r.executions.records.values()][0]?.status).toBe('SUCCEEDED');
   });
 
+  it('parks an express execution that reaches a long Wait where it stopped, without running its steps again', async () => {
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = {
+      now: () => now,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+    };
+    const { steps, effects } = recordingSteps(['step1', 'step2']);
+    const r = inMemoryRouter(steps, { maxInProcessWaitMs: 1000 }, clock);
+    await r.publish(
+      JSON.stringify({
+        Mode: 'express',
+        StartAt: 'Step1',
+        States: {
+          Step1: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step1', Next: 'Pause' },
+          Pause: { Type: 'Wait', Seconds: 120, Next: 'Step2' },
+          Step2: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step2', End: true },
+        },
+      }),
+      { engine: 'orders' },
+    );
+
+    const first = await r.router.processBatch(batch([event(1)]));
+    now += 120_000;
+    const swept = await r.router.sweep();
+
+    expect([first.failures.length, first.waiting]).toEqual([0, 1]);
+    expect(swept.succeeded).toBe(1);
+    expect([...effects.values()]).toEqual([1, 1]);
+    const record = [...r.executions.records.values()][0];
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(record?.startedAt).toBe('2026-03-01T10:00:00.000Z');
+  });
+
   it('ends a due execution FAILED when resuming it keeps failing, instead of retrying forever', async () => {
     let now = Date.parse('2026-03-01T10:00:00Z');
     const clock = { now: () => now, sleep: () => new Promise<void>((resolve) => setTimeout(resolve, 1)) };
