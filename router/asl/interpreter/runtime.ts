@@ -5,6 +5,7 @@
  * task) it returns WAITING so the caller checkpoints and ends the Lambda invocation; calling it again
  * with the saved state resumes.
  */
+import { setMaxListeners } from 'node:events';
 import type { JsonValue } from '../types.ts';
 import type { Clock } from './clock.ts';
 import type { CompiledGraph } from './compile.ts';
@@ -125,8 +126,13 @@ class InFlight {
   }
 }
 
-/** The signal of an invoke nobody can cancel: the run was given none. */
+/**
+ * The signal of an invoke nobody can cancel: the run was given none. Every such invoke of every run in
+ * the process shares it, and an SDK client listens on it for the length of its call, so it takes any
+ * number of listeners (each call removes its own).
+ */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 /** History events after which a checkpoint is taken: a Map item or a Parallel branch ended. */
 const ENDS_CHILD: ReadonlySet<string> = new Set([
