@@ -42,6 +42,36 @@ function recordingSteps(names: readonly string[]) {
   return { effects, steps };
 }
 
+/** A router on a hand-moved clock with a Step1 -> Wait 120 s -> Step2 engine published as `orders`. */
+async function waitingRouter(extra: Record<string, unknown> = {}) {
+  let now = Date.parse('2026-03-01T10:00:00Z');
+  const clock = {
+    now: () => now,
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+  };
+  const { steps, effects } = recordingSteps(['step1', 'step2']);
+  const r = inMemoryRouter(steps, { maxInProcessWaitMs: 1000 }, clock);
+  await r.publish(
+    JSON.stringify({
+      ...extra,
+      StartAt: 'Step1',
+      States: {
+        Step1: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step1', Next: 'Pause' },
+        Pause: { Type: 'Wait', Seconds: 120, Next: 'Step2' },
+        Step2: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step2', End: true },
+      },
+    }),
+    { engine: 'orders' },
+  );
+  return {
+    r,
+    effects,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
 describe('MessageEventRouter', () => {
   it('runs each event through its engine and records the execution', async () => {
     // Prepare
@@ -228,30 +258,13 @@ describe('MessageEventRouter', () => {
   });
 
   it('parks a long Wait durably, acknowledges the record, and resumes it from the sweep when due', async () => {
-    let now = Date.parse('2026-03-01T10:00:00Z');
-    const clock = {
-      now: () => now,
-      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-    };
-    const { steps, effects } = recordingSteps(['step1', 'step2']);
-    const r = inMemoryRouter(steps, { maxInProcessWaitMs: 1000 }, clock);
-    await r.publish(
-      JSON.stringify({
-        StartAt: 'Step1',
-        States: {
-          Step1: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step1', Next: 'Pause' },
-          Pause: { Type: 'Wait', Seconds: 120, Next: 'Step2' },
-          Step2: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step2', End: true },
-        },
-      }),
-      { engine: 'orders' },
-    );
+    const { r, effects, advance } = await waitingRouter();
     const first = await r.router.processBatch(batch([event(1)]));
     expect([first.failures.length, first.waiting]).toEqual([0, 1]);
     expect((await r.router.sweep()).succeeded).toBe(0);
-    now += 60_000;
+    advance(60_000);
     expect((await r.router.processBatch(batch([event(1)]))).duplicates).toBe(1);
-    now += 60_000;
+    advance(60_000);
     const swept = await r.router.sweep();
     expect(swept.succeeded).toBe(1);
     expect(effects.size).toBe(2);
@@ -259,28 +272,10 @@ describe('MessageEventRouter', () => {
   });
 
   it('parks an express execution that reaches a long Wait where it stopped, without running its steps again', async () => {
-    let now = Date.parse('2026-03-01T10:00:00Z');
-    const clock = {
-      now: () => now,
-      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-    };
-    const { steps, effects } = recordingSteps(['step1', 'step2']);
-    const r = inMemoryRouter(steps, { maxInProcessWaitMs: 1000 }, clock);
-    await r.publish(
-      JSON.stringify({
-        Mode: 'express',
-        StartAt: 'Step1',
-        States: {
-          Step1: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step1', Next: 'Pause' },
-          Pause: { Type: 'Wait', Seconds: 120, Next: 'Step2' },
-          Step2: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step2', End: true },
-        },
-      }),
-      { engine: 'orders' },
-    );
+    const { r, effects, advance } = await waitingRouter({ Mode: 'express' });
 
     const first = await r.router.processBatch(batch([event(1)]));
-    now += 120_000;
+    advance(120_000);
     const swept = await r.router.sweep();
 
     expect([first.failures.length, first.waiting]).toEqual([0, 1]);
