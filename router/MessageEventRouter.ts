@@ -288,13 +288,21 @@ export class MessageEventRouter {
     if (!d.ok) return this.quarantine(d, d.error.reason, d.error.message, summary);
     if (d.envelope.kind === 'callback') {
       return handleCallback(d.envelope.callback, {
+        messageKey: d.envelope.dedupKey,
+        duplicate: (record) => {
+          this.tally(summary, `${record.engine}@${record.version}`, 'duplicates');
+          return { kind: 'done' };
+        },
         executions: this.deps.executions,
         secret: new TextEncoder().encode(this.deps.settings.taskTokenSecret),
         now: () => this.deps.clock.now(),
         leaseMs: this.deps.settings.leaseMs,
         newOwner: this.deps.newOwner,
-        resume: (record, events) =>
-          this.runClaimed(record, undefined, () => this.fresh(record), summary, deadline, events),
+        resume: (record, events, messageKey) =>
+          this.runClaimed(record, undefined, () => this.fresh(record), summary, deadline, {
+            events,
+            messageKey,
+          }),
         reject: (reason, message) => this.quarantine(d, reason, `${describe(d)}: ${message}`, summary),
       });
     }
@@ -454,7 +462,8 @@ export class MessageEventRouter {
     fresh: (record: ExecutionRecord) => ExecuteStart,
     summary: BatchSummary,
     deadline: (() => number) | undefined,
-    resumeEvents?: readonly ExecutionEvent[],
+    /** A callback's result to feed in first, and its message's key, recorded with the first checkpoint. */
+    callback?: { readonly events: readonly ExecutionEvent[]; readonly messageKey: string },
   ): Promise<'done' | 'interrupted'> {
     const { executions, settings } = this.deps;
     const engine =
@@ -468,19 +477,22 @@ export class MessageEventRouter {
         : {
             kind: 'resume',
             state: JSON.parse(claimed.checkpoint) as ExecutionState,
-            ...(resumeEvents === undefined ? {} : { events: resumeEvents }),
+            ...(callback === undefined ? {} : { events: callback.events }),
           };
     let record = claimed;
+    let appliedCallback = callback?.messageKey;
     const result = await this.execute(engine, start, deadline, {
       checkpoint: async (serialised) => {
         record = await executions.checkpoint(record, {
           checkpoint: serialised,
           leaseMs: settings.leaseMs,
           now: this.deps.clock.now(),
+          ...(appliedCallback === undefined ? {} : { appliedCallback }),
         });
+        appliedCallback = undefined;
       },
     });
-    if (result.status === 'WAITING') return this.park(record, result, summary);
+    if (result.status === 'WAITING') return this.park(record, result, summary, appliedCallback);
     const finished = this.deps.clock.now();
     if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
       throw new RouterError(
@@ -511,10 +523,12 @@ export class MessageEventRouter {
     record: ExecutionRecord,
     result: WaitingResult,
     summary: BatchSummary,
+    appliedCallback?: string,
   ): Promise<'done' | 'interrupted'> {
     const { settings } = this.deps;
     const interrupted = result.waitingFor === 'interrupted';
     await this.deps.executions.checkpoint(record, {
+      ...(appliedCallback === undefined ? {} : { appliedCallback }),
       checkpoint: JSON.stringify(result.state),
       status: interrupted ? 'RUNNING' : 'WAITING',
       leaseMs: interrupted ? 0 : settings.leaseMs,

@@ -28,6 +28,7 @@ import {
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
 import { isoTime } from '../time.ts';
 import {
+  appliedCallbacksAfter,
   type CheckpointUpdate,
   type ClaimRequest,
   type ClaimResult,
@@ -122,6 +123,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
     const status = update.status ?? 'RUNNING';
+    const callbacks = appliedCallbacksAfter(record, update);
     const next: ExecutionRecord = {
       ...record,
       status,
@@ -130,6 +132,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       leaseExpiresAt: update.now + update.leaseMs,
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
+      ...(callbacks === undefined ? {} : { callbacks }),
     };
     // A RUNNING execution is due when its lease expires: if its owner dies, the sweep resumes it.
     const due =
@@ -146,6 +149,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         updatedAt: next.updatedAt,
         ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
         ...(update.history === undefined ? {} : { history: update.history }),
+        ...(update.appliedCallback === undefined || callbacks === undefined ? {} : { callbacks }),
         ...(due ?? {}),
       },
       remove: [

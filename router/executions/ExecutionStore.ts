@@ -61,6 +61,8 @@ export interface ExecutionRecord {
   readonly origin?: ExecutionOrigin;
   /** The bounded event history, compressed (see `router/executions/history.ts`). */
   readonly history?: string;
+  /** Dedup keys of the latest callback messages applied to the execution (see `CheckpointUpdate`). */
+  readonly callbacks?: readonly string[];
 }
 
 /** Identifies an execution. */
@@ -104,6 +106,23 @@ export interface CheckpointUpdate {
   readonly now: number;
   /** The compressed history so far, written with the checkpoint (no extra request). */
   readonly history?: string;
+  /**
+   * The dedup key of the callback message whose result this checkpoint is the first to hold: kept with
+   * the record, so a redelivery of that message is known as a duplicate rather than a late answer.
+   */
+  readonly appliedCallback?: string;
+}
+
+/** How many applied callback messages a record remembers (the latest). */
+export const APPLIED_CALLBACKS_KEPT = 16;
+
+/** The record's applied callbacks after `update`: its own, plus the update's, the latest kept. */
+export function appliedCallbacksAfter(
+  record: ExecutionRecord,
+  update: CheckpointUpdate,
+): readonly string[] | undefined {
+  if (update.appliedCallback === undefined) return record.callbacks;
+  return [...(record.callbacks ?? []), update.appliedCallback].slice(-APPLIED_CALLBACKS_KEPT);
 }
 
 /** A terminal write. */

@@ -6,6 +6,7 @@
 import { LeaseLostError } from '../errors.ts';
 import { isoTime } from '../time.ts';
 import {
+  appliedCallbacksAfter,
   type CheckpointUpdate,
   type ClaimRequest,
   type ClaimResult,
@@ -70,6 +71,7 @@ export class MemoryExecutionStore implements ExecutionStore {
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
     this.assertCurrent(record);
     const { dueAt: _dueAt, ...rest } = record;
+    const callbacks = appliedCallbacksAfter(record, update);
     const next: ExecutionRecord = {
       ...rest,
       status: update.status ?? 'RUNNING',
@@ -79,6 +81,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(update.history === undefined ? {} : { history: update.history }),
+      ...(callbacks === undefined ? {} : { callbacks }),
     };
     this.records.set(executionMapKey(record), next);
     return next;
@@ -204,6 +207,7 @@ function terminal(
     expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
   };
   if (record.origin !== undefined) next.origin = record.origin;
+  if (record.callbacks !== undefined) next.callbacks = record.callbacks;
   const checkpoint = completion.checkpoint === undefined ? record.checkpoint : completion.checkpoint;
   if (checkpoint !== undefined && checkpoint !== null) next.checkpoint = checkpoint;
   const input = completion.input ?? record.input;

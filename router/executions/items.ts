@@ -80,5 +80,8 @@ export function fromItem(item: Record<string, unknown>): ExecutionRecord {
     ...optionalNumber(item, 'expiresAt'),
     ...optionalString(item, 'history'),
     ...(isJsonObject(origin) ? { origin: origin as ExecutionOrigin } : {}),
+    ...(Array.isArray(item.callbacks)
+      ? { callbacks: item.callbacks.filter((key): key is string => typeof key === 'string') }
+      : {}),
   };
 }

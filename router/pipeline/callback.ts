@@ -35,7 +35,13 @@ export type CallbackRejection = 'unknown-task-token' | 'task-not-waiting' | 'unp
 export type TaskLocation =
   | { readonly kind: 'waiting'; readonly record: ExecutionRecord; readonly invokeId: string }
   | { readonly kind: 'busy'; readonly record: ExecutionRecord }
-  | { readonly kind: 'rejected'; readonly reason: CallbackRejection; readonly message: string };
+  | {
+      readonly kind: 'rejected';
+      readonly reason: CallbackRejection;
+      readonly message: string;
+      /** The execution the token names, when there is one (it may have applied this very message). */
+      readonly record?: ExecutionRecord;
+    };
 
 /** The default error of a task-failure callback that names none (Step Functions' generic task error). */
 export const DEFAULT_CALLBACK_ERROR = 'States.TaskFailed';
@@ -97,6 +103,7 @@ export async function locateTask(
       kind: 'rejected',
       reason: 'task-not-waiting',
       message: `task token ${label}: execution ${record.executionId} is ${record.status}; its task '${locator.invokeId}' no longer waits`,
+      record,
     };
   }
   if (record.status === 'RUNNING' && record.leaseExpiresAt !== undefined && record.leaseExpiresAt > now) {
@@ -110,6 +117,7 @@ export async function locateTask(
       kind: 'rejected',
       reason: 'task-not-waiting',
       message: `task token ${label}: execution ${record.executionId} does not wait for task '${locator.invokeId}' (answered, timed out or cancelled)`,
+      record,
     };
   }
   return { kind: 'waiting', record, invokeId };
@@ -134,16 +142,24 @@ export function callbackEvent(callback: TaskCallback, invokeId: string): Executi
 
 /** What handling a callback needs from the router. */
 export interface CallbackDeps {
+  /** The callback message's own dedup key (its CloudEvent `source` + `id`). */
+  readonly messageKey: string;
+  /** Acknowledges a redelivery of a callback message the execution already applied. */
+  readonly duplicate: (record: ExecutionRecord) => Outcome;
   readonly executions: ExecutionStore;
   /** The deployment's task-token secret. */
   readonly secret: Uint8Array;
   readonly now: () => number;
   readonly leaseMs: number;
   readonly newOwner: () => string;
-  /** Runs an execution this invocation now holds, feeding it `events` first (the router's resume). */
+  /**
+   * Runs an execution this invocation now holds, feeding it `events` first (the router's resume); the
+   * first checkpoint holding their result records `messageKey` as applied.
+   */
   readonly resume: (
     record: ExecutionRecord,
     events: readonly ExecutionEvent[],
+    messageKey: string,
   ) => Promise<'done' | 'interrupted'>;
   /** Quarantines the callback record with a reason and a message (and acknowledges it). */
   readonly reject: (reason: CallbackRejection, message: string) => Promise<Outcome>;
@@ -159,7 +175,12 @@ export interface CallbackDeps {
 export async function handleCallback(callback: TaskCallback, deps: CallbackDeps): Promise<Outcome> {
   try {
     const found = await locateTask(callback.taskToken, deps.executions, deps.secret, deps.now());
-    if (found.kind === 'rejected') return await deps.reject(found.reason, found.message);
+    if (found.kind === 'rejected') {
+      if (found.record !== undefined && applied(found.record, deps.messageKey)) {
+        return deps.duplicate(found.record);
+      }
+      return await deps.reject(found.reason, found.message);
+    }
     if (found.kind === 'busy') return busy(found.record);
     const { record, invokeId } = found;
     const claim = await deps.executions.claim(
@@ -177,6 +198,7 @@ export async function handleCallback(callback: TaskCallback, deps: CallbackDeps)
       record,
     );
     if (claim.kind === 'duplicate') {
+      if (applied(claim.record, deps.messageKey)) return deps.duplicate(claim.record);
       return await deps.reject(
         'task-not-waiting',
         `task token ${tokenLabel(callback.taskToken)}: execution ${record.executionId} is ${claim.record.status}`,
@@ -185,7 +207,7 @@ export async function handleCallback(callback: TaskCallback, deps: CallbackDeps)
     if (claim.kind !== 'resumed') return busy(claim.record);
     // Interrupted or not, the callback is in the execution's checkpoint now: an interrupted execution is
     // due at once (its lease released) and the sweep carries on, so the callback record itself is done.
-    await deps.resume(claim.record, [callbackEvent(callback, invokeId)]);
+    await deps.resume(claim.record, [callbackEvent(callback, invokeId)], deps.messageKey);
     return { kind: 'done' };
   } catch (error) {
     const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
@@ -193,6 +215,11 @@ export async function handleCallback(callback: TaskCallback, deps: CallbackDeps)
     const message = error instanceof Error ? error.message : String(error);
     return deps.reject('unprocessable', `task token ${tokenLabel(callback.taskToken)}: ${message}`);
   }
+}
+
+/** True when the execution already holds the result of this callback message (a redelivery of it). */
+function applied(record: ExecutionRecord, messageKey: string): boolean {
+  return record.callbacks?.includes(messageKey) ?? false;
 }
 
 function busy(record: ExecutionRecord): Outcome {

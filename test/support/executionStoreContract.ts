@@ -2,6 +2,7 @@
 import { expect, it } from 'vitest';
 import { LeaseLostError } from '../../router/errors.ts';
 import {
+  APPLIED_CALLBACKS_KEPT,
   type ClaimRequest,
   type ExecutionStore,
   executionIdFor,
@@ -123,6 +124,38 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
     });
     expect((await store.claim(request({ owner: 'b', now: T0 + 60_000 }))).kind).toBe('waiting');
     expect((await store.claim(request({ owner: 'b', now: T0 + 120_000 }))).kind).toBe('resumed');
+  });
+
+  it('remembers the latest callback messages applied, with the checkpoint that holds their results', async () => {
+    const store = make();
+    const claim = await store.claim(request());
+    let record = await store.checkpoint(claim.record, {
+      checkpoint: '{"at":"A"}',
+      leaseMs: 30_000,
+      now: T0 + 1,
+      appliedCallback: 'approver#1',
+    });
+    record = await store.checkpoint(record, { checkpoint: '{"at":"B"}', leaseMs: 30_000, now: T0 + 2 });
+    for (let i = 2; i <= APPLIED_CALLBACKS_KEPT + 1; i++) {
+      record = await store.checkpoint(record, {
+        checkpoint: '{"at":"C"}',
+        leaseMs: 30_000,
+        now: T0 + 2 + i,
+        appliedCallback: `approver#${i}`,
+      });
+    }
+    const stored = await store.get(request());
+    expect(stored?.callbacks).toHaveLength(APPLIED_CALLBACKS_KEPT);
+    expect(stored?.callbacks?.[0]).toBe('approver#2');
+    expect(stored?.callbacks?.at(-1)).toBe(`approver#${APPLIED_CALLBACKS_KEPT + 1}`);
+    expect(stored?.callbacks).toEqual(record.callbacks);
+    await store.complete(record, {
+      status: 'SUCCEEDED',
+      checkpoint: null,
+      now: T0 + 99,
+      retentionSeconds: 60,
+    });
+    expect((await store.get(request()))?.callbacks).toEqual(record.callbacks);
   });
 
   it('counts retryable failures and releases the lease for the redelivery', async () => {

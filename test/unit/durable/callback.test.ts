@@ -222,6 +222,27 @@ describe('callbacks on the router', () => {
     expect([record?.status, record?.error, record?.cause]).toEqual(['FAILED', 'Rejected', 'out of stock']);
   });
 
+  it('acknowledges a redelivered callback as a duplicate, and still quarantines a different late answer', async () => {
+    // Prepare
+    const { r, tokens, shipped } = setup();
+    await r.publish(approvalGraph(), { engine: 'orders' });
+    await r.router.processBatch(message(8));
+    const answer = callback('success', { taskToken: tokens[0] ?? '', output: { by: 'ann' } }, 8);
+    await r.router.processBatch(answer);
+    // Act
+    const redelivered = await r.router.processBatch(answer);
+    const late = await r.router.processBatch(
+      callback('success', { taskToken: tokens[0] ?? '', output: { by: 'bob' } }, 9),
+    );
+    // Assess
+    expect(redelivered).toMatchObject({ duplicates: 1, quarantined: 0, succeeded: 0 });
+    expect(late).toMatchObject({ duplicates: 0, quarantined: 1 });
+    expect(shipped()).toBe(1);
+    expect((await entries(r.quarantine.list())).map((e) => e.reason)).toEqual(['task-not-waiting']);
+    const record = [...r.executions.records.values()][0];
+    expect(JSON.parse(record?.output ?? 'null')).toMatchObject({ approval: { by: 'ann' } });
+  });
+
   it('rejects a forged token and an answered one, changing nothing', async () => {
     // Prepare
     const { r, tokens } = setup();
