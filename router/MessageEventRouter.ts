@@ -30,7 +30,12 @@ import type { TaskInvoker } from './invoke/TaskInvoker.ts';
 import type { RouterLogger, RouterMetrics } from './observability/telemetry.ts';
 import { handleCallback } from './pipeline/callback.ts';
 import { type DecodedOk, type DecodedRecord, decodeRecords } from './pipeline/decode.ts';
-import { type ExecuteStart, executeGraph, isInfrastructureError } from './pipeline/execute.ts';
+import {
+  type ExecuteDeps,
+  type ExecuteStart,
+  executeGraph,
+  isInfrastructureError,
+} from './pipeline/execute.ts';
 import { type Outcome, processInOrder } from './pipeline/report.ts';
 import { createRouter, type RouteMatch, type Router } from './pipeline/route.ts';
 import { type QuarantineStore, quarantineRecordOf } from './quarantine/QuarantineStore.ts';
@@ -96,6 +101,19 @@ interface ExpressCompletion {
   readonly partitionKey: string;
 }
 
+/** A batch's or sweep's deadline: the signal that fires before it, its timer, the runs' dependencies. */
+interface ArmedDeadline {
+  readonly signal: AbortSignal;
+  readonly timer: NodeJS.Timeout | undefined;
+  deps?: RunDeps;
+}
+
+/** The dependencies of runs, for standard runs and for express runs (which keep no history). */
+interface RunDeps {
+  readonly standard: ExecuteDeps;
+  readonly express: ExecuteDeps;
+}
+
 /** What the windows of one batch share. */
 interface BatchRun {
   readonly snapshot: AliasSnapshot;
@@ -121,10 +139,8 @@ export class MessageEventRouter {
   private routerFor: { snapshot: AliasSnapshot; router: Router } | undefined;
   /** Resolver cache counters as of the last batch: metrics carry the difference. */
   private reportedCache = { hits: 0, misses: 0 };
-  private readonly deadlines = new WeakMap<
-    () => number,
-    { readonly signal: AbortSignal; readonly timer: NodeJS.Timeout | undefined }
-  >();
+  private readonly deadlines = new WeakMap<() => number, ArmedDeadline>();
+  private depsWithoutDeadline: RunDeps | undefined;
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -660,26 +676,43 @@ export class MessageEventRouter {
       readonly history?: boolean;
     },
   ): Promise<RunResult> {
+    const deps = this.executeDeps(deadline);
     return executeGraph(
       loaded.compiled,
       start,
-      {
-        invoke: this.deps.invoke,
-        clock: this.deps.clock,
-        maxInProcessWaitMs: this.deps.settings.maxInProcessWaitMs,
-        ...(options.history === false ? { history: false } : {}),
-        ...(deadline === undefined ? {} : { signal: this.deadlineSignal(deadline) }),
-      },
+      options.history === false ? deps.express : deps.standard,
       options.checkpoint,
     );
+  }
+
+  /** What runs need, built once per deadline (per batch or sweep) instead of once per message. */
+  private executeDeps(deadline: (() => number) | undefined): RunDeps {
+    if (deadline === undefined) {
+      this.depsWithoutDeadline ??= this.runDeps(undefined);
+      return this.depsWithoutDeadline;
+    }
+    const armed = this.arm(deadline);
+    armed.deps ??= this.runDeps(armed.signal);
+    return armed.deps;
+  }
+
+  private runDeps(signal: AbortSignal | undefined): RunDeps {
+    const standard: ExecuteDeps = {
+      invoke: this.deps.invoke,
+      clock: this.deps.clock,
+      maxInProcessWaitMs: this.deps.settings.maxInProcessWaitMs,
+      ...(signal === undefined ? {} : { signal }),
+    };
+    return { standard, express: { ...standard, history: false } };
   }
 
   /**
    * The signal that interrupts executions when the invocation runs out of time, one per deadline (per
    * batch or sweep) and shared by its executions: an AbortController and a timer per record cost more
-   * than running a short graph. The deadline is absolute, so sharing fires at the same moment.
+   * than running a short graph. The deadline is absolute, so sharing fires at the same moment. The
+   * runs' dependencies are kept beside it.
    */
-  private deadlineSignal(deadline: () => number): AbortSignal {
+  private arm(deadline: () => number): ArmedDeadline {
     let armed = this.deadlines.get(deadline);
     if (armed === undefined) {
       const controller = new AbortController();
@@ -692,7 +725,7 @@ export class MessageEventRouter {
       armed = { signal: controller.signal, timer };
       this.deadlines.set(deadline, armed);
     }
-    return armed.signal;
+    return armed;
   }
 
   /** Stops the deadline timer of a finished batch or sweep. */

@@ -83,28 +83,21 @@ export function executeGraph(
   deps: ExecuteDeps,
   checkpoint?: (serialised: string) => Promise<void>,
 ): Promise<RunResult> {
-  const init =
-    start.kind === 'resume'
-      ? start.state
-      : { executionId: start.executionId, name: start.name, input: start.input, startTime: start.startTime };
+  // A new start carries exactly the fields of the interpreter's init; express runs (no checkpoint) pass
+  // the caller's deps through as they are, built once per batch rather than once per message.
+  const init = start.kind === 'resume' ? start.state : start;
+  const options = start.kind === 'resume' && start.events !== undefined ? { resumeEvents: start.events } : {};
+  if (checkpoint === undefined) return runExecution(graph, init, deps, options);
   return runExecution(
     graph,
     init,
     {
-      invoke: deps.invoke,
-      clock: deps.clock,
-      maxInProcessWaitMs: deps.maxInProcessWaitMs,
-      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-      ...(deps.history === false ? { history: false } : {}),
-      ...(checkpoint === undefined
-        ? {}
-        : {
-            onStep: async (step) => {
-              if (!step.effects.some((effect) => effect.type === 'invoke')) return;
-              await checkpoint(JSON.stringify(step.state));
-            },
-          }),
+      ...deps,
+      onStep: async (step) => {
+        if (!step.effects.some((effect) => effect.type === 'invoke')) return;
+        await checkpoint(JSON.stringify(step.state));
+      },
     },
-    start.kind === 'resume' && start.events !== undefined ? { resumeEvents: start.events } : {},
+    options,
   );
 }
