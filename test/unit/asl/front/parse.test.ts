@@ -247,11 +247,17 @@ describe('parseGraphSource properties', () => {
           // Act
           const parsed = parseGraphSource(source);
 
-          // Assess
+          // Assess. Compared with the reference parser, not with `value`: hjson's own round trip is lossy
+          // (it writes ' \\' as a one-line ''' string, whose leading space its parser then strips) and
+          // sometimes unreadable (it writes '"\'' as '''"'''', which its parser rejects).
+          let reference: unknown;
+          try {
+            reference = Hjson.parse(source) as unknown;
+          } catch {
+            expect(parsed.problems.length).toBeGreaterThan(0);
+            return;
+          }
           expect(parsed.problems).toEqual([]);
-          // Compared with the reference parser, not with `value`: hjson's own round trip is lossy (it
-          // writes ' \\' as a one-line ''' string, whose leading space its parser then strips).
-          const reference = Hjson.parse(source) as unknown;
           expect(parsed.value).toEqual(reference);
           const lines = source.split('\n');
           let previous = { line: 0, column: 0 };
