@@ -61,7 +61,14 @@ export class KplError extends Error {
 
 /** True when the bytes start with the KPL aggregation magic number. */
 export function isAggregated(bytes: Buffer): boolean {
-  return bytes.length >= KPL_MAGIC.length && bytes.subarray(0, KPL_MAGIC.length).equals(KPL_MAGIC);
+  // Byte by byte: every record of a batch asks, and a subarray view per record is an allocation.
+  return (
+    bytes.length >= KPL_MAGIC.length &&
+    bytes[0] === KPL_MAGIC[0] &&
+    bytes[1] === KPL_MAGIC[1] &&
+    bytes[2] === KPL_MAGIC[2] &&
+    bytes[3] === KPL_MAGIC[3]
+  );
 }
 
 const WIRE_VARINT = 0;
