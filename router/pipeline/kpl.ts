@@ -105,6 +105,10 @@ function label(name: string, index: number): string {
  */
 class Reader {
   pos: number;
+  /** The field number, wire type and offset of the key {@link nextField} read last. */
+  field = 0;
+  wire = 0;
+  fieldAt = 0;
 
   constructor(
     private readonly bytes: Buffer,
@@ -154,6 +158,20 @@ class Reader {
     if (key > 0xffffffff) this.fail(`field key at byte ${at} is larger than 32 bits`);
     if (key < 8) this.fail(`field number 0 at byte ${at}`);
     return key;
+  }
+
+  /** Reads the next field's key and returns its field number (its wire type and offset stay beside it). */
+  nextField(): number {
+    this.fieldAt = this.pos;
+    const key = this.key();
+    this.field = key >>> 3;
+    this.wire = key & 7;
+    return this.field;
+  }
+
+  /** Steps over the field {@link nextField} read, which this reader does not know. */
+  skipField(): void {
+    this.skip(this.field, this.wire, this.fieldAt);
   }
 
   /**
@@ -228,11 +246,12 @@ class Reader {
     }
   }
 
-  /** Fails unless a known field arrived with the wire type the schema declares. */
-  expectWire(wire: number, expected: number, at: number, name: string, index = -1): void {
+  /** Fails unless the field {@link nextField} read arrived with the wire type the schema declares. */
+  expectWire(expected: number, name: string, index = -1): void {
+    const { wire } = this;
     if (wire !== expected) {
       this.fail(
-        `${label(name, index)} at byte ${at} has wire type ${wire} (${wireName(wire)}), expected ${expected} (${wireName(expected)})`,
+        `${label(name, index)} at byte ${this.fieldAt} has wire type ${wire} (${wireName(wire)}), expected ${expected} (${wireName(expected)})`,
       );
     }
   }
@@ -250,17 +269,14 @@ function checkTag(
   const reader = new Reader(bytes, start, end, record, tag, tagAt);
   let hasKey = false;
   while (!reader.done) {
-    const at = reader.pos;
-    const key = reader.key();
-    const field = key >>> 3;
-    const wire = key & 7;
+    const field = reader.nextField();
     if (field === 1 || field === 2) {
       const name = field === 1 ? 'key' : 'value';
-      reader.expectWire(wire, WIRE_LENGTH, at, name);
+      reader.expectWire(WIRE_LENGTH, name);
       reader.length(name);
       if (field === 1) hasKey = true;
     } else {
-      reader.skip(field, wire, at);
+      reader.skipField();
     }
   }
   if (!hasKey) reader.fail('required key is missing');
@@ -281,32 +297,29 @@ function readRecord(
   let data: Buffer | undefined;
   let tags = 0;
   while (!reader.done) {
-    const at = reader.pos;
-    const key = reader.key();
-    const field = key >>> 3;
-    const wire = key & 7;
-    switch (field) {
+    switch (reader.nextField()) {
       case 1:
-        reader.expectWire(wire, WIRE_VARINT, at, 'partition_key_index');
+        reader.expectWire(WIRE_VARINT, 'partition_key_index');
         partitionKeyIndex = reader.varint();
         break;
       case 2:
-        reader.expectWire(wire, WIRE_VARINT, at, 'explicit_hash_key_index');
+        reader.expectWire(WIRE_VARINT, 'explicit_hash_key_index');
         explicitHashKeyIndex = reader.varint();
         break;
       case 3: {
-        reader.expectWire(wire, WIRE_LENGTH, at, 'data');
+        reader.expectWire(WIRE_LENGTH, 'data');
         data = bytes.subarray(reader.length('data'), reader.pos);
         break;
       }
       case 4: {
-        reader.expectWire(wire, WIRE_LENGTH, at, 'tags', tags);
-        checkTag(bytes, reader.length('tags', tags), reader.pos, subSequenceNumber, tags, at);
+        reader.expectWire(WIRE_LENGTH, 'tags', tags);
+        const tagAt = reader.fieldAt;
+        checkTag(bytes, reader.length('tags', tags), reader.pos, subSequenceNumber, tags, tagAt);
         tags++;
         break;
       }
       default:
-        reader.skip(field, wire, at);
+        reader.skipField();
     }
   }
   if (partitionKeyIndex === undefined) return reader.fail('required partition_key_index is missing');
@@ -358,27 +371,23 @@ export function deaggregate(bytes: Buffer): KplUserRecord[] {
   // Record spans are read after the whole message: protobuf allows the tables to follow the records.
   const spans: number[] = [];
   while (!reader.done) {
-    const at = reader.pos;
-    const key = reader.key();
-    const field = key >>> 3;
-    const wire = key & 7;
-    switch (field) {
+    switch (reader.nextField()) {
       case 1:
-        reader.expectWire(wire, WIRE_LENGTH, at, 'partition_key_table', partitionKeys.length);
+        reader.expectWire(WIRE_LENGTH, 'partition_key_table', partitionKeys.length);
         partitionKeys.push(reader.string('partition_key_table', partitionKeys.length));
         break;
       case 2:
-        reader.expectWire(wire, WIRE_LENGTH, at, 'explicit_hash_key_table', explicitHashKeys.length);
+        reader.expectWire(WIRE_LENGTH, 'explicit_hash_key_table', explicitHashKeys.length);
         explicitHashKeys.push(reader.string('explicit_hash_key_table', explicitHashKeys.length));
         break;
       case 3: {
-        reader.expectWire(wire, WIRE_LENGTH, at, 'records', spans.length / 2);
+        reader.expectWire(WIRE_LENGTH, 'records', spans.length / 2);
         const start = reader.length('records', spans.length / 2);
         spans.push(start, reader.pos);
         break;
       }
       default:
-        reader.skip(field, wire, at);
+        reader.skipField();
     }
   }
 
