@@ -354,6 +354,18 @@ export class MessageEventRouter {
     }
   }
 
+  /** The version this message runs on: without a promise of the resolver's own when it is loaded. */
+  private resolve(
+    key: ExecutionKey,
+    snapshot: AliasSnapshot,
+  ): LoadedEngine<CompiledGraph> | Promise<LoadedEngine<CompiledGraph>> {
+    const { resolver } = this.deps;
+    return (
+      resolver.resolveLoaded(key.engine, key.dedupKey, snapshot) ??
+      resolver.resolve(key.engine, key.dedupKey, snapshot)
+    );
+  }
+
   private async runExpress(
     d: DecodedOk,
     key: ExecutionKey,
@@ -362,9 +374,7 @@ export class MessageEventRouter {
     express: ExpressCompletion[],
     deadline: (() => number) | undefined,
   ): Promise<Outcome> {
-    const loaded =
-      this.deps.resolver.resolveLoaded(key.engine, key.dedupKey, snapshot) ??
-      (await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot));
+    const loaded = await this.resolve(key, snapshot);
     const executionId = executionIdFor(key);
     const now = this.deps.clock.now();
     const result = await this.execute(loaded, this.newStart(d, executionId, now), deadline, {
@@ -418,8 +428,7 @@ export class MessageEventRouter {
     const now = reached?.startedAt ?? this.deps.clock.now();
     const loaded =
       known === null
-        ? (this.deps.resolver.resolveLoaded(key.engine, key.dedupKey, snapshot) ??
-          (await this.deps.resolver.resolve(key.engine, key.dedupKey, snapshot)))
+        ? await this.resolve(key, snapshot)
         : await this.deps.resolver.version(key.engine, known.version);
     const claim: ClaimResult = await executions.claim(
       {
