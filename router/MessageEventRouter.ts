@@ -671,7 +671,7 @@ export class MessageEventRouter {
       input = envelope.event.data ?? {};
       name = envelope.event.id;
     }
-    return { kind: 'new', executionId, name, input, startTime };
+    return { kind: 'new', executionId, name, input, inputBytes: d.bytes, startTime };
   }
 
   private execute(

@@ -64,6 +64,8 @@ export type ExecuteStart =
       readonly executionId: string;
       readonly name: string;
       readonly input: JsonValue;
+      /** Bytes of the record the input was parsed from (see `ExecutionInit.inputBytes`). */
+      readonly inputBytes?: number;
       readonly startTime: number;
     }
   | {

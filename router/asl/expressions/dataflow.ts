@@ -47,6 +47,21 @@ export function compileResultPath(path: string | null | undefined): CompiledResu
   return compileSetter(path);
 }
 
+/** An upper bound of a ResultPath's output size from bounds of its input and its result (NaN: unknown). */
+export type ResultPathBound = (inputBound: number, resultBound: number) => number;
+
+/**
+ * Bounds what a ResultPath writes without walking it, so the payload size limit is checked once per value
+ * rather than once per state: `$` is the result, null the input, and a reference path adds to both at most
+ * a key and a pair of braces per segment, which twelve bytes per character of the path cover.
+ */
+export function resultPathBound(path: string | null | undefined): ResultPathBound {
+  if (path === undefined || path === '$') return (_input, result) => result;
+  if (path === null) return (input) => input;
+  const growth = 12 * path.length;
+  return (input, result) => input + result + growth;
+}
+
 /** Applies an InputPath once (see {@link compileInputPath}). */
 export function applyInputPath(
   input: JsonValue,

@@ -13,6 +13,8 @@ import {
   compileInputPath,
   compileOutputPath,
   compileResultPath,
+  type ResultPathBound,
+  resultPathBound,
 } from './dataflow.ts';
 import { type CompiledIntrinsic, compileIntrinsic, validateIntrinsic } from './intrinsics.ts';
 import { type CompiledPath, compilePath, type PathKind, validatePath } from './paths.ts';
@@ -34,6 +36,8 @@ export {
   compileInputPath,
   compileOutputPath,
   compileResultPath,
+  type ResultPathBound,
+  resultPathBound,
 } from './dataflow.ts';
 export {
   ARRAY_RANGE_LIMIT,
@@ -84,6 +88,8 @@ export interface ExpressionDialect {
   compileChoiceRule(rule: ChoiceRule): CompiledCondition;
   compileInputPath(path: string | null | undefined): CompiledSelector;
   compileResultPath(path: string | null | undefined): CompiledResultPath;
+  /** How large a ResultPath's output can be, given bounds of its input and result. */
+  resultPathBound(path: string | null | undefined): ResultPathBound;
   compileOutputPath(path: string | null | undefined): CompiledSelector;
 }
 
@@ -98,5 +104,6 @@ export const jsonPathDialect: ExpressionDialect = {
   compileChoiceRule,
   compileInputPath,
   compileResultPath,
+  resultPathBound,
   compileOutputPath,
 };

@@ -3,7 +3,12 @@
  * parsed once here, so a transition only calls closures. The router caches one CompiledGraph per
  * `engine@version`; compiling a 200-state graph takes a few milliseconds.
  */
-import { type ExpressionDialect, type IntrinsicEnv, jsonPathDialect } from '../expressions/index.ts';
+import {
+  type ExpressionDialect,
+  type IntrinsicEnv,
+  jsonPathDialect,
+  type ResultPathBound,
+} from '../expressions/index.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -84,6 +89,8 @@ export interface CompiledTask extends CompiledBase {
   readonly parameters: Evaluate | undefined;
   readonly resultSelector: Evaluate | undefined;
   readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
   readonly retry: readonly CompiledRetrier[];
   readonly catch: readonly CompiledCatcher[];
   readonly timeoutSeconds: number | Evaluate | undefined;
@@ -136,6 +143,8 @@ export interface CompiledParallel extends CompiledBase {
   readonly parameters: Evaluate | undefined;
   readonly resultSelector: Evaluate | undefined;
   readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
   readonly retry: readonly CompiledRetrier[];
   readonly catch: readonly CompiledCatcher[];
 }
@@ -151,6 +160,8 @@ export interface CompiledMap extends CompiledBase {
   readonly toleratedFailurePercentage: number | Evaluate | undefined;
   readonly resultSelector: Evaluate | undefined;
   readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
   readonly retry: readonly CompiledRetrier[];
   readonly catch: readonly CompiledCatcher[];
 }
@@ -294,6 +305,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
         parameters: template(state.Parameters),
         resultSelector: template(state.ResultSelector),
         resultPath: compileResultPath(state.ResultPath),
+        resultBound: dialect.resultPathBound(state.ResultPath),
         retry: compileRetry(state.Retry),
         catch: compileCatch(state.Catch),
         timeoutSeconds: numberOrPath(state.TimeoutSeconds, state.TimeoutSecondsPath),
@@ -352,6 +364,7 @@ function compileParallel(base: Base, state: ParallelState, counter: { states: nu
     parameters: template(state.Parameters),
     resultSelector: template(state.ResultSelector),
     resultPath: compileResultPath(state.ResultPath),
+    resultBound: dialect.resultPathBound(state.ResultPath),
     retry: compileRetry(state.Retry),
     catch: compileCatch(state.Catch),
   });
@@ -376,6 +389,7 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
     ),
     resultSelector: template(state.ResultSelector),
     resultPath: compileResultPath(state.ResultPath),
+    resultBound: dialect.resultPathBound(state.ResultPath),
     retry: compileRetry(state.Retry),
     catch: compileCatch(state.Catch),
   });

@@ -41,7 +41,9 @@ export {
   applyEvent,
   type ExecutionInit,
   invokeIdForToken,
+  PARSED_GROWTH,
   pendingEffects,
   type Step,
+  sizeBound,
   startExecution,
 } from './transition.ts';

@@ -66,6 +66,11 @@ export interface ExecutionInit {
   /** `$$.Execution.Name`; defaults to the execution id. */
   readonly name?: string;
   readonly input: JsonValue;
+  /**
+   * Bytes of the JSON text the input was parsed from (or of a text holding it): bounds its size, so a
+   * small input passes the payload limit without a walk.
+   */
+  readonly inputBytes?: number;
   /** Epoch milliseconds. */
   readonly startTime: number;
   /** Overrides the graph's `$$.StateMachine.Name`. */
@@ -201,9 +206,10 @@ const REMEMBERED_ARRAY_LENGTH = 4;
 
 /**
  * An upper bound of a value's UTF-8 JSON size, walking no further than `budget`: a string unit is at
- * most 6 bytes (`\u0000` escapes), a number at most 24. Cheaper than serialising when far below the limit.
+ * most 6 bytes (`\u0000` escapes), a number at most 24. Cheaper than serialising when far below the limit,
+ * it is how the payload limit (`maxPayloadBytes`) is checked.
  */
-function sizeBound(value: JsonValue, budget: number): number {
+export function sizeBound(value: JsonValue, budget = Number.POSITIVE_INFINITY): number {
   if (typeof value === 'string') return value.length * 6 + 2;
   if (typeof value !== 'object' || value === null) return 24;
   let total = 2;
@@ -226,9 +232,47 @@ function sizeBound(value: JsonValue, budget: number): number {
   }
   return total;
 }
-function checkSize(ctx: Ctx, value: JsonValue, what: string): void {
+/**
+ * How much larger than its JSON text a parsed value's {@link sizeBound} can be: a number token of one byte
+ * counts 24, and strings, keys and literals count at most 6 per byte of their text.
+ */
+export const PARSED_GROWTH = 24;
+
+/**
+ * The size bound a thread knows of one of its values (its input, then what it produced), so a value is
+ * walked for the payload limit once, not once per state. Kept under hidden symbols: checkpoints never carry it.
+ */
+const BOUND_OF = Symbol('boundOf');
+const BOUND = Symbol('bound');
+type Bounded = ThreadState & { [BOUND_OF]?: JsonValue; [BOUND]?: number };
+
+function knownBound(t: ThreadState, value: JsonValue): number {
+  const b = t as Bounded;
+  return b[BOUND_OF] === value ? (b[BOUND] ?? Number.NaN) : Number.NaN;
+}
+
+function setBound(t: ThreadState, value: JsonValue, bound: number): void {
+  if (!Number.isFinite(bound)) return;
+  const b = t as Bounded;
+  if (BOUND in b) {
+    b[BOUND_OF] = value;
+    b[BOUND] = bound;
+    return;
+  }
+  // Not enumerable: a thread compares and copies as the state it is, bounds or not.
+  Object.defineProperty(b, BOUND_OF, { value, writable: true });
+  Object.defineProperty(b, BOUND, { value: bound, writable: true });
+}
+
+/**
+ * States.DataLimitExceeded above the graph's limit; else a bound of the value's size (NaN: not known).
+ * A `known` bound within the limit spares the walk.
+ */
+function checkSize(ctx: Ctx, value: JsonValue, what: string, known = Number.NaN): number {
   const limit = ctx.graph.maxPayloadBytes;
-  if (!Number.isFinite(limit) || sizeBound(value, limit) <= limit) return;
+  if (!Number.isFinite(limit)) return Number.NaN;
+  const bound = known <= limit ? known : sizeBound(value, limit);
+  if (bound <= limit) return bound;
   const size = Buffer.byteLength(JSON.stringify(value));
   if (size > limit) {
     throw new StatesError(
@@ -236,6 +280,7 @@ function checkSize(ctx: Ctx, value: JsonValue, what: string): void {
       `${what} is ${size} bytes, above the limit of ${limit} bytes (maxPayloadBytes)`,
     );
   }
+  return size;
 }
 
 function toError(error: unknown): { error: string; cause: string } {
@@ -339,10 +384,14 @@ function succeedWithResult(
   let output: JsonValue;
   try {
     const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-    checkSize(ctx, result, `The result of state '${s.name}'`);
+    const resultBound = checkSize(ctx, result, `The result of state '${s.name}'`);
+    const inputBound = knownBound(t, t.input);
     const selected = s.resultSelector === undefined ? result : s.resultSelector(result, context, envOf(ctx));
-    output = applyIo(s.outputPath, s.resultPath(t.input, selected), context, ctx);
+    const merged = s.resultPath(t.input, selected);
+    output = applyIo(s.outputPath, merged, context, ctx);
     if (s.type !== 'Task') checkSize(ctx, output, `The output of state '${s.name}'`);
+    else if (output === merged && selected === result)
+      setBound(t, output, s.resultBound(inputBound, resultBound));
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
     const e = toError(error);
@@ -585,7 +634,7 @@ function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
   }
   const effective = applyIo(s.inputPath, t.input, context, ctx);
   const input = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
-  checkSize(ctx, input, `The input of Task state '${s.name}'`);
+  checkSize(ctx, input, `The input of Task state '${s.name}'`, knownBound(t, input));
   const timeoutSeconds = positiveSeconds(ctx, s, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
   const heartbeatSeconds = positiveSeconds(
     ctx,
@@ -873,7 +922,7 @@ function finishExecution(ctx: Ctx): void {
   for (const p of [...st.pending]) cancelId(ctx, p.effect.id);
   if (end.status === 'SUCCEEDED') {
     try {
-      checkSize(ctx, end.output, 'The execution output');
+      checkSize(ctx, end.output, 'The execution output', knownBound(st.root, end.output));
     } catch (error) {
       const e = toError(error);
       failExecution(ctx, e.error, e.cause, false);
@@ -944,7 +993,8 @@ export function startExecution(
   record(ctx, 'ExecutionStarted', '', undefined, { input: init.input });
   return run(ctx, () => {
     try {
-      checkSize(ctx, init.input, 'The execution input');
+      const hinted = init.inputBytes === undefined ? Number.NaN : init.inputBytes * PARSED_GROWTH;
+      setBound(state.root, init.input, checkSize(ctx, init.input, 'The execution input', hinted));
     } catch (error) {
       const e = toError(error);
       throw new ExecutionAbort(e.error, e.cause);
