@@ -1,20 +1,22 @@
 /**
  * The router's throughput with in-process steps and in-memory stores (the runtime's own CPU cost), side by
- * side with the Powertools baseline on the same workload, in one process. `bench/router.ts` runs this
+ * side with the Powertools baseline on the same workload, in one process, and the floor: decoding and the
+ * steps alone, what no router can avoid. `bench/router.ts` runs this
  * file bundled and minified exactly as the router is deployed (infra/bundling.ts) in a child process;
  * run from the sources (`node --import tsx bench/throughput.ts`) the same code is about a quarter slower.
  * It prints its figures as one JSON object.
  */
 import { pathToFileURL } from 'node:url';
-import type { ExecutionMode } from '../router/asl/types.ts';
+import type { ExecutionMode, JsonValue } from '../router/asl/types.ts';
 import { inMemoryRouter, sequentialGraph } from '../test/support/router.ts';
-import { createBaselineHandler, lambdaContext } from './baseline/handler.ts';
+import { cloudEventOf, createBaselineHandler, lambdaContext } from './baseline/handler.ts';
 import { MemoryPersistenceLayer } from './baseline/MemoryPersistenceLayer.ts';
 import {
   BATCH_RECORDS,
   ENGINE,
   orderBatch,
   PARTITION_KEYS,
+  runSteps,
   STEPS,
   stepsByName,
 } from './baseline/workload.ts';
@@ -82,31 +84,54 @@ async function baselineRun(records: number): Promise<Rate> {
   });
 }
 
+/**
+ * Records per second of the work no router can skip: decode each record (base64, UTF-8, JSON) and run the
+ * three steps, keeping each result by dedup key, with no routing, dedup, ordering or bookkeeping. Its
+ * ratio to the baseline is the most any router could reach on this machine.
+ */
+async function floorRun(records: number): Promise<Rate> {
+  const batch = orderBatch({ records, partitionKeys: PARTITION_KEYS, run: freshRun('floor') });
+  const results = new Map<string, JsonValue>();
+  return timed(records, async () => {
+    for (const record of batch.Records) {
+      const event = cloudEventOf(record);
+      results.set(`${String(event.source)}#${String(event.id)}`, runSteps(STEPS, event.data));
+    }
+    if (results.size !== records) throw new Error(`bench floor: ${results.size} of ${records} kept`);
+  });
+}
+
 /** Throughput figures in this process: warm up, then interleave the three contenders so load swings hit all alike. */
 export async function measureThroughput(): Promise<Figures> {
   for (let i = 0; i < WARM_UP_RUNS; i++) {
     await routerRun('standard', BATCH);
     await routerRun('express', BATCH);
     await baselineRun(BATCH);
+    await floorRun(BATCH);
   }
   const standard: Rate[] = [];
   const express: Rate[] = [];
   const baseline: Rate[] = [];
+  const floor: Rate[] = [];
   for (let i = 0; i < RUNS; i++) {
     standard.push(await routerRun('standard', BATCH));
     express.push(await routerRun('express', BATCH));
     baseline.push(await baselineRun(BATCH));
+    floor.push(await floorRun(BATCH));
   }
   const figures: Figures = {};
   for (const clock of ['cpu', 'wall'] as const) {
     const s = median(standard.map((rate) => rate[clock]));
     const e = median(express.map((rate) => rate[clock]));
     const b = median(baseline.map((rate) => rate[clock]));
+    const f = median(floor.map((rate) => rate[clock]));
     figures[`router.memory.${clock}.standard.recordsPerSecond`] = Math.round(s);
     figures[`router.memory.${clock}.express.recordsPerSecond`] = Math.round(e);
     figures[`router.memory.${clock}.baseline.recordsPerSecond`] = Math.round(b);
     figures[`router.memory.${clock}.standard.vsBaseline`] = Number((s / b).toFixed(2));
     figures[`router.memory.${clock}.express.vsBaseline`] = Number((e / b).toFixed(2));
+    figures[`router.memory.${clock}.floor.recordsPerSecond`] = Math.round(f);
+    figures[`router.memory.${clock}.floor.vsBaseline`] = Number((f / b).toFixed(2));
   }
   return figures;
 }

@@ -14,7 +14,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../router/asl/types.ts';
-import type { Step } from './workload.ts';
+import { runSteps, type Step } from './workload.ts';
 
 /** Options of {@link createBaselineHandler}. */
 export interface BaselineOptions {
@@ -62,12 +62,8 @@ export function createBaselineHandler(options: BaselineOptions): BaselineHandler
     eventKeyJmesPath: '[source, id]',
     expiresAfterSeconds: options.expiresAfterSeconds ?? 7 * 24 * 3600,
   });
-  const runSteps = async (event: JsonObject): Promise<JsonValue> => {
-    let state: JsonObject = isJsonObject(event.data ?? null) ? (event.data as JsonObject) : {};
-    for (const [name, step] of options.steps) state = { ...state, [name]: step(state) };
-    return state;
-  };
-  const processIdempotently = makeIdempotent(runSteps, {
+  const run = async (event: JsonObject): Promise<JsonValue> => runSteps(options.steps, event.data);
+  const processIdempotently = makeIdempotent(run, {
     persistenceStore: options.persistenceStore,
     config,
   });

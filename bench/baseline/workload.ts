@@ -59,6 +59,19 @@ export const STEPS: ReadonlyArray<readonly [name: string, step: Step]> = [
   ],
 ];
 
+/**
+ * Runs the steps in order over an event's data, each result stored under the step's name as a Task's
+ * ResultPath would: the work itself, the same on every side of the benchmark.
+ */
+export function runSteps(
+  steps: ReadonlyArray<readonly [name: string, step: Step]>,
+  data: JsonValue | undefined,
+): JsonObject {
+  let state: JsonObject = data !== undefined && isJsonObject(data) ? data : {};
+  for (const [name, step] of steps) state = { ...state, [name]: step(state) };
+  return state;
+}
+
 /** The steps by name, as `createLocalInvoker` binds them. */
 export function stepsByName(): Record<string, Step> {
   return Object.fromEntries(STEPS);
