@@ -240,7 +240,8 @@ export const PARSED_GROWTH = 24;
 
 /**
  * The size bound a thread knows of one of its values (its input, then what it produced), so a value is
- * walked for the payload limit once, not once per state. Kept under hidden symbols: checkpoints never carry it.
+ * walked for the payload limit once, not once per state. Kept under hidden symbols, so checkpoints never
+ * carry it.
  */
 const BOUND_OF = Symbol('boundOf');
 const BOUND = Symbol('bound');
@@ -389,9 +390,10 @@ function succeedWithResult(
     const selected = s.resultSelector === undefined ? result : s.resultSelector(result, context, envOf(ctx));
     const merged = s.resultPath(t.input, selected);
     output = applyIo(s.outputPath, merged, context, ctx);
-    if (s.type !== 'Task') checkSize(ctx, output, `The output of state '${s.name}'`);
-    else if (output === merged && selected === result)
-      setBound(t, output, s.resultBound(inputBound, resultBound));
+    const outputBound =
+      output === merged && selected === result ? s.resultBound(inputBound, resultBound) : Number.NaN;
+    if (s.type === 'Task') setBound(t, output, outputBound);
+    else setBound(t, output, checkSize(ctx, output, `The output of state '${s.name}'`, outputBound));
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
     const e = toError(error);

@@ -104,6 +104,23 @@ describe('the payload limit with bounds carried from state to state', () => {
     expect(run.state.cause).toContain('The execution output');
   });
 
+  it('fails a Parallel whose output, the input with every branch result, grew past the limit', () => {
+    const branch = (resource: string) => ({ StartAt: 'T', States: { T: task(resource) } });
+    const graph = graphOf(
+      'P',
+      {
+        P: { Type: 'Parallel', Branches: [branch('a'), branch('b')], ResultPath: '$.both', Next: 'Q' },
+        Q: { Type: 'Pass', End: true },
+      },
+      { maxPayloadBytes: 1_000 },
+    );
+
+    const run = drive(graph, { pad: 'p'.repeat(300) }, () => ({ ok: true, output: 'x'.repeat(400) }));
+
+    expect([run.state.status, run.state.error]).toEqual(['FAILED', 'States.DataLimitExceeded']);
+    expect(run.state.cause).toMatch(/^The output of state 'P' is \d+ bytes/);
+  });
+
   it('checks an input whose text size allows no conclusion, and trusts one that does', () => {
     const graph = graphOf('A', { A: task('a', { End: true }) }, { maxPayloadBytes: 1_000 });
     const big = { text: 'y'.repeat(1_200) };
