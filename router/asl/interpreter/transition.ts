@@ -195,11 +195,11 @@ function applyIo(
 }
 
 /**
- * Size bounds of arrays already walked. Data flow shares structure (a ResultPath copies only the objects
- * along its path), so each state's input, result and output reach the same nested arrays again, and
- * arrays hold most of a payload's nodes. States never mutate a value they produced, so a bound stays
- * true. Objects are not remembered: their copies along a path are new each time, and a WeakMap entry per
- * small object costs more than walking it.
+ * Size bounds of arrays already walked, for the values a thread has no bound of (Parameters and
+ * ResultSelector output, Map items): those are new objects, but they share the nested arrays of the
+ * values they were built from, and arrays hold most of a payload's nodes. States never mutate a value
+ * they produced, so a bound stays true. Objects are not remembered: a WeakMap entry per small object
+ * costs more than walking it.
  */
 const arrayBounds = new WeakMap<readonly JsonValue[], number>();
 const REMEMBERED_ARRAY_LENGTH = 4;
