@@ -24,6 +24,8 @@ export class RouterError extends Error {
   override readonly name: string = 'RouterError';
   /** True when redelivering the record may succeed (throttling, outage, lost lease). */
   readonly retryable: boolean;
+  /** The quarantine reason when a record gives up on this error (see {@link disposition}). */
+  readonly reason: string = 'unprocessable';
   readonly record?: RecordRef;
 
   constructor(message: string, retryable: boolean, options: RouterErrorOptions = {}) {
@@ -53,7 +55,7 @@ export function describeRecord(record: RecordRef | undefined): string {
 /** A record whose bytes cannot become an envelope; never retryable, so it is quarantined at once. */
 export class DecodeError extends RouterError {
   override readonly name = 'DecodeError';
-  readonly reason: DecodeReason;
+  override readonly reason: DecodeReason;
 
   constructor(reason: DecodeReason, detail: string, options: RouterErrorOptions = {}) {
     super(`${describeRecord(options.record)}: ${reason}: ${detail}`, false, options);
@@ -64,7 +66,7 @@ export class DecodeError extends RouterError {
 /** No explicit engine and no route pattern matched: quarantined with reason `no-route`. */
 export class NoRouteError extends RouterError {
   override readonly name = 'NoRouteError';
-  readonly reason = 'no-route' as const;
+  override readonly reason = 'no-route';
 
   constructor(detail: string, options: RouterErrorOptions = {}) {
     super(`${describeRecord(options.record)}: no-route: ${detail}`, false, options);
@@ -144,4 +146,33 @@ export function isRetryableAwsError(error: unknown): boolean {
   if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
   const cause = field(error, 'cause');
   return cause !== undefined && cause !== error && isRetryableAwsError(cause);
+}
+
+/** True when retrying may succeed: a router error says so itself, anything else is classified as AWS's. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
+}
+
+/**
+ * What to do with a record, a due execution or a callback whose handling threw. The one place that
+ * decides between "deliver again" and "give up": batch, sweep and callbacks all ask it.
+ * - `lease-lost`: someone else is advancing the execution; deliver again, without counting an attempt.
+ * - `retry`: transient (throttling, an outage); deliver again and count the attempt.
+ * - `give-up`: a redelivery cannot heal it; quarantine (or fail) with `reason`.
+ */
+export type Disposition =
+  | { readonly kind: 'lease-lost' }
+  | { readonly kind: 'retry' }
+  | { readonly kind: 'give-up'; readonly reason: string };
+
+/** Decides the {@link Disposition} of an error. */
+export function disposition(error: unknown): Disposition {
+  if (error instanceof LeaseLostError) return { kind: 'lease-lost' };
+  if (isRetryable(error)) return { kind: 'retry' };
+  return { kind: 'give-up', reason: error instanceof RouterError ? error.reason : 'unprocessable' };
+}
+
+/** The message of anything thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -15,7 +15,7 @@
 import { parseTaskToken, type TaskTokenLocator } from '../asl/interpreter/random.ts';
 import type { ExecutionEvent, ExecutionState } from '../asl/interpreter/state.ts';
 import { invokeIdForToken } from '../asl/interpreter/transition.ts';
-import { isRetryableAwsError, LeaseLostError, RouterError } from '../errors.ts';
+import { disposition, errorMessage, LeaseLostError } from '../errors.ts';
 import {
   type ExecutionRecord,
   type ExecutionStore,
@@ -23,7 +23,6 @@ import {
   TERMINAL_STATUSES,
 } from '../executions/ExecutionStore.ts';
 import type { TaskCallback } from './envelope.ts';
-import type { Outcome } from './report.ts';
 
 /**
  * Why a callback is refused; the quarantine reason. `unprocessable`: the execution it answers cannot be
@@ -140,46 +139,53 @@ export function callbackEvent(callback: TaskCallback, invokeId: string): Executi
   }
 }
 
-/** What handling a callback needs from the router. */
+/** What deciding a callback needs: the store and the deployment's token secret. */
 export interface CallbackDeps {
-  /** The callback message's own dedup key (its CloudEvent `source` + `id`). */
-  readonly messageKey: string;
-  /** Acknowledges a redelivery of a callback message the execution already applied. */
-  readonly duplicate: (record: ExecutionRecord) => Outcome;
   readonly executions: ExecutionStore;
   /** The deployment's task-token secret. */
   readonly secret: Uint8Array;
   readonly now: () => number;
   readonly leaseMs: number;
   readonly newOwner: () => string;
-  /**
-   * Runs an execution this invocation now holds, feeding it `events` first (the router's resume); the
-   * first checkpoint holding their result records `messageKey` as applied.
-   */
-  readonly resume: (
-    record: ExecutionRecord,
-    events: readonly ExecutionEvent[],
-    messageKey: string,
-  ) => Promise<'done' | 'interrupted'>;
-  /** Quarantines the callback record with a reason and a message (and acknowledges it). */
-  readonly reject: (reason: CallbackRejection, message: string) => Promise<Outcome>;
 }
 
+/** What to do with one callback record; the batch loop performs it. */
+export type CallbackDecision =
+  /** The execution is claimed: run it, feeding `events` first; its first checkpoint records `messageKey`. */
+  | {
+      readonly kind: 'resume';
+      readonly record: ExecutionRecord;
+      readonly events: readonly ExecutionEvent[];
+      readonly messageKey: string;
+    }
+  /** A redelivery of a callback message the execution already applied. */
+  | { readonly kind: 'duplicate'; readonly record: ExecutionRecord }
+  /** The token leads nowhere: quarantine the record with this reason. */
+  | { readonly kind: 'reject'; readonly reason: CallbackRejection; readonly message: string }
+  /** The execution is running elsewhere, or the store failed: deliver the record again. */
+  | { readonly kind: 'retry'; readonly error: unknown };
+
 /**
- * Handles one callback record: resumes the execution with the task's result (or heartbeat), rejects a
- * token that leads nowhere, or asks for a redelivery while the execution is running elsewhere.
+ * Decides one callback record: finds the execution its token names and, when it waits for that token,
+ * claims it (waking it before its due time); otherwise says why not. `messageKey` is the callback
+ * message's own dedup key.
  *
  * @example
- * if (envelope.kind === 'callback') return handleCallback(envelope.callback, callbackDeps);
+ * const decision = await decideCallback(envelope.callback, envelope.dedupKey, callbackDeps);
+ * if (decision.kind === 'resume') await lifecycle.resumeWith(decision.record, decision.events, decision.messageKey, run);
  */
-export async function handleCallback(callback: TaskCallback, deps: CallbackDeps): Promise<Outcome> {
+export async function decideCallback(
+  callback: TaskCallback,
+  messageKey: string,
+  deps: CallbackDeps,
+): Promise<CallbackDecision> {
   try {
     const found = await locateTask(callback.taskToken, deps.executions, deps.secret, deps.now());
     if (found.kind === 'rejected') {
-      if (found.record !== undefined && applied(found.record, deps.messageKey)) {
-        return deps.duplicate(found.record);
+      if (found.record !== undefined && applied(found.record, messageKey)) {
+        return { kind: 'duplicate', record: found.record };
       }
-      return await deps.reject(found.reason, found.message);
+      return { kind: 'reject', reason: found.reason, message: found.message };
     }
     if (found.kind === 'busy') return busy(found.record);
     const { record, invokeId } = found;
@@ -198,22 +204,22 @@ export async function handleCallback(callback: TaskCallback, deps: CallbackDeps)
       record,
     );
     if (claim.kind === 'duplicate') {
-      if (applied(claim.record, deps.messageKey)) return deps.duplicate(claim.record);
-      return await deps.reject(
-        'task-not-waiting',
-        `task token ${tokenLabel(callback.taskToken)}: execution ${record.executionId} is ${claim.record.status}`,
-      );
+      if (applied(claim.record, messageKey)) return { kind: 'duplicate', record: claim.record };
+      return {
+        kind: 'reject',
+        reason: 'task-not-waiting',
+        message: `task token ${tokenLabel(callback.taskToken)}: execution ${record.executionId} is ${claim.record.status}`,
+      };
     }
     if (claim.kind !== 'resumed') return busy(claim.record);
-    // Interrupted or not, the callback is in the execution's checkpoint now: an interrupted execution is
-    // due at once (its lease released) and the sweep carries on, so the callback record itself is done.
-    await deps.resume(claim.record, [callbackEvent(callback, invokeId)], deps.messageKey);
-    return { kind: 'done' };
+    return { kind: 'resume', record: claim.record, events: [callbackEvent(callback, invokeId)], messageKey };
   } catch (error) {
-    const retryable = error instanceof RouterError ? error.retryable : isRetryableAwsError(error);
-    if (retryable) return { kind: 'retry', error };
-    const message = error instanceof Error ? error.message : String(error);
-    return deps.reject('unprocessable', `task token ${tokenLabel(callback.taskToken)}: ${message}`);
+    if (disposition(error).kind !== 'give-up') return { kind: 'retry', error };
+    return {
+      kind: 'reject',
+      reason: 'unprocessable',
+      message: `task token ${tokenLabel(callback.taskToken)}: ${errorMessage(error)}`,
+    };
   }
 }
 
@@ -222,7 +228,7 @@ function applied(record: ExecutionRecord, messageKey: string): boolean {
   return record.callbacks?.includes(messageKey) ?? false;
 }
 
-function busy(record: ExecutionRecord): Outcome {
+function busy(record: ExecutionRecord): CallbackDecision {
   return {
     kind: 'retry',
     error: new LeaseLostError(

@@ -12,7 +12,8 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { JsonObject } from '../asl/types.ts';
 import { DecodeError, type DecodeReason, type RecordRef } from '../errors.ts';
-import { type Envelope, EnvelopeError, toEnvelope } from './envelope.ts';
+import type { QuarantinedRecord } from '../quarantine/QuarantineStore.ts';
+import { type Envelope, EnvelopeError, envelopeDocument, toEnvelope } from './envelope.ts';
 import { deaggregate, isAggregated, KplError, type KplUserRecord } from './kpl.ts';
 
 export { isAggregated, KPL_MAGIC } from './kpl.ts';
@@ -233,4 +234,24 @@ export function decodeRecords(
     for (const decoded of decodeRecord(record, options)) out.push(decoded);
   }
   return out;
+}
+
+/**
+ * The quarantine form of a decoded user record. A rejected record keeps its exact bytes; an accepted
+ * KPL sub-record (quarantined later, e.g. `no-route`) is re-serialised from its JSON, since the
+ * aggregate's other sub-records must not be redriven with it.
+ */
+export function quarantineRecordOf(decoded: DecodedRecord): QuarantinedRecord {
+  let data: string;
+  if (!decoded.ok) data = decoded.raw.toString('base64');
+  else if (decoded.subSequence === undefined) data = decoded.record.kinesis.data;
+  else data = Buffer.from(JSON.stringify(envelopeDocument(decoded.envelope)), 'utf8').toString('base64');
+  return {
+    data,
+    partitionKey: decoded.partitionKey,
+    sequenceNumber: decoded.sequenceNumber,
+    shardId: decoded.shardId,
+    arrivedAt: new Date(Math.round(decoded.record.kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
+    ...(decoded.subSequence === undefined ? {} : { subSequence: decoded.subSequence }),
+  };
 }

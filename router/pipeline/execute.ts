@@ -1,105 +1,76 @@
 /**
- * Execute: runs one message's graph to the end, or to a durable wait, with the interpreter's runtime and
- * the real invoker. Standard engines checkpoint before a step's successor starts (so a redelivery resumes
- * at the last finished step); express engines keep everything in memory and re-run from the start.
- *
- * Checkpoint policy (standard): a step's result is written when the next invoke is issued, the final
- * state with the terminal status, a durable wait with its due time. A 3-Task sequence therefore costs
- * claim + 2 checkpoints + completion = 4 writes, and a step is invoked again only if the process dies
- * between its invoke and that write (the idempotency key makes the repeat harmless).
+ * Execute: a routed, admitted message runs its graph, express in memory or standard with a claimed
+ * record, on the version its alias chose (or, for an execution taken over, the version it started on).
  */
-
-import type { Clock } from '../asl/interpreter/clock.ts';
 import type { CompiledGraph } from '../asl/interpreter/compile.ts';
-import { type RunResult, runExecution } from '../asl/interpreter/runtime.ts';
-import type { ExecutionEvent, ExecutionState, InvokeEffect } from '../asl/interpreter/state.ts';
 import type { JsonValue } from '../asl/types.ts';
-import type { InvokeOutcome } from '../invoke/TaskInvoker.ts';
+import { describeRecord } from '../errors.ts';
+import type { ExecutionLifecycle, RunOutcome, StartingMessage } from '../executions/ExecutionLifecycle.ts';
+import type { ExecutionKey } from '../executions/ExecutionStore.ts';
+import type { RunDeps } from '../executions/execute.ts';
+import type { LoadedEngine } from '../registry/EngineResolver.ts';
+import type { Admission } from './claim.ts';
+import type { DecodedOk, DecodedRecord } from './decode.ts';
 
-/**
- * Workflow errors that mean "the infrastructure said not now" rather than "the work failed": when a
- * graph does not handle them itself, the message goes back to the stream instead of ending FAILED.
- */
-const INFRASTRUCTURE_ERRORS = new Set([
-  'Lambda.TooManyRequestsException',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.EC2ThrottledException',
-  'Lambda.ResourceNotReadyException',
-  'Lambda.ResourceConflictException',
-]);
-
-const THROTTLING_SUFFIXES = [
-  '.ThrottlingException',
-  '.ProvisionedThroughputExceededException',
-  '.RequestLimitExceeded',
-  '.TooManyRequestsException',
-  '.ServiceUnavailableException',
-  '.InternalServerError',
-  '.InternalServerException',
-];
-
-/** True when an unhandled workflow error should put the message back on the stream. */
-export function isInfrastructureError(error: string | undefined): boolean {
-  if (error === undefined) return false;
-  return INFRASTRUCTURE_ERRORS.has(error) || THROTTLING_SUFFIXES.some((suffix) => error.endsWith(suffix));
+/** What executing a message needs from the batch. */
+export interface ExecuteContext {
+  readonly lifecycle: ExecutionLifecycle;
+  /** The version the message's alias chooses for it. */
+  readonly resolve: (key: ExecutionKey) => LoadedEngine<CompiledGraph> | Promise<LoadedEngine<CompiledGraph>>;
+  /** A specific version: an execution already started is pinned to its own. */
+  readonly pinned: (engine: string, version: number) => Promise<LoadedEngine<CompiledGraph>>;
+  readonly run: RunDeps;
 }
 
-/** What running one message needs. */
-export interface ExecuteDeps {
-  readonly invoke: (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
-  readonly clock: Clock;
-  readonly maxInProcessWaitMs: number;
-  /** Aborted when the invocation is about to time out: the run ends as an interrupted wait. */
-  readonly signal?: AbortSignal;
-  /** False to build no history (express runs store none). */
-  readonly history?: boolean;
+/** Runs one message's execution and answers what happened. */
+export async function executeMessage(
+  d: DecodedOk,
+  key: ExecutionKey,
+  admission: Extract<Admission, { kind: 'run' }>,
+  context: ExecuteContext,
+): Promise<RunOutcome> {
+  const message = startingMessage(d, key);
+  const { known } = admission;
+  const loaded =
+    known === null ? await context.resolve(key) : await context.pinned(key.engine, known.version);
+  if (admission.mode === 'express') return context.lifecycle.runExpress(message, loaded, context.run);
+  return context.lifecycle.runStandard(message, loaded, known, context.run);
 }
 
-/** Where a run starts from. */
-export type ExecuteStart =
-  | {
-      readonly kind: 'new';
-      readonly executionId: string;
-      readonly name: string;
-      readonly input: JsonValue;
-      /** Bytes of the record the input was parsed from (see `ExecutionInit.inputBytes`). */
-      readonly inputBytes?: number;
-      readonly startTime: number;
-    }
-  | {
-      readonly kind: 'resume';
-      readonly state: ExecutionState;
-      /** Events that arrived while it was saved (a task callback's result). */
-      readonly events?: readonly ExecutionEvent[];
-    };
+/** The execution a message starts: its input is the CloudEvent's `data` (or the raw body). */
+export function startingMessage(d: DecodedOk, key: ExecutionKey): StartingMessage {
+  const envelope = d.envelope;
+  let input: JsonValue;
+  let name: string | undefined;
+  if (envelope.kind === 'cloudevent') {
+    input = envelope.event.data ?? {};
+    name = envelope.event.id;
+  } else input = envelope.kind === 'raw' ? envelope.body : {};
+  return {
+    key,
+    origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
+    label: describe(d),
+    input,
+    inputBytes: d.bytes,
+    ...(name === undefined ? {} : { name }),
+  };
+}
 
-/**
- * Runs a graph. `checkpoint` (standard engines only) receives the serialised state whenever a finished
- * step is followed by a new invoke; it may throw (a lost lease), which ends the run with that error.
- */
-export function executeGraph(
-  graph: CompiledGraph,
-  start: ExecuteStart,
-  deps: ExecuteDeps,
-  checkpoint?: (serialised: string) => Promise<void>,
-): Promise<RunResult> {
-  // A new start carries exactly the fields of the interpreter's init; express runs (no checkpoint) pass
-  // the caller's deps through as they are, built once per batch rather than once per message.
-  const init = start.kind === 'resume' ? start.state : start;
-  const options = start.kind === 'resume' && start.events !== undefined ? { resumeEvents: start.events } : {};
-  if (checkpoint === undefined) return runExecution(graph, init, deps, options);
-  return runExecution(
-    graph,
-    init,
-    {
-      ...deps,
-      onStep: async (step) => {
-        if (!step.effects.some((effect) => effect.type === 'invoke')) return;
-        await checkpoint(JSON.stringify(step.state));
-      },
-    },
-    options,
-  );
+/** Names a record in messages: `record shard ... sequence ...[#sub]`. */
+export function describe(d: DecodedRecord): string {
+  return describeRecord({
+    shardId: d.shardId,
+    sequenceNumber: d.sequenceNumber,
+    ...(d.subSequence === undefined ? {} : { subSequence: d.subSequence }),
+  });
+}
+
+/** The record's position, as log fields. */
+export function refOf(d: DecodedRecord): Record<string, string | number> {
+  return {
+    shardId: d.shardId,
+    sequenceNumber: d.sequenceNumber,
+    partitionKey: d.partitionKey,
+    ...(d.subSequence === undefined ? {} : { subSequence: d.subSequence }),
+  };
 }

@@ -1,158 +1,148 @@
 /**
- * Last stage: runs the per-record work with Kinesis ordering rules and turns the outcomes into the
- * partial batch response Lambda expects.
- *
- * ```
- * stream order:  a1  b1  a2  c1  b2  a3
- * key a:         a1 -> a2(retry) -> a3 skipped      (a2 and a3 reported, a3 never run)
- * key b:         b1 -> b2                           (concurrently with a and c)
- * key c:         c1
- * batchItemFailures: [a2, a3]  -> Lambda resumes the shard from a2; dedup absorbs b2's replay.
- * ```
+ * Report: what happened to the records of a batch (or a sweep), counted once, then said once: one log
+ * line and one metric value per counter, not one per record (Powertools flushes EMF every 100 values of
+ * a metric), and nothing at all when nothing happened. Lambda's partial batch response itself is built
+ * by the per-key scheduler (`schedule.ts`), which knows which records must come back.
  */
+import type { ExpressCompletion, RunOutcome } from '../executions/ExecutionLifecycle.ts';
+import type { RouterLogger, RouterMetrics } from '../observability/telemetry.ts';
+import type { Outcome } from './schedule.ts';
 
-/** What happened to one item: finished (including quarantined), or to be redelivered. */
-export type Outcome = { readonly kind: 'done' } | { readonly kind: 'retry'; readonly error: unknown };
+/** The outcomes an execution can be counted under, in total and per `engine@version`. */
+export type Tally = 'succeeded' | 'failed' | 'duplicates' | 'waiting';
 
-/** The partial batch response of a Kinesis-triggered Lambda (`ReportBatchItemFailures`). */
-export interface BatchItemFailure {
-  readonly itemIdentifier: string;
+/** What happened to the records of one batch, for logs, metrics and the local demo. */
+export interface BatchSummary {
+  records: number;
+  /** Records that matched a published engine (including duplicates). */
+  routed: number;
+  succeeded: number;
+  failed: number;
+  duplicates: number;
+  waiting: number;
+  quarantined: number;
+  retried: number;
+  /** Per `engine@version`: outcomes of executions that ran in this batch. */
+  readonly byEngine: Map<string, Record<Tally, number>>;
 }
 
-/** Options of {@link processInOrder}. */
-export interface ProcessOptions<T> {
-  /** The ordering key (the Kinesis partition key; sub-records of an aggregate have their own). */
-  keyOf(item: T): string;
-  /** The identifier Lambda wants back (default: the item's `sequenceNumber`). */
-  idOf?(item: T): string;
-  /** How many keys run at the same time (at least 1). */
-  readonly concurrency: number;
-  /** The work for one item. A thrown error counts as `retry`. */
-  process(item: T): Promise<Outcome>;
-  /** Checked before each item starts; once true, unstarted items are reported for redelivery. */
-  shouldStop?(): boolean;
-  /**
-   * Keys that already failed earlier in the same Lambda batch (a batch handled in windows): their items
-   * are reported without being run. Keys that fail here are added.
-   */
-  readonly failedKeys?: Set<string>;
+/** A summary with nothing counted yet. */
+export function emptySummary(): BatchSummary {
+  return {
+    records: 0,
+    routed: 0,
+    succeeded: 0,
+    failed: 0,
+    duplicates: 0,
+    waiting: 0,
+    quarantined: 0,
+    retried: 0,
+    byEngine: new Map(),
+  };
 }
 
-/** The result of a batch: Lambda's response plus counts for logs and metrics. */
-export interface BatchReport {
-  readonly batchItemFailures: BatchItemFailure[];
-  readonly done: number;
-  readonly retried: number;
-  /** Items never run because an earlier item of their key failed or time ran out. */
-  readonly skipped: number;
+/** Counts one execution outcome, in total and for its `engine@version`. */
+export function tally(summary: BatchSummary, label: string, outcome: Tally): void {
+  summary[outcome] += 1;
+  let row = summary.byEngine.get(label);
+  if (row === undefined) {
+    row = { succeeded: 0, failed: 0, duplicates: 0, waiting: 0 };
+    summary.byEngine.set(label, row);
+  }
+  row[outcome] += 1;
 }
 
-function defaultId(item: unknown): string {
-  const id =
-    typeof item === 'object' && item !== null
-      ? (item as { sequenceNumber?: unknown }).sequenceNumber
-      : undefined;
-  if (typeof id !== 'string') throw new TypeError('processInOrder: item has no sequenceNumber; pass idOf');
-  return id;
+/** True when a summary counted nothing (an idle sweep tick): it is neither logged nor measured. */
+export function isEmpty(summary: BatchSummary): boolean {
+  return (
+    summary.records === 0 &&
+    summary.succeeded === 0 &&
+    summary.failed === 0 &&
+    summary.duplicates === 0 &&
+    summary.waiting === 0 &&
+    summary.quarantined === 0 &&
+    summary.retried === 0
+  );
+}
+
+/** The engine cache's counters since the last report. */
+export interface CacheDelta {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/** Emits a batch's or sweep's counters as metrics, once each, and flushes them. */
+export function emitCounts(metrics: RouterMetrics, summary: BatchSummary, cache: CacheDelta): void {
+  metrics.count('Records', summary.records);
+  metrics.count('Routed', summary.routed);
+  metrics.count('Succeeded', summary.succeeded);
+  metrics.count('Failed', summary.failed);
+  metrics.count('Duplicates', summary.duplicates);
+  metrics.count('Waiting', summary.waiting);
+  metrics.count('Quarantined', summary.quarantined);
+  metrics.count('Retried', summary.retried);
+  metrics.count('CacheHits', cache.hits);
+  metrics.count('CacheMisses', cache.misses);
+  metrics.flush();
+}
+
+/** The batch's one log line. */
+export function logBatch(logger: RouterLogger, summary: BatchSummary, batchItemFailures: number): void {
+  logger.info('batch done', {
+    records: summary.records,
+    succeeded: summary.succeeded,
+    failed: summary.failed,
+    duplicates: summary.duplicates,
+    waiting: summary.waiting,
+    quarantined: summary.quarantined,
+    retried: summary.retried,
+    batchItemFailures,
+  });
 }
 
 /**
- * Processes items so that the same key runs strictly in stream order and different keys run
- * concurrently, at most `concurrency` at a time. A `retry` outcome fails its item and every later item
- * of the same key (which are reported without being run). Only the positions of the items and the
- * failed identifiers are held, so a batch of 10,000 records costs a few arrays of integers.
- *
- * @example
- * const { batchItemFailures } = await processInOrder(decoded, {
- *   keyOf: (r) => r.partitionKey, concurrency: 8, process: (r) => runRecord(r),
- * });
- * return { batchItemFailures };
+ * Counts and logs what an execution did, and answers the record's outcome for the scheduler. An express
+ * completion joins `express`, the window's bulk write.
  */
-export async function processInOrder<T>(
-  items: readonly T[],
-  options: ProcessOptions<T>,
-): Promise<BatchReport> {
-  const { concurrency } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`processInOrder: concurrency must be a positive integer, got ${concurrency}`);
-  }
-  const idOf = options.idOf ?? defaultId;
-  // Chain items of the same key: next[i] is the following item with item i's key, or -1.
-  const next = new Int32Array(items.length).fill(-1);
-  const heads: number[] = [];
-  const tails = new Map<string, number>();
-  const { failedKeys } = options;
-  for (let i = 0; i < items.length; i++) {
-    const key = options.keyOf(items[i] as T);
-    const tail = tails.get(key);
-    if (tail === undefined) heads.push(i);
-    else next[tail] = i;
-    tails.set(key, i);
-  }
-  tails.clear();
-
-  const failed = new Uint8Array(items.length);
-  let done = 0;
-  let retried = 0;
-  let skipped = 0;
-  let cursor = 0;
-
-  const runChain = async (head: number): Promise<void> => {
-    let i = head;
-    const key = failedKeys === undefined ? undefined : options.keyOf(items[head] as T);
-    while (i !== -1 && (key === undefined || !failedKeys?.has(key))) {
-      const item = items[i] as T;
-      if (options.shouldStop?.() === true) break;
-      let outcome: Outcome;
-      try {
-        outcome = await options.process(item);
-      } catch (error) {
-        outcome = { kind: 'retry', error };
-      }
-      if (outcome.kind === 'retry') {
-        failed[i] = 1;
-        retried++;
-        if (key !== undefined) failedKeys?.add(key);
-        i = next[i] ?? -1;
-        break;
-      }
-      done++;
-      i = next[i] ?? -1;
+export function recordOutcome(
+  logger: RouterLogger,
+  outcome: RunOutcome,
+  summary: BatchSummary,
+  express: ExpressCompletion[],
+): Outcome {
+  switch (outcome.kind) {
+    case 'finished': {
+      const { result } = outcome;
+      tally(summary, outcome.label, result.status === 'SUCCEEDED' ? 'succeeded' : 'failed');
+      if (outcome.express !== undefined) express.push(outcome.express);
+      logFinished(logger, outcome);
+      return DONE;
     }
-    if (i !== -1 && key !== undefined) failedKeys?.add(key);
-    for (; i !== -1; i = next[i] ?? -1) {
-      failed[i] = 1;
-      skipped++;
-    }
-  };
-
-  const worker = async (): Promise<void> => {
-    while (cursor < heads.length) {
-      const head = heads[cursor++] as number;
-      await runChain(head);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, heads.length) }, worker));
-
-  const seen = new Set<string>();
-  const batchItemFailures: BatchItemFailure[] = [];
-  for (let i = 0; i < items.length; i++) {
-    if (failed[i] !== 1) continue;
-    const id = idOf(items[i] as T);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    batchItemFailures.push({ itemIdentifier: id });
+    case 'waiting':
+      tally(summary, outcome.label, 'waiting');
+      return DONE;
+    case 'duplicate':
+      tally(summary, outcome.label, 'duplicates');
+      return DONE;
+    case 'retry':
+      return { kind: 'retry', error: outcome.error };
+    case 'skipped':
+      return DONE;
   }
-  return { batchItemFailures, done, retried, skipped };
 }
 
-/**
- * True once a record has failed retryably `maxAttempts` times: then it is quarantined and acknowledged
- * instead of being redelivered again, so one poison record cannot block its shard for the retention time.
- */
-export function shouldQuarantine(attempts: number, maxAttempts: number): boolean {
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new RangeError(`shouldQuarantine: maxAttempts must be a positive integer, got ${maxAttempts}`);
-  }
-  return attempts >= maxAttempts;
+const DONE: Outcome = { kind: 'done' };
+
+/** One log line per finished execution: failures at info with their error and cause, successes at debug. */
+function logFinished(logger: RouterLogger, outcome: Extract<RunOutcome, { kind: 'finished' }>): void {
+  const { result } = outcome;
+  if (result.status === 'SUCCEEDED' && logger.isDebugEnabled?.() === false) return;
+  const fields = {
+    executionId: outcome.executionId,
+    engine: outcome.label,
+    status: result.status,
+    ...(outcome.origin ?? {}),
+  };
+  if (result.status === 'SUCCEEDED') logger.debug('execution succeeded', fields);
+  else logger.info('execution failed', { ...fields, error: result.error, cause: result.cause });
 }

@@ -4,8 +4,6 @@
  * The interface is small so the pipeline can be tested against {@link MemoryQuarantineStore} and run
  * against {@link S3QuarantineStore}.
  */
-import type { DecodedRecord } from '../pipeline/decode.ts';
-import { envelopeDocument } from '../pipeline/envelope.ts';
 
 /** The stream record as it was received: enough to put it back on the stream unchanged. */
 export interface QuarantinedRecord {
@@ -106,26 +104,6 @@ export function sinceIso(since: Date | string | undefined): string | undefined {
   if (Number.isNaN(at.getTime()))
     throw new TypeError(`quarantine: 'since' ${String(since)} is not a valid time`);
   return at.toISOString();
-}
-
-/**
- * The quarantine form of a decoded user record. A rejected record keeps its exact bytes; an accepted
- * KPL sub-record (quarantined later, e.g. `no-route`) is re-serialised from its JSON, since the
- * aggregate's other sub-records must not be redriven with it.
- */
-export function quarantineRecordOf(decoded: DecodedRecord): QuarantinedRecord {
-  let data: string;
-  if (!decoded.ok) data = decoded.raw.toString('base64');
-  else if (decoded.subSequence === undefined) data = decoded.record.kinesis.data;
-  else data = Buffer.from(JSON.stringify(envelopeDocument(decoded.envelope)), 'utf8').toString('base64');
-  return {
-    data,
-    partitionKey: decoded.partitionKey,
-    sequenceNumber: decoded.sequenceNumber,
-    shardId: decoded.shardId,
-    arrivedAt: new Date(Math.round(decoded.record.kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
-    ...(decoded.subSequence === undefined ? {} : { subSequence: decoded.subSequence }),
-  };
 }
 
 /** Splits the bytes off a detail, for listings. */

@@ -3,9 +3,9 @@
  *
  * Two caches, both lru-cache with `fetchMethod` so concurrent misses share one load:
  * - compiled graphs by `NAME@VERSION`, bounded by count and bytes; versions are immutable, so no TTL;
- * - the alias snapshot (every engine's `live` alias, which also carries its routing pattern), kept for a
- *   TTL and then refreshed in the background while the stale value keeps serving; a failed refresh
- *   keeps the last good snapshot.
+ * - the alias snapshot (every engine's `live` alias, which also carries its routing pattern), answered
+ *   from memory for a TTL (re-read in the background past half of it) and re-read before answering
+ *   once older; a failed read keeps the last good snapshot.
  * A version that fails to load (missing, damaged, invalid) never replaces a good one: the alias falls
  * back to the last version of that engine this process loaded successfully.
  *
@@ -58,6 +58,7 @@ export interface ResolverStats {
 /** Why a version could not be made ready; retryable unless the stored graph itself is bad. */
 export class EngineLoadError extends RouterError {
   override readonly name = 'EngineLoadError';
+  override readonly reason = 'engine-unavailable';
 }
 
 /** Options of the resolver; everything but index, store, load and compile has a default. */
@@ -79,20 +80,26 @@ export interface EngineResolverOptions<C> {
   /** Where the store is, for messages (`s3://bucket`). */
   readonly storeLabel?: string;
   readonly onError?: (message: string, error: unknown) => void;
+  /** Time source for TTLs and failure back-off (default the system clock). */
+  readonly clock?: { now(): number };
 }
 
 /** Resolves engines to compiled versions through the two caches. */
 export class EngineResolver<C> {
   readonly stats: ResolverStats = { hits: 0, misses: 0, staleServed: 0, loadFailures: 0, refreshFailures: 0 };
   private readonly graphs: LRUCache<string, LoadedEngine<C>>;
-  private readonly snapshots: LRUCache<'aliases', AliasSnapshot>;
   private readonly lastGood = new Map<string, LoadedEngine<C>>();
   private readonly failed = new Map<string, { readonly error: unknown; readonly until: number }>();
   private readonly alias: string;
   private readonly aliasTtlMs: number;
+  private readonly now: () => number;
+  /** The last alias snapshot read successfully, and the read under way, if any. */
+  private aliases: AliasSnapshot | undefined;
+  private refreshing: Promise<AliasSnapshot> | undefined;
 
   constructor(private readonly options: EngineResolverOptions<C>) {
     this.alias = options.alias ?? 'live';
+    this.now = options.clock === undefined ? Date.now : () => options.clock?.now() ?? Date.now();
     this.graphs = new LRUCache<string, LoadedEngine<C>>({
       max: options.maxVersions ?? 200,
       maxSize: options.maxBytes ?? 64 * 1024 * 1024,
@@ -100,45 +107,64 @@ export class EngineResolver<C> {
       fetchMethod: (key) => this.loadVersion(key),
     });
     this.aliasTtlMs = options.aliasTtlMs ?? 10_000;
-    this.snapshots = new LRUCache<'aliases', AliasSnapshot>({
-      max: 1,
-      ...(this.aliasTtlMs > 0 ? { ttl: this.aliasTtlMs } : {}),
-      allowStale: true,
-      noDeleteOnFetchRejection: true,
-      allowStaleOnFetchRejection: true,
-      fetchMethod: () => this.loadSnapshot(),
-    });
   }
 
-  /** The current alias snapshot; a stale one is served while a refresh runs in the background. */
+  /**
+   * The alias snapshot a batch routes with. Younger than the TTL it is answered from memory (past half
+   * the TTL a re-read starts in the background, so a busy router never waits for one); older, the index
+   * is read before answering, so a publish, promote or rollback is seen by the first batch after the
+   * TTL however long the router sat idle. A failed read answers the last good snapshot.
+   */
   async snapshot(): Promise<AliasSnapshot> {
-    if (
-      this.snapshots.has('aliases') === false &&
-      this.snapshots.peek('aliases', { allowStale: true }) !== undefined
-    ) {
-      this.stats.staleServed += 1;
+    const current = this.aliases;
+    if (current !== undefined && this.aliasTtlMs > 0) {
+      const age = this.now() - current.loadedAt;
+      if (age < this.aliasTtlMs) {
+        if (age >= this.aliasTtlMs / 2 && this.refreshing === undefined) {
+          this.refresh().catch(() => undefined);
+        }
+        return current;
+      }
     }
-    // With no TTL every call re-reads the index and waits for it (a forced refresh would otherwise
-    // answer with the value it is replacing).
-    const snapshot = await this.snapshots.fetch(
-      'aliases',
-      this.aliasTtlMs > 0 ? {} : { forceRefresh: true, allowStale: false },
-    );
-    if (snapshot === undefined)
-      throw new EngineLoadError('the engine index returned no alias snapshot', true);
-    return snapshot;
+    try {
+      return await this.refresh();
+    } catch (error) {
+      if (current === undefined) throw error;
+      this.stats.staleServed += 1;
+      return current;
+    }
   }
 
   /** Forgets the alias snapshot so the next call re-reads the index (after a publish in the same process). */
   invalidateAliases(): void {
-    this.snapshots.delete('aliases');
+    this.aliases = undefined;
   }
 
   /**
    * The version an engine's alias sends this message to, loaded and compiled. A batch passes the
-   * snapshot it routed with, so all its messages see one set of aliases.
+   * snapshot it routed with, so all its messages see one set of aliases. A version already loaded is
+   * answered without a promise (nearly every record of a warm router); callers `await` either way.
    */
-  async resolve(engine: string, dedupKey: string, snapshot?: AliasSnapshot): Promise<LoadedEngine<C>> {
+  resolve(
+    engine: string,
+    dedupKey: string,
+    snapshot?: AliasSnapshot,
+  ): LoadedEngine<C> | Promise<LoadedEngine<C>> {
+    const alias = snapshot?.aliases.get(engine);
+    const version = alias === undefined ? undefined : chooseVersion(alias.targets, dedupKey);
+    const key = `${engine}@${version}`;
+    const loaded = version === undefined || this.failed.has(key) ? undefined : this.graphs.get(key);
+    if (loaded === undefined) return this.resolveAndLoad(engine, dedupKey, snapshot);
+    this.stats.hits += 1;
+    if (this.lastGood.get(engine) !== loaded) this.lastGood.set(engine, loaded);
+    return loaded;
+  }
+
+  private async resolveAndLoad(
+    engine: string,
+    dedupKey: string,
+    snapshot: AliasSnapshot | undefined,
+  ): Promise<LoadedEngine<C>> {
     const alias = (snapshot ?? (await this.snapshot())).aliases.get(engine);
     if (alias === undefined) {
       throw new EngineLoadError(`engine '${engine}' has no '${this.alias}' alias (is it published?)`, false);
@@ -161,29 +187,12 @@ export class EngineResolver<C> {
     }
   }
 
-  /**
-   * What {@link resolve} would answer when the version is already loaded, without a promise: nearly
-   * every record of a warm router. Undefined means: call `resolve`.
-   */
-  resolveLoaded(engine: string, dedupKey: string, snapshot: AliasSnapshot): LoadedEngine<C> | undefined {
-    const alias = snapshot.aliases.get(engine);
-    const version = alias === undefined ? undefined : chooseVersion(alias.targets, dedupKey);
-    if (version === undefined) return undefined;
-    const key = `${engine}@${version}`;
-    if (this.failed.has(key)) return undefined;
-    const loaded = this.graphs.get(key);
-    if (loaded === undefined) return undefined;
-    this.stats.hits += 1;
-    if (this.lastGood.get(engine) !== loaded) this.lastGood.set(engine, loaded);
-    return loaded;
-  }
-
   /** A specific version (an execution pinned to the version it started on). */
   async version(engine: string, version: number): Promise<LoadedEngine<C>> {
     const key = `${engine}@${version}`;
     const failure = this.failed.get(key);
     if (failure !== undefined) {
-      if (failure.until > Date.now()) throw failure.error;
+      if (failure.until > this.now()) throw failure.error;
       this.failed.delete(key);
     }
     // A hit (nearly every record) needs no promise of the cache's own: versions never change.
@@ -194,20 +203,37 @@ export class EngineResolver<C> {
     }
     this.stats.misses += 1;
     const loaded = await this.graphs.fetch(key).catch((error: unknown) => {
-      this.failed.set(key, { error, until: Date.now() + (this.options.failureTtlMs ?? 5_000) });
+      this.failed.set(key, { error, until: this.now() + (this.options.failureTtlMs ?? 5_000) });
       throw error;
     });
     if (loaded === undefined) throw new EngineLoadError(`engine ${key} could not be loaded`, true);
     return loaded;
   }
 
+  /** Reads the aliases from the index; concurrent callers share one read. */
+  private refresh(): Promise<AliasSnapshot> {
+    this.refreshing ??= this.loadSnapshot().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
   private async loadSnapshot(): Promise<AliasSnapshot> {
+    const startedAt = this.now();
     try {
       const aliases = await this.options.index.listAliases(this.alias);
-      return { aliases: new Map(aliases.map((a) => [a.engine, a])), loadedAt: Date.now() };
+      const snapshot = { aliases: new Map(aliases.map((a) => [a.engine, a])), loadedAt: startedAt };
+      this.aliases = snapshot;
+      return snapshot;
     } catch (error) {
       this.stats.refreshFailures += 1;
-      this.options.onError?.('refreshing engine aliases failed; keeping the last good aliases', error);
+      const kept = this.aliases;
+      this.options.onError?.(
+        kept === undefined
+          ? 'reading engine aliases failed; no aliases were ever read, so no engine can run yet'
+          : `refreshing engine aliases failed; keeping the last good aliases, read at ${new Date(kept.loadedAt).toISOString()}`,
+        error,
+      );
       throw new EngineLoadError('the engine index could not be read', true, { cause: error });
     }
   }

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecords } from '../../../router/pipeline/decode.ts';
+import { decodeRecords, quarantineRecordOf } from '../../../router/pipeline/decode.ts';
 import { MemoryQuarantineStore } from '../../../router/quarantine/MemoryQuarantineStore.ts';
 import {
   type QuarantinedRecord,
   quarantineId,
   quarantineObjectKey,
-  quarantineRecordOf,
 } from '../../../router/quarantine/QuarantineStore.ts';
 import { aggregatedRecordFactory, kinesisRecordFactory } from '../../support/records.ts';
 

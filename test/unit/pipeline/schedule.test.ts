@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { type Outcome, processInOrder, shouldQuarantine } from '../../../router/pipeline/report.ts';
+import { type Outcome, processInOrder } from '../../../router/pipeline/schedule.ts';
 
 interface Item {
   readonly key: string;
@@ -209,14 +209,5 @@ describe('processInOrder', () => {
     await expect(
       processInOrder([], { keyOf: () => 'k', concurrency: 0, process: async () => ({ kind: 'done' }) }),
     ).rejects.toThrow('concurrency must be a positive integer');
-  });
-});
-
-describe('shouldQuarantine', () => {
-  it('quarantines once the attempts reach the limit', () => {
-    expect(shouldQuarantine(2, 3)).toBe(false);
-    expect(shouldQuarantine(3, 3)).toBe(true);
-    expect(shouldQuarantine(4, 3)).toBe(true);
-    expect(() => shouldQuarantine(1, 0)).toThrow('maxAttempts must be a positive integer');
   });
 });

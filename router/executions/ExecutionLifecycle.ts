@@ -1,0 +1,414 @@
+/**
+ * The life of one execution, in one place: claim -> run -> checkpoint / park / complete, and the resume
+ * path that redeliveries, the sweep and task callbacks share. Each method performs the store writes its
+ * step needs and answers what happened as data ({@link RunOutcome}); it never calls back into the batch
+ * loop, which tallies, logs and reports.
+ *
+ * ```
+ *  new message ──express──> run in memory ──ended──> finished (completion written in bulk by the batch)
+ *       │                        └──must wait──> saved as standard, where it stopped ──> waiting
+ *       └──standard──> claim ──claimed / resumed──> run ──ended──> complete ──> finished
+ *                        │                           ├──wait / callback──> park (WAITING) ──> waiting
+ *                        │                           └──out of time──> park (RUNNING, lease released) ──> interrupted
+ *                        ├──finished already / waiting──> duplicate
+ *                        └──live lease elsewhere──> busy
+ *  due (sweep) / callback ──claim (or wake)──> resume from the checkpoint ──> the same run as above
+ * ```
+ */
+import type { Clock } from '../asl/interpreter/clock.ts';
+import type { CompiledGraph } from '../asl/interpreter/compile.ts';
+import type { HistoryEvent } from '../asl/interpreter/history.ts';
+import type { RunResult } from '../asl/interpreter/runtime.ts';
+import type { ExecutionEvent, ExecutionState } from '../asl/interpreter/state.ts';
+import type { JsonValue } from '../asl/types.ts';
+import type { RouterSettings } from '../config.ts';
+import { LeaseLostError, RouterError } from '../errors.ts';
+import type { LoadedEngine } from '../registry/EngineResolver.ts';
+import { isoTime } from '../time.ts';
+import {
+  type Completion,
+  type ExecutionKey,
+  type ExecutionOrigin,
+  type ExecutionRecord,
+  type ExecutionStore,
+  executionIdFor,
+} from './ExecutionStore.ts';
+import { type ExecuteStart, executeGraph, isInfrastructureError, type RunDeps } from './execute.ts';
+import { appendHistory } from './history.ts';
+
+/** What the lifecycle needs, built once at cold start. */
+export interface LifecycleDeps {
+  readonly executions: ExecutionStore;
+  readonly clock: Clock;
+  readonly settings: Pick<RouterSettings, 'leaseMs' | 'retentionSeconds' | 'historyData'>;
+  /** A unique lease owner per claim. */
+  readonly newOwner: () => string;
+  /** The version an execution is pinned to (a resume runs on the version it started on). */
+  readonly pinned: (engine: string, version: number) => Promise<LoadedEngine<CompiledGraph>>;
+}
+
+/** A message that may start an execution: its key, where it came from, and the input it starts with. */
+export interface StartingMessage {
+  readonly key: ExecutionKey;
+  readonly origin: Required<Pick<ExecutionOrigin, 'shardId' | 'sequenceNumber' | 'partitionKey'>>;
+  /** Names the record in messages (`record shard ... sequence ...`). */
+  readonly label: string;
+  readonly input: JsonValue;
+  /** `$$.Execution.Name`: the CloudEvent id, else the execution id. */
+  readonly name?: string;
+  /** Bytes of the record the input was parsed from (bounds its size without a walk). */
+  readonly inputBytes?: number;
+}
+
+/** A completed express execution, for the batch to write in bulk after its window. */
+export interface ExpressCompletion {
+  readonly record: Omit<ExecutionRecord, 'rev'>;
+  readonly completion: Completion;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+}
+
+/** What happened to an execution this time. `label` is `engine@version`. */
+export type RunOutcome =
+  /** It ended (SUCCEEDED or FAILED as a workflow); an express run carries its completion to write. */
+  | {
+      readonly kind: 'finished';
+      readonly label: string;
+      readonly executionId: string;
+      readonly result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>;
+      readonly origin?: ExecutionOrigin;
+      readonly express?: ExpressCompletion;
+    }
+  /** Parked durably (a long Wait, a callback); the sweep or the callback resumes it. */
+  | { readonly kind: 'waiting'; readonly label: string }
+  /** Already finished or already waiting: the message is a duplicate. */
+  | { readonly kind: 'duplicate'; readonly label: string }
+  /** Another invocation holds its lease, or the invocation ran out of time: deliver the message again. */
+  | { readonly kind: 'retry'; readonly error: RouterError }
+  /** A due execution someone else took first (sweep only). */
+  | { readonly kind: 'skipped' };
+
+/** A run that stopped to wait (a durable wait, a callback, or the invocation's deadline). */
+type WaitingResult = Extract<RunResult, { status: 'WAITING' }>;
+
+/** Runs executions and keeps their records. */
+export class ExecutionLifecycle {
+  constructor(private readonly deps: LifecycleDeps) {}
+
+  /**
+   * An express message: runs in memory from the start. One that must wait becomes a standard execution
+   * saved where it stopped (its steps do not run again, and a task token already handed out stays the
+   * one that answers it).
+   */
+  async runExpress(
+    message: StartingMessage,
+    loaded: LoadedEngine<CompiledGraph>,
+    run: RunDeps,
+  ): Promise<RunOutcome> {
+    const executionId = executionIdFor(message.key);
+    const startedAt = this.deps.clock.now();
+    const result = await executeGraph(
+      loaded.compiled,
+      this.newStart(message, executionId, startedAt),
+      run.express,
+    );
+    if (result.status === 'WAITING') {
+      return this.runStandard(message, loaded, null, run, { result, startedAt });
+    }
+    throwIfInfrastructure(result, message.label);
+    const finished = this.deps.clock.now();
+    const label = `${message.key.engine}@${loaded.version}`;
+    return {
+      kind: 'finished',
+      label,
+      executionId,
+      result,
+      origin: message.origin,
+      express: {
+        sequenceNumber: message.origin.sequenceNumber,
+        partitionKey: message.origin.partitionKey,
+        record: {
+          engine: message.key.engine,
+          dedupKey: message.key.dedupKey,
+          executionId,
+          version: loaded.version,
+          mode: 'express',
+          status: 'RUNNING',
+          startedAt: isoTime(startedAt),
+          updatedAt: isoTime(finished),
+          origin: message.origin,
+        },
+        // Express executions keep no history or output (as Step Functions Express): storing them would
+        // cost more than the run. Status, error and cause remain, for dedup and for operators.
+        completion: this.completion(result, finished, false),
+      },
+    };
+  }
+
+  /**
+   * A standard message: claims its execution (new, or an abandoned one to take over) and runs it from
+   * its checkpoint. `known` is the record the batch's pre-check read (null: none). `reached` is where an
+   * express run of this message stopped to wait, saved as it is.
+   */
+  async runStandard(
+    message: StartingMessage,
+    loaded: LoadedEngine<CompiledGraph>,
+    known: ExecutionRecord | null,
+    run: RunDeps,
+    reached?: { readonly result: WaitingResult; readonly startedAt: number },
+  ): Promise<RunOutcome> {
+    const { executions, settings } = this.deps;
+    const now = reached?.startedAt ?? this.deps.clock.now();
+    const claim = await executions.claim(
+      {
+        ...message.key,
+        executionId: executionIdFor(message.key),
+        version: loaded.version,
+        mode: 'standard',
+        owner: this.deps.newOwner(),
+        leaseMs: settings.leaseMs,
+        now,
+        origin: message.origin,
+      },
+      known,
+    );
+    const label = `${message.key.engine}@${claim.record.version}`;
+    switch (claim.kind) {
+      case 'duplicate':
+      case 'waiting':
+        return { kind: 'duplicate', label };
+      case 'in-flight':
+        return {
+          kind: 'retry',
+          error: new LeaseLostError(
+            `${message.label}: execution ${claim.record.executionId} is running elsewhere`,
+          ),
+        };
+      case 'claimed':
+        if (reached !== undefined) return this.park(claim.record, reached.result, message.label);
+        break;
+      case 'resumed':
+        break;
+    }
+    return this.runClaimed(claim.record, run, {
+      loaded,
+      fresh: (record) => this.newStart(message, record.executionId, Date.parse(record.startedAt) || now),
+      label: message.label,
+    });
+  }
+
+  /**
+   * A WAITING execution whose time has come (the sweep): taken over with the same conditional claim a
+   * redelivery uses, and run from its checkpoint.
+   */
+  async resumeDue(record: ExecutionRecord, run: RunDeps): Promise<RunOutcome> {
+    const claim = await this.deps.executions.claim(
+      {
+        engine: record.engine,
+        dedupKey: record.dedupKey,
+        executionId: record.executionId,
+        version: record.version,
+        mode: record.mode,
+        owner: this.deps.newOwner(),
+        leaseMs: this.deps.settings.leaseMs,
+        now: this.deps.clock.now(),
+      },
+      record,
+    );
+    if (claim.kind !== 'resumed') return { kind: 'skipped' };
+    return this.runClaimed(claim.record, run, { label: `execution ${record.executionId}` });
+  }
+
+  /**
+   * An execution a task callback woke (already claimed by the callback stage): fed the callback's
+   * event first; the first checkpoint holding its result records the callback message's key.
+   */
+  resumeWith(
+    claimed: ExecutionRecord,
+    events: readonly ExecutionEvent[],
+    messageKey: string,
+    run: RunDeps,
+  ): Promise<RunOutcome> {
+    return this.runClaimed(claimed, run, {
+      callback: { events, messageKey },
+      label: `execution ${claimed.executionId}`,
+    });
+  }
+
+  /**
+   * Ends an execution the router gave up on (its record was quarantined, or its resume cannot heal), so
+   * no execution stays RUNNING or WAITING once its message has been dealt with. Finished ones are left.
+   */
+  async giveUp(
+    key: ExecutionKey,
+    status: 'QUARANTINED' | 'FAILED',
+    error: string,
+    cause: string,
+  ): Promise<void> {
+    const record = await this.deps.executions.get(key);
+    if (record === undefined || (record.status !== 'RUNNING' && record.status !== 'WAITING')) return;
+    await this.deps.executions.complete(record, {
+      status,
+      error,
+      cause,
+      now: this.deps.clock.now(),
+      retentionSeconds: this.deps.settings.retentionSeconds,
+    });
+  }
+
+  /**
+   * Runs an execution this invocation holds the lease of, from its checkpoint (or from the start), and
+   * writes where it ended: WAITING with a due time, RUNNING with the lease released (interrupted), or
+   * the terminal status. A resumed execution runs on the version it started on, even if the alias moved.
+   */
+  private async runClaimed(
+    claimed: ExecutionRecord,
+    run: RunDeps,
+    options: {
+      readonly label: string;
+      /** The version the caller already loaded, used when it is the one the record is pinned to. */
+      readonly loaded?: LoadedEngine<CompiledGraph>;
+      /** The start of a record with no checkpoint (only a new message can have one). */
+      readonly fresh?: (record: ExecutionRecord) => ExecuteStart;
+      /** A callback's result to feed in first, and its message's key. */
+      readonly callback?: { readonly events: readonly ExecutionEvent[]; readonly messageKey: string };
+    },
+  ): Promise<RunOutcome> {
+    const { executions, settings } = this.deps;
+    const engine =
+      options.loaded?.version === claimed.version
+        ? options.loaded
+        : await this.deps.pinned(claimed.engine, claimed.version);
+    const label = `${claimed.engine}@${claimed.version}`;
+    const start = this.startOf(claimed, options.fresh, options.callback?.events);
+    let record = claimed;
+    let appliedCallback = options.callback?.messageKey;
+    const result = await executeGraph(engine.compiled, start, run.standard, async (serialised) => {
+      record = await executions.checkpoint(record, {
+        checkpoint: serialised,
+        leaseMs: settings.leaseMs,
+        now: this.deps.clock.now(),
+        ...(appliedCallback === undefined ? {} : { appliedCallback }),
+      });
+      appliedCallback = undefined;
+    });
+    if (result.status === 'WAITING') return this.park(record, result, options.label, appliedCallback);
+    throwIfInfrastructure(result, `execution ${record.executionId} (${label})`);
+    await executions.complete(record, {
+      ...this.completion(result, this.deps.clock.now()),
+      // The final state is what `router redrive` restarts a FAILED execution from. A success has nothing
+      // to resume: it drops its checkpoint (every dedup read of the record gets smaller) and keeps the
+      // input, as Step Functions' DescribeExecution shows it.
+      ...(result.status === 'FAILED'
+        ? { checkpoint: JSON.stringify(result.state) }
+        : { checkpoint: null, input: JSON.stringify(result.state.context.input) }),
+      ...historyOf(record, result.history, settings.historyData),
+    });
+    return {
+      kind: 'finished',
+      label,
+      executionId: record.executionId,
+      result,
+      ...(record.origin === undefined ? {} : { origin: record.origin }),
+    };
+  }
+
+  private startOf(
+    record: ExecutionRecord,
+    fresh: ((record: ExecutionRecord) => ExecuteStart) | undefined,
+    events: readonly ExecutionEvent[] | undefined,
+  ): ExecuteStart {
+    if (record.checkpoint !== undefined) {
+      return {
+        kind: 'resume',
+        state: JSON.parse(record.checkpoint) as ExecutionState,
+        ...(events === undefined ? {} : { events }),
+      };
+    }
+    if (fresh === undefined) {
+      throw new RouterError(`execution ${record.executionId} has no checkpoint to resume`, false);
+    }
+    return fresh(record);
+  }
+
+  /**
+   * Saves a run that can only wait: WAITING with its due time (the sweep or a callback resumes it), or,
+   * when the invocation ran out of time, RUNNING with the lease released (the redelivery resumes it).
+   */
+  private async park(
+    record: ExecutionRecord,
+    result: WaitingResult,
+    label: string,
+    appliedCallback?: string,
+  ): Promise<RunOutcome> {
+    const { settings } = this.deps;
+    const interrupted = result.waitingFor === 'interrupted';
+    await this.deps.executions.checkpoint(record, {
+      ...(appliedCallback === undefined ? {} : { appliedCallback }),
+      checkpoint: JSON.stringify(result.state),
+      status: interrupted ? 'RUNNING' : 'WAITING',
+      leaseMs: interrupted ? 0 : settings.leaseMs,
+      now: this.deps.clock.now(),
+      ...historyOf(record, result.history, settings.historyData),
+      ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
+    });
+    if (interrupted) {
+      return {
+        kind: 'retry',
+        error: new RouterError(`${label}: invocation ran out of time; resumes on redelivery`, true),
+      };
+    }
+    return { kind: 'waiting', label: `${record.engine}@${record.version}` };
+  }
+
+  private newStart(message: StartingMessage, executionId: string, startTime: number): ExecuteStart {
+    return {
+      kind: 'new',
+      executionId,
+      name: message.name ?? executionId,
+      input: message.input,
+      ...(message.inputBytes === undefined ? {} : { inputBytes: message.inputBytes }),
+      startTime,
+    };
+  }
+
+  /** The terminal write of a run; express engines keep status, error and cause but not the output. */
+  private completion(
+    result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
+    now: number,
+    keepOutput = true,
+  ): Completion {
+    const completion: { -readonly [K in keyof Completion]: Completion[K] } = {
+      status: result.status,
+      now,
+      retentionSeconds: this.deps.settings.retentionSeconds,
+    };
+    if (result.output !== undefined && keepOutput) completion.output = JSON.stringify(result.output);
+    if (result.error !== undefined) completion.error = result.error;
+    if (result.cause !== undefined) completion.cause = result.cause;
+    return completion;
+  }
+}
+
+/**
+ * A run that ended on an unhandled infrastructure error (throttling, a Lambda service fault) is not a
+ * workflow failure: the message goes back to the stream.
+ */
+function throwIfInfrastructure(
+  result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
+  label: string,
+): void {
+  if (result.status === 'FAILED' && isInfrastructureError(result.error)) {
+    throw new RouterError(`${label}: ${result.error}: ${result.cause ?? ''}`, true);
+  }
+}
+
+/** The stored history after a run, as the optional field of a checkpoint or completion write. */
+function historyOf(
+  record: ExecutionRecord | undefined,
+  events: readonly HistoryEvent[],
+  includeData: boolean,
+): { history?: string } {
+  const history = appendHistory(record?.history, events, { includeData });
+  return history === undefined ? {} : { history };
+}
