@@ -7,7 +7,7 @@
  * effects record them in the `step_effects` table through the Redshift Data API (see
  * `handlers/shared/effects.ts`), hence `redshift-data` in their needs.
  */
-import type { StepFunctionSpec } from './catalog.ts';
+import type { StepFunctionSpec } from './types.ts';
 
 /** Every step function the engines in `engines/` invoke. */
 export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [

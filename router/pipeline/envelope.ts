@@ -5,6 +5,7 @@
  * dedup key comes from the route's `idPath` or, failing that, from its stream position.
  */
 import type { JsonObject, JsonValue } from '../asl/types.ts';
+import { RouterError, type RouterErrorOptions } from '../errors.ts';
 
 /** A CloudEvents 1.0 event in JSON format, plus the router's `engine` extension attribute. */
 export interface CloudEvent {
@@ -61,8 +62,12 @@ export type Envelope =
     };
 
 /** Thrown by {@link toEnvelope}; the decoder wraps it into a `DecodeError` naming the record. */
-export class EnvelopeError extends Error {
+export class EnvelopeError extends RouterError {
   override readonly name = 'EnvelopeError';
+
+  constructor(message: string, options: RouterErrorOptions = {}) {
+    super(message, false, options);
+  }
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

@@ -29,6 +29,7 @@
  */
 
 import { hash } from 'node:crypto';
+import { RouterError, type RouterErrorOptions } from '../errors.ts';
 
 /** The 4-byte magic prefix of a KPL aggregated record: what tells an aggregate from a plain record. */
 export const KPL_MAGIC: Buffer = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
@@ -55,8 +56,12 @@ export interface KplUserRecord {
  * Why an aggregate cannot be read. A separate class so callers can tell a malformed aggregate (quarantine
  * it) from a bug in the code around the reader (let it surface).
  */
-export class KplError extends Error {
+export class KplError extends RouterError {
   override readonly name = 'KplError';
+
+  constructor(message: string, options: RouterErrorOptions = {}) {
+    super(message, false, options);
+  }
 }
 
 /** True when the bytes start with the KPL aggregation magic number. */

@@ -2,6 +2,8 @@
  * The engine index: where versions and aliases are recorded. The router only reads it; the publishing
  * CLI writes it. Backed by DynamoDB in every environment (the embedded stack included).
  */
+
+import { RouterError, type RouterErrorOptions } from '../errors.ts';
 import type { AliasRecord, AliasTarget, EngineSummary, EngineVersionRecord } from './types.ts';
 
 /** How many earlier alias targets are kept for rollback. */
@@ -64,6 +66,10 @@ export interface AliasRouting {
 }
 
 /** The index refused a change (version exists, nothing to roll back to, engine unknown). */
-export class EngineIndexError extends Error {
+export class EngineIndexError extends RouterError {
   override readonly name = 'EngineIndexError';
+
+  constructor(message: string, options: RouterErrorOptions = {}) {
+    super(message, false, options);
+  }
 }

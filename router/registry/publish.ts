@@ -7,6 +7,7 @@
 import { formatProblems } from '../asl/load.ts';
 import type { EngineGraph, GraphProblem } from '../asl/types.ts';
 import { BUCKET_PREFIXES } from '../config.ts';
+import { RouterError } from '../errors.ts';
 import { canaryTargets } from './canary.ts';
 import { type AliasRouting, type EngineIndex, EngineIndexError } from './EngineIndex.ts';
 import { type GraphStore, sha256Hex } from './GraphStore.ts';
@@ -53,13 +54,13 @@ export interface PublishResult {
 }
 
 /** The graph failed validation: nothing was stored. Carries every problem. */
-export class PublishValidationError extends Error {
+export class PublishValidationError extends RouterError {
   override readonly name = 'PublishValidationError';
   constructor(
     readonly file: string,
     readonly problems: readonly GraphProblem[],
   ) {
-    super(`${file}: not published, ${problems.length} problem(s):\n${formatProblems(problems)}`);
+    super(`${file}: not published, ${problems.length} problem(s):\n${formatProblems(problems)}`, false);
   }
 }
 
