@@ -51,6 +51,7 @@ export interface RouterParts {
 /** Assembles router dependencies from parts; graphs compile with the deployment's limits and token secret. */
 export function routerDeps(parts: RouterParts): RouterDeps {
   const { settings, logger } = parts;
+  const clock = parts.clock ?? systemClock;
   const resolver = new EngineResolver<CompiledGraph>({
     index: parts.index,
     store: parts.store,
@@ -59,6 +60,7 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     aliasTtlMs: settings.aliasTtlMs,
     ...(parts.storeLabel === undefined ? {} : { storeLabel: parts.storeLabel }),
     onError: (message, error) => logger.error(message, { error: String(error) }),
+    clock,
   });
   return {
     resolver,
@@ -66,7 +68,7 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     quarantine: parts.quarantine,
     invoke: parts.invoke,
     settings,
-    clock: parts.clock ?? systemClock,
+    clock,
     logger,
     metrics: parts.metrics,
     newOwner: () => randomUUID(),

@@ -10,7 +10,7 @@ import { routerDeps } from '../../router/deps.ts';
 import { MemoryExecutionStore } from '../../router/executions/MemoryExecutionStore.ts';
 import { createLocalInvoker, type LocalStep } from '../../router/invoke/LocalInvoker.ts';
 import { MessageEventRouter } from '../../router/MessageEventRouter.ts';
-import { CountingMetrics, silentLogger } from '../../router/observability/telemetry.ts';
+import { CountingMetrics, type RouterLogger, silentLogger } from '../../router/observability/telemetry.ts';
 import { MemoryQuarantineStore } from '../../router/quarantine/MemoryQuarantineStore.ts';
 import { MemoryGraphStore } from '../../router/registry/GraphStore.ts';
 import { MemoryEngineIndex } from '../../router/registry/MemoryEngineIndex.ts';
@@ -31,10 +31,11 @@ export function inMemoryRouter(
   steps: Readonly<Record<string, LocalStep>>,
   settings: Partial<RouterSettings> = {},
   clock?: Clock,
+  parts: { readonly executions?: MemoryExecutionStore; readonly logger?: RouterLogger } = {},
 ): InMemoryRouter {
   const index = new MemoryEngineIndex();
   const store = new MemoryGraphStore();
-  const executions = new MemoryExecutionStore();
+  const executions = parts.executions ?? new MemoryExecutionStore();
   const quarantine = new MemoryQuarantineStore();
   const metrics = new CountingMetrics();
   const full: RouterSettings = {
@@ -51,7 +52,7 @@ export function inMemoryRouter(
     quarantine,
     invoke: createLocalInvoker(steps),
     settings: full,
-    logger: silentLogger,
+    logger: parts.logger ?? silentLogger,
     metrics,
     ...(clock === undefined ? {} : { clock }),
   });

@@ -175,7 +175,8 @@ describe('EngineResolver', () => {
     await expect(resolver.resolve('missing', 'k')).rejects.toThrow(/engine 'missing' has no 'live' alias/);
   });
 
-  it('serves the last good aliases when the index fails', async () => {
+  it('serves the last good aliases when the index fails, and says when they were read', async () => {
+    // Prepare
     const { deps, index, store } = setup();
     await publishEngine({ source: graph('v1'), file: 'e.hjson' }, jsonLoader, deps);
     let fail = false;
@@ -185,20 +186,100 @@ describe('EngineResolver', () => {
         return index.listAliases(alias);
       },
     });
+    let now = Date.parse('2026-05-01T00:00:00Z');
+    const errors: string[] = [];
     const resolver = new EngineResolver<string>({
       index: flaky,
       store,
       load: jsonLoader,
       compile: String,
-      aliasTtlMs: 1,
+      aliasTtlMs: 1_000,
+      clock: { now: () => now },
+      onError: (message) => errors.push(message),
     });
     expect((await resolver.resolve('e', 'k')).version).toBe(1);
+    // Act
     fail = true;
-    await new Promise((r) => setTimeout(r, 5));
-    expect((await resolver.resolve('e', 'k')).version).toBe(1);
-    await new Promise((r) => setTimeout(r, 5));
-    expect((await resolver.resolve('e', 'k')).version).toBe(1);
-    expect(resolver.stats.refreshFailures).toBeGreaterThanOrEqual(1);
+    now += 5_000;
+    const served = await resolver.resolve('e', 'k');
+    // Assess
+    expect(served.version).toBe(1);
+    expect(resolver.stats.refreshFailures).toBe(1);
+    expect(resolver.stats.staleServed).toBe(1);
+    expect(errors).toEqual([
+      'refreshing engine aliases failed; keeping the last good aliases, read at 2026-05-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('sees a promote or rollback in the first snapshot after the TTL, however long it sat idle', async () => {
+    // Prepare
+    const { deps, index, store } = setup();
+    await publishEngine({ source: graph('v1'), file: 'e.hjson' }, jsonLoader, deps);
+    await publishEngine({ source: graph('v2'), file: 'e.hjson' }, jsonLoader, deps);
+    let now = Date.parse('2026-05-01T00:00:00Z');
+    let reads = 0;
+    const counting = Object.assign(Object.create(index) as MemoryEngineIndex, {
+      listAliases: (alias: string) => {
+        reads += 1;
+        return index.listAliases(alias);
+      },
+    });
+    const resolver = new EngineResolver<string>({
+      index: counting,
+      store,
+      load: jsonLoader,
+      compile: String,
+      aliasTtlMs: 1_000,
+      clock: { now: () => now },
+    });
+    expect((await resolver.resolve('e', 'k', await resolver.snapshot())).version).toBe(2);
+    // Act: roll back, stay idle for an hour, then the next batch
+    await rollbackAlias('e', deps);
+    now += 3_600_000;
+    const afterRollback = await resolver.resolve('e', 'k', await resolver.snapshot());
+    await promoteVersion('e', 2, deps);
+    now += 1_001;
+    const afterPromote = await resolver.resolve('e', 'k', await resolver.snapshot());
+    // Assess
+    expect(afterRollback.version).toBe(1);
+    expect(afterPromote.version).toBe(2);
+    expect(reads).toBe(3);
+  });
+
+  it('answers from memory within the TTL and refreshes in the background past half of it', async () => {
+    // Prepare
+    const { deps, index, store } = setup();
+    await publishEngine({ source: graph('v1'), file: 'e.hjson' }, jsonLoader, deps);
+    let now = 0;
+    let reads = 0;
+    const counting = Object.assign(Object.create(index) as MemoryEngineIndex, {
+      listAliases: (alias: string) => {
+        reads += 1;
+        return index.listAliases(alias);
+      },
+    });
+    const resolver = new EngineResolver<string>({
+      index: counting,
+      store,
+      load: jsonLoader,
+      compile: String,
+      aliasTtlMs: 1_000,
+      clock: { now: () => now },
+    });
+    const first = await resolver.snapshot();
+    // Act
+    now = 400;
+    const young = await resolver.snapshot();
+    now = 600;
+    const ageing = await resolver.snapshot();
+    await new Promise((resolve) => setImmediate(resolve));
+    const refreshed = await resolver.snapshot();
+    // Assess
+    expect(young).toBe(first);
+    expect(ageing).toBe(first);
+    expect(refreshed).not.toBe(first);
+    expect(refreshed.loadedAt).toBe(600);
+    expect(reads).toBe(2);
   });
 
   it('reads a version that failed to load once per failure TTL, not once per message', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../../router/asl/types.ts';
+import type { CheckpointUpdate, ExecutionRecord } from '../../../router/executions/ExecutionStore.ts';
+import { MemoryExecutionStore } from '../../../router/executions/MemoryExecutionStore.ts';
 import type { QuarantineEntry } from '../../../router/quarantine/QuarantineStore.ts';
 import { cloudEventFactory, kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';
 import { inMemoryRouter, sequentialGraph } from '../../support/router.ts';
@@ -165,6 +167,63 @@ describe('MessageEventRouter', () => {
     throttle = false;
     const later = await r.router.processBatch(records);
     expect(later.duplicates).toBe(3);
+  });
+
+  it('quarantines a record whose execution cannot go on and ends that execution QUARANTINED', async () => {
+    // Prepare: the store refuses the first checkpoint for good (as DynamoDB refuses an item over 400 KB)
+    class RefusingStore extends MemoryExecutionStore {
+      override async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
+        if (update.status === undefined) {
+          throw Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), {
+            name: 'ValidationException',
+          });
+        }
+        return super.checkpoint(record, update);
+      }
+    }
+    const executions = new RefusingStore();
+    const r = inMemoryRouter(recordingSteps(['step1', 'step2']).steps, {}, undefined, { executions });
+    await r.publish(sequentialGraph(2), { engine: 'orders' });
+    // Act
+    const result = await r.router.processBatch(batch([event(1)]));
+    // Assess
+    expect(result.failures).toEqual([]);
+    expect(result.quarantined).toBe(1);
+    const [entry] = await all(r.quarantine.list());
+    expect(entry).toMatchObject({ reason: 'unprocessable', engine: 'orders' });
+    const [record] = [...executions.records.values()];
+    expect(record).toMatchObject({ status: 'QUARANTINED', error: 'Router.unprocessable' });
+    expect(record?.cause).toMatch(/maximum allowed size/);
+  });
+
+  it('logs a quarantined record with its reason and detail under keys the logger keeps', async () => {
+    // Prepare
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const log = (message: string, fields: Record<string, unknown> = {}) => lines.push({ message, fields });
+    const logger = { debug: log, info: log, warn: log, error: log, isDebugEnabled: () => false };
+    const r = inMemoryRouter({}, {}, undefined, { logger });
+    // Act
+    await r.router.processBatch(batch(['bm90IGpzb24=']));
+    // Assess
+    const line = lines.find((l) => l.message === 'record quarantined');
+    expect(line?.fields).toMatchObject({ reason: 'bad-json' });
+    expect(String(line?.fields.detail)).toMatch(/bad-json/);
+    expect(line?.fields).not.toHaveProperty('message');
+  });
+
+  it('emits no metrics for a sweep that found nothing due', async () => {
+    // Prepare
+    const r = inMemoryRouter({});
+    let flushes = 0;
+    r.metrics.flush = () => {
+      flushes += 1;
+    };
+    // Act
+    const summary = await r.router.sweep();
+    // Assess
+    expect(summary.records + summary.succeeded + summary.waiting).toBe(0);
+    expect(flushes).toBe(0);
+    expect(r.metrics.totals.size).toBe(0);
   });
 
   it('records a workflow that ends in Fail as a finished message, not a stream failure', async () => {
