@@ -172,7 +172,7 @@ function toCallback(event: CloudEvent, action: 'success' | 'failure' | 'heartbea
 export function toEnvelope(body: JsonObject, positionKey: string): Envelope {
   if (!('specversion' in body)) return { kind: 'raw', body, dedupKey: positionKey };
   const event = checkCloudEvent(body);
-  const dedupKey = `${event.source}#${event.id}`;
+  const dedupKey = cloudEventKey(event.source, event.id);
   const action = Object.hasOwn(CALLBACK_TYPES, event.type)
     ? CALLBACK_TYPES[event.type as keyof typeof CALLBACK_TYPES]
     : undefined;
@@ -183,4 +183,19 @@ export function toEnvelope(body: JsonObject, positionKey: string): Envelope {
 /** The JSON object patterns are matched against: the event itself, or the raw body. */
 export function envelopeDocument(envelope: Envelope): JsonObject {
   return envelope.kind === 'raw' ? envelope.body : (envelope.event as JsonObject);
+}
+
+/**
+ * The dedup key of a CloudEvent: its `source` and `id`, joined by `#` with every `#` and `\` inside them
+ * escaped, so two different events never share a key (CloudEvents allows `#` in both; `a#b` + `c` and
+ * `a` + `b#c` would otherwise meet). A source and id without `#` or `\` keep the key they always had,
+ * so executions recorded before keep answering their duplicates.
+ */
+export function cloudEventKey(source: string, id: string): string {
+  return `${escapeKeyPart(source)}#${escapeKeyPart(id)}`;
+}
+
+function escapeKeyPart(part: string): string {
+  if (!part.includes('#') && !part.includes('\\')) return part;
+  return part.replaceAll('\\', '\\\\').replaceAll('#', '\\#');
 }

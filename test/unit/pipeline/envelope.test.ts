@@ -1,12 +1,38 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../../router/asl/types.ts';
-import { EnvelopeError, isRfc3339, toEnvelope } from '../../../router/pipeline/envelope.ts';
+import { cloudEventKey, EnvelopeError, isRfc3339, toEnvelope } from '../../../router/pipeline/envelope.ts';
 
 const base: JsonObject = { specversion: '1.0', id: 'e1', source: 'shop', type: 'order.created' };
 
 describe('toEnvelope', () => {
   it('accepts a minimal CloudEvent and keys it by source and id', () => {
     expect(toEnvelope(base, 'shard#1')).toEqual({ kind: 'cloudevent', event: base, dedupKey: 'shop#e1' });
+  });
+
+  it('gives two events whose source and id only meet at a # two different keys', () => {
+    const one = toEnvelope({ ...base, source: 'qa/e2e', id: 'R#x' }, 'shard#1');
+    const two = toEnvelope({ ...base, source: 'qa/e2e#R', id: 'x' }, 'shard#2');
+    expect(one.dedupKey).not.toBe(two.dedupKey);
+    expect([one.dedupKey, two.dedupKey]).toEqual(['qa/e2e#R\\#x', 'qa/e2e\\#R#x']);
+  });
+
+  it('keys distinct (source, id) pairs apart, and keeps the old key where no # or backslash occurs', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (s1, i1, s2, i2) => {
+        if (s1 === s2 && i1 === i2) return;
+        expect(cloudEventKey(s1, i1)).not.toBe(cloudEventKey(s2, i2));
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !/[#\\]/.test(s)),
+        fc.string().filter((s) => !/[#\\]/.test(s)),
+        (source, id) => {
+          expect(cloudEventKey(source, id)).toBe(`${source}#${id}`);
+        },
+      ),
+    );
   });
 
   it('accepts every optional attribute and extensions', () => {
