@@ -45,21 +45,35 @@ function usage(): string {
   return `usage: router COMMAND [ARGS] [--help]\n\ncommands:\n${listing(COMMANDS)}\n\n${ENVIRONMENT.join('\n')}\n\nrouter COMMAND --help prints the options of one command.\n`;
 }
 
-/** The commands whose words start with `prefix` (a group such as `engine` or `executions`). */
-function group(prefix: readonly string[]): readonly Command[] {
-  if (prefix.length === 0) return [];
-  return COMMANDS.filter((c) => c.words.length > prefix.length && prefix.every((w, i) => c.words[i] === w));
+/** What the leading words of a command line name. */
+type Lookup =
+  | { readonly kind: 'command'; readonly command: Command }
+  /** A group (`engine`): `exact` when the words are the group itself, not an unknown subcommand of it. */
+  | {
+      readonly kind: 'group';
+      readonly prefix: readonly string[];
+      readonly commands: readonly Command[];
+      readonly exact: boolean;
+    }
+  | { readonly kind: 'unknown' };
+
+/** Finds the longest command whose words lead `words`, else the longest group they start with. */
+function lookup(words: readonly string[]): Lookup {
+  const [command] = COMMANDS.filter((c) => c.words.every((w, i) => words[i] === w)).sort(
+    (a, b) => b.words.length - a.words.length,
+  );
+  if (command !== undefined) return { kind: 'command', command };
+  for (let n = words.length; n > 0; n--) {
+    const prefix = words.slice(0, n);
+    const commands = COMMANDS.filter((c) => c.words.length > n && prefix.every((w, i) => c.words[i] === w));
+    if (commands.length > 0) return { kind: 'group', prefix, commands, exact: n === words.length };
+  }
+  return { kind: 'unknown' };
 }
 
 function groupHelp(prefix: readonly string[], commands: readonly Command[]): string {
-  return `usage: router ${prefix.join(' ')} SUBCOMMAND [ARGS] [--help]\n\nsubcommands:\n${listing(commands)}\n\nrouter ${prefix.join(' ')} SUBCOMMAND --help prints the options of one subcommand.\n`;
-}
-
-/** The longest command whose words lead `argv`. */
-function findCommand(argv: readonly string[]): Command | undefined {
-  return COMMANDS.filter((c) => c.words.every((w, i) => argv[i] === w)).sort(
-    (a, b) => b.words.length - a.words.length,
-  )[0];
+  const group = prefix.join(' ');
+  return `usage: router ${group} SUBCOMMAND [ARGS] [--help]\n\nsubcommands:\n${listing(commands)}\n\nrouter ${group} SUBCOMMAND --help prints the options of one subcommand.\n`;
 }
 
 /** The leading words of `argv`, up to the first option. */
@@ -81,30 +95,35 @@ function asksForHelp(argv: readonly string[]): boolean {
   return false;
 }
 
-/** Prints the help of the command or group named by `words`; exit 0, or 2 when nothing is named so. */
+/** Answers words that name no command: a group's subcommands, or every command; exit 2. */
+function notACommand(words: readonly string[], found: Lookup, io: CommandIo): number {
+  if (found.kind === 'group') {
+    const what = found.exact
+      ? `router ${words.join(' ')}: name a subcommand`
+      : `router: unknown command '${words.join(' ')}'`;
+    io.stderr.write(`${what}\n${groupHelp(found.prefix, found.commands)}`);
+  } else {
+    io.stderr.write(`router: unknown command '${words.join(' ')}'\n${usage()}`);
+  }
+  return 2;
+}
+
+/** Prints the help of the command or group named by `words`; exit 0, or 2 when they name neither. */
 function help(words: readonly string[], io: CommandIo): number {
   if (words.length === 0) {
     io.stdout.write(usage());
     return 0;
   }
-  const command = findCommand(words);
-  if (command !== undefined) {
-    io.stdout.write(commandHelp(command));
+  const found = lookup(words);
+  if (found.kind === 'command') {
+    io.stdout.write(commandHelp(found.command));
     return 0;
   }
-  for (let n = words.length; n > 0; n--) {
-    const commands = group(words.slice(0, n));
-    if (commands.length > 0) {
-      if (n < words.length)
-        io.stderr.write(
-          `router: unknown command '${words.join(' ')}'\n${groupHelp(words.slice(0, n), commands)}`,
-        );
-      else io.stdout.write(groupHelp(words, commands));
-      return n < words.length ? 2 : 0;
-    }
+  if (found.kind === 'group' && found.exact) {
+    io.stdout.write(groupHelp(found.prefix, found.commands));
+    return 0;
   }
-  io.stderr.write(`router: unknown command '${words.join(' ')}'\n${usage()}`);
-  return 2;
+  return notACommand(words, found, io);
 }
 
 /** Runs the CLI with the given arguments; returns the process exit code. */
@@ -115,22 +134,10 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
   }
   if (argv[0] === 'help') return help(leadingWords(argv.slice(1)), io);
   if (asksForHelp(argv)) return help(leadingWords(argv), io);
-  const command = findCommand(argv);
-  if (command === undefined) {
-    const words = leadingWords(argv);
-    for (let n = words.length; n > 0; n--) {
-      const commands = group(words.slice(0, n));
-      if (commands.length === 0) continue;
-      const what =
-        n === words.length
-          ? `router ${words.join(' ')}: name a subcommand`
-          : `router: unknown command '${words.join(' ')}'`;
-      io.stderr.write(`${what}\n${groupHelp(words.slice(0, n), commands)}`);
-      return 2;
-    }
-    io.stderr.write(`router: unknown command '${argv.join(' ')}'\n${usage()}`);
-    return 2;
-  }
+  const words = leadingWords(argv);
+  const found = lookup(words);
+  if (found.kind !== 'command') return notACommand(words, found, io);
+  const { command } = found;
   const name = `router ${command.words.join(' ')}`;
   try {
     return await command.run(argv.slice(command.words.length), io);

@@ -93,11 +93,12 @@ describe('help on command groups', () => {
 
   it('asks for a subcommand when a group is named alone, exit 2', async () => {
     // Act
-    const result = await cli('engine');
+    const [alone, withOption] = await Promise.all([cli('engine'), cli('engine', '--vars', 'x')]);
 
     // Assess
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^router engine: name a subcommand\nusage: router engine SUBCOMMAND/);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^router engine: name a subcommand\nusage: router engine SUBCOMMAND/);
+    expect(withOption).toEqual(alone);
   });
 
   it('names an unknown subcommand and shows its group, exit 2', async () => {
