@@ -37,7 +37,8 @@ export function isResourceAllowed(resource: string, allowlist: ResourceAllowlist
 /**
  * Whether a Lambda integration's `FunctionName` may be called. A full ARN is matched as a resource; a
  * bare name (`seed004-step`, `seed004-step:live`) or partial ARN (`123456789012:function:seed004-step`)
- * carries no region or account yet, so it is matched against the function part of every function pattern.
+ * carries no region or account yet, so it is matched against the function part of every function pattern;
+ * the pattern `*` allows every resource, bare function names included.
  */
 export function isFunctionAllowed(functionName: string, allowlist: ResourceAllowlist): boolean {
   if (functionName.startsWith('arn:')) return isResourceAllowed(functionName, allowlist);
@@ -45,6 +46,7 @@ export function isFunctionAllowed(functionName: string, allowlist: ResourceAllow
   const at = functionName.indexOf(marker);
   const name = at >= 0 ? functionName.slice(at + marker.length) : functionName;
   return allowlist.some((pattern) => {
+    if (pattern === '*') return true;
     const p = pattern.indexOf(marker);
     return p >= 0 && patternToRegExp(pattern.slice(p + marker.length)).test(name);
   });

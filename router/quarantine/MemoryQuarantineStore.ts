@@ -50,6 +50,7 @@ export class MemoryQuarantineStore implements QuarantineStore {
       if (detail === undefined) continue;
       if (since !== undefined && id < since) continue;
       if (options.engine !== undefined && detail.engine !== options.engine) continue;
+      if (options.reason !== undefined && detail.reason !== options.reason) continue;
       yielded++;
       yield entryOf(detail);
     }

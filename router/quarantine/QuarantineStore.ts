@@ -60,6 +60,8 @@ export interface QuarantineDetail extends QuarantineEntry {
 /** Filters for {@link QuarantineStore.list}. */
 export interface QuarantineListOptions {
   readonly engine?: string;
+  /** Only entries quarantined for this reason (`no-route`, `max-attempts`, a decode reason, ...). */
+  readonly reason?: string;
   /** Only records that arrived at or after this time. */
   readonly since?: Date | string;
   /** At most this many entries. */
@@ -69,7 +71,7 @@ export interface QuarantineListOptions {
 /** Quarantine storage; `put` is idempotent per record (shard, sequence number, sub-sequence). */
 export interface QuarantineStore {
   put(entry: QuarantineInput): Promise<QuarantineRef>;
-  /** Entries oldest arrival first. */
+  /** Entries oldest arrival first, read page by page as the caller iterates. */
   list(options?: QuarantineListOptions): AsyncIterable<QuarantineEntry>;
   get(id: string): Promise<QuarantineDetail | undefined>;
   /** Notes that the record was put back on the stream, so a later redrive skips it. */

@@ -192,6 +192,20 @@ export class S3QuarantineStore implements QuarantineStore {
   async *list(options: QuarantineListOptions = {}): AsyncIterable<QuarantineEntry> {
     const { table, dynamodb } = this.#options;
     const since = sinceIso(options.since);
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, string> = { ':pk': QUARANTINE_PK };
+    if (since !== undefined) values[':since'] = since;
+    if (options.engine !== undefined) {
+      filters.push('#engine = :engine');
+      names['#engine'] = 'engine';
+      values[':engine'] = options.engine;
+    }
+    if (options.reason !== undefined) {
+      filters.push('#reason = :reason');
+      names['#reason'] = 'reason';
+      values[':reason'] = options.reason;
+    }
     let yielded = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -201,14 +215,10 @@ export class S3QuarantineStore implements QuarantineStore {
           new QueryCommand({
             TableName: table,
             KeyConditionExpression: since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
-            ExpressionAttributeValues: {
-              ':pk': QUARANTINE_PK,
-              ...(since === undefined ? {} : { ':since': since }),
-              ...(options.engine === undefined ? {} : { ':engine': options.engine }),
-            },
-            ...(options.engine === undefined
+            ExpressionAttributeValues: values,
+            ...(filters.length === 0
               ? {}
-              : { FilterExpression: '#engine = :engine', ExpressionAttributeNames: { '#engine': 'engine' } }),
+              : { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names }),
             ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
             ...(this.#options.pageSize === undefined ? {} : { Limit: this.#options.pageSize }),
           }),

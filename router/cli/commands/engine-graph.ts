@@ -6,16 +6,18 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatProblems, loadGraph } from '../../asl/load.ts';
 import { renderMermaid } from '../../asl/mermaid.ts';
-import { type Command, UsageError } from '../command.ts';
-import { parseEngineArgs, readVariablesFile } from './engine-validate.ts';
+import { type Command, parseCommandArgs, UsageError } from '../command.ts';
+import { readVariablesFile, VARS_OPTION } from './engine-validate.ts';
 
 /** The `router engine graph FILE [--vars FILE]` command. */
 export const engineGraph: Command = {
   words: ['engine', 'graph'],
   usage: 'engine graph FILE [--vars FILE]',
   summary: 'print an engine graph as a Mermaid flowchart',
+  options: VARS_OPTION,
+  details: ['Paste the output into a Markdown file or pull request: GitHub renders Mermaid.'],
   async run(args, io) {
-    const { values, positionals } = parseEngineArgs(args, false);
+    const { values, positionals } = parseCommandArgs(args, VARS_OPTION);
     const [file, ...rest] = positionals;
     if (file === undefined || rest.length > 0) throw new UsageError('name exactly one graph file');
     let source: string;

@@ -15,8 +15,16 @@ import {
   rollbackAlias,
 } from '../../registry/publish.ts';
 import type { AliasRecord } from '../../registry/types.ts';
-import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
-import { readVariablesFile } from './engine-validate.ts';
+import { allowlistNote, cliAllowlist, isAllowlistRefusal } from '../allowlist.ts';
+import {
+  type Command,
+  type CommandIo,
+  type CommandOptions,
+  parseCommandArgs,
+  UsageError,
+} from '../command.ts';
+import { table } from '../table.ts';
+import { readVariablesFile, VARS_OPTION } from './engine-validate.ts';
 
 /** Describes where an alias points: `live -> 3` or `live -> 2 (90%), 3 (10%)`. */
 export function describeAlias(alias: AliasRecord): string {
@@ -43,18 +51,55 @@ export function setRegistryFactory(factory: RegistryFactory): void {
   makeRegistry = factory;
 }
 
+const PUBLISH_OPTIONS = {
+  ...VARS_OPTION,
+  name: {
+    type: 'string',
+    value: 'NAME',
+    description: "engine name (default: the graph's Engine, else the file name)",
+  },
+  alias: { type: 'string', value: 'NAME', description: 'the alias to move (default live)' },
+  'no-alias': { type: 'boolean', description: 'publish the version without moving any alias' },
+  canary: {
+    type: 'string',
+    value: 'PERCENT',
+    description: "send PERCENT of the alias's messages to the new version, the rest to its current one",
+  },
+} as const satisfies CommandOptions;
+
+/**
+ * Why a requested canary left the alias on one version, or undefined when it was applied. Publishing
+ * reuses the latest version when the graph is identical to it, and a canary needs a current version to
+ * split traffic with that differs from the published one.
+ */
+export function canaryNotApplied(result: {
+  readonly engine: string;
+  readonly version: number;
+  readonly created: boolean;
+  readonly alias?: AliasRecord;
+}): string | undefined {
+  const alias = result.alias;
+  if (alias === undefined || alias.targets.length > 1) return undefined;
+  const at = `${result.engine}@${result.version}`;
+  if (!result.created) {
+    return `the graph is identical to ${at}, which ${alias.alias} already sends every message to, so there is no other version to split traffic with and nothing changed; publish a changed graph to canary it, or move ${alias.alias} with \`router engine promote\` or \`rollback\``;
+  }
+  return `${result.engine} had no '${alias.alias}' alias to split traffic with, so ${alias.alias} now points at ${at} alone`;
+}
+
 const publish: Command = {
   words: ['engine', 'publish'],
   usage: 'engine publish FILE [--vars FILE] [--name NAME] [--alias NAME | --no-alias] [--canary PERCENT]',
   summary: 'validate a graph and publish it as a new immutable version; move the alias or start a canary',
+  options: PUBLISH_OPTIONS,
+  details: [
+    "The graph is validated against ROUTER_RESOURCE_ALLOWLIST (the router's default when unset), as the router",
+    'will check it again at load. A graph identical to the latest version publishes nothing new: that version',
+    'is reused. Talks to the deployment of AWS_ENDPOINT_URL / AWS_REGION, ROUTER_ENGINES_TABLE and ROUTER_BUCKET.',
+    'exit codes: 0 published (or reused), 1 the deployment refused or could not be reached, 2 invalid graph or options',
+  ],
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {
-      vars: { type: 'string' },
-      name: { type: 'string' },
-      alias: { type: 'string' },
-      'no-alias': { type: 'boolean' },
-      canary: { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs(args, PUBLISH_OPTIONS);
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('name exactly one graph file');
     let canaryPercent: number | undefined;
@@ -62,6 +107,8 @@ const publish: Command = {
       canaryPercent = Number(values.canary);
       if (!(canaryPercent > 0 && canaryPercent < 100))
         throw new UsageError('--canary takes a percentage between 0 and 100');
+      if (values['no-alias'] === true)
+        throw new UsageError('--canary moves an alias: it cannot go with --no-alias');
     }
     let variables: Variables | undefined;
     if (typeof values.vars === 'string') {
@@ -100,10 +147,14 @@ const publish: Command = {
       io.stdout.write(
         `${what} ${result.engine}@${result.version}${alias} sha256 ${result.record.sha256.slice(0, 12)}\n`,
       );
+      const skipped = canaryPercent === undefined ? undefined : canaryNotApplied(result);
+      if (skipped !== undefined) io.stderr.write(`--canary ${values.canary} not applied: ${skipped}\n`);
       return 0;
     } catch (error) {
       if (error instanceof PublishValidationError) {
         io.stderr.write(`${error.message}\n`);
+        if (error.problems.some((p) => isAllowlistRefusal(p.message)))
+          io.stderr.write(`${allowlistNote(cliAllowlist(io.env), false)}\n`);
         return 2;
       }
       throw error;
@@ -111,12 +162,17 @@ const publish: Command = {
   },
 };
 
+const ALIAS_OPTION = {
+  alias: { type: 'string', value: 'NAME', description: 'the alias to move (default live)' },
+} as const satisfies CommandOptions;
+
 const promote: Command = {
   words: ['engine', 'promote'],
   usage: 'engine promote NAME VERSION [--alias NAME]',
   summary: 'point an alias at exactly one version (ends a canary, or pins an older version)',
+  options: ALIAS_OPTION,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { alias: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, ALIAS_OPTION);
     const [name, version] = positionals;
     if (name === undefined || positionals.length !== 2) throw new UsageError('name an engine and a version');
     const alias = await promoteVersion(
@@ -134,8 +190,9 @@ const rollback: Command = {
   words: ['engine', 'rollback'],
   usage: 'engine rollback NAME [--alias NAME]',
   summary: 'move an alias back to where it pointed before its last move',
+  options: ALIAS_OPTION,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { alias: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, ALIAS_OPTION);
     const [name] = positionals;
     if (name === undefined || positionals.length !== 1) throw new UsageError('name one engine');
     const alias = await rollbackAlias(
@@ -151,7 +208,11 @@ const rollback: Command = {
 const list: Command = {
   words: ['engine', 'list'],
   usage: 'engine list',
-  summary: 'published engines, their latest version and where live points',
+  summary: 'published engines, their latest version, where live points and when either last changed',
+  options: {},
+  details: [
+    'UPDATED is the later of the last publish and the last move of live (promote, rollback, canary).',
+  ],
   async run(args, io) {
     parseCommandArgs(args, {});
     const registry = makeRegistry(io);
@@ -162,12 +223,8 @@ const list: Command = {
     const live = new Map(aliases.map((a) => [a.engine, a]));
     const rows = engines.map((e) => {
       const alias = live.get(e.engine);
-      return [
-        e.engine,
-        String(e.latestVersion),
-        alias === undefined ? '-' : describeAlias(alias),
-        e.updatedAt,
-      ];
+      const updated = alias !== undefined && alias.updatedAt > e.updatedAt ? alias.updatedAt : e.updatedAt;
+      return [e.engine, String(e.latestVersion), alias === undefined ? '-' : describeAlias(alias), updated];
     });
     io.stdout.write(table(['ENGINE', 'LATEST', 'ALIAS', 'UPDATED'], rows));
     return 0;
@@ -178,6 +235,7 @@ const versions: Command = {
   words: ['engine', 'versions'],
   usage: 'engine versions NAME',
   summary: 'every published version of an engine',
+  options: {},
   async run(args, io) {
     const { positionals } = parseCommandArgs(args, {});
     const [name] = positionals;
@@ -203,6 +261,7 @@ const show: Command = {
   words: ['engine', 'show'],
   usage: 'engine show NAME[@VERSION]',
   summary: "print a version's graph (default: the version live points at)",
+  options: {},
   async run(args, io) {
     const { positionals } = parseCommandArgs(args, {});
     const [spec] = positionals;
@@ -239,17 +298,6 @@ const show: Command = {
     return 0;
   },
 };
-
-/** Formats rows as aligned columns. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
-}
 
 /** The release commands, registered in the CLI. */
 export const engineRegistryCommands: readonly Command[] = [publish, promote, rollback, list, versions, show];

@@ -16,25 +16,37 @@ import { createMockInvoker, MockError, parseMockConfig, selectTestCase } from '.
 import type { Variables } from '../../asl/substitute.ts';
 import type { JsonValue } from '../../asl/types.ts';
 import { awsEnvironmentFromEnv, lambdaClient } from '../../aws/clients.ts';
-import { routerSettingsFromEnv } from '../../config.ts';
 import { createSdkIntegrations } from '../../invoke/SdkIntegrations.ts';
 import { createTaskInvoker, type TaskInvoker } from '../../invoke/TaskInvoker.ts';
-import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
-import { readVariablesFile } from './engine-validate.ts';
+import { allowlistNote, type CliAllowlist, cliAllowlist, isAllowlistRefusal } from '../allowlist.ts';
+import {
+  type Command,
+  type CommandIo,
+  type CommandOptions,
+  parseCommandArgs,
+  UsageError,
+} from '../command.ts';
+import { ALLOW_OPTION, readVariablesFile, VARS_OPTION } from './engine-validate.ts';
 
 const USAGE =
   'engine run FILE --input JSON|@FILE [--vars FILE] [--mocks FILE --test-case NAME] [--history] [--allow PATTERN]...';
 
-function parseRunArgs(args: readonly string[]) {
-  return parseCommandArgs(args, {
-    input: { type: 'string' },
-    vars: { type: 'string' },
-    mocks: { type: 'string' },
-    'test-case': { type: 'string' },
-    history: { type: 'boolean' },
-    allow: { type: 'string', multiple: true },
-  });
-}
+const OPTIONS = {
+  input: {
+    type: 'string',
+    value: 'JSON|@FILE',
+    description: 'the execution input: JSON text, or @FILE to read it from a file (required)',
+  },
+  ...VARS_OPTION,
+  mocks: {
+    type: 'string',
+    value: 'FILE',
+    description: 'Step Functions Local mock file (MockConfigFile.json format); nothing real is called',
+  },
+  'test-case': { type: 'string', value: 'NAME', description: 'the test case of --mocks to run' },
+  history: { type: 'boolean', description: 'add the execution history to the printed JSON' },
+  ...ALLOW_OPTION,
+} as const satisfies CommandOptions;
 
 async function readText(path: string, io: CommandIo, what: string): Promise<string> {
   try {
@@ -66,8 +78,15 @@ export const engineRun: Command = {
   usage: USAGE,
   summary:
     'run one execution on a virtual clock, with Step Functions Local mocks or the real resources; prints {"status",...} as JSON, exit 0 succeeded / 1 failed',
+  options: OPTIONS,
+  details: [
+    'Without --mocks it calls the resources of the environment (AWS_ENDPOINT_URL, AWS_REGION), checked against',
+    "the allowlist: ROUTER_RESOURCE_ALLOWLIST, else the router's default, plus every --allow. With --mocks",
+    'nothing is called and the allowlist applies only when --allow is given.',
+    'exit codes: 0 succeeded, 1 failed or left waiting, 2 bad options, input or files',
+  ],
   async run(args, io) {
-    const { values, positionals } = parseRunArgs(args);
+    const { values, positionals } = parseCommandArgs(args, OPTIONS);
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new UsageError('name exactly one graph file');
     if (values.input === undefined) throw new UsageError('--input JSON|@FILE is required');
@@ -85,23 +104,23 @@ export const engineRun: Command = {
       variables = read.variables;
     }
     // Mocked runs call nothing, so the allowlist applies only when one is asked for.
-    const allowlist =
-      values.allow !== undefined
-        ? values.allow
-        : values.mocks === undefined
-          ? routerSettingsFromEnv(io.env).allowlist
-          : undefined;
+    const allowlist: CliAllowlist | undefined =
+      values.allow === undefined && values.mocks !== undefined
+        ? undefined
+        : cliAllowlist(io.env, values.allow ?? []);
     const source = await readText(file, io, 'graph file');
     // Always substitute: a placeholder left as written would be called as a literal name.
     const { graph, problems } = loadGraph(source, {
       file,
       variables: variables ?? {},
-      ...(allowlist === undefined ? {} : { allowlist }),
+      ...(allowlist === undefined ? {} : { allowlist: allowlist.patterns }),
     });
     if (graph === undefined) {
       io.stderr.write(
         `${formatProblems(problems)}\n${file}: invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})\n`,
       );
+      if (allowlist !== undefined && problems.some((p) => isAllowlistRefusal(p.message)))
+        io.stderr.write(`${allowlistNote(allowlist, true)}\n`);
       return 2;
     }
     const fileName = basename(file, extname(file));
@@ -117,7 +136,7 @@ export const engineRun: Command = {
       return createTaskInvoker({
         lambda: lambdaClient(aws),
         sdk: createSdkIntegrations(aws),
-        allowlist: allowlist ?? routerSettingsFromEnv(io.env).allowlist,
+        allowlist: (allowlist ?? cliAllowlist(io.env)).patterns,
         region: aws.region,
       });
     };
@@ -173,6 +192,9 @@ export const engineRun: Command = {
         ? { status: result.status, output: result.output ?? null }
         : { status: result.status, error: result.error ?? 'States.Runtime', cause: result.cause ?? '' };
     io.stdout.write(`${JSON.stringify({ ...body, ...history })}\n`);
+    if (result.status !== 'SUCCEEDED' && isAllowlistRefusal(result.cause ?? '')) {
+      io.stderr.write(`${allowlistNote(allowlist ?? cliAllowlist(io.env), true)}\n`);
+    }
     return result.status === 'SUCCEEDED' ? 0 : 1;
   },
 };

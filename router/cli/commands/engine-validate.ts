@@ -8,8 +8,14 @@ import { resolve } from 'node:path';
 import { formatProblems, loadGraph } from '../../asl/load.ts';
 import { parseVariables, type Variables } from '../../asl/substitute.ts';
 import type { GraphProblem, StateMachine } from '../../asl/types.ts';
-import { routerSettingsFromEnv } from '../../config.ts';
-import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
+import { allowlistNote, cliAllowlist, isAllowlistRefusal } from '../allowlist.ts';
+import {
+  type Command,
+  type CommandIo,
+  type CommandOptions,
+  parseCommandArgs,
+  UsageError,
+} from '../command.ts';
 
 /** Reads a `--vars` file, or returns its problems (shared with `engine graph`). */
 export async function readVariablesFile(
@@ -27,22 +33,42 @@ export async function readVariablesFile(
   return parseVariables(source, path);
 }
 
-/** Parses the options both engine commands share. */
-export function parseEngineArgs(args: readonly string[], allowAllow: boolean) {
-  return parseCommandArgs(args, {
-    vars: { type: 'string' },
-    ...(allowAllow ? { allow: { type: 'string', multiple: true } } : {}),
-  });
-}
+/** `--vars FILE`, shared by the engine commands that load a graph. */
+export const VARS_OPTION = {
+  vars: {
+    type: 'string',
+    value: 'FILE',
+    description: "per-stage variables file (HJSON) that fills the graph's placeholders",
+  },
+} as const satisfies CommandOptions;
+
+/** `--allow PATTERN`, shared by the commands that check graphs against the allowlist. */
+export const ALLOW_OPTION = {
+  allow: {
+    type: 'string',
+    multiple: true,
+    value: 'PATTERN',
+    description:
+      "add a resource pattern to the allowlist (ROUTER_RESOURCE_ALLOWLIST, else the router's default); '*' allows everything",
+  },
+} as const satisfies CommandOptions;
+
+const OPTIONS = { ...VARS_OPTION, ...ALLOW_OPTION } as const satisfies CommandOptions;
 
 /** The `router engine validate FILE... [--vars FILE] [--allow PATTERN...]` command. */
 export const engineValidate: Command = {
   words: ['engine', 'validate'],
   usage: 'engine validate FILE... [--vars FILE] [--allow PATTERN]...',
   summary:
-    'check engine graphs (HJSON/JSON or legacy functionOutline) against --allow or ROUTER_RESOURCE_ALLOWLIST; exit 2 if any is invalid',
+    'check engine graphs (HJSON/JSON or legacy functionOutline) against the allowlist; exit 2 if any is invalid',
+  options: OPTIONS,
+  details: [
+    "The allowlist is ROUTER_RESOURCE_ALLOWLIST (the deployment's), or the router's default when it is unset,",
+    'plus every --allow pattern, so a graph that passes here is not refused at publish.',
+    'exit codes: 0 every file is valid, 2 a file is invalid or an option is wrong',
+  ],
   async run(args, io) {
-    const { values, positionals } = parseEngineArgs(args, true);
+    const { values, positionals } = parseCommandArgs(args, OPTIONS);
     if (positionals.length === 0) throw new UsageError('name at least one graph file');
     let variables: Variables | undefined;
     if (typeof values.vars === 'string') {
@@ -53,13 +79,8 @@ export const engineValidate: Command = {
       }
       variables = read.variables;
     }
-    // Without --allow, the deployment's own allowlist (ROUTER_RESOURCE_ALLOWLIST or the default) applies,
-    // so a graph that passes here is not refused at publish.
-    const given =
-      'allow' in values && Array.isArray(values.allow)
-        ? values.allow.filter((a) => typeof a === 'string')
-        : [];
-    const allow = given.length > 0 ? given : routerSettingsFromEnv(io.env).allowlist;
+    const allow = cliAllowlist(io.env, values.allow ?? []);
+    let refused = false;
     let invalid = 0;
     for (const file of positionals) {
       let source: string;
@@ -75,9 +96,10 @@ export const engineValidate: Command = {
       const { graph, problems } = loadGraph(source, {
         file,
         ...(variables === undefined ? {} : { variables }),
-        allowlist: allow,
+        allowlist: allow.patterns,
       });
       if (problems.length > 0) io.stdout.write(`${formatProblems(problems)}\n`);
+      if (problems.some((p) => isAllowlistRefusal(p.message))) refused = true;
       if (graph === undefined) {
         invalid++;
         io.stdout.write(`${file}: invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})\n`);
@@ -86,6 +108,7 @@ export const engineValidate: Command = {
         io.stdout.write(`${file}: valid (${count} state${count === 1 ? '' : 's'})\n`);
       }
     }
+    if (refused) io.stdout.write(`${allowlistNote(allow, true)}\n`);
     return invalid > 0 ? 2 : 0;
   },
 };

@@ -10,7 +10,14 @@ import { DynamoDBExecutionStore } from '../../executions/DynamoDBExecutionStore.
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../../executions/ExecutionStore.ts';
 import { decodeHistory } from '../../executions/history.ts';
 import { traceLines } from '../../executions/historyTrace.ts';
-import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
+import {
+  type Command,
+  type CommandIo,
+  type CommandOptions,
+  parseCommandArgs,
+  UsageError,
+} from '../command.ts';
+import { table } from '../table.ts';
 
 const STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'QUARANTINED']);
 
@@ -83,16 +90,24 @@ export function executionSummary(record: ExecutionRecord): Record<string, JsonVa
   return summary;
 }
 
+const LIST_OPTIONS = {
+  engine: { type: 'string', value: 'NAME', description: "one engine's executions (through its index)" },
+  status: {
+    type: 'string',
+    value: 'S',
+    description: 'only RUNNING, WAITING, SUCCEEDED, FAILED or QUARANTINED executions',
+  },
+  limit: { type: 'string', value: 'N', description: 'at most N executions (default 50)' },
+} as const satisfies CommandOptions;
+
 const list: Command = {
   words: ['executions', 'list'],
   usage: 'executions list [--engine NAME] [--status S] [--limit N]',
   summary: 'list executions, newest first (one engine through its index; all engines by a scan)',
+  options: LIST_OPTIONS,
+  details: ['The count goes to stderr, so stdout is the table alone.'],
   async run(args, io: CommandIo) {
-    const { values, positionals } = parseCommandArgs(args, {
-      engine: { type: 'string' },
-      status: { type: 'string' },
-      limit: { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs(args, LIST_OPTIONS);
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const status = typeof values.status === 'string' ? values.status.toUpperCase() : undefined;
     if (status !== undefined && !STATUSES.has(status)) {
@@ -107,11 +122,15 @@ const list: Command = {
       ...(typeof values.engine === 'string' ? { engine: values.engine } : {}),
       ...(status === undefined ? {} : { status: status as ExecutionStatus }),
     });
-    for (const r of records) {
-      io.stdout.write(
-        `${r.executionId}  ${`${r.engine}@${r.version}`.padEnd(20)} ${r.status.padEnd(11)} ${r.startedAt}  ${r.updatedAt}${r.error === undefined ? '' : `  ${r.error}`}\n`,
-      );
-    }
+    const rows = records.map((r) => [
+      r.executionId,
+      `${r.engine}@${r.version}`,
+      r.status,
+      r.startedAt,
+      r.updatedAt,
+      r.error ?? '',
+    ]);
+    io.stdout.write(table(['EXECUTION', 'ENGINE@VERSION', 'STATUS', 'STARTED', 'UPDATED', 'ERROR'], rows));
     io.stderr.write(`${records.length} execution${records.length === 1 ? '' : 's'}\n`);
     return 0;
   },
@@ -121,6 +140,8 @@ const show: Command = {
   words: ['executions', 'show'],
   usage: 'executions show ID',
   summary: 'print one execution as JSON: status, input, output, error, version, timestamps',
+  options: {},
+  details: ['ID is the EXECUTION column of `router executions list` (ENGINE:DIGEST).'],
   async run(args, io) {
     const { positionals } = parseCommandArgs(args, {});
     const record = await requireExecution(executionStoreFromEnv(io.env), positionals[0]);
@@ -133,6 +154,8 @@ const trace: Command = {
   words: ['executions', 'trace'],
   usage: 'executions trace ID',
   summary: 'print the timeline of one execution: a line per state with start, duration and outcome',
+  options: {},
+  details: ['ID is the EXECUTION column of `router executions list` (ENGINE:DIGEST).'],
   async run(args, io) {
     const { positionals } = parseCommandArgs(args, {});
     const record = await requireExecution(executionStoreFromEnv(io.env), positionals[0]);

@@ -17,7 +17,14 @@ import {
   type ProducerProgress,
   type ProducerSummary,
 } from '../../producer/Producer.ts';
-import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
+import {
+  type Command,
+  type CommandIo,
+  type CommandOptions,
+  parseCommandArgs,
+  UsageError,
+} from '../command.ts';
+import { unreachableHint } from '../unreachable.ts';
 
 const BAR_WIDTH = 30;
 const PLAIN_INTERVAL_MS = 2_000;
@@ -116,21 +123,35 @@ function summaryText(summary: ProducerSummary, stream: string, badLines: number)
   return `${lines.join('\n')}\n`;
 }
 
-function parsePutArgs(args: readonly string[]) {
-  return parseCommandArgs(args, {
-    stream: { type: 'string' },
-    'partition-key-path': { type: 'string' },
-    'strict-order': { type: 'boolean' },
-  });
-}
+const OPTIONS = {
+  stream: {
+    type: 'string',
+    value: 'NAME',
+    description: 'the stream (default: ROUTER_STREAM, else router-events)',
+  },
+  'partition-key-path': {
+    type: 'string',
+    value: 'PATH',
+    description: "JSON path of each line's partition key (default: subject, else id)",
+  },
+  'strict-order': {
+    type: 'boolean',
+    description: 'at most one record per partition key in a request, so none overtakes a failed one',
+  },
+} as const satisfies CommandOptions;
 
 /** The `router put [FILE|-] [--stream NAME] [--partition-key-path PATH] [--strict-order]` command. */
 export const put: Command = {
   words: ['put'],
   usage: 'put [FILE|-] [--stream NAME] [--partition-key-path PATH] [--strict-order]',
   summary: 'put JSON lines (CloudEvents or JSON objects) on the stream; bad lines are reported and skipped',
+  options: OPTIONS,
+  details: [
+    'Reads FILE, or standard input when FILE is - or absent. Progress goes to stderr, the summary to stdout.',
+    'exit codes: 0 every line was put, 1 a line was skipped or a record failed, 2 bad options',
+  ],
   async run(args, io) {
-    const { values, positionals } = parsePutArgs(args);
+    const { values, positionals } = parseCommandArgs(args, OPTIONS);
     if (positionals.length > 1) throw new UsageError('give at most one input file');
     const file = positionals[0] ?? '-';
     const stream = values.stream ?? resourceNamesFromEnv(io.env).stream;
@@ -187,6 +208,10 @@ export const put: Command = {
       const summary = await producer.put(events());
       progress.finish();
       io.stdout.write(summaryText(summary, stream, badLines));
+      const unreachable = summary.failures
+        .map((f) => unreachableHint(new Error(f.errorMessage), io.env))
+        .find((hint) => hint !== undefined);
+      if (unreachable !== undefined) io.stderr.write(`router put: ${unreachable}\n`);
       return summary.failed > 0 || badLines > 0 ? 1 : 0;
     } finally {
       kinesis.destroy();

@@ -10,7 +10,13 @@ import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import { locateTask, tokenLabel } from '../../pipeline/callback.ts';
 import { Producer } from '../../producer/Producer.ts';
-import { type Command, type CommandIo, parseCommandArgs, UsageError } from '../command.ts';
+import {
+  type Command,
+  type CommandIo,
+  type CommandOptions,
+  parseCommandArgs,
+  UsageError,
+} from '../command.ts';
 import { executionStoreFromEnv } from './executions.ts';
 
 type Action = 'success' | 'failure' | 'heartbeat';
@@ -38,6 +44,28 @@ export function callbackEvent(
   };
 }
 
+const STREAM_OPTION = {
+  stream: {
+    type: 'string',
+    value: 'NAME',
+    description: 'the stream (default: ROUTER_STREAM, else router-events)',
+  },
+} as const satisfies CommandOptions;
+
+/** The options of each answer: what it carries, plus the stream. */
+const OPTIONS: Record<Action, CommandOptions> = {
+  success: {
+    output: { type: 'string', value: 'JSON', description: "the task's output (default null)" },
+    ...STREAM_OPTION,
+  },
+  failure: {
+    error: { type: 'string', value: 'E', description: 'the error name Catch and Retry match on' },
+    cause: { type: 'string', value: 'C', description: 'the human-readable cause' },
+    ...STREAM_OPTION,
+  },
+  heartbeat: STREAM_OPTION,
+};
+
 function taskCommand(action: Action): Command {
   const usage =
     action === 'success'
@@ -45,6 +73,7 @@ function taskCommand(action: Action): Command {
       : action === 'failure'
         ? 'task failure TOKEN [--error E] [--cause C]'
         : 'task heartbeat TOKEN';
+  const options = OPTIONS[action];
   return {
     words: ['task', action],
     usage,
@@ -54,14 +83,13 @@ function taskCommand(action: Action): Command {
         : action === 'failure'
           ? 'fail a waiting callback task with an error and cause'
           : 'tell a waiting callback task its worker is alive (resets HeartbeatSeconds)',
+    options,
+    details: [
+      'TOKEN is the task token the step received ($$.Task.Token). It is checked against the executions table',
+      'first (and against ROUTER_TASK_TOKEN_SECRET when set); exit 1 if the router would reject it.',
+    ],
     async run(args, io: CommandIo) {
-      const parsed = parseCommandArgs(args, {
-        ...(action === 'success' ? { output: { type: 'string' as const } } : {}),
-        ...(action === 'failure'
-          ? { error: { type: 'string' as const }, cause: { type: 'string' as const } }
-          : {}),
-        stream: { type: 'string' },
-      });
+      const parsed = parseCommandArgs(args, options);
       const { values, positionals } = parsed;
       const token = positionals[0];
       if (token === undefined || token === '') throw new UsageError('give the task token');

@@ -82,7 +82,12 @@ describe('router engine publish / promote / rollback / list / versions / show', 
     );
     const result = await cli('engine', 'publish', 'rogue.hjson');
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/allowlist/);
+    expect(result.err).toContain(
+      "resource 'arn:aws:lambda:us-east-1:1:function:other' is not in the resource allowlist",
+    );
+    expect(result.err).toContain(
+      "the allowlist checked is ROUTER_RESOURCE_ALLOWLIST (arn:aws:lambda:*:*:function:demo-*); set ROUTER_RESOURCE_ALLOWLIST to the deployment's allowlist",
+    );
   });
 
   it('answers usage errors with exit code 2', async () => {

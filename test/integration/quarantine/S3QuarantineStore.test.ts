@@ -125,4 +125,29 @@ describe('S3QuarantineStore', () => {
     expect(limited).toHaveLength(4);
     expect(late.map((e) => e.record.sequenceNumber)).toEqual(['127']);
   });
+
+  it('filters by reason, alone or with the engine, across pages', async () => {
+    // Prepare: 20 records in March, two engines, three reasons
+    const reasons = ['no-route', 'max-attempts', 'bad-kpl-checksum'];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.put({
+          record: record(String(500 + i), `2026-03-${String(1 + i).padStart(2, '0')}T00:00:00.000Z`),
+          reason: reasons[i % 3] ?? 'no-route',
+          message: `reason ${i % 3}`,
+          engine: i % 2 === 0 ? 'reasons-a' : 'reasons-b',
+        }),
+      ),
+    );
+
+    // Act
+    const checksum = await all(store.list({ reason: 'bad-kpl-checksum' }));
+    const noRouteA = await all(store.list({ reason: 'no-route', engine: 'reasons-a' }));
+    const firstTwo = await all(store.list({ reason: 'max-attempts', engine: 'reasons-b', limit: 2 }));
+
+    // Assess: i % 3 === 2 -> 2, 5, 8, 11, 14, 17; no-route and even: 0, 6, 12, 18; max-attempts and odd: 1, 7, 13, 19
+    expect(checksum.map((e) => e.record.sequenceNumber)).toEqual(['502', '505', '508', '511', '514', '517']);
+    expect(noRouteA.map((e) => e.record.sequenceNumber)).toEqual(['500', '506', '512', '518']);
+    expect(firstTwo.map((e) => e.record.sequenceNumber)).toEqual(['501', '507']);
+  });
 });

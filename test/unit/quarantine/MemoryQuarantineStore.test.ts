@@ -69,7 +69,7 @@ describe('quarantine keys', () => {
 });
 
 describe('MemoryQuarantineStore', () => {
-  it('stores an entry once per record and lists by arrival time, engine and limit', async () => {
+  it('stores an entry once per record and lists by arrival time, engine, reason and limit', async () => {
     // Prepare
     const store = new MemoryQuarantineStore({ now: () => new Date('2026-05-01T00:00:00Z') });
 
@@ -103,6 +103,10 @@ describe('MemoryQuarantineStore', () => {
       'max-attempts',
     ]);
     expect((await all(store.list({ engine: 'orders' }))).map((e) => e.id)).toEqual([first.id]);
+    expect((await all(store.list({ reason: 'bad-json' }))).map((e) => e.record.sequenceNumber)).toEqual([
+      '1',
+    ]);
+    expect(await all(store.list({ reason: 'no-route', engine: 'billing' }))).toEqual([]);
     expect(await all(store.list({ limit: 1 }))).toHaveLength(1);
     expect(await store.get(first.id)).toMatchObject({
       quarantinedAt: '2026-05-01T00:00:00.000Z',
