@@ -213,7 +213,12 @@ export class MessageEventRouter {
       return this.disposer.quarantine(run.summary, d, { reason: d.error.reason, detail: d.error.message });
     if (d.envelope.kind === 'callback') return this.callback(d, d.envelope, run);
     if (item.route === undefined || item.key === undefined) {
-      return this.disposer.quarantine(run.summary, d, { reason: 'no-route', detail: noRouteDetail(d) });
+      const named = d.envelope.kind === 'cloudevent' ? d.envelope.event.engine : undefined;
+      return this.disposer.quarantine(run.summary, d, {
+        reason: 'no-route',
+        detail: noRouteDetail(d, named),
+        ...(named === undefined ? {} : { engine: named }),
+      });
     }
     run.summary.routed += 1;
     if (item.duplicateInBatch) {
@@ -401,8 +406,7 @@ function routeItem(d: DecodedRecord, aliases: BatchAliases): WorkItem {
   return { decoded: d, route, key: { engine: route.engine, dedupKey: route.dedupKey } };
 }
 
-function noRouteDetail(d: DecodedOk): string {
-  const named = d.envelope.kind === 'cloudevent' ? d.envelope.event.engine : undefined;
+function noRouteDetail(d: DecodedOk, named: string | undefined): string {
   const detail =
     named === undefined
       ? 'no engine attribute and no route pattern matched'

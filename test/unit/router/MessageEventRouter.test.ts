@@ -128,6 +128,7 @@ describe('MessageEventRouter', () => {
     expect(reasons).toEqual(['bad-base64', 'bad-json', 'no-route', 'oversize']);
     const noRoute = (await all(r.quarantine.list())).find((q) => q.reason === 'no-route');
     expect(noRoute?.message).toMatch(/sequence \d+: no-route: engine 'nope' is not published/);
+    expect(noRoute?.engine).toBe('nope');
   });
 
   it('routes by the graph Match pattern when the event names no engine', async () => {
