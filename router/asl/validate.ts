@@ -9,7 +9,7 @@
  * event-pattern compiler, so what passes here is what runs there.
  */
 
-import { compilePattern, PatternError } from '../pipeline/route.ts';
+import { compilePattern, PatternError } from '../patterns/index.ts';
 import {
   isFunctionAllowed,
   isResourceAllowed,
