@@ -9,7 +9,7 @@ import { compileLegacyGraph, isLegacyGraph } from './legacy.ts';
 import { type Position, parseGraphSource } from './parse.ts';
 import { substituteVariables, type Variables } from './substitute.ts';
 import type { EngineGraph, GraphProblem } from './types.ts';
-import { validateGraph } from './validate.ts';
+import { validateGraph } from './validate/index.ts';
 
 /** Options of {@link loadGraph}. */
 export interface LoadGraphOptions {

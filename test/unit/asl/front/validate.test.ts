@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateGraph } from '../../../../router/asl/validate.ts';
+import { validateGraph } from '../../../../router/asl/validate/index.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:seed004-step';
 
@@ -692,5 +692,16 @@ describe('validateGraph on values not produced by the parser', () => {
       state: 'constructor',
       message: "'constructor' cannot be a state name",
     });
+  });
+});
+
+describe('validateGraph reports each problem once', () => {
+  it.each(cases)('$rule', ({ value, allowlist }) => {
+    // Act
+    const problems = validateGraph(value, allowlist === undefined ? {} : { allowlist });
+
+    // Assess
+    const keys = problems.map((p) => `${p.path}: ${p.message}`);
+    expect(keys).toEqual([...new Set(keys)]);
   });
 });
