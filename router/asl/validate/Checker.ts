@@ -14,6 +14,11 @@ export interface ValidateOptions {
   readonly allowlist?: ResourceAllowlist;
   readonly file?: string;
   readonly positionOf?: (path: string) => Position | undefined;
+  /**
+   * A hint about how the value at exactly this path was written (a quoteless value that took the rest
+   * of its line), added to a problem reported there. `ParsedSource.hintAt` gives one.
+   */
+  readonly hintAt?: (path: string) => string | undefined;
 }
 
 /** A JSON object as the validator sees it: nothing about its fields is known yet. */
@@ -51,9 +56,10 @@ export class Checker {
         if (p === '') break;
       }
     }
+    const hint = this.options.hintAt?.(path);
     this.problems.push({
       path,
-      message,
+      message: hint === undefined ? message : `${message} (hint: ${hint})`,
       ...(this.options.file === undefined ? {} : { file: this.options.file }),
       ...(state === undefined ? {} : { state }),
       ...(position === undefined ? {} : { line: position.line, column: position.column }),
