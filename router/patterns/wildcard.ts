@@ -79,14 +79,22 @@ function splitsPair(value: string, index: number): boolean {
   );
 }
 
+/**
+ * Whether a literal run can meet a surrogate pair half-way: only when it starts with a low surrogate or
+ * ends with a high one. Otherwise any place it matches is on code-point boundaries already.
+ */
+function mayCutPair(run: string): boolean {
+  return isLow(run.charCodeAt(0)) || isHigh(run.charCodeAt(run.length - 1));
+}
+
 /** The leftmost place at or after `from` where `run` fits before `end` on code-point boundaries, or -1. */
-function find(value: string, run: string, from: number, end: number): number {
+function find(value: string, run: string, from: number, end: number, checkPairs: boolean): number {
   for (
     let at = value.indexOf(run, from);
     at >= 0 && at + run.length <= end;
     at = value.indexOf(run, at + 1)
   ) {
-    if (!splitsPair(value, at) && !splitsPair(value, at + run.length)) return at;
+    if (!checkPairs || (!splitsPair(value, at) && !splitsPair(value, at + run.length))) return at;
   }
   return -1;
 }
@@ -96,22 +104,30 @@ function find(value: string, run: string, from: number, end: number): number {
  * as far left as it fits. For patterns made of literals and `*` only, the leftmost placement never
  * loses a match that a later one would find.
  */
-function matches(runs: Runs, value: string): boolean {
+function matcher(runs: Runs): (value: string) => boolean {
   const first = runs[0] ?? '';
-  if (runs.length === 1) return value === first;
+  if (runs.length === 1) return (value) => value === first;
   const last = runs[runs.length - 1] ?? '';
-  const end = value.length - last.length;
-  if (end < first.length || !value.startsWith(first) || !value.endsWith(last)) return false;
-  if (splitsPair(value, first.length) || splitsPair(value, end)) return false;
-  let at = first.length;
-  for (let i = 1; i < runs.length - 1; i++) {
-    const run = runs[i] ?? '';
-    if (run === '') continue;
-    const found = find(value, run, at, end);
-    if (found < 0) return false;
-    at = found + run.length;
-  }
-  return true;
+  const middle = runs
+    .slice(1, -1)
+    .filter((run) => run !== '')
+    .map((run) => ({ run, checkPairs: mayCutPair(run) }));
+  const fixed = first.length + last.length;
+  const checkFirst = mayCutPair(first);
+  const checkLast = mayCutPair(last);
+  return (value) => {
+    const end = value.length - last.length;
+    if (value.length < fixed || !value.startsWith(first) || !value.endsWith(last)) return false;
+    if ((checkFirst && splitsPair(value, first.length)) || (checkLast && splitsPair(value, end)))
+      return false;
+    let at = first.length;
+    for (const { run, checkPairs } of middle) {
+      const found = find(value, run, at, end, checkPairs);
+      if (found < 0) return false;
+      at = found + run.length;
+    }
+    return true;
+  };
 }
 
 /**
@@ -124,6 +140,5 @@ function matches(runs: Runs, value: string): boolean {
  * @throws WildcardSyntaxError for a backslash before anything but `*` or `\`, or (when rejected) `**`.
  */
 export function compileWildcard(pattern: string, options: WildcardOptions): (value: string) => boolean {
-  const runs = split(pattern, options);
-  return (value) => matches(runs, value);
+  return matcher(split(pattern, options));
 }
