@@ -31,4 +31,4 @@ export {
   pointerJoin,
 } from './parse.ts';
 export { parseVariables, substituteVariables, type Variables } from './substitute.ts';
-export { isRfc3339, type ValidateOptions, validateGraph } from './validate.ts';
+export { isRfc3339, type ValidateOptions, validateGraph } from './validate/index.ts';

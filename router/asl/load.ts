@@ -9,7 +9,7 @@ import { compileLegacyGraph, isLegacyGraph } from './legacy.ts';
 import { type Position, parseGraphSource } from './parse.ts';
 import { substituteVariables, type Variables } from './substitute.ts';
 import type { EngineGraph, GraphProblem } from './types.ts';
-import { validateGraph } from './validate.ts';
+import { validateGraph } from './validate/index.ts';
 
 /** Options of {@link loadGraph}. */
 export interface LoadGraphOptions {
@@ -65,11 +65,14 @@ export function loadGraph(source: string, options: LoadGraphOptions = {}): Loade
   if (parsed.value === undefined || parsed.problems.length > 0) return { problems: parsed.problems };
   let value: unknown = parsed.value;
   let positionOf: (path: string) => Position | undefined = parsed.positionOf;
+  let hintAt: ((path: string) => string | undefined) | undefined = parsed.hintAt;
   if (isLegacyGraph(value)) {
     const compiled = compileLegacyGraph(value, file);
     const withPositions = compiled.problems.map((p) => locate(p, parsed.positionOf));
     if (compiled.graph === undefined) return { problems: withPositions };
     value = compiled.graph;
+    // A compiled graph's paths are not the source's, so its values carry no hints about how they were written.
+    hintAt = undefined;
     // Problems in the compiled graph point at the legacy entry the state came from.
     positionOf = (path) => {
       const name = /^\/States\/([^/]*)/.exec(path)?.[1];
@@ -92,6 +95,7 @@ export function loadGraph(source: string, options: LoadGraphOptions = {}): Loade
     ...(file === undefined ? {} : { file }),
     ...(options.allowlist === undefined ? {} : { allowlist: options.allowlist }),
     positionOf,
+    ...(hintAt === undefined ? {} : { hintAt }),
   });
   return problems.length > 0 ? { problems } : { graph: value as EngineGraph, problems };
 }

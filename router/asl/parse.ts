@@ -5,6 +5,12 @@
  * object's prototype, deep nesting overflows the stack). So a small scanner that follows hjson's grammar
  * runs first: it rejects hostile input before hjson sees it and records where every key and array element
  * starts, so later stages can point engine authors at the exact line of a problem.
+ *
+ * It also notes each quoteless value holding `,`, `}` or `]`: hjson reads such a value to the end of its
+ * line, so an object written on one line (`{ ErrorEquals: [X], Next: Rejected }`) swallows its own
+ * closing brackets and fails far below, at the end of the file. When a note explains a syntax error,
+ * the error is reported at that value with a hint; in a document that parses, the note waits for the
+ * validator to find the value wrong (a state named `Rejected } ]`).
  */
 import Hjson from 'hjson';
 import type { GraphProblem } from './types.ts';
@@ -32,7 +38,17 @@ export interface ParsedSource {
   readonly value?: unknown;
   readonly problems: GraphProblem[];
   positionOf(path: string): Position | undefined;
+  /**
+   * A hint about the source text of the value at exactly `path`, for a later stage that finds the value
+   * wrong: set when it is a quoteless string holding `,`, `}` or `]`, which hjson reads to the end of the
+   * line, so `{ Next: Done }` written on one line names a state `Done }`.
+   */
+  hintAt(path: string): string | undefined;
 }
+
+/** What an engine author is told when a quoteless value has swallowed the rest of its line. */
+const QUOTELESS_HINT =
+  'a quoteless value runs to the end of the line: put the object on several lines or quote the value';
 
 /** Appends one segment to a JSON pointer, escaping `~` and `/` as RFC 6901 says. */
 export function pointerJoin(path: string, segment: string | number): string {
@@ -93,13 +109,39 @@ function isPunctuator(c: string): boolean {
   return c === '{' || c === '}' || c === '[' || c === ']' || c === ',' || c === ':';
 }
 
-/** One pass over the source in hjson's grammar, recording offsets; throws ScanError on fatal problems. */
+/**
+ * A quoteless string value that hjson read to the end of its line although it holds `,`, `}` or `]`,
+ * where JSON (and an author writing an object on one line) would have ended it.
+ */
+interface RunOn {
+  readonly path: string;
+  /** Offset of the value's first character. */
+  readonly at: number;
+  /** Offset of the end of its line. */
+  readonly end: number;
+}
+
+/** A range of source offsets (whole lines) where quoteless values end at `,`, `}` or `]` as in JSON. */
+interface Cut {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * One pass over the source in hjson's grammar, recording offsets; throws ScanError on fatal problems.
+ * With `cuts`, quoteless values starting inside them end at `,`, `}` or `]`: a what-if reading that
+ * tells whether a run-on value explains a syntax error.
+ */
 class Scanner {
   private at = 0;
   readonly offsets = new Map<string, number>();
   readonly hostile: { message: string; at: number; path: string }[] = [];
+  readonly runOns: RunOn[] = [];
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly cuts: readonly Cut[] = [],
+  ) {}
 
   /** The first character that is neither whitespace nor part of a comment. */
   firstSignificant(): string {
@@ -283,22 +325,28 @@ class Scanner {
     if (isPunctuator(first))
       throw new ScanError(`found '${first}' where a value was expected`, this.at, path);
     const start = this.at;
+    const cut = this.cuts.some((range) => start >= range.start && start < range.end);
+    let punctuated = false;
     for (;;) {
       this.at++;
       const c = t.charAt(this.at);
       const eol = c === '' || c === '\n' || c === '\r';
+      const punctuator = c === ',' || c === '}' || c === ']';
       if (
         eol ||
-        c === ',' ||
-        c === '}' ||
-        c === ']' ||
+        punctuator ||
         c === '#' ||
         (c === '/' && (t.charAt(this.at + 1) === '/' || t.charAt(this.at + 1) === '*'))
       ) {
         const word = t.slice(start, this.at).trim();
         // A number too large for a double is a quoteless string to hjson, running to the end of the line.
         if (word === 'true' || word === 'false' || word === 'null' || isFiniteNumber(word)) return;
-        if (eol) return;
+        if (cut && punctuator) return;
+        if (eol) {
+          if (punctuated) this.runOns.push({ path, at: start, end: this.at });
+          return;
+        }
+        if (punctuator) punctuated = true;
       }
     }
   }
@@ -351,14 +399,20 @@ function problem(
   };
 }
 
-function runScanner(source: string): Scanner | ScanError {
-  const attempt = (braceless: boolean): Scanner | ScanError => {
-    const scanner = new Scanner(source);
+/** A scan: the scanner (with what it recorded up to the end or the error) and the error, if any. */
+interface Scan {
+  readonly scanner: Scanner;
+  readonly error?: ScanError;
+}
+
+function runScanner(source: string, cuts: readonly Cut[] = []): Scan {
+  const attempt = (braceless: boolean): Scan => {
+    const scanner = new Scanner(source, cuts);
     try {
       scanner.root(braceless);
-      return scanner;
+      return { scanner };
     } catch (error) {
-      if (error instanceof ScanError) return error;
+      if (error instanceof ScanError) return { scanner, error };
       throw error;
     }
   };
@@ -366,9 +420,53 @@ function runScanner(source: string): Scanner | ScanError {
   if (first === '{' || first === '[' || first === '') return attempt(false);
   // hjson allows a root object without braces, else a single value; report the object reading's error.
   const braceless = attempt(true);
-  if (!(braceless instanceof ScanError)) return braceless;
+  if (braceless.error === undefined) return braceless;
   const single = attempt(false);
-  return single instanceof ScanError ? braceless : single;
+  return single.error === undefined ? single : braceless;
+}
+
+/** Run-on values tried as the cause of one syntax error; the nearest ones before it when there are more. */
+const MAX_RUN_ON_TRIALS = 32;
+
+/**
+ * The run-on value that explains a syntax error, if one does: read as JSON would read its line, the
+ * source scans cleanly, or gets further than the error. Each candidate is tried alone, then all
+ * together (several objects written on one line each). A quoteless value that means its `}` is not
+ * blamed for an unrelated error: ending it early breaks the scan on its own line or the next one.
+ */
+function runOnBehind(source: string, failed: Scan & { readonly error: ScanError }): RunOn | undefined {
+  const before = failed.scanner.runOns.filter((runOn) => runOn.at < failed.error.at);
+  const candidates = before.slice(-MAX_RUN_ON_TRIALS);
+  const lineOf = (runOn: RunOn): Cut => ({ start: source.lastIndexOf('\n', runOn.at) + 1, end: runOn.end });
+  const explains = (cuts: readonly Cut[]): boolean => {
+    const { error } = runScanner(source, cuts);
+    return error === undefined || (!error.limit && error.at > failed.error.at);
+  };
+  const alone = candidates.find((runOn) => explains([lineOf(runOn)]));
+  if (alone !== undefined) return alone;
+  return candidates.length > 1 && explains(candidates.map(lineOf)) ? candidates[0] : undefined;
+}
+
+/** The syntax problem for a scan error, placed at the run-on value behind it when there is one. */
+function syntaxProblem(
+  source: string,
+  failed: Scan & { readonly error: ScanError },
+  file: string | undefined,
+): GraphProblem {
+  const { error } = failed;
+  const at = locate(source, error.at);
+  if (error.limit) return problem(error.message, error.path, at, file);
+  const runOn = runOnBehind(source, failed);
+  if (runOn === undefined) return problem(`syntax: ${error.message}`, error.path, at, file);
+  const start = locate(source, runOn.at);
+  const text = source.slice(runOn.at, runOn.end).trim();
+  const shown = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return problem(
+    `syntax: the quoteless value '${shown}' takes the rest of line ${start.line}, and then at line ${at.line}, column ${at.column}: ${error.message} (hint: ${QUOTELESS_HINT})`,
+    runOn.path,
+    start,
+    file,
+  );
 }
 
 /**
@@ -383,6 +481,8 @@ function runScanner(source: string): Scanner | ScanError {
 export function parseGraphSource(source: string, file?: string): ParsedSource {
   let starts: number[] | undefined;
   let offsets: ReadonlyMap<string, number> = new Map();
+  let runOns: ReadonlySet<string> = new Set();
+  const hintAt = (path: string): string | undefined => (runOns.has(path) ? QUOTELESS_HINT : undefined);
   const positionOf = (path: string): Position | undefined => {
     const offset = offsets.get(path);
     if (offset === undefined) return undefined;
@@ -403,39 +503,34 @@ export function parseGraphSource(source: string, file?: string): ParsedSource {
         problem(`source is ${bytes} bytes, over the ${MAX_SOURCE_BYTES}-byte limit`, '', undefined, file),
       ],
       positionOf,
+      hintAt,
     };
   }
   if (new Scanner(source).firstSignificant() === '') {
     return {
       problems: [problem('the source is empty (only whitespace and comments)', '', undefined, file)],
       positionOf,
+      hintAt,
     };
   }
-  const scanned = runScanner(source);
-  if (scanned instanceof ScanError) {
-    return {
-      problems: [
-        problem(
-          scanned.limit ? scanned.message : `syntax: ${scanned.message}`,
-          scanned.path,
-          locate(source, scanned.at),
-          file,
-        ),
-      ],
-      positionOf,
-    };
+  const scan = runScanner(source);
+  if (scan.error !== undefined) {
+    return { problems: [syntaxProblem(source, { ...scan, error: scan.error }, file)], positionOf, hintAt };
   }
-  offsets = scanned.offsets;
-  if (scanned.hostile.length > 0) {
+  const { scanner } = scan;
+  offsets = scanner.offsets;
+  runOns = new Set(scanner.runOns.map((runOn) => runOn.path));
+  if (scanner.hostile.length > 0) {
     return {
-      problems: scanned.hostile.map((h) => problem(h.message, h.path, locate(source, h.at), file)),
+      problems: scanner.hostile.map((h) => problem(h.message, h.path, locate(source, h.at), file)),
       positionOf,
+      hintAt,
     };
   }
   try {
     // Plain JSON is common (exported Step Functions definitions) and JSON.parse is several times faster.
     const value: unknown = tryJson(source) ?? Hjson.parse(source);
-    return { value, problems: [], positionOf };
+    return { value, problems: [], positionOf, hintAt };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const where = /at line (\d+),(\d+)/.exec(message);
@@ -443,6 +538,7 @@ export function parseGraphSource(source: string, file?: string): ParsedSource {
     return {
       problems: [problem(`syntax: ${message.replace(/ at line .*$/s, '')}`, '', position, file)],
       positionOf,
+      hintAt,
     };
   }
 }

@@ -6,6 +6,7 @@
  * whose whole purpose is to ask. Timestamps compare as instants (RFC 3339 with an uppercase `T` and `Z`),
  * exact to the nanosecond.
  */
+import { compileWildcard, WildcardSyntaxError } from '../../patterns/index.ts';
 import { STATES_ERRORS, StatesError } from '../errors.ts';
 import {
   CHOICE_LITERAL_OPERATORS,
@@ -58,27 +59,6 @@ export function parseTimestamp(value: string): Instant | undefined {
 /** Orders two instants (negative, zero, positive). */
 function compareInstants(a: Instant, b: Instant): number {
   return a.seconds === b.seconds ? a.nanos - b.nanos : a.seconds - b.seconds;
-}
-
-/**
- * Compiles a StringMatches pattern: `*` matches any run of characters, `\*` a literal star, `\\` a
- * literal backslash.
- */
-export function compileStringMatches(pattern: string): (value: string) => boolean {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] ?? '';
-    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\')) {
-      source += `\\${pattern[i + 1]}`;
-      i++;
-    } else if (c === '*') {
-      source += '.*';
-    } else {
-      source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    }
-  }
-  const regex = new RegExp(`^${source}$`, 'su');
-  return (value) => regex.test(value);
 }
 
 /** The comparison families, keyed by the operator prefix. */
@@ -176,6 +156,24 @@ function operatorOf(rule: ChoiceRule): string {
   return operators[0] as string;
 }
 
+/**
+ * A StringMatches pattern: the wildcard language EventBridge also uses, where `**` is accepted (the
+ * States Language does not forbid it) and a backslash escapes only `*` or itself.
+ */
+function compileStringMatchesRule(pattern: string, variable: string): (value: string) => boolean {
+  try {
+    return compileWildcard(pattern, { consecutiveStars: 'allow' });
+  } catch (error) {
+    if (!(error instanceof WildcardSyntaxError)) throw error;
+    throw new TypeError(
+      `Choice rule StringMatches on '${variable}': pattern '${pattern}': ${error.message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
 /** Compiles a comparison (a rule with a Variable). */
 function compileComparison(rule: ChoiceRule): CompiledCondition {
   const variable = rule.Variable;
@@ -221,7 +219,7 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
   if (operator === 'StringMatches') {
     if (typeof operand !== 'string')
       throw new TypeError(`Choice rule StringMatches on '${variable}' needs a string`);
-    const matches = compileStringMatches(operand);
+    const matches = compileStringMatchesRule(operand, variable);
     return (input, context) => {
       const value = read(input, context);
       if (value === undefined) throw missing(variable, operator, input);

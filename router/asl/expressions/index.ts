@@ -23,7 +23,6 @@ import { type CompiledTemplate, compilePayloadTemplate } from './payload.ts';
 export {
   type CompiledCondition,
   compileChoiceRule,
-  compileStringMatches,
   type Instant,
   parseTimestamp,
 } from './choice.ts';

@@ -9,8 +9,9 @@ import { createInterface } from 'node:readline';
 import type { JsonObject } from '../../asl/types.ts';
 import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
+import { PatternError } from '../../patterns/index.ts';
 import { EnvelopeError, toEnvelope } from '../../pipeline/envelope.ts';
-import { PatternError, parseIdPath, readPath } from '../../pipeline/route.ts';
+import { parseIdPath, readPath } from '../../pipeline/route.ts';
 import {
   Producer,
   type ProducerEvent,

@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatesError } from '../../../../router/asl/errors.ts';
-import {
-  compileChoiceRule,
-  compileStringMatches,
-  parseTimestamp,
-} from '../../../../router/asl/expressions/choice.ts';
+import { compileChoiceRule, parseTimestamp } from '../../../../router/asl/expressions/choice.ts';
 import {
   CHOICE_LITERAL_OPERATORS,
   CHOICE_PATH_OPERATORS,
@@ -75,13 +71,21 @@ describe('StringMatches', () => {
   });
 
   it('treats \\* as a literal star and \\\\ as a literal backslash, other characters literally', () => {
-    const matches = compileStringMatches('log-\\*.txt');
-    expect(matches('log-*.txt')).toBe(true);
-    expect(matches('log-1.txt')).toBe(false);
-    expect(compileStringMatches('a\\\\b')('a\\b')).toBe(true);
-    expect(compileStringMatches('a.b')('axb')).toBe(false);
-    expect(compileStringMatches('(x)+[y]?')('(x)+[y]?')).toBe(true);
-    expect(compileStringMatches('line*')('line1\nline2')).toBe(true);
+    const matches = (pattern: string, value: string): boolean =>
+      check({ Variable: '$.v', StringMatches: pattern }, { v: value });
+    expect(matches('log-\\*.txt', 'log-*.txt')).toBe(true);
+    expect(matches('log-\\*.txt', 'log-1.txt')).toBe(false);
+    expect(matches('a\\\\b', 'a\\b')).toBe(true);
+    expect(matches('a.b', 'axb')).toBe(false);
+    expect(matches('(x)+[y]?', '(x)+[y]?')).toBe(true);
+    expect(matches('line*', 'line1\nline2')).toBe(true);
+  });
+
+  it('accepts ** as one *, which EventBridge would reject, and refuses a backslash before anything else', () => {
+    expect(check({ Variable: '$.name', StringMatches: 'b**a' })).toBe(true);
+    expect(() => compileChoiceRule({ Variable: '$.name', StringMatches: 'a\\b' })).toThrow(
+      "Choice rule StringMatches on '$.name': pattern 'a\\b': a backslash may only escape '*' or '\\' (offset 1)",
+    );
   });
 });
 
@@ -321,7 +325,8 @@ describe('comparisons, property-based', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (a, b) => {
         const pattern = a.replace(/[\\*]/g, (c) => `\\${c}`);
-        return compileStringMatches(pattern)(b) === (a === b) && compileStringMatches(pattern)(a);
+        const matches = compileChoiceRule({ Variable: '$.v', StringMatches: pattern });
+        return matches({ v: b }, context) === (a === b) && matches({ v: a }, context);
       }),
       { numRuns: 300 },
     );

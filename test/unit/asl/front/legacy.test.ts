@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileLegacyGraph } from '../../../../router/asl/legacy.ts';
 import { loadGraph } from '../../../../router/asl/load.ts';
-import { validateGraph } from '../../../../router/asl/validate.ts';
+import { validateGraph } from '../../../../router/asl/validate/index.ts';
 
 const FIXTURE = new URL('../../../fixtures/graphs/legacy-v1.0.json', import.meta.url);
 

@@ -34,6 +34,37 @@ describe('loadGraph', () => {
     ]);
   });
 
+  it('adds the quoteless hint to a problem with a value that took the rest of its line', () => {
+    // Prepare
+    const source = [
+      'StartAt: Work',
+      'States: {',
+      '  Work: {',
+      '    Type: Task',
+      '    Resource: arn:aws:lambda:us-east-1:123456789012:function:work',
+      '    Catch: [',
+      '      {',
+      '        ErrorEquals: ["X"]',
+      '        Next: Rejected } ]',
+      '      }',
+      '    ]',
+      '    End: true',
+      '  }',
+      '  Rejected: { "Type": "Fail" }',
+      '}',
+    ].join('\n');
+
+    // Act
+    const { graph, problems } = loadGraph(source, { file: 'orders.hjson' });
+
+    // Assess
+    expect(graph).toBeUndefined();
+    expect(formatProblems(problems).split('\n')).toEqual([
+      "orders.hjson:9:9: /States/Work/Catch/0/Next: state 'Work': 'Next' names state 'Rejected } ]', which does not exist in this scope (hint: a quoteless value runs to the end of the line: put the object on several lines or quote the value)",
+      "orders.hjson:14:3: /States/Rejected: state 'Rejected': state 'Rejected' is not reachable from StartAt",
+    ]);
+  });
+
   it('substitutes stage variables before validating', () => {
     // Prepare
     const source = readFileSync(fixture('staged.hjson'), 'utf8');

@@ -148,6 +148,134 @@ describe('parseGraphSource errors', () => {
   });
 });
 
+const HINT =
+  'a quoteless value runs to the end of the line: put the object on several lines or quote the value';
+const FN = 'arn:aws:lambda:us-east-1:123456789012:function:work';
+
+describe('quoteless values that run to the end of the line', () => {
+  it('points at the one-line object whose quoteless value swallowed its closing brackets', () => {
+    // Prepare
+    const source = [
+      'StartAt: Work', //  1
+      'States: {', //  2
+      '  Work: {', //  3
+      '    Type: Task', //  4
+      `    Resource: ${FN}`, //  5
+      '    Catch: [ { ErrorEquals: [X], Next: Rejected } ]', //  6
+      '    End: true', //  7
+      '  }', //  8
+      '  Rejected: {', //  9
+      '    Type: Fail', // 10
+      '  }', // 11
+      '}', // 12
+    ].join('\n');
+
+    // Act
+    const { value, problems } = parseGraphSource(source, 'orders.hjson');
+
+    // Assess
+    expect(value).toBeUndefined();
+    expect(problems).toEqual([
+      {
+        file: 'orders.hjson',
+        path: '/States/Work/Catch/0/ErrorEquals/0',
+        line: 6,
+        column: 30,
+        message: `syntax: the quoteless value 'X], Next: Rejected } ]' takes the rest of line 6, and then at line 8, column 3: found '}' where a value was expected (hint: ${HINT})`,
+      },
+    ]);
+  });
+
+  it.each<[string, string[], { path: string; line: number; column: number; value: string }]>([
+    [
+      'an array on one line',
+      [
+        'Retry: [',
+        '  {',
+        '    ErrorEquals: [States.Timeout, States.TaskFailed]',
+        '    MaxAttempts: 2',
+        '  }',
+        ']',
+      ],
+      { path: '/Retry/0/ErrorEquals/0', line: 3, column: 19, value: 'States.Timeout, States.TaskFailed]' },
+    ],
+    [
+      'a nested object on one line',
+      ['Parameters: {', '  order: { id: 42, kind: { code: retail } }', '}'],
+      { path: '/Parameters/order/kind/code', line: 2, column: 34, value: 'retail } }' },
+    ],
+    [
+      'a state on one line, inside a braced root',
+      ['{', '  States: {', '    A: { Type: Pass, End: true }', '  }', '}'],
+      { path: '/States/A/Type', line: 3, column: 16, value: 'Pass, End: true }' },
+    ],
+    [
+      'several states on one line each: the first is named',
+      ['States: {', '  A: { Type: Pass, Next: B }', '  B: { Type: Succeed }', '}'],
+      { path: '/States/A/Type', line: 2, column: 14, value: 'Pass, Next: B }' },
+    ],
+  ])('names %s', (_name, lines, expected) => {
+    // Act
+    const { problems } = parseGraphSource(lines.join('\n'));
+
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: expected.path, line: expected.line, column: expected.column });
+    expect(problems[0]?.message).toMatch(
+      new RegExp(
+        `^syntax: the quoteless value '${escapeRegExp(expected.value)}' takes the rest of line ${expected.line}, .* \\(hint: ${escapeRegExp(HINT)}\\)$`,
+      ),
+    );
+  });
+
+  it('leaves valid documents alone: quoted values, and quoteless ones that mean their brackets', () => {
+    // Prepare
+    const quoted = '{ Work: { "Type": "Pass", "Comment": "a, b } c ]", "End": true } }';
+    const quoteless = [
+      '{',
+      '  Work: {',
+      '    Comment: a quoteless, string with } and ]',
+      '    End: true',
+      '  }',
+      '}',
+    ].join('\n');
+
+    // Act
+    const fromQuoted = parseGraphSource(quoted);
+    const fromQuoteless = parseGraphSource(quoteless);
+
+    // Assess
+    expect(fromQuoted.problems).toEqual([]);
+    expect(fromQuoted.value).toEqual({ Work: { Type: 'Pass', Comment: 'a, b } c ]', End: true } });
+    expect(fromQuoted.hintAt('/Work/Comment')).toBeUndefined();
+    expect(fromQuoteless.problems).toEqual([]);
+    expect(fromQuoteless.value).toEqual({ Work: { Comment: 'a quoteless, string with } and ]', End: true } });
+    // The hint waits for a later stage to find the value wrong.
+    expect(fromQuoteless.hintAt('/Work/Comment')).toBe(HINT);
+    expect(fromQuoteless.hintAt('/Work/End')).toBeUndefined();
+  });
+
+  it('does not blame a quoteless value that means its brackets for an unrelated syntax error', () => {
+    // Prepare
+    const source = [
+      '{',
+      '  Work: {',
+      '    Comment: a quoteless, string with } and ]',
+      '    Next:',
+      '  }',
+      '}',
+    ].join('\n');
+
+    // Act
+    const { problems } = parseGraphSource(source);
+
+    // Assess
+    expect(problems).toEqual([
+      { path: '/Work/Next', line: 5, column: 3, message: "syntax: found '}' where a value was expected" },
+    ]);
+  });
+});
+
 /** JSON values without the keys the parser refuses (fast-check would generate `__proto__`). */
 const jsonValue = fc.letrec((tie) => ({
   value: fc.oneof(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateGraph } from '../../../../router/asl/validate.ts';
+import { validateGraph } from '../../../../router/asl/validate/index.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:seed004-step';
 
@@ -677,6 +677,23 @@ describe('validateGraph', () => {
     expect(problems.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('adds the source hint to a problem at exactly the hinted path, and nowhere else', () => {
+    // Prepare
+    const value = graph({ A: task({ Next: 'Done } ]' }), B: { Type: 'Pass' } });
+    const hintAt = (path: string) => (path === '/States/A/Next' ? 'quote the value' : undefined);
+
+    // Act
+    const problems = validateGraph(value, { hintAt });
+
+    // Assess
+    expect(problems).toContainEqual({
+      path: '/States/A/Next',
+      state: 'A',
+      message: "'Next' names state 'Done } ]', which does not exist in this scope (hint: quote the value)",
+    });
+    expect(problems.filter((p) => p.message.includes('hint'))).toHaveLength(1);
+  });
+
   it('leaves unsubstituted placeholders for the stage variables to fill', () => {
     const value = graph({ A: task({ Resource: `\${StepArn}`, TimeoutSeconds: `\${Timeout}` }) });
     expect(validateGraph(value, { allowlist: ['arn:aws:lambda:*'] })).toEqual([]);
@@ -692,5 +709,16 @@ describe('validateGraph on values not produced by the parser', () => {
       state: 'constructor',
       message: "'constructor' cannot be a state name",
     });
+  });
+});
+
+describe('validateGraph reports each problem once', () => {
+  it.each(cases)('$rule', ({ value, allowlist }) => {
+    // Act
+    const problems = validateGraph(value, allowlist === undefined ? {} : { allowlist });
+
+    // Assess
+    const keys = problems.map((p) => `${p.path}: ${p.message}`);
+    expect(keys).toEqual([...new Set(keys)]);
   });
 });

@@ -1,0 +1,119 @@
+/**
+ * Choice rules: one comparison operator with an operand of its type, or one of And / Or / Not over
+ * nested rules; `Next` on top-level rules only. StringMatches patterns are read by the wildcard
+ * compiler the interpreter uses, so a pattern accepted here is the one that runs.
+ */
+import { compileWildcard, WildcardSyntaxError } from '../../patterns/index.ts';
+import { pointerJoin } from '../parse.ts';
+import { CHOICE_LITERAL_OPERATORS, CHOICE_PATH_OPERATORS, CHOICE_TYPE_OPERATORS } from '../types.ts';
+import { type Checker, isObj, isRfc3339 } from './Checker.ts';
+import { checkPath } from './dataflow.ts';
+
+const LITERAL_OPERATORS: ReadonlySet<string> = new Set(CHOICE_LITERAL_OPERATORS);
+const PATH_OPERATORS: ReadonlySet<string> = new Set(CHOICE_PATH_OPERATORS);
+const TYPE_OPERATORS: ReadonlySet<string> = new Set(CHOICE_TYPE_OPERATORS);
+const RULE_FIELDS = new Set(['Variable', 'And', 'Or', 'Not', 'Next', 'Comment']);
+
+/** `StringMatches` patterns: `*` is the wildcard, and a backslash may only escape `*` or itself. */
+function stringMatchesProblem(pattern: string): string | undefined {
+  try {
+    compileWildcard(pattern, { consecutiveStars: 'allow' });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof WildcardSyntaxError)) throw error;
+    return `StringMatches pattern '${pattern}': ${error.message}`;
+  }
+}
+
+/**
+ * Checks one Choice rule at `path`: `top` for an entry of `Choices` (which needs `Next` naming a state
+ * in `targets`), false for a rule nested in And / Or / Not.
+ */
+export function checkChoiceRule(
+  c: Checker,
+  rule: unknown,
+  path: string,
+  state: string,
+  top: boolean,
+  targets: ReadonlySet<string>,
+): void {
+  if (!isObj(rule)) {
+    c.report(path, state, 'a Choice rule must be an object');
+    return;
+  }
+  const operators = Object.keys(rule).filter((k) => !RULE_FIELDS.has(k));
+  for (const key of operators) {
+    if (!LITERAL_OPERATORS.has(key) && !PATH_OPERATORS.has(key) && !TYPE_OPERATORS.has(key)) {
+      c.report(
+        pointerJoin(path, key),
+        state,
+        `unknown field '${key}' in a Choice rule (not a comparison operator)`,
+      );
+    }
+  }
+  if (top) c.target(rule, 'Next', path, state, targets, true);
+  else if (rule.Next !== undefined) {
+    c.report(
+      pointerJoin(path, 'Next'),
+      state,
+      `a nested Choice rule (inside And/Or/Not) must not have 'Next'`,
+    );
+  }
+  const combinators = (['And', 'Or', 'Not'] as const).filter((k) => rule[k] !== undefined);
+  if (combinators.length > 0) {
+    if (combinators.length > 1)
+      c.report(
+        path,
+        state,
+        `a Choice rule may use only one of And, Or, Not (found ${combinators.join(', ')})`,
+      );
+    if (rule.Variable !== undefined || operators.length > 0) {
+      c.report(path, state, 'a boolean Choice rule (And/Or/Not) must not also have Variable or a comparison');
+    }
+    for (const key of combinators) {
+      const value = rule[key];
+      const valuePath = pointerJoin(path, key);
+      if (key === 'Not') checkChoiceRule(c, value, valuePath, state, false, targets);
+      else if (!Array.isArray(value) || value.length === 0) {
+        c.report(valuePath, state, `'${key}' must be a non-empty list of rules`);
+      } else
+        value.forEach((inner, index) => {
+          checkChoiceRule(c, inner, pointerJoin(valuePath, index), state, false, targets);
+        });
+    }
+    return;
+  }
+  const variable = rule.Variable;
+  if (variable === undefined) c.report(path, state, `a Choice rule needs 'Variable' (or And/Or/Not)`);
+  else checkPath(c, rule, 'Variable', path, state, 'path', false);
+  const known = operators.filter(
+    (k) => LITERAL_OPERATORS.has(k) || PATH_OPERATORS.has(k) || TYPE_OPERATORS.has(k),
+  );
+  if (known.length !== 1) {
+    c.report(
+      path,
+      state,
+      `a Choice rule needs exactly one comparison operator (found ${known.length === 0 ? 'none' : known.join(', ')})`,
+    );
+    return;
+  }
+  const op = known[0] ?? '';
+  const operand = rule[op];
+  const opPath = pointerJoin(path, op);
+  const wrong = (expected: string): void => c.report(opPath, state, `'${op}' takes ${expected}`);
+  if (PATH_OPERATORS.has(op)) checkPath(c, rule, op, path, state, 'path', false);
+  else if (TYPE_OPERATORS.has(op)) {
+    if (typeof operand !== 'boolean') wrong('a boolean');
+  } else if (op.startsWith('String')) {
+    if (typeof operand !== 'string') wrong('a string');
+    else if (op === 'StringMatches') {
+      const problem = stringMatchesProblem(operand);
+      if (problem !== undefined) c.report(opPath, state, problem);
+    }
+  } else if (op.startsWith('Numeric')) {
+    if (typeof operand !== 'number') wrong('a number');
+  } else if (op === 'BooleanEquals') {
+    if (typeof operand !== 'boolean') wrong('a boolean');
+  } else if (typeof operand !== 'string' || !isRfc3339(operand))
+    wrong('an RFC 3339 timestamp string (e.g. 2026-01-31T12:00:00Z)');
+}
