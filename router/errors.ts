@@ -63,16 +63,6 @@ export class DecodeError extends RouterError {
   }
 }
 
-/** No explicit engine and no route pattern matched: quarantined with reason `no-route`. */
-export class NoRouteError extends RouterError {
-  override readonly name = 'NoRouteError';
-  override readonly reason = 'no-route';
-
-  constructor(detail: string, options: RouterErrorOptions = {}) {
-    super(`${describeRecord(options.record)}: no-route: ${detail}`, false, options);
-  }
-}
-
 /** A store (DynamoDB, S3) refused or failed a call; retryable when the failure is transient. */
 export class StoreUnavailableError extends RouterError {
   override readonly name = 'StoreUnavailableError';

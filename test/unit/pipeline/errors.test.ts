@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   DecodeError,
+  disposition,
   isRetryableAwsError,
   LeaseLostError,
-  NoRouteError,
   RouterError,
   StoreUnavailableError,
 } from '../../../router/errors.ts';
@@ -20,7 +20,6 @@ describe('router errors', () => {
     const record = { shardId: 'shardId-000000000001', sequenceNumber: '12', partitionKey: 'k' };
 
     const decode = new DecodeError('bad-json', 'Unexpected token', { record, cause });
-    const noRoute = new NoRouteError('no pattern matched type order.created', { record });
     const store = new StoreUnavailableError('executions table throttled', { cause });
     const lease = new LeaseLostError('lease taken by another invocation');
 
@@ -29,13 +28,8 @@ describe('router errors', () => {
     expect(decode.message).toBe('record shard shardId-000000000001 sequence 12: bad-json: Unexpected token');
     expect(decode.cause).toBe(cause);
     expect(decode.record).toEqual(record);
-    expect([decode.retryable, noRoute.retryable, store.retryable, lease.retryable]).toEqual([
-      false,
-      false,
-      true,
-      true,
-    ]);
-    expect(noRoute.reason).toBe('no-route');
+    expect([decode.retryable, store.retryable, lease.retryable]).toEqual([false, true, true]);
+    expect(decode.reason).toBe('bad-json');
     expect(new StoreUnavailableError('denied', { retryable: false }).retryable).toBe(false);
   });
 });
@@ -71,6 +65,27 @@ describe('isRetryableAwsError', () => {
 
   it('follows the retryable flag of router errors', () => {
     expect(isRetryableAwsError(new LeaseLostError('x'))).toBe(true);
-    expect(isRetryableAwsError(new NoRouteError('x'))).toBe(false);
+    expect(isRetryableAwsError(new DecodeError('bad-json', 'x'))).toBe(false);
+  });
+});
+
+describe('disposition', () => {
+  it('decides once for every caller: a lost lease, a retry, or giving up with a reason', () => {
+    expect(disposition(new LeaseLostError('taken'))).toEqual({ kind: 'lease-lost' });
+    expect(disposition(awsError('ThrottlingException', 400))).toEqual({ kind: 'retry' });
+    expect(disposition(new StoreUnavailableError('down'))).toEqual({ kind: 'retry' });
+    expect(disposition(new DecodeError('oversize', 'too big'))).toEqual({
+      kind: 'give-up',
+      reason: 'oversize',
+    });
+    expect(disposition(new RouterError('bad graph', false))).toEqual({
+      kind: 'give-up',
+      reason: 'unprocessable',
+    });
+    expect(disposition(awsError('ValidationException', 400))).toEqual({
+      kind: 'give-up',
+      reason: 'unprocessable',
+    });
+    expect(disposition('a string')).toEqual({ kind: 'give-up', reason: 'unprocessable' });
   });
 });
