@@ -10,7 +10,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ENGINES_ALLOWLIST } from '../engines/allowlist.ts';
 import type { JsonObject } from '../router/asl/types.ts';
 import { kinesisClient, s3Client } from '../router/aws/clients.ts';
 import { type ResourceNames, resourceNamesFromEnv } from '../router/config.ts';
@@ -163,7 +162,6 @@ async function main(): Promise<number> {
   };
   try {
     Object.assign(process.env, stack.env, {
-      ROUTER_RESOURCE_ALLOWLIST: ENGINES_ALLOWLIST.join(','),
       ROUTER_ALIAS_TTL_MS: '1000',
       // Waits longer than half a second park the execution durably; the sweep resumes them when due.
       ROUTER_MAX_INPROCESS_WAIT_MS: '500',
