@@ -21,9 +21,9 @@ import { registryFromEnv } from '../router/registry/fromEnv.ts';
 import { publishEngine } from '../router/registry/publish.ts';
 import { bootstrap } from './bootstrap.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
-import { fileLogger } from './demo/fileLogger.ts';
 import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
 import { startEventSourceMapping } from './esm/index.ts';
+import { fileLogger } from './fileLogger.ts';
 import { defaultServices } from './services.ts';
 import { startLocalStack } from './stack.ts';
 
