@@ -135,8 +135,10 @@ export function quarantineFollower(
   };
 }
 
-/** `shardId/sequenceNumber reason: message` for one quarantine entry. */
+/** The quarantine entry's own message (it names the record and the reason), with its engine if any. */
 export function describeQuarantined(entry: QuarantineEntry): string {
-  const where = `${entry.record.shardId}/${entry.record.sequenceNumber}`;
-  return `${where} ${entry.reason}${entry.engine === undefined ? '' : ` (${entry.engine})`}: ${entry.message}`;
+  const named = entry.message.includes(entry.record.sequenceNumber)
+    ? entry.message
+    : `record shard ${entry.record.shardId} sequence ${entry.record.sequenceNumber}: ${entry.reason}: ${entry.message}`;
+  return entry.engine === undefined ? named : `${named} (engine ${entry.engine})`;
 }
