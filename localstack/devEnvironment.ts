@@ -23,10 +23,7 @@ export const DEFAULT_DATA_DIR = resolve(REPOSITORY_ROOT, '.local', 'stack');
  * them unset, so `ROUTER_*` variables mean the same locally and deployed. A one-second alias cache makes
  * a publish visible to the router at once.
  */
-export const LOCAL_ROUTER_DEFAULTS: Readonly<Record<string, string>> = {
-  ROUTER_ALIAS_TTL_MS: '1000',
-  ROUTER_STAGE: 'local',
-};
+export const LOCAL_ROUTER_DEFAULTS: Readonly<Record<string, string>> = { ROUTER_ALIAS_TTL_MS: '1000' };
 
 /** Options of {@link startDevEnvironment}. */
 export interface DevEnvironmentOptions {
