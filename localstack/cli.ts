@@ -1,21 +1,35 @@
 /**
- * `npm run localstack:up`: a developer's whole AWS on one port. Starts the embedded stack with the
- * default service emulations, bootstraps the runtime's resources, prints the variables to export, and
- * serves until Ctrl-C, then stops everything cleanly.
+ * `npm run localstack:up`: a developer's whole AWS on one port, with the router running on the stream.
+ * Starts the embedded stack on a data directory (kept across restarts) or in memory, bootstraps the
+ * runtime's resources, runs the MessageEventRouter behind the event source mapping emulator with its
+ * sweep, prints the variables to export and what the router does, and serves until Ctrl-C, then stops
+ * everything cleanly (the batch in flight settles and is checkpointed first).
  */
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resourceNamesFromEnv } from '../router/config.ts';
-import { bootstrap } from './bootstrap.ts';
-import { defaultServices } from './services.ts';
-import { type KinesisEngine, type LocalStack, startLocalStack } from './stack.ts';
+import {
+  DEFAULT_DATA_DIR,
+  type DevEnvironment,
+  REPOSITORY_ROOT,
+  startDevEnvironment,
+} from './devEnvironment.ts';
+import { fileLogger } from './fileLogger.ts';
+import { describeQuarantined, describeSummary, quarantineFollower } from './localRouter.ts';
+import type { KinesisEngine } from './stack.ts';
 
 const USAGE = `Usage: npm run localstack:up -- [options]
 
 Starts the embedded local AWS stack (Kinesis, DynamoDB, S3, Lambda, Redshift Data) on one endpoint,
-creates the runtime's stream, tables and bucket, and serves until Ctrl-C.
+creates the runtime's stream, tables and bucket, runs the router on the stream (event source mapping
+emulator, MessageEventRouter, sweep of due waits), and serves until Ctrl-C.
 
 Options:
+  --data DIR        keep streams, tables, objects, the database and the router's checkpoints in DIR
+                    across restarts (default .local/stack)
+  --in-memory       keep nothing: a fresh stack every start
+  --no-router       serve the stack only; nothing consumes the stream
+  --log FILE        the router's JSON log (default DIR/router.log, or .local/router.log in memory)
   --port N          edge port (default 4566; 0 picks a free one)
   --host H          interface to listen on (default 127.0.0.1)
   --kinesis ENGINE  kinesalite (default) or kinesis-local (kinesis-mock, LocalStack's engine)
@@ -36,6 +50,11 @@ export interface UpOptions {
   readonly kinesis: KinesisEngine;
   readonly shards: number;
   readonly services: boolean;
+  /** Absolute; undefined = in memory. */
+  readonly dataDir: string | undefined;
+  readonly router: boolean;
+  /** Absolute path of the router's log. */
+  readonly logFile: string;
 }
 
 /** A command line the command cannot run; exit code 2, like the router CLI. */
@@ -52,8 +71,11 @@ function integer(flag: string, value: string | undefined, fallback: number, min:
   return parsed;
 }
 
-/** Parses the arguments after `localstack:up --`; `undefined` means help was asked for. */
-export function parseUpArguments(argv: readonly string[]): UpOptions | undefined {
+/**
+ * Parses the arguments after `localstack:up --` (relative paths against `cwd`); `undefined` means help
+ * was asked for.
+ */
+export function parseUpArguments(argv: readonly string[], cwd = process.cwd()): UpOptions | undefined {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(argv);
@@ -66,12 +88,32 @@ export function parseUpArguments(argv: readonly string[]): UpOptions | undefined
   if (kinesis !== 'kinesalite' && kinesis !== 'kinesis-local') {
     throw new UsageError(`--kinesis must be kinesalite or kinesis-local, got '${kinesis}'`);
   }
+  if (values['in-memory'] === true && values.data !== undefined) {
+    throw new UsageError('--data and --in-memory exclude each other: keep the data in DIR, or keep nothing');
+  }
+  if (values.data !== undefined && values.data.trim() === '')
+    throw new UsageError('--data needs a directory');
+  const dataDir =
+    values['in-memory'] === true
+      ? undefined
+      : values.data === undefined
+        ? DEFAULT_DATA_DIR
+        : resolve(cwd, values.data);
+  const logFile =
+    values.log !== undefined
+      ? resolve(cwd, values.log)
+      : dataDir === undefined
+        ? join(REPOSITORY_ROOT, '.local', 'router.log')
+        : join(dataDir, 'router.log');
   return {
     port: integer('port', values.port, 4566, 0),
     host: values.host ?? '127.0.0.1',
     kinesis,
     shards: integer('shards', values.shards, 2, 1),
     services: values['no-services'] !== true,
+    dataDir,
+    router: values['no-router'] !== true,
+    logFile,
   };
 }
 
@@ -79,6 +121,10 @@ function parseOptions(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
     options: {
+      data: { type: 'string' },
+      'in-memory': { type: 'boolean' },
+      'no-router': { type: 'boolean' },
+      log: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       kinesis: { type: 'string' },
@@ -99,33 +145,94 @@ function describeStartFailure(error: unknown, options: UpOptions): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A started environment and what the command must close with it. */
+export interface Up {
+  readonly environment: DevEnvironment;
+  stop(): Promise<void>;
+}
+
 /**
- * Starts and bootstraps the stack; resolves with it once it serves. The caller decides when to stop.
+ * Starts the environment, prints where it is and what to export; resolves once it serves. From then on
+ * every batch and sweep of the router is one line on `io.out`, and each quarantined record another.
  */
-export async function up(options: UpOptions, io: CliIo): Promise<LocalStack> {
-  const stack = await startLocalStack({
-    port: options.port,
-    host: options.host,
-    kinesis: options.kinesis,
-    services: options.services ? defaultServices() : [],
-    log: (line) => io.err(line),
-  });
+export async function up(options: UpOptions, io: CliIo): Promise<Up> {
+  const logger = fileLogger(options.logFile);
+  const startedAt = new Date();
+  let follow: (() => Promise<void>) | undefined;
+  let reporting = Promise.resolve();
+  let environment: DevEnvironment;
   try {
-    await bootstrap({
-      aws: stack.aws,
-      names: resourceNamesFromEnv(),
+    environment = await startDevEnvironment({
+      port: options.port,
+      host: options.host,
+      kinesis: options.kinesis,
       shards: options.shards,
-      local: true,
-      log: (line) => io.err(`bootstrap: ${line}`),
+      services: options.services,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      log: (line) => io.err(line),
+      hostLog: {
+        info: () => {},
+        error: (message, extra) => logger.error(`lambda host: ${message}`, extra),
+      },
+      ...(options.router
+        ? {
+            router: {
+              logger,
+              onSummary: (summary, source) => {
+                io.out(`router: ${describeSummary(summary, source)}`);
+                if (summary.quarantined > 0 && follow !== undefined) reporting = reporting.then(follow);
+              },
+              onError: (error) => {
+                logger.warn('event source mapping', { error: String(error) });
+                io.err(`router: ${error instanceof Error ? error.message : String(error)}`);
+              },
+            },
+          }
+        : {}),
     });
   } catch (error) {
-    await stack.stop();
+    await logger.close();
     throw error;
   }
-  io.out(`Local AWS stack on ${stack.endpoint}. Export these to point the SDK, the CLI and the tests at it:`);
+  const { stack, names, router } = environment;
+  if (router !== undefined) {
+    const next = quarantineFollower(router.deps.quarantine, startedAt);
+    follow = async () => {
+      try {
+        for (const entry of await next()) io.out(`router: quarantined ${describeQuarantined(entry)}`);
+      } catch (error) {
+        io.err(
+          `router: cannot read the quarantine index: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    };
+  }
+  io.out(
+    `Local AWS stack on ${stack.endpoint}, ${
+      options.dataDir === undefined
+        ? 'in memory (nothing is kept)'
+        : `data kept in ${options.dataDir} (--in-memory keeps nothing)`
+    }.`,
+  );
+  io.out(
+    router === undefined
+      ? 'Router not running (--no-router): nothing consumes the stream.'
+      : `Router running on ${names.stream} (event source mapping emulator, MessageEventRouter, sweep of due waits); log ${options.logFile}`,
+  );
+  io.out('Export these to point the SDK, the CLI and the tests at it:');
   for (const [name, value] of Object.entries(stack.env)) io.out(`export ${name}=${value}`);
   io.out('Ctrl-C stops it.');
-  return stack;
+  return {
+    environment,
+    async stop() {
+      try {
+        await environment.stop();
+        await reporting;
+      } finally {
+        await logger.close();
+      }
+    },
+  };
 }
 
 /**
@@ -145,9 +252,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(USAGE);
     return 0;
   }
-  let stack: LocalStack;
+  let running: Up;
   try {
-    stack = await up(options, io);
+    running = await up(options, io);
   } catch (error) {
     io.err(`localstack:up: cannot start: ${describeStartFailure(error, options)}`);
     return 1;
@@ -158,7 +265,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   });
   io.err(`localstack:up: ${signal}, stopping`);
   try {
-    await stack.stop();
+    await running.stop();
   } catch (error) {
     io.err(`localstack:up: stopped with errors: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

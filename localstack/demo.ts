@@ -1,70 +1,64 @@
 /**
- * `npm start`: the whole product on a laptop. Starts the embedded AWS stack, bootstraps it, publishes
- * every graph in `engines/`, runs the real MessageEventRouter behind the event source mapping emulator,
- * and plays a demo: events for every engine, a new version of the seed-004 EventEngine hot-swapped while
- * events flow, duplicates and poison records. Then it prints what happened per engine@version and keeps
- * serving (for `router put` from another terminal) until Ctrl-C; `--once` exits after the demo.
+ * `npm start`: the whole product on a laptop. It is `npm run localstack:up` (the same startup: stack,
+ * steps, bootstrap, router on the stream with its sweep) plus a demo played on it: every graph in
+ * `engines/` published, events for every engine, a new version of the seed-004 EventEngine hot-swapped
+ * between two waves, duplicates and poison records. Every wave is announced with its size; the summary
+ * prints what the router reported, per engine@version. Then it keeps serving (for `router put` from
+ * another terminal) until Ctrl-C; `--once` exits after the demo. In memory unless `--data DIR` is given.
  */
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  type RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ENGINES_ALLOWLIST } from '../engines/allowlist.ts';
 import type { JsonObject } from '../router/asl/types.ts';
-import { kinesisClient, s3Client } from '../router/aws/clients.ts';
-import { type ResourceNames, resourceNamesFromEnv } from '../router/config.ts';
-import { routerDepsFromEnv } from '../router/deps.ts';
-import { type BatchSummary, MessageEventRouter } from '../router/MessageEventRouter.ts';
-import { CountingMetrics } from '../router/observability/telemetry.ts';
+import { kinesisClient, redshiftDataClient, s3Client } from '../router/aws/clients.ts';
+import { type ResourceNames, routerSettingsFromEnv } from '../router/config.ts';
+import type { ExecutionRecord } from '../router/executions/ExecutionStore.ts';
+import type { RouterDeps } from '../router/MessageEventRouter.ts';
 import { Producer } from '../router/producer/Producer.ts';
 import { registryFromEnv } from '../router/registry/fromEnv.ts';
-import { publishEngine } from '../router/registry/publish.ts';
-import { bootstrap } from './bootstrap.ts';
+import { PublishValidationError, publishEngine } from '../router/registry/publish.ts';
+import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
-import { fileLogger } from './demo/fileLogger.ts';
 import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
-import { startEventSourceMapping } from './esm/index.ts';
-import { defaultServices } from './services.ts';
-import { startLocalStack } from './stack.ts';
+import {
+  accounting,
+  addSummary,
+  emptyTally,
+  progressLine,
+  ranByVersion,
+  summaryTable,
+  type Tally,
+} from './demo/tally.ts';
+import { Terminal } from './demo/terminal.ts';
+import { describeWaiting, waitingSignature } from './demo/waits.ts';
+import { type DevEnvironment, REPOSITORY_ROOT, startDevEnvironment } from './devEnvironment.ts';
+import { fileLogger } from './fileLogger.ts';
+import { describeQuarantined, describeSummary, quarantineFollower } from './localRouter.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const ENGINES_DIR = join(ROOT, 'engines');
-const LOG_FILE = join(ROOT, '.local', 'demo', 'router.log');
+const ENGINES_DIR = join(REPOSITORY_ROOT, 'engines');
+const DEMO_LOG = join(REPOSITORY_ROOT, '.local', 'demo', 'router.log');
 
-interface Totals {
-  records: number;
-  succeeded: number;
-  failed: number;
-  duplicates: number;
-  quarantined: number;
-  retried: number;
-  /** Durable waits taken (an execution may take several). */
-  parked: number;
-  /** Executions parked right now, waiting for the sweep. */
-  waitingNow: number;
-  readonly byEngine: Map<string, { succeeded: number; failed: number; duplicates: number; parked: number }>;
-}
+/**
+ * Where the environment leaves it unset, Waits longer than half a second park the execution durably
+ * and the sweep resumes them, so the demo shows durable waits without taking minutes.
+ */
+const DEMO_ROUTER_DEFAULTS = { ROUTER_MAX_INPROCESS_WAIT_MS: '500' } as const;
 
-function addSummary(totals: Totals, summary: BatchSummary, fromSweep: boolean): void {
-  totals.records += summary.records;
-  totals.succeeded += summary.succeeded;
-  totals.failed += summary.failed;
-  totals.duplicates += summary.duplicates;
-  totals.quarantined += summary.quarantined;
-  totals.retried += summary.retried;
-  totals.parked += summary.waiting;
-  // A batch parks executions; a sweep resumes them (and may park some again, counted in `waiting`).
-  totals.waitingNow += fromSweep ? -(summary.succeeded + summary.failed) : summary.waiting;
-  for (const [label, row] of summary.byEngine) {
-    const total = totals.byEngine.get(label) ?? { succeeded: 0, failed: 0, duplicates: 0, parked: 0 };
-    total.succeeded += row.succeeded;
-    total.failed += row.failed;
-    total.duplicates += row.duplicates;
-    total.parked += row.waiting;
-    totals.byEngine.set(label, total);
-  }
-}
+/** Longest the demo waits for the router to finish what it was sent. */
+const FINISH_TIMEOUT_MS = 180_000;
+
+const USAGE = `Usage: npm start -- [--once] [localstack:up options]
+
+Starts the same environment as \`npm run localstack:up\` (in memory unless --data DIR is given), then
+plays the demo on it and keeps serving until Ctrl-C. --once exits after the demo. Options of
+localstack:up (--port, --data, --log, --kinesis, --shards, ...) apply; see \`npm run localstack:up -- --help\`.`;
 
 function cloudEvent(event: DemoEvent): Record<string, unknown> {
   return {
@@ -79,33 +73,11 @@ function cloudEvent(event: DemoEvent): Record<string, unknown> {
   };
 }
 
-function line(totals: Totals, sent: number): string {
-  const waiting = totals.waitingNow;
-  return (
-    `records ${totals.records}/${sent} | succeeded ${totals.succeeded} | failed ${totals.failed} | ` +
-    `duplicates ${totals.duplicates} | quarantined ${totals.quarantined} | retried ${totals.retried} | waiting ${waiting}`
-  );
-}
-
-function table(totals: Totals): string {
-  const header = ['ENGINE@VERSION', 'SUCCEEDED', 'FAILED', 'DUPLICATES', 'DURABLE WAITS'];
-  const rows = [...totals.byEngine.entries()]
-    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-    .map(([label, r]) => [
-      label,
-      String(r.succeeded),
-      String(r.failed),
-      String(r.duplicates),
-      String(r.parked),
-    ]);
-  rows.push(['quarantined (any engine)', String(totals.quarantined), '', '', '']);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [fmt(header), ...rows.map(fmt)].join('\n');
+/** `event-engine 40, batch-average 3` for the events of a wave. */
+function perEngine(events: readonly { readonly engine: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const { engine } of events) counts.set(engine, (counts.get(engine) ?? 0) + 1);
+  return [...counts].map(([engine, count]) => `${engine} ${count}`).join(', ');
 }
 
 /** Uploads what the engines read from S3: seed 003's SQL scripts and seed 001's inbound files. */
@@ -125,59 +97,127 @@ async function uploadEngineData(names: ResourceNames): Promise<number> {
   return objects.length;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      once: { type: 'boolean' },
-      port: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) {
-    process.stdout.write('usage: npm start [-- --once] [-- --port N]\n');
+/**
+ * Runs `select 1` through the Data API and resolves when it finished: PGlite takes seconds to start, and
+ * a database still starting would make the SQL engine's status polls (and so its durable waits) vary.
+ */
+async function databaseReady(client: RedshiftDataClient): Promise<number> {
+  const started = Date.now();
+  const { Id } = await client.send(
+    new ExecuteStatementCommand({ Database: 'dev', WorkgroupName: 'local', Sql: 'select 1' }),
+  );
+  for (;;) {
+    const { Status, Error: reason } = await client.send(new DescribeStatementCommand({ Id }));
+    if (Status === 'FINISHED') return Date.now() - started;
+    if (Status === 'FAILED' || Status === 'ABORTED')
+      throw new Error(`the local database did not start: ${reason}`);
+    await sleep(50);
+  }
+}
+
+/** Resolves once the router's own alias snapshot points `live` at `version`; returns how long that took. */
+async function routerSees(deps: RouterDeps, engine: string, version: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const alias = (await deps.resolver.snapshot()).aliases.get(engine);
+    if (alias?.targets.length === 1 && alias.targets[0]?.version === version) return Date.now() - started;
+    if (Date.now() - started > 30_000) {
+      throw new Error(
+        `the router did not see ${engine}@${version} within 30 s (its alias cache: ROUTER_ALIAS_TTL_MS=${process.env.ROUTER_ALIAS_TTL_MS})`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** localstack:up's arguments for the demo: without `--once`, in memory unless `--data` is given, its own log. */
+function upArguments(argv: readonly string[]): string[] {
+  const rest = argv.filter((arg) => arg !== '--once');
+  if (!rest.some((arg) => arg === '--data' || arg.startsWith('--data=') || arg === '--in-memory')) {
+    rest.push('--in-memory');
+  }
+  if (!rest.some((arg) => arg === '--log' || arg.startsWith('--log='))) rest.push('--log', DEMO_LOG);
+  return rest;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const once = argv.includes('--once');
+  const term = new Terminal(process.stdout);
+  let options: ReturnType<typeof parseUpArguments>;
+  try {
+    options = parseUpArguments(upArguments(argv));
+    if (options?.router === false)
+      throw new UsageError('the demo plays through the router: drop --no-router');
+    if (options?.services === false)
+      throw new UsageError('the demo calls the step functions: drop --no-services');
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`npm start: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options === undefined) {
+    term.say(USAGE);
     return 0;
   }
-  const out = (text: string) => process.stdout.write(`${text}\n`);
-  const tty = process.stderr.isTTY === true;
-  const port = values.port === undefined ? 4566 : Number(values.port);
   const startedAt = Date.now();
+  const logger = fileLogger(options.logFile);
+  const logPath = relative(process.cwd(), options.logFile);
+  const tally: Tally = emptyTally();
+  let demoDone = false;
 
-  out('Starting the embedded AWS stack (Kinesis, DynamoDB, S3, Lambda, Redshift Data)...');
-  const logger = fileLogger(LOG_FILE);
-  const hostLog = {
-    info: () => {},
-    error: (message: string, extra?: Record<string, unknown>) =>
-      logger.warn(`lambda host: ${message}`, extra),
-  };
-  const stack = await startLocalStack({ port, services: defaultServices({ log: hostLog }) }).catch(
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `${message}\n(is another stack already on port ${port}? run \`npm start -- --port 0\` to pick a free port)`,
-      );
-    },
-  );
-  const stop = async (): Promise<void> => {
-    await stack.stop();
-    await logger.close();
-  };
+  term.say('Starting the local environment (Kinesis, DynamoDB, S3, Lambda, Redshift Data, the router)...');
+  let dev: DevEnvironment;
   try {
-    Object.assign(process.env, stack.env, {
-      ROUTER_RESOURCE_ALLOWLIST: ENGINES_ALLOWLIST.join(','),
-      ROUTER_ALIAS_TTL_MS: '1000',
-      // Waits longer than half a second park the execution durably; the sweep resumes them when due.
-      ROUTER_MAX_INPROCESS_WAIT_MS: '500',
-      ROUTER_STAGE: 'local',
+    dev = await startDevEnvironment({
+      port: options.port,
+      host: options.host,
+      kinesis: options.kinesis,
+      shards: options.shards,
+      services: true,
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      routerDefaults: DEMO_ROUTER_DEFAULTS,
+      hostLog: {
+        info: () => {},
+        error: (message, extra) => logger.warn(`lambda host: ${message}`, extra),
+      },
+      router: {
+        logger,
+        onSummary: (summary, source) => {
+          addSummary(tally, summary);
+          if (demoDone) term.say(`router: ${describeSummary(summary, source)}`);
+        },
+      },
     });
+  } catch (error) {
+    await logger.close();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${message}\n(is another stack already on port ${options.port}? run \`npm start -- --port 0\` to pick a free port)`,
+    );
+  }
+  const router = dev.router;
+  try {
+    if (router === undefined) throw new Error('npm start: the router did not start');
+    const { stack, names } = dev;
     const env = process.env;
-    const names = resourceNamesFromEnv(env);
-    out(`  edge ${stack.endpoint} up in ${Math.round(stack.startedInMs)} ms`);
-    await bootstrap({ aws: stack.aws, names, shards: 2 });
-    out(
+    const settings = routerSettingsFromEnv(env);
+    term.say(
+      `  edge ${stack.endpoint} up in ${Math.round(stack.startedInMs)} ms, ${options.dataDir === undefined ? 'in memory' : `data in ${options.dataDir}`}`,
+    );
+    term.say(
       `  stream ${names.stream}, tables ${names.enginesTable} / ${names.executionsTable}, bucket ${names.bucket}`,
     );
+    term.say(
+      `  router settings from the environment: allowlist ${
+        env.ROUTER_RESOURCE_ALLOWLIST
+          ? `ROUTER_RESOURCE_ALLOWLIST (${settings.allowlist.length} patterns)`
+          : "the shipped engines' (ROUTER_RESOURCE_ALLOWLIST unset)"
+      }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
+    );
     const uploaded = await uploadEngineData(names);
-    out(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
+    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
+    const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
+    term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
 
     // Publish the first version of every engine.
     const variables = await readStageVariables(ENGINES_DIR, 'local');
@@ -185,142 +225,213 @@ async function main(): Promise<number> {
     const registry = registryFromEnv(env, stack.aws);
     const later: { engine: string; file: string; source: string }[] = [];
     const matches = new Map<string, JsonObject | undefined>();
-    out('\nPublishing engines/ (validated against the allowlist, stored in S3, indexed in DynamoDB):');
+    term.say('\nPublishing engines/ (validated against the allowlist, stored in S3, indexed in DynamoDB):');
+    const skipped: string[] = [];
     for (const [engine, files] of engines) {
       const [first, ...rest] = files;
       if (first === undefined) continue;
-      const published = await publishEngine(
-        { source: first.source, file: first.file, variables, engine },
-        registry.publishLoader,
-        registry,
-      );
+      let published: Awaited<ReturnType<typeof publishEngine>>;
+      try {
+        published = await publishEngine(
+          { source: first.source, file: first.file, variables, engine },
+          registry.publishLoader,
+          registry,
+        );
+      } catch (error) {
+        if (!(error instanceof PublishValidationError)) throw error;
+        // The router would refuse to load it too: say why here and leave its events out.
+        const [head = '', ...problems] = error.message.split('\n');
+        const more = problems.length > 3 ? [`... and ${problems.length - 3} more`] : [];
+        term.say(
+          [`  ${engine.padEnd(18)} NOT PUBLISHED: ${head}`, ...problems.slice(0, 3), ...more].join('\n    '),
+        );
+        skipped.push(engine);
+        continue;
+      }
       matches.set(engine, published.record.match);
-      out(
-        `  ${`${engine}@${published.version}`.padEnd(18)} ${published.record.mode.padEnd(9)} from ${first.file.slice(ROOT.length + 1)}`,
+      term.say(
+        `  ${`${engine}@${published.version}`.padEnd(18)} ${published.record.mode.padEnd(9)} from ${relative(REPOSITORY_ROOT, first.file)}`,
       );
       later.push(...rest.map((f) => ({ engine, file: f.file, source: f.source })));
     }
+    term.say(`\nRouter running: event source mapping on ${names.stream}, logs in ${logPath}`);
 
-    // The real router behind the event source mapping emulator.
-    const metrics = new CountingMetrics();
-    const router = new MessageEventRouter(routerDepsFromEnv(env, { logger, metrics }));
-    const totals: Totals = {
-      records: 0,
-      succeeded: 0,
-      failed: 0,
-      duplicates: 0,
-      quarantined: 0,
-      retried: 0,
-      parked: 0,
-      waitingNow: 0,
-      byEngine: new Map(),
-    };
-    let demoDone = false;
-    const esm = await startEventSourceMapping({
-      stream: names.stream,
-      aws: stack.aws,
-      batchSize: 100,
-      maximumBatchingWindowInSeconds: 0.2,
-      reportBatchItemFailures: true,
-      bisectBatchOnFunctionError: true,
-      maximumRetryAttempts: 10,
-      pollIntervalMs: 200,
-      functionName: 'message-event-router',
-      onFailure: { bucket: names.bucket, prefix: 'esm-failures/' },
-      handler: async (event) => {
-        const summary = await router.processBatch(event);
-        addSummary(totals, summary, false);
-        if (demoDone) out(`batch: ${line({ ...totals, byEngine: new Map() }, totals.records)}`);
-        return { batchItemFailures: summary.failures };
-      },
-      onIdleTick: async () => {
-        const summary = await router.sweep();
-        if (summary.succeeded + summary.failed + summary.waiting > 0) addSummary(totals, summary, true);
-      },
-      onError: (error) => logger.warn('event source mapping', { error: String(error) }),
-    });
-    out(
-      `\nRouter running: event source mapping on ${names.stream}, logs in ${LOG_FILE.slice(ROOT.length + 1)}`,
-    );
-
-    // Play the demo.
-    const producer = new Producer({ kinesis: kinesisClient(stack.aws), streamName: names.stream });
-    const firstWave = [...engines.keys()].flatMap((engine) =>
-      (SCENARIOS[engine] ?? fallbackScenario(matches.get(engine)))(0).map(cloudEvent),
-    );
+    // Progress and what is waiting, refreshed once a second from the executions store.
+    let waiting: readonly ExecutionRecord[] = [];
+    let lastSignature = '';
     let sent = 0;
+    let refreshing = false;
+    const refresh = async (): Promise<void> => {
+      if (refreshing) return;
+      refreshing = true;
+      try {
+        waiting = await router.deps.executions.list({ status: 'WAITING', limit: 100 });
+        const signature = waitingSignature(waiting);
+        if (signature !== lastSignature && tally.records >= sent && sent > 0) {
+          const notice = describeWaiting(waiting, Date.now());
+          if (notice !== undefined) term.say(notice);
+        }
+        lastSignature = signature;
+      } catch (error) {
+        logger.warn('demo: cannot list waiting executions', { error: String(error) });
+      } finally {
+        refreshing = false;
+      }
+    };
+    const ticker = setInterval(
+      () => {
+        void refresh();
+        term.progress(progressLine(tally, sent, waiting.length));
+      },
+      term.tty ? 250 : 1_000,
+    );
+    const untilTaken = async (): Promise<void> => {
+      const deadline = Date.now() + FINISH_TIMEOUT_MS;
+      while (tally.records < sent) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `the router took ${tally.records} of ${sent} records in ${FINISH_TIMEOUT_MS / 1000} s`,
+          );
+        await sleep(100);
+      }
+    };
+
+    const producer = new Producer({ kinesis: kinesisClient(stack.aws), streamName: names.stream });
     const put = async (events: readonly Record<string, unknown>[]): Promise<void> => {
       await producer.put(events.map((e) => ({ partitionKey: String(e.subject ?? e.id), data: e })));
       sent += events.length;
     };
-    const progress = setInterval(() => {
-      if (tty) process.stderr.write(`\r\x1b[2K  ${line(totals, sent)}`);
-    }, 250);
-    out(`\nPutting ${firstWave.length} events for ${engines.size} engines...`);
-    await put(firstWave);
+    const waves: { readonly name: string; readonly count: number }[] = [];
 
-    for (const next of later) {
-      await new Promise((r) => setTimeout(r, 1500));
+    // Wave 1: the scenario of every engine.
+    if (skipped.length > 0) {
+      term.say(
+        `  ${skipped.join(', ')}: not published with this allowlist (ROUTER_RESOURCE_ALLOWLIST); their events are left out`,
+      );
+    }
+    const publishedEngines = [...engines.keys()].filter((engine) => !skipped.includes(engine));
+    const firstWave = publishedEngines.flatMap((engine) =>
+      (SCENARIOS[engine] ?? fallbackScenario(matches.get(engine)))(0).map((event) => ({
+        engine,
+        event: cloudEvent(event),
+      })),
+    );
+    term.say(
+      `\nWave 1: putting ${firstWave.length} events for ${publishedEngines.length} engines (${perEngine(firstWave)})`,
+    );
+    await put(firstWave.map((e) => e.event));
+    waves.push({ name: 'wave 1', count: firstWave.length });
+    await untilTaken();
+
+    // A hot swap per later version: published while wave 1's durable executions are still in flight;
+    // the next wave is put once the router itself serves the new version.
+    const swaps: {
+      readonly engine: string;
+      readonly version: number;
+      readonly wave: number;
+      readonly count: number;
+    }[] = [];
+    for (const next of later.filter((file) => !skipped.includes(file.engine))) {
       const published = await publishEngine(
         { source: next.source, file: next.file, variables, engine: next.engine },
         registry.publishLoader,
         registry,
       );
-      if (tty) process.stderr.write('\r\x1b[2K');
-      out(
-        `Hot swap: published ${next.engine}@${published.version} from ${next.file.slice(ROOT.length + 1)} while events flow`,
+      term.say(
+        `Hot swap: published ${next.engine}@${published.version} from ${relative(REPOSITORY_ROOT, next.file)} with ${waiting.length === 1 ? '1 execution' : `${waiting.length} executions`} of wave 1 still waiting`,
+      );
+      const seenInMs = await routerSees(router.deps, next.engine, published.version);
+      term.say(
+        `  the router serves ${next.engine}@${published.version} after ${(seenInMs / 1000).toFixed(1)} s (alias cache ${settings.aliasTtlMs} ms)`,
       );
       const wave = (SCENARIOS[next.engine] ?? (() => []))(1).map(cloudEvent);
+      const number = waves.length + 1;
+      term.say(
+        `Wave ${number}: putting ${wave.length} events for ${next.engine} (now @${published.version})`,
+      );
       await put(wave);
+      waves.push({ name: `wave ${number}`, count: wave.length });
+      swaps.push({ engine: next.engine, version: published.version, wave: number, count: wave.length });
     }
 
     // Duplicates and poison records: nothing is run twice, nothing is lost.
-    await put(firstWave.slice(0, 10));
+    const duplicates = firstWave.slice(0, 10).map((e) => e.event);
+    const number = waves.length + 1;
+    term.say(
+      `Wave ${number}: re-sending ${duplicates.length} events of wave 1 (duplicates) and 2 poison records (no route, not JSON)`,
+    );
+    await put(duplicates);
     await put([cloudEvent({ type: 'nobody.listens', data: {} })]);
     await producer.put([{ partitionKey: 'poison', data: Buffer.from('this is not JSON') }]);
     sent += 1;
-    out('Re-sent 10 events (duplicates) and 2 poison records (no route, not JSON).');
+    waves.push({ name: `wave ${number}`, count: duplicates.length + 2 });
+    term.say(
+      `Sent ${sent} records in ${waves.length} waves (${waves.map((w) => `${w.name} ${w.count}`).join(' + ')}).`,
+    );
 
-    const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline) {
-      await esm.waitForIdle(180_000);
-      if (totals.records >= sent && totals.waitingNow <= 0) break;
-      await new Promise((r) => setTimeout(r, 250));
+    const deadline = Date.now() + FINISH_TIMEOUT_MS;
+    for (;;) {
+      await router.mapping.waitForIdle(FINISH_TIMEOUT_MS);
+      await refresh();
+      // Done when every record sent was taken and every execution it started has ended.
+      if (tally.records >= sent && waiting.length === 0 && accounting(tally).balanced) break;
+      if (Date.now() > deadline) {
+        term.say(`Gave up after ${FINISH_TIMEOUT_MS / 1000} s: ${progressLine(tally, sent, waiting.length)}`);
+        break;
+      }
+      await sleep(250);
     }
-    clearInterval(progress);
-    if (tty) process.stderr.write('\r\x1b[2K');
+    clearInterval(ticker);
+    term.clear();
     demoDone = true;
-    out(`\nDone in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${line(totals, sent)}\n`);
-    out(table(totals));
-    out(`
+
+    term.say(
+      `\nDone in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${progressLine(tally, sent, waiting.length)}`,
+    );
+    term.say(`  ${accounting(tally).text}`);
+    term.say(`\n${summaryTable(tally)}`);
+    term.say(
+      "DURABLE WAITS counts each time an execution parked: batch-average once per run (its Map's Waits\n" +
+        'run side by side), redshift-etl once per statement it polls (again if a statement outlasts its 5 s Wait).',
+    );
+    for (const swap of swaps) {
+      const ran = ranByVersion(tally, swap.engine);
+      const versions = [...ran]
+        .sort(([a], [b]) => a - b)
+        .map(([version, count]) => `@${version} ran ${count}`);
+      term.say(
+        `Hot swap of ${swap.engine}: ${versions.join(', ')} executions; wave ${swap.wave} (${swap.count} events) was put after the router served @${swap.version}.`,
+      );
+    }
+    const quarantined = await quarantineFollower(router.deps.quarantine, new Date(startedAt))();
+    for (const entry of quarantined) term.say(`Quarantined: ${describeQuarantined(entry)}`);
+    term.say(`
 Where to look next (in another terminal, with these variables):
   export ${Object.entries(stack.env)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}
   npx router engine list                      published engines and where 'live' points
   npx router engine versions event-engine     every version, immutable
+  npx router executions list                  executions, newest first
   npx router engine graph engines/batch-average.hjson   a Mermaid picture of a graph
   echo '{"specversion":"1.0","id":"1","source":"me","type":"order.placed","engine":"event-engine","data":{"orderId":"o-1","customerId":"c-1","amount":42}}' | npx router put -
-  tail -f ${LOG_FILE.slice(ROOT.length + 1)}         structured router logs
+  tail -f ${logPath}         structured router logs
 `);
-    if (values.once === true) {
-      await esm.stop();
-      return totals.failed > 0 && totals.succeeded === 0 ? 1 : 0;
-    }
-    out('Serving until Ctrl-C...');
+    if (once) return tally.failed > 0 && tally.succeeded === 0 ? 1 : 0;
+    term.say('Serving until Ctrl-C...');
     await new Promise<void>((resolveStop) => {
       process.once('SIGINT', () => resolveStop());
       process.once('SIGTERM', () => resolveStop());
     });
-    out('\nStopping...');
-    await esm.stop();
+    term.say('\nStopping...');
     return 0;
   } finally {
-    await stop();
+    await dev.stop();
+    await logger.close();
   }
 }
 
-main().then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -26,7 +27,26 @@ export interface KinesisLocalOptions {
   /** How long to wait for the first answer. Default 20 s. */
   readonly startTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Keeps the streams in this directory (kinesis-mock's own persistence: a JSON file written every
+   * second and on a graceful stop, loaded at start). Default: nothing kept.
+   */
+  readonly persistPath?: string;
 }
+
+/** kinesis-mock's persistence settings (see its README). */
+function persistence(path: string | undefined): Record<string, string> {
+  if (path === undefined) return { SHOULD_PERSIST_DATA: 'false' };
+  return {
+    SHOULD_PERSIST_DATA: 'true',
+    LOAD_DATA_IF_EXISTS: 'true',
+    PERSIST_PATH: path,
+    PERSIST_INTERVAL: '1s',
+  };
+}
+
+/** How long a persisting kinesis-mock may take to drain and write its file on SIGTERM. */
+const GRACEFUL_STOP_MS = 15_000;
 
 /** Asks the OS for a free loopback port (released at once; the child binds it right after). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -101,6 +121,7 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const { script, certificate } = kinesisLocalFiles();
+  if (options.persistPath !== undefined) await mkdir(options.persistPath, { recursive: true });
   const [port, tlsPort] = [await freePort(host), await freePort(host)];
   const fast = '1ms';
   const child = spawn(process.execPath, [script], {
@@ -121,7 +142,7 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
       UPDATE_STREAM_MODE_DURATION: fast,
       SHARD_LIMIT: '1000',
       ON_DEMAND_STREAM_COUNT_LIMIT: '100',
-      SHOULD_PERSIST_DATA: 'false',
+      ...persistence(options.persistPath),
       LOG_LEVEL: 'WARN',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,9 +165,18 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
   process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    // SIGTERM makes kinesis-mock drain for about 6 s; it keeps nothing on disk, so kill it outright.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (options.persistPath === undefined) {
+      // SIGTERM makes kinesis-mock drain for about 6 s; with nothing to keep on disk, kill it outright.
+      child.kill('SIGKILL');
+      await exited(child);
+      return;
+    }
+    // Persisting: let it drain and write its file, within a bound.
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), GRACEFUL_STOP_MS);
     await exited(child);
+    clearTimeout(timer);
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);

@@ -3,6 +3,7 @@
  * the demo and the benchmarks get the same set: the Lambda Invoke host (serving the step functions of
  * `handlers/catalog.ts`) and the Redshift Data API over PGlite.
  */
+import { join } from 'node:path';
 import { createLambdaHost, type HostLog } from './lambda/index.ts';
 import { createRedshiftDataEmulator } from './redshift/index.ts';
 import type { ServiceEmulator } from './service.ts';
@@ -16,6 +17,8 @@ export interface DefaultServicesOptions {
    * a developer's stack should answer the first Redshift query without the wait.
    */
   readonly startDatabaseNow?: boolean;
+  /** Keeps the Redshift database in `DIR/redshift` (the stack's data directory); default in memory. */
+  readonly dataDir?: string;
 }
 
 /** Builds a fresh set of emulations; each stack owns (and closes) its own. */
@@ -23,6 +26,10 @@ export function defaultServices(options: DefaultServicesOptions = {}): ServiceEm
   const log = options.log === undefined ? {} : { log: options.log };
   return [
     createLambdaHost(log),
-    createRedshiftDataEmulator({ ...log, startNow: options.startDatabaseNow ?? true }),
+    createRedshiftDataEmulator({
+      ...log,
+      startNow: options.startDatabaseNow ?? true,
+      ...(options.dataDir === undefined ? {} : { dataDir: join(options.dataDir, 'redshift') }),
+    }),
   ];
 }

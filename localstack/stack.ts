@@ -2,15 +2,17 @@
  * The embedded local AWS stack: Kinesis, DynamoDB and S3 emulators started in-process behind one edge
  * endpoint, plus whatever in-process service emulations (Lambda, Redshift Data) are registered. It
  * installs from npm alone and starts in milliseconds, so every integration test file can own a stack on a
- * free port, and `npm run localstack:up` serves one on 4566 for a developer.
+ * free port, and `npm run localstack:up` serves one on 4566 for a developer. In memory by default; with
+ * a data directory the streams, tables and objects outlive the process.
  */
 import { createCipheriv } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsEnvironment } from '../router/aws/clients.ts';
+import { lockDataDirectory } from './dataDirectory.ts';
 import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
 import { startKinesisLocal } from './kinesis-local.ts';
 import type { ServiceEmulator } from './service.ts';
@@ -32,6 +34,12 @@ export interface LocalStackOptions {
   readonly log?: (line: string) => void;
   /** Sees every request the edge routes (service, `X-Amz-Target`), e.g. to count DynamoDB round trips. */
   readonly onRequest?: EdgeOptions['onRequest'];
+  /**
+   * Keeps Kinesis, DynamoDB and S3 data in this directory (`kinesis/`, `dynamodb/`, `s3/`), so a stack
+   * started again on it finds its streams, tables and objects. One stack at a time may use a directory.
+   * Default: in memory (S3 in a temporary directory removed on stop).
+   */
+  readonly dataDir?: string;
 }
 
 /** A running stack. */
@@ -45,6 +53,8 @@ export interface LocalStack {
   readonly aws: AwsEnvironment;
   /** Milliseconds from the call to the stack serving. */
   readonly startedInMs: number;
+  /** Where the data is kept, when it outlives the process. */
+  readonly dataDir?: string;
   /** Closes the edge, every emulator, child process and temporary directory; idempotent. */
   stop(): Promise<void>;
   /** Serves `service.signingName` with this emulation from now on. */
@@ -84,13 +94,23 @@ export function legacyCiphersAvailable(): boolean {
 
 type Closer = () => Promise<void>;
 
+/** The LevelDB directory of an emulator under the data directory (created), or undefined for in memory. */
+async function levelPath(dataDir: string | undefined, name: string): Promise<{ path?: string }> {
+  if (dataDir === undefined) return {};
+  const path = join(dataDir, name);
+  await mkdir(path, { recursive: true });
+  return { path };
+}
+
 async function startKinesis(
   engine: KinesisEngine,
   host: string,
+  dataDir: string | undefined,
   log: (line: string) => void,
 ): Promise<{ port: number; close: Closer }> {
   if (engine === 'kinesis-local') {
-    const mock = await startKinesisLocal({ host, log });
+    const persist = dataDir === undefined ? {} : { persistPath: join(dataDir, 'kinesis-mock') };
+    const mock = await startKinesisLocal({ host, log, ...persist });
     return { port: mock.port, close: () => mock.stop() };
   }
   const { default: kinesalite } = await import('kinesalite');
@@ -99,24 +119,33 @@ async function startKinesis(
     deleteStreamMs: TRANSITION_MS,
     updateStreamMs: TRANSITION_MS,
     shardLimit: 10_000,
+    ...(await levelPath(dataDir, 'kinesis')),
   });
   return { port: await listen(server, host), close: () => closeServer(server) };
 }
 
-async function startDynamoDb(host: string): Promise<{ port: number; close: Closer }> {
+async function startDynamoDb(
+  host: string,
+  dataDir: string | undefined,
+): Promise<{ port: number; close: Closer }> {
   const { default: dynalite } = await import('dynalite');
   const server = dynalite({
     createTableMs: TRANSITION_MS,
     deleteTableMs: TRANSITION_MS,
     updateTableMs: TRANSITION_MS,
+    ...(await levelPath(dataDir, 'dynamodb')),
   });
   return { port: await listen(server, host), close: () => closeServer(server) };
 }
 
-async function startS3(host: string): Promise<{ port: number; close: Closer }> {
+async function startS3(host: string, dataDir: string | undefined): Promise<{ port: number; close: Closer }> {
   const { default: S3rver } = await import('s3rver');
-  const directory = await mkdtemp(join(tmpdir(), 'router-s3-'));
-  const removeDirectory = (): Promise<void> => rm(directory, { recursive: true, force: true });
+  const kept = dataDir !== undefined;
+  const directory = kept ? join(dataDir, 's3') : await mkdtemp(join(tmpdir(), 'router-s3-'));
+  if (kept) await mkdir(directory, { recursive: true });
+  const removeDirectory = async (): Promise<void> => {
+    if (!kept) await rm(directory, { recursive: true, force: true });
+  };
   try {
     const s3 = new S3rver({
       address: host,
@@ -172,12 +201,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const closers: Closer[] = [];
   // Every emulation ever registered is closed on stop, including one a later registration replaced.
   const emulators = new Set<ServiceEmulator>();
+  const dataDir = options.dataDir;
   let edge: Edge;
   try {
+    if (dataDir !== undefined) closers.push(await lockDataDirectory(dataDir));
     const parts = await Promise.allSettled([
-      startKinesis(options.kinesis ?? 'kinesalite', host, log),
-      startDynamoDb(host),
-      startS3(host),
+      startKinesis(options.kinesis ?? 'kinesalite', host, dataDir, log),
+      startDynamoDb(host, dataDir),
+      startS3(host, dataDir),
     ]);
     for (const part of parts) if (part.status === 'fulfilled') closers.push(part.value.close);
     const failed = parts.find((part) => part.status === 'rejected');
@@ -229,6 +260,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     aws,
     startedInMs,
+    ...(dataDir === undefined ? {} : { dataDir }),
     register,
     stop() {
       // Closers run last-started first: the edge closes before anything behind it.

@@ -3,6 +3,7 @@
  * bootstrap, the CDK app, the router and the CLI can never disagree about them. Every name can be
  * overridden from the environment (the CDK app sets them on the deployed router).
  */
+import { ENGINES_ALLOWLIST } from '../engines/allowlist.ts';
 
 /** Resource names for one deployment (one stage). */
 export interface ResourceNames {
@@ -126,10 +127,13 @@ export interface RouterSettings {
   readonly stage: string;
 }
 
-/** Lambda step functions and the two Lambda integrations; SDK actions must be listed explicitly. */
+/**
+ * The allowlist when `ROUTER_RESOURCE_ALLOWLIST` is unset: what the shipped engines call
+ * (`engines/allowlist.ts`), so they publish and run anywhere without further settings, plus the callback
+ * form of the Lambda integration they already may call. Any other SDK action must be listed explicitly.
+ */
 export const DEFAULT_ALLOWLIST: readonly string[] = [
-  'arn:aws:lambda:*:*:function:*',
-  'arn:aws:states:::lambda:invoke',
+  ...ENGINES_ALLOWLIST,
   'arn:aws:states:::lambda:invoke.waitForTaskToken',
 ];
 

@@ -109,6 +109,7 @@ export function streamNameOf(stream: string): string {
 
 function emptyCounters(): EventSourceMappingCounters {
   return {
+    recordsRead: 0,
     batches: 0,
     recordsDelivered: 0,
     recordsCompleted: 0,

@@ -171,6 +171,7 @@ export class ShardPoller {
       };
     });
     this.#batcher.push(records);
+    this.#deps.counters.recordsRead += records.length;
     const last = records.at(-1);
     if (last !== undefined) {
       this.#lastFetched = last.sequenceNumber;

@@ -102,6 +102,8 @@ export interface BatchReport {
 
 /** Running totals, for tests, the demo and metrics. */
 export interface EventSourceMappingCounters {
+  /** Records read from the shards by GetRecords, before any batch is formed (a re-read counted again). */
+  recordsRead: number;
   /** Handler invocations. */
   batches: number;
   /** Records handed to the handler (replays counted again). */

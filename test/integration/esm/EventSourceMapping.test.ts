@@ -74,6 +74,15 @@ function recorder(
   };
 }
 
+/** Polls `check` until it holds; fails naming `what` after 10 s. */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const range = (from: number, to: number): string[] =>
   Array.from({ length: to - from + 1 }, (_, i) => `r-${from + i}`);
 
@@ -155,16 +164,28 @@ describe('event source mapping over the local stack', () => {
     const stream = uniqueName('esm-window');
     await createStream(stack().aws, stream);
     const { deliveries, handler } = recorder();
-    const mapping = await start({ stream, handler, batchSize: 100, maximumBatchingWindowInSeconds: 0.6 });
+    const frozen = Date.now();
+    let skew = 0;
+    const mapping = await start({
+      stream,
+      handler,
+      batchSize: 100,
+      maximumBatchingWindowInSeconds: 0.6,
+      now: () => frozen + skew,
+    });
     await mapping.waitForIdle();
 
-    // Act
+    // Act: records read on either side of a pause; the window's clock stands still meanwhile
     await putRecords(stack().aws, stream, 3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until('the first three records to be read', () => mapping.counters.recordsRead === 3);
     await putRecords(stack().aws, stream, 3, 3);
+    await until('the next three records to be read', () => mapping.counters.recordsRead === 6);
+    const beforeWindow = mapping.counters.batches;
+    skew = 600;
     await mapping.waitForIdle();
 
-    // Assess
+    // Assess: nothing sent while the window was open, then all six in one batch
+    expect(beforeWindow).toBe(0);
     expect(deliveries).toEqual([range(0, 5)]);
   });
 
@@ -435,7 +456,8 @@ describe('event source mapping over the local stack', () => {
     // Act
     await putRecords(stack().aws, stream, 2, 3);
     await mapping.waitForIdle();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const ticksBefore = ticks;
+    await until('three more idle ticks', () => ticks >= ticksBefore + 3);
     await mapping.stop();
     const ticksAtStop = ticks;
     await new Promise((resolve) => setTimeout(resolve, 100));

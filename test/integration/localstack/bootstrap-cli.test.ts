@@ -8,11 +8,21 @@ import { dynamoDbClient, kinesisClient } from '../../../router/aws/clients.ts';
 const root = new URL('../../../', import.meta.url);
 
 describe('npm run localstack:up', () => {
-  it('starts, bootstraps, prints the variables to export, and stops cleanly on SIGINT', async () => {
+  it('starts in memory without the router, bootstraps, prints the variables to export, and stops cleanly on SIGINT', async () => {
     // Prepare
     const child = spawn(
       process.execPath,
-      ['--openssl-legacy-provider', '--import', 'tsx', 'localstack/cli.ts', '--port', '0', '--no-services'],
+      [
+        '--openssl-legacy-provider',
+        '--import',
+        'tsx',
+        'localstack/cli.ts',
+        '--port',
+        '0',
+        '--no-services',
+        '--in-memory',
+        '--no-router',
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -48,6 +58,8 @@ describe('npm run localstack:up', () => {
 
     // Assess
     expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stdout).toContain(`Local AWS stack on ${endpoint}, in memory (nothing is kept).`);
+    expect(stdout).toContain('Router not running (--no-router): nothing consumes the stream.');
     expect(stdout).toContain('export AWS_REGION=us-east-1');
     expect(stdout).toContain('export AWS_ACCESS_KEY_ID=test');
     expect(StreamNames).toContain('router-events');
@@ -73,6 +85,26 @@ describe('npm run localstack:up', () => {
       "--shards must be an integer from 1 to 65535, got '0'",
     );
     expect(() => parseUpArguments(['--bogus'])).toThrow(/bogus/);
+    expect(() => parseUpArguments(['--data', 'x', '--in-memory'])).toThrow(
+      '--data and --in-memory exclude each other',
+    );
     expect(parseUpArguments(['--help'])).toBeUndefined();
+  });
+
+  it('keeps the data under .local/stack and runs the router unless told otherwise', () => {
+    // Act
+    const defaults = parseUpArguments([], '/work/here');
+    const chosen = parseUpArguments(['--data', 'data', '--no-router'], '/work/here');
+    const memory = parseUpArguments(['--in-memory', '--log', 'r.log'], '/work/here');
+
+    // Assess
+    expect(defaults).toMatchObject({ dataDir: new URL('.local/stack', root).pathname, router: true });
+    expect(defaults?.logFile).toBe(new URL('.local/stack/router.log', root).pathname);
+    expect(chosen).toMatchObject({
+      dataDir: '/work/here/data',
+      router: false,
+      logFile: '/work/here/data/router.log',
+    });
+    expect(memory).toMatchObject({ dataDir: undefined, router: true, logFile: '/work/here/r.log' });
   });
 });

@@ -14,6 +14,9 @@ import { useLocalStack } from '../support/stack.ts';
 
 const events: unknown[] = [];
 let eventArrived: (event: unknown) => void = () => undefined;
+/** `held` runs until the test releases it, so the slot it takes is taken for as long as the test needs. */
+let heldStarted: () => void = () => undefined;
+let releaseHeld: () => void = () => undefined;
 
 const host = createLambdaHost({
   concurrencyLimit: 8,
@@ -23,7 +26,17 @@ const host = createLambdaHost({
     { name: 'slow', entry: 'test/fixtures/handlers/slow.ts', description: 'sleeps', timeoutSeconds: 1 },
   ],
   functions: {
-    held: { entry: 'test/fixtures/handlers/slow.ts', reservedConcurrency: 1 },
+    held: {
+      reservedConcurrency: 1,
+      handler: async () => {
+        const released = new Promise<void>((resolve) => {
+          releaseHeld = resolve;
+        });
+        heldStarted();
+        await released;
+        return { held: true };
+      },
+    },
     record: async (event) => {
       events.push(event);
       eventArrived(event);
@@ -149,14 +162,16 @@ describe('Lambda host through the edge with the AWS SDK', () => {
       ...(endpoint === undefined ? {} : { endpoint }),
       ...(credentials === undefined ? {} : { credentials }),
     });
-    const holding = lambda.send(
-      new InvokeCommand({ FunctionName: 'held', Payload: JSON.stringify({ ms: 600 }) }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const running = new Promise<void>((resolve) => {
+      heldStarted = resolve;
+    });
+    const holding = lambda.send(new InvokeCommand({ FunctionName: 'held' }));
+    await running;
 
     const error = await lambda
       .send(new InvokeCommand({ FunctionName: 'held' }))
       .catch((caught: unknown) => caught);
+    releaseHeld();
 
     expect(error).toBeInstanceOf(TooManyRequestsException);
     expect((error as TooManyRequestsException).Reason).toBe(

@@ -232,7 +232,9 @@ describe('Redshift Data API through the edge with the AWS SDK', () => {
   it('cancels a queued statement and a running batch, which is rolled back', async () => {
     const client = redshiftDataClient(stack().aws);
     await run(client, 'create table cancelled (n int)');
-    const sleeps = Array.from({ length: 10 }, () => 'select pg_sleep(0.05)');
+    // About 10 s of sleeps, each short (a request waits for the one running): the cancel below lands
+    // long before the batch could end on its own.
+    const sleeps = Array.from({ length: 39 }, () => 'select pg_sleep(0.25)');
 
     const batch = await client.send(
       new BatchExecuteStatementCommand({ ...TARGET, Sqls: ['insert into cancelled values (1)', ...sleeps] }),

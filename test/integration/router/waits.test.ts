@@ -1,14 +1,18 @@
 /**
  * End to end: a Wait longer than ROUTER_MAX_INPROCESS_WAIT_MS parks the execution durably (WAITING with a
  * due time), acknowledges its record so the shard moves on, and the sweep the mapping runs on its idle
- * ticks resumes it when due, on the version it started on.
+ * ticks resumes it when due, on the version it started on. The router runs on a clock the test moves:
+ * nothing is due until the test says so, however slow the machine.
  */
 import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../router/asl/interpreter/clock.ts';
 import { StepLog, throttlingError } from '../../fixtures/steps/recorder.ts';
 import { useRouterStack } from '../support/routerStack.ts';
 import { cloudEvent, sequentialGraph, stepArn } from './graphs.ts';
 
 const log = new StepLog();
+/** Moves only when a test advances it: due times and leases never pass behind a test's back. */
+const clock = new VirtualClock(Date.now(), { auto: false });
 
 /** Resumes of the `flaky` step left to fail retryably. */
 let flakyFailures = 0;
@@ -29,6 +33,7 @@ const runtime = useRouterStack({
   },
   // A short lease, so an execution whose resume failed in the sweep is due again a second later.
   settings: { ROUTER_MAX_INPROCESS_WAIT_MS: '200', ROUTER_LEASE_MS: '1000' },
+  clock,
 });
 
 function reminderGraph(last: string): string {
@@ -58,7 +63,7 @@ describe('durable waits', () => {
     await rt.publish({ source: sequentialGraph(['ping']), file: 'quick.hjson' });
     const failuresBefore = rt.esm.counters.failures;
     const completedBefore = rt.esm.counters.recordsCompleted;
-    const put = Date.now();
+    const put = clock.now();
 
     // Act: one long wait, then three records of the same key and shard behind it
     await rt.put([
@@ -73,7 +78,7 @@ describe('durable waits', () => {
     // Assess: parked and acknowledged; the records behind it are done
     const parked = await rt.execution('reminder', 'shop/reminder#w-1');
     expect(parked).toMatchObject({ status: 'WAITING', version: 1 });
-    expect(parked?.dueAt).toBeGreaterThanOrEqual(put + 2_000);
+    expect(parked?.dueAt).toBe(put + 2_000);
     expect(parked?.checkpoint).toBeDefined();
     for (const id of ['q-1', 'q-2', 'q-3']) {
       expect((await rt.execution('quick', `shop/quick#${id}`))?.status).toBe('SUCCEEDED');
@@ -91,19 +96,20 @@ describe('durable waits', () => {
       rev: parked?.rev,
     });
     await rt.publish({ source: reminderGraph('later'), file: 'reminder.hjson' });
+    clock.advance(1_999);
+    const early = await rt.nextSweep();
+    expect(early.succeeded + early.failed + early.waiting).toBe(0);
+    expect((await rt.execution('reminder', 'shop/reminder#w-1'))?.status).toBe('WAITING');
+    clock.advanceTo(parked?.dueAt ?? Number.POSITIVE_INFINITY);
     await until('the sweep to resume the wait', async () => {
       const record = await rt.execution('reminder', 'shop/reminder#w-1');
       return record?.status === 'SUCCEEDED';
     });
 
-    // Assess: resumed once, after its due time, on v1, without re-running the first step
+    // Assess: resumed once, at its due time (not a millisecond before), on v1, without re-running the first step
     const done = await rt.execution('reminder', 'shop/reminder#w-1');
     expect(done?.version).toBe(1);
-    expect(Date.parse(done?.updatedAt ?? '')).toBeGreaterThanOrEqual(
-      parked?.dueAt ?? Number.POSITIVE_INFINITY,
-    );
-    // ... and within a second of it: the local sweep runs while the shard is idle.
-    expect(Date.parse(done?.updatedAt ?? '')).toBeLessThan((parked?.dueAt ?? 0) + 1_000);
+    expect(Date.parse(done?.updatedAt ?? '')).toBe(parked?.dueAt);
     expect(log.of('before')).toHaveLength(1);
     expect(log.of('after')).toHaveLength(1);
     expect(log.of('later')).toHaveLength(0);
@@ -123,7 +129,15 @@ describe('durable waits', () => {
     // Act
     await rt.put([{ partitionKey: 'retrying', data: cloudEvent('retrying', 'f-1', { n: 1 }) }]);
     await rt.waitForIdle();
-    expect((await rt.execution('retrying', 'shop/retrying#f-1'))?.status).toBe('WAITING');
+    const parked = await rt.execution('retrying', 'shop/retrying#f-1');
+    expect(parked?.status).toBe('WAITING');
+    clock.advanceTo(parked?.dueAt ?? Number.POSITIVE_INFINITY);
+    await until('the first resume to fail', async () => log.of('flaky').length === 1);
+    // The failed resume holds its lease (1 s on the router's clock): no sweep takes it over before.
+    clock.advance(999);
+    await rt.nextSweep();
+    expect(log.of('flaky')).toHaveLength(1);
+    clock.advance(1);
     await until('the second sweep to finish the execution', async () => {
       return (await rt.execution('retrying', 'shop/retrying#f-1'))?.status === 'SUCCEEDED';
     });

@@ -17,6 +17,7 @@ import {
 } from '../../../localstack/esm/index.ts';
 import { createLambdaHost, type LocalFunction } from '../../../localstack/lambda/index.ts';
 import { type LocalStack, startLocalStack } from '../../../localstack/stack.ts';
+import type { Clock } from '../../../router/asl/interpreter/clock.ts';
 import { dynamoDbDocumentClient, kinesisClient, s3Client } from '../../../router/aws/clients.ts';
 import type { ResourceNames } from '../../../router/config.ts';
 import { routerDepsFromEnv } from '../../../router/deps.ts';
@@ -67,6 +68,8 @@ export interface RouterStackOptions {
   readonly concurrencyLimit?: number;
   /** Wraps the router's batch handler, e.g. to fail an item after the router ran it (a forced redelivery). */
   readonly wrap?: (handler: KinesisBatchHandler) => KinesisBatchHandler;
+  /** The router's clock (due times, leases), so a test moves time instead of waiting for it. Default: real time. */
+  readonly clock?: Clock;
 }
 
 /** A running runtime and the handles a test asserts through. */
@@ -88,6 +91,8 @@ export interface RouterStack {
   readonly sweeps: BatchSummary[];
   /** Errors the mapping survived (failed polls, failing sweeps); a healthy run has none. */
   readonly survived: unknown[];
+  /** Resolves with what the first sweep started after this call did (empty sweeps included). */
+  nextSweep(): Promise<BatchSummary>;
   /** Publishes a graph and waits until the router serves the alias it moved. */
   publish(request: PublishRequest): Promise<PublishResult>;
   /** Waits until the router's alias snapshot matches the engine's `live` alias in the index. */
@@ -173,7 +178,8 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
     };
     const logs: LogLine[] = [];
     const metrics = new CountingMetrics();
-    const deps = routerDepsFromEnv(env, { logger: capturingLogger(logs), metrics });
+    const built = routerDepsFromEnv(env, { logger: capturingLogger(logs), metrics });
+    const deps: RouterDeps = options.clock === undefined ? built : { ...built, clock: options.clock };
     const router = new MessageEventRouter(deps);
     const registry = registryFromEnv(env, stack.aws);
     const registryDeps: RegistryDeps = { index: registry.index, store: registry.store };
@@ -182,6 +188,7 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
     const survived: unknown[] = [];
     const sweepEveryMs = options.sweepEveryMs ?? 100;
     let lastSweep = 0;
+    let sweepWaiters: ((summary: BatchSummary) => void)[] = [];
     // `handleBatch` is `processBatch` reduced to its `batchItemFailures`; keeping the summary lets tests
     // see per-version duplicates and waits without changing what the mapping receives.
     const route: KinesisBatchHandler = async (event, context) => {
@@ -206,8 +213,11 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
             onIdleTick: async () => {
               if (Date.now() - lastSweep < sweepEveryMs) return;
               lastSweep = Date.now();
+              const waiting = sweepWaiters;
+              sweepWaiters = [];
               const summary = await router.sweep();
               if (summary.succeeded + summary.failed + summary.waiting > 0) sweeps.push(summary);
+              for (const wake of waiting) wake(summary);
             },
           }),
       onError: (error) => survived.push(error),
@@ -249,6 +259,11 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
       batches,
       sweeps,
       survived,
+      nextSweep() {
+        if (sweepEveryMs === false)
+          return Promise.reject(new Error('router stack: started without the sweep'));
+        return new Promise((resolve) => sweepWaiters.push(resolve));
+      },
       async publish(request) {
         const result = await publishEngine(request, registry.publishLoader, registryDeps);
         if (result.alias !== undefined) await awaitAlias(result.engine);

@@ -1,10 +1,10 @@
 /**
- * The demo's router log: structured JSON lines in a file, so the terminal shows progress while every
+ * The local router's log: structured JSON lines in a file, so the terminal shows progress while every
  * log line (execution id, engine@version, shard, sequence number) stays available to `tail -f`.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogFields, RouterLogger } from '../../router/observability/telemetry.ts';
+import type { LogFields, RouterLogger } from '../router/observability/telemetry.ts';
 
 /** A logger that appends JSON lines to `path`; `close()` flushes it. */
 export function fileLogger(path: string): RouterLogger & { close(): Promise<void> } {
