@@ -39,14 +39,14 @@ import {
   s3Client,
 } from '../router/aws/clients.ts';
 import {
-  ENGINES_TABLE_SCHEMA,
-  ESM_TABLE_SCHEMA,
-  EXECUTIONS_TABLE_SCHEMA,
   type KeySchema,
   type ResourceNames,
   resourceNamesFromEnv,
   type TableSchema,
 } from '../router/config.ts';
+import { EXECUTIONS_TABLE_SCHEMA } from '../router/executions/executionsTable.ts';
+import { ENGINES_TABLE_SCHEMA } from '../router/registry/enginesTable.ts';
+import { ESM_TABLE_SCHEMA } from './esm/DynamoDBCheckpointStore.ts';
 
 /** Options of {@link bootstrap}. */
 export interface BootstrapOptions {

@@ -57,43 +57,6 @@ export interface TableSchema extends KeySchema {
   readonly ttlAttribute?: string;
 }
 
-/**
- * Engine index. Items (pk / sk):
- * - `ENGINE#name` / `VERSION#0000000042`: one immutable published version (s3 key, sha256, mode, match);
- * - `ENGINE#name` / `ALIAS#live`: the versions an alias points at, with weights;
- * - `ENGINE#name` / `META`: next version number, created / updated times;
- * - `QUARANTINE` / `time#shard#sequence`: the quarantine index (object key, reason, engine).
- * GSI1 (gsi1pk / gsi1sk) lists aliases across engines, so routes refresh in one Query.
- */
-export const ENGINES_TABLE_SCHEMA: TableSchema = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  indexes: [{ indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
-};
-
-/**
- * Executions. Items (pk / sk):
- * - `EXEC#engine#dedupKey` / `EXEC`: the execution (status, version, lease, checkpoint, history);
- * GSI1 `due` (gsi1pk = `DUE#bucket`, gsi1sk = due time ISO + id): WAITING executions by due time, so the
- * sweep queries instead of scanning; GSI2 `byEngine` (gsi2pk = `ENGINE#name`, gsi2sk = start time):
- * listing executions per engine. `expiresAt` (epoch seconds) is the TTL attribute.
- */
-export const EXECUTIONS_TABLE_SCHEMA: TableSchema = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  indexes: [
-    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-  ],
-  ttlAttribute: 'expiresAt',
-};
-
-/** ESM emulator checkpoints: pk = `stream#consumer#shardId`, holding the last checkpointed sequence number. */
-export const ESM_TABLE_SCHEMA: TableSchema = {
-  partitionKey: 'pk',
-  indexes: [],
-};
-
 /** S3 key prefixes inside the bucket. */
 export const BUCKET_PREFIXES = {
   engines: 'engines/',

@@ -4,7 +4,7 @@
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ESM_TABLE_SCHEMA } from '../../router/config.ts';
+import type { TableSchema } from '../../router/config.ts';
 import type { CheckpointStore } from './CheckpointStore.ts';
 
 /** Item attribute holding the last sequence number done. */
@@ -86,3 +86,9 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
     throw new Error(`checkpoint table ${this.#table}: not ACTIVE after 5 s`);
   }
 }
+
+/** ESM emulator checkpoints: pk = `stream#consumer#shardId`, holding the last checkpointed sequence number. */
+export const ESM_TABLE_SCHEMA: TableSchema = {
+  partitionKey: 'pk',
+  indexes: [],
+};

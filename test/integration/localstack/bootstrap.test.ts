@@ -5,8 +5,10 @@ import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { bootstrap, createTableInput, ensureStream, ensureTable } from '../../../localstack/bootstrap.ts';
+import { ESM_TABLE_SCHEMA } from '../../../localstack/esm/DynamoDBCheckpointStore.ts';
 import { dynamoDbClient, kinesisClient, s3Client } from '../../../router/aws/clients.ts';
-import { ESM_TABLE_SCHEMA, EXECUTIONS_TABLE_SCHEMA, type ResourceNames } from '../../../router/config.ts';
+import type { ResourceNames } from '../../../router/config.ts';
+import { EXECUTIONS_TABLE_SCHEMA } from '../../../router/executions/executionsTable.ts';
 import { useLocalStack } from '../support/stack.ts';
 
 const stack = useLocalStack();

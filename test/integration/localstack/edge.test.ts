@@ -31,7 +31,7 @@ import { bootstrap, createTableInput } from '../../../localstack/bootstrap.ts';
 import type { EdgeRequest } from '../../../localstack/service.ts';
 import { type LocalStack, legacyCiphersAvailable, startLocalStack } from '../../../localstack/stack.ts';
 import { dynamoDbClient, kinesisClient, lambdaClient, s3Client } from '../../../router/aws/clients.ts';
-import { ENGINES_TABLE_SCHEMA } from '../../../router/config.ts';
+import { ENGINES_TABLE_SCHEMA } from '../../../router/registry/enginesTable.ts';
 
 // These tests exercise the embedded stack itself (its edge and its emulators' known gaps), so they always
 // start one, whatever AWS_ENDPOINT_URL says.
