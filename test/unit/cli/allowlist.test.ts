@@ -6,7 +6,7 @@ import { cliAllowlist } from '../../../router/cli/allowlist.ts';
 import { DEFAULT_ALLOWLIST } from '../../../router/config.ts';
 import { runRouterCli } from '../../support/cli.ts';
 
-const S3_GET = 'arn:aws:states:::aws-sdk:s3:getObject';
+const S3_GET = 'arn:aws:states:::aws-sdk:s3:headObject';
 
 /** A Lambda step (in the default allowlist) followed by an S3 SDK action (not in it). */
 const STEP_THEN_S3 = JSON.stringify({
