@@ -27,7 +27,7 @@ import {
   type ReopenUpdate,
   reopenedValues,
 } from './ExecutionStore.ts';
-import { DYNAMODB_ITEM_MAX_BYTES, fixedItemBytes, recordItemBytes } from './items.ts';
+import { DYNAMODB_ITEM_MAX_BYTES, fixedItemBytes, itemBytes, itemBytesBound, toItem } from './items.ts';
 import { MemoryPayloadStore } from './MemoryPayloadStore.ts';
 import {
   hasValue,
@@ -237,7 +237,8 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   /** Refuses an item DynamoDB would refuse, with its message. */
   private check(record: ExecutionRecord, write: 'put' | 'update'): void {
-    if (recordItemBytes(storedForm(record)) <= DYNAMODB_ITEM_MAX_BYTES) return;
+    if (itemBytesBound(record) <= DYNAMODB_ITEM_MAX_BYTES) return;
+    if (itemBytes(toItem(storedForm(record))) <= DYNAMODB_ITEM_MAX_BYTES) return;
     throw new ItemTooLargeError(
       write === 'put'
         ? 'Item size has exceeded the maximum allowed size'

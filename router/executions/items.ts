@@ -65,7 +65,7 @@ export const DYNAMODB_ITEM_MAX_BYTES = 400 * 1024;
  */
 export function attributeBytes(value: unknown): number {
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  if (typeof value === 'number') return 2 + Math.ceil(String(Math.abs(value)).replace(/\D/g, '').length / 2);
+  if (typeof value === 'number') return 2 + Math.ceil(String(Math.abs(value)).length / 2);
   if (typeof value === 'boolean' || value === null) return 1;
   if (Array.isArray(value)) return value.reduce<number>((sum, v) => sum + 1 + attributeBytes(v), 3);
   if (typeof value === 'object') {
@@ -87,32 +87,62 @@ export function itemBytes(item: Record<string, unknown>): number {
   return sum;
 }
 
+/** Most bytes DynamoDB counts for a number. */
+const NUMBER_MAX_BYTES = 21;
+
+/**
+ * An upper bound of {@link attributeBytes} that encodes nothing (every write sizes its item): three
+ * bytes per UTF-16 unit of a string, the most a number can take.
+ */
+function attributeBound(value: unknown): number {
+  if (typeof value === 'string') return 3 * value.length;
+  if (typeof value === 'number') return NUMBER_MAX_BYTES;
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (Array.isArray(value)) {
+    let sum = 3;
+    for (const v of value) sum += 1 + attributeBound(v);
+    return sum;
+  }
+  if (typeof value === 'object') {
+    let sum = 3;
+    for (const [name, v] of Object.entries(value)) {
+      if (v !== undefined) sum += 3 * name.length + 1 + attributeBound(v);
+    }
+    return sum;
+  }
+  return 0;
+}
+
 /** Room for the due-index entry (`gsi1pk`, `gsi1sk`) a write may add to an item. */
 const DUE_INDEX_BYTES = 128;
 
+const LARGE: ReadonlySet<string> = new Set<LargeField>(LARGE_FIELDS);
+
 /**
- * Size of a record's item without its large values (which `placeValues` sizes), with room for the
- * due-index entry: what the values must leave room for.
+ * An upper bound of the size of a record's item without its large values (which `placeValues` sizes),
+ * with room for the due-index entry: what the values must leave room for.
  */
 export function fixedItemBytes(record: ExecutionRecord): number {
-  const large: ReadonlySet<string> = new Set<LargeField>(LARGE_FIELDS);
-  let sum = DUE_INDEX_BYTES + itemBytes({ ...executionItemKey(record), ...listingKeys(record) });
-  for (const [name, value] of Object.entries(record)) {
-    if (value !== undefined && name !== 'refs' && !large.has(name)) {
-      sum += Buffer.byteLength(name, 'utf8') + attributeBytes(value);
-    }
+  const engine = record.engine.length;
+  const pk = 2 + 3 * (6 + engine + Math.min(record.dedupKey.length, MAX_KEY_PART));
+  const sk = 2 + 4;
+  const gsi2 = 6 + 3 * (7 + engine) + 6 + 3 * (record.startedAt.length + 1 + record.executionId.length);
+  let sum = DUE_INDEX_BYTES + pk + sk + gsi2;
+  for (const name in record) {
+    if (name === 'refs' || LARGE.has(name)) continue;
+    const value = record[name as keyof ExecutionRecord];
+    if (value !== undefined) sum += name.length + attributeBound(value);
   }
   return sum;
 }
 
-/** Size of the item a record is written as (its references counted at their upper bound). */
-export function recordItemBytes(record: ExecutionRecord): number {
+/** An upper bound of the size of the item a record is written as. */
+export function itemBytesBound(record: ExecutionRecord): number {
   let sum = fixedItemBytes(record);
   for (const field of LARGE_FIELDS) {
-    const ref = record.refs?.[field];
     const value = record[field];
-    if (ref !== undefined) sum += field.length + REF_ATTRIBUTE_MAX_BYTES;
-    else if (value !== undefined) sum += field.length + Buffer.byteLength(value, 'utf8');
+    if (record.refs?.[field] !== undefined) sum += field.length + REF_ATTRIBUTE_MAX_BYTES;
+    else if (value !== undefined) sum += field.length + 3 * value.length;
   }
   return sum;
 }

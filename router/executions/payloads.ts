@@ -17,6 +17,7 @@
  * Writing the same bytes again is a PUT of the same key: idempotent, and it renews the object's age.
  */
 import { createHash } from 'node:crypto';
+import { BUCKET_PREFIXES } from '../config.ts';
 
 /** Largest value kept inline in the item (UTF-8 bytes); a larger one goes to S3. */
 export const INLINE_VALUE_MAX_BYTES = 64 * 1024;
@@ -48,7 +49,7 @@ export type PayloadClass = 'live' | 'done';
 
 /** Key prefix of the values of one class, inside the bucket. */
 export function payloadPrefix(kind: PayloadClass): string {
-  return `payloads/${kind}/`;
+  return kind === 'live' ? BUCKET_PREFIXES.payloadsLive : BUCKET_PREFIXES.payloadsDone;
 }
 
 /** Where values too large for an item are kept, by content address. */
@@ -145,30 +146,36 @@ export async function placeValues(
   otherBytes: number,
   kind: PayloadClass,
 ): Promise<PlacedValues> {
-  const inline: Slot[] = [];
+  const inline: { field: LargeField; text: string; written: boolean }[] = [];
   const refs: { [F in LargeField]?: PayloadRef } = {};
-  let total = otherBytes;
+  // Bounded without encoding first (three bytes per UTF-16 unit): most writes stop there.
+  let bound = otherBytes;
+  let longest = 0;
   for (const field of LARGE_FIELDS) {
     const written = change.set[field];
     const kept = before.refs?.[field];
-    if (written !== undefined) {
-      inline.push({ field, text: written, bytes: Buffer.byteLength(written, 'utf8'), written: true });
-    } else if (change.remove?.includes(field)) {
-      continue;
-    } else if (kept !== undefined) {
+    let text: string | undefined;
+    if (written !== undefined) text = written;
+    else if (change.remove?.includes(field)) continue;
+    else if (kept !== undefined) {
       refs[field] = kept;
-      total += field.length + REF_ATTRIBUTE_MAX_BYTES;
+      bound += field.length + REF_ATTRIBUTE_MAX_BYTES;
       continue;
-    } else {
-      const text = before[field];
-      if (text === undefined) continue;
-      inline.push({ field, text, bytes: Buffer.byteLength(text, 'utf8'), written: false });
-    }
-    total += field.length + (inline.at(-1)?.bytes ?? 0);
+    } else text = before[field];
+    if (text === undefined) continue;
+    inline.push({ field, text, written: written !== undefined });
+    bound += field.length + 3 * text.length;
+    longest = Math.max(longest, text.length);
   }
-  const moving = new Set(inline.filter((slot) => slot.bytes > INLINE_VALUE_MAX_BYTES));
+  if (bound <= ITEM_TARGET_BYTES && 3 * longest <= INLINE_VALUE_MAX_BYTES) return { set: change.set, refs };
+
+  const sized: Slot[] = inline.map((slot) => ({ ...slot, bytes: Buffer.byteLength(slot.text, 'utf8') }));
+  let total = otherBytes;
+  for (const field of Object.keys(refs)) total += field.length + REF_ATTRIBUTE_MAX_BYTES;
+  for (const slot of sized) total += slot.field.length + slot.bytes;
+  const moving = new Set(sized.filter((slot) => slot.bytes > INLINE_VALUE_MAX_BYTES));
   for (const slot of moving) total -= slot.bytes - REF_ATTRIBUTE_MAX_BYTES;
-  const largestFirst = inline.filter((slot) => !moving.has(slot)).sort((a, b) => b.bytes - a.bytes);
+  const largestFirst = sized.filter((slot) => !moving.has(slot)).sort((a, b) => b.bytes - a.bytes);
   for (const slot of largestFirst) {
     if (total <= ITEM_TARGET_BYTES) break;
     moving.add(slot);
@@ -182,7 +189,7 @@ export async function placeValues(
     refs[slot.field] = ref;
     set[slot.field] = refAttribute(ref);
   }
-  for (const slot of inline) {
+  for (const slot of sized) {
     if (slot.written && !moving.has(slot)) set[slot.field] = slot.text;
   }
   return { set, refs };
@@ -243,6 +250,7 @@ export function hasValue(record: StoredValues, field: LargeField): boolean {
 
 /** The record with `refs` as its references (none: no `refs` field). */
 export function withRefs<R extends StoredValues>(record: R, refs: PayloadRefs): R {
+  if (record.refs === undefined && Object.keys(refs).length === 0) return record;
   const { refs: _old, ...rest } = record;
   return (Object.keys(refs).length === 0 ? rest : { ...rest, refs }) as R;
 }

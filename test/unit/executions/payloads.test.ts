@@ -8,7 +8,7 @@ import {
   executionMapKey,
 } from '../../../router/executions/ExecutionStore.ts';
 import { HISTORY_MAX_BYTES } from '../../../router/executions/history.ts';
-import { DYNAMODB_ITEM_MAX_BYTES, recordItemBytes } from '../../../router/executions/items.ts';
+import { DYNAMODB_ITEM_MAX_BYTES, itemBytes, toItem } from '../../../router/executions/items.ts';
 import { MemoryExecutionStore } from '../../../router/executions/MemoryExecutionStore.ts';
 import { MemoryPayloadStore } from '../../../router/executions/MemoryPayloadStore.ts';
 import {
@@ -158,7 +158,7 @@ describe('MemoryExecutionStore and the 400 KB item limit', () => {
     const sizes: number[] = [];
     const measure = (record: ExecutionRecord): void => {
       const stored = store.records.get(executionMapKey(record));
-      if (stored !== undefined) sizes.push(recordItemBytes(stored));
+      if (stored !== undefined) sizes.push(itemBytes(toItem(stored)));
     };
     const claim = await store.claim({
       ...request({ engine, dedupKey }),
