@@ -4,12 +4,13 @@
  * bucket), and steps on the local Lambda host. Such a message's checkpoint holds its input twice (in the
  * context and in the data), more than DynamoDB's 400 KB item limit: it must run, not be quarantined.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dynamoDbDocumentClient, s3Client } from '../../../router/aws/clients.ts';
 import { executionItemKey, itemBytes } from '../../../router/executions/items.ts';
 import { contentAddress, parsePayloadUri, refOfAttribute } from '../../../router/executions/payloads.ts';
+import { S3PayloadStore } from '../../../router/executions/S3PayloadStore.ts';
 import { StepLog } from '../../fixtures/steps/recorder.ts';
 import { cloudEvent, sequentialGraph } from '../router/graphs.ts';
 import { useRouterStack } from '../support/routerStack.ts';
@@ -111,3 +112,42 @@ describe('a 255 KiB CloudEvent on a standard engine', () => {
     expect(rt.survived).toEqual([]);
   });
 });
+
+describe('S3PayloadStore', () => {
+  it('reads back what it wrote, and refuses an object that is gone or does not hash to its address', async () => {
+    // Prepare
+    const rt = runtime();
+    const s3 = s3Client(rt.stack.aws);
+    const payloads = new S3PayloadStore({ s3, bucket: rt.names.bucket });
+    const value = jsonTextOf(70 * KiB);
+    const ref = await payloads.put(value, 'live');
+    const again = await payloads.put(value, 'live');
+    const readBack = await payloads.get(ref, 'execution x (e): checkpoint');
+    const key = parsePayloadUri(ref.uri)?.key;
+    await s3.send(new PutObjectCommand({ Bucket: rt.names.bucket, Key: key, Body: `${value} ` }));
+    // Act
+    const altered = await payloads.get(ref, 'execution x (e): checkpoint').catch((error: unknown) => error);
+    const gone = await payloads
+      .get({ uri: `${ref.uri.slice(0, -64)}${'0'.repeat(64)}`, bytes: 1 }, 'execution x (e): input')
+      .catch((error: unknown) => error);
+    // Assess
+    expect(again).toEqual(ref);
+    expect(readBack).toBe(value);
+    expect(altered).toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(
+        /^execution x \(e\): checkpoint: s3:\/\/\S+ holds \d+ bytes that do not hash to its address$/,
+      ),
+    });
+    expect(gone).toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(
+        /^execution x \(e\): input: reading s3:\/\/\S+ failed: the object is gone/,
+      ),
+    });
+  });
+});
+
+function jsonTextOf(bytes: number): string {
+  return JSON.stringify({ v: 'v'.repeat(bytes - 8) });
+}
