@@ -62,6 +62,10 @@ export const BUCKET_PREFIXES = {
   engines: 'engines/',
   quarantine: 'quarantine/',
   failures: 'esm-failures/',
+  /** Large values of running and waiting executions (see `router/executions/payloads.ts`). */
+  payloadsLive: 'payloads/live/',
+  /** Large values of finished executions: expire them after the executions' retention. */
+  payloadsDone: 'payloads/done/',
 } as const;
 
 /** How the router behaves; every field can be set from the environment of the deployed function. */

@@ -16,6 +16,7 @@ import {
 import { type RouterSettings, resourceNamesFromEnv, routerSettingsFromEnv } from './config.ts';
 import { DynamoDBExecutionStore } from './executions/DynamoDBExecutionStore.ts';
 import type { ExecutionStore } from './executions/ExecutionStore.ts';
+import { S3PayloadStore } from './executions/S3PayloadStore.ts';
 import { createSdkIntegrations } from './invoke/SdkIntegrations.ts';
 import { createTaskInvoker, type TaskInvoker } from './invoke/TaskInvoker.ts';
 import type { RouterDeps } from './MessageEventRouter.ts';
@@ -85,14 +86,19 @@ export function routerDepsFromEnv(
   const settings = routerSettingsFromEnv(env);
   const registry = registryFromEnv(env, aws);
   const dynamodb = dynamoDbDocumentClient(aws);
+  const s3 = s3Client(aws);
   return routerDeps({
     index: registry.index,
     store: registry.store,
     load: registry.graphLoader,
     storeLabel: `s3://${names.bucket}`,
-    executions: new DynamoDBExecutionStore(dynamodb, names.executionsTable),
+    executions: new DynamoDBExecutionStore({
+      dynamodb,
+      table: names.executionsTable,
+      payloads: new S3PayloadStore({ s3, bucket: names.bucket }),
+    }),
     quarantine: new S3QuarantineStore({
-      s3: s3Client(aws),
+      s3,
       dynamodb,
       bucket: names.bucket,
       table: names.enginesTable,

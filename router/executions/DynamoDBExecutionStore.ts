@@ -12,6 +12,10 @@
  * checkpoint: UpdateItem state, lease, rev+1        if rev = :rev AND leaseOwner = :me
  * complete:   UpdateItem status, expiresAt, rev+1   if rev = :rev AND leaseOwner = :me
  * ```
+ * Large values (checkpoint, history, input, output, error, cause) go to S3 before the write that
+ * references them (see `payloads.ts`): a value over 64 KiB, or the largest ones while the item would
+ * exceed 128 KiB. Reads that lead to running the execution (`get`, `find`, a resuming claim) read them
+ * back; the batch pre-check and the due listing do not.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -43,28 +47,54 @@ import {
   engineOfExecutionId,
   executionMapKey,
   isExpired,
+  REOPEN_REMOVES,
   type ReopenUpdate,
+  reopenedValues,
 } from './ExecutionStore.ts';
 import {
   attemptsItemKey,
   DUE_PARTITIONS,
   dueIndexKeys,
   executionItemKey,
+  fixedItemBytes,
   fromItem,
   toItem,
 } from './items.ts';
+import {
+  hasValue,
+  LARGE_FIELDS,
+  type LargeField,
+  type PayloadStore,
+  placeValues,
+  resolveValues,
+  withRefs,
+} from './payloads.ts';
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 /** Failure counts outlive any realistic retry window, then vanish. */
 const ATTEMPTS_RETENTION_SECONDS = 7 * 24 * 3600;
 
+/** Where executions are kept. */
+export interface DynamoDBExecutionStoreOptions {
+  readonly dynamodb: DynamoDBDocumentClient;
+  /** The executions table (`router/config.ts` `executionsTable`). */
+  readonly table: string;
+  /** Where values too large for an item go: S3 under the engines bucket (`S3PayloadStore`). */
+  readonly payloads: PayloadStore;
+}
+
 /** `ExecutionStore` over the executions table. */
 export class DynamoDBExecutionStore implements ExecutionStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly payloads: PayloadStore;
+
+  constructor(options: DynamoDBExecutionStoreOptions) {
+    this.client = options.dynamodb;
+    this.tableName = options.table;
+    this.payloads = options.payloads;
+  }
 
   async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
     const found = new Map<string, ExecutionRecord>();
@@ -110,7 +140,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         return { kind: 'claimed', record: fresh };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        existing = await this.get(request);
+        existing = await this.read(request);
         if (existing === undefined) return this.claim(request, null);
       }
     }
@@ -118,22 +148,34 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const verdict = classifyExisting(existing, request.now, request.wake);
     if (verdict !== 'take-over') return { kind: verdict, record: existing };
     const taken = await this.takeOver(existing, request);
-    return taken === undefined ? { kind: 'in-flight', record: existing } : { kind: 'resumed', record: taken };
+    if (taken === undefined) return { kind: 'in-flight', record: existing };
+    return { kind: 'resumed', record: await this.resolve(taken, ['checkpoint', 'history']) };
   }
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
     const status = update.status ?? 'RUNNING';
     const callbacks = appliedCallbacksAfter(record, update);
-    const next: ExecutionRecord = {
-      ...record,
+    const values = {
+      checkpoint: update.checkpoint,
+      ...(update.history === undefined ? {} : { history: update.history }),
+    };
+    const unplaced: ExecutionRecord = {
+      ...(update.dueAt === undefined ? withoutDue(record) : record),
       status,
       rev: record.rev + 1,
-      checkpoint: update.checkpoint,
       leaseExpiresAt: update.now + update.leaseMs,
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(callbacks === undefined ? {} : { callbacks }),
     };
+    const placed = await placeValues(
+      this.payloads,
+      record,
+      { set: values },
+      fixedItemBytes(unplaced),
+      'live',
+    );
+    const next = withRefs({ ...unplaced, ...values }, placed.refs);
     // A RUNNING execution is due when its lease expires: if its owner dies, the sweep resumes it.
     const due =
       status === 'WAITING' && update.dueAt !== undefined
@@ -144,11 +186,10 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     await this.conditionalUpdate(record, {
       set: {
         status,
-        checkpoint: update.checkpoint,
+        ...placed.set,
         leaseExpiresAt: next.leaseExpiresAt,
         updatedAt: next.updatedAt,
         ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-        ...(update.history === undefined ? {} : { history: update.history }),
         ...(update.appliedCallback === undefined || callbacks === undefined ? {} : { callbacks }),
         ...(due ?? {}),
       },
@@ -157,26 +198,33 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         ...(update.dueAt === undefined ? ['dueAt'] : []),
       ],
     });
-    const written = update.history === undefined ? next : { ...next, history: update.history };
-    return update.dueAt === undefined ? withoutDue(written) : written;
+    return next;
   }
 
   async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
     const expiresAt = Math.floor(completion.now / 1000) + completion.retentionSeconds;
-    const next: ExecutionRecord = withoutDue({
-      ...record,
+    const values = completionFields(completion);
+    const unplaced: ExecutionRecord = withoutDue({
+      ...(completion.checkpoint === null ? withoutCheckpoint(record) : record),
       status: completion.status,
       rev: record.rev + 1,
       updatedAt: isoTime(completion.now),
       expiresAt,
-      ...completionFields(completion),
     });
+    const placed = await placeValues(
+      this.payloads,
+      record,
+      { set: values, remove: completion.checkpoint === null ? ['checkpoint'] : [] },
+      fixedItemBytes(unplaced),
+      'done',
+    );
+    const next = withRefs({ ...unplaced, ...values }, placed.refs);
     await this.conditionalUpdate(record, {
       set: {
         status: completion.status,
         updatedAt: next.updatedAt,
         expiresAt,
-        ...completionFields(completion),
+        ...placed.set,
       },
       remove: [
         'gsi1pk',
@@ -187,7 +235,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         ...(completion.checkpoint === null ? ['checkpoint'] : []),
       ],
     });
-    return completion.checkpoint === null ? withoutCheckpoint(next) : next;
+    return next;
   }
 
   async completeMany(
@@ -196,17 +244,25 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       readonly completion: Completion;
     }[],
   ): Promise<void> {
-    const puts = items.map(({ record, completion }) =>
-      toItem(
-        withoutDue({
+    const puts = await Promise.all(
+      items.map(async ({ record, completion }) => {
+        const unplaced: ExecutionRecord = withoutDue({
           ...record,
           rev: 1,
           status: completion.status,
           updatedAt: isoTime(completion.now),
           expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-          ...completionFields(completion),
-        }),
-      ),
+        });
+        const values = completionFields(completion);
+        const placed = await placeValues(
+          this.payloads,
+          unplaced,
+          { set: values },
+          fixedItemBytes(unplaced),
+          'done',
+        );
+        return toItem(withRefs({ ...unplaced, ...values }, placed.refs));
+      }),
     );
     for (let i = 0; i < puts.length; i += BATCH_WRITE_LIMIT) {
       let requests = puts.slice(i, i + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
@@ -254,7 +310,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     return Number(result.Attributes?.attempts ?? 1);
   }
 
-  async get(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+  /** The record as its item holds it (values kept by reference not read). */
+  private async read(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
     const result = await this.guard(
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: executionItemKey(key), ConsistentRead: true }),
@@ -262,6 +319,11 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     );
     if (result.Item === undefined || typeof result.Item.status !== 'string') return undefined;
     return fromItem(result.Item);
+  }
+
+  async get(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    const record = await this.read(key);
+    return record === undefined ? undefined : this.resolve(record);
   }
 
   async listDue(now: number, limit: number): Promise<ExecutionRecord[]> {
@@ -311,7 +373,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         ),
       );
       const item = page.Items?.find((i) => i.executionId === executionId && typeof i.status === 'string');
-      if (item !== undefined) return fromItem(item);
+      if (item !== undefined) return this.resolve(fromItem(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return undefined;
@@ -369,16 +431,23 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   }
 
   async reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord> {
-    const next: ExecutionRecord = {
+    const values = await reopenedValues(this.payloads, record, update, this.label(record));
+    const unplaced: ExecutionRecord = {
       ...withoutTerminal(record),
       status: update.status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now,
       updatedAt: isoTime(update.now),
-      ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-      ...(update.history === undefined ? {} : { history: update.history }),
     };
+    const placed = await placeValues(
+      this.payloads,
+      record,
+      { set: values, remove: REOPEN_REMOVES },
+      fixedItemBytes(unplaced),
+      'live',
+    );
+    const next = withRefs({ ...unplaced, ...values }, placed.refs);
     const due =
       update.status === 'WAITING' && update.dueAt !== undefined
         ? dueIndexKeys(next, update.dueAt)
@@ -392,9 +461,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
           status: update.status,
           leaseExpiresAt: update.now,
           updatedAt: next.updatedAt,
-          ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
+          ...placed.set,
           ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-          ...(update.history === undefined ? {} : { history: update.history }),
           ...(due ?? {}),
         },
         remove: ['expiresAt', 'error', 'cause', 'output', 'leaseOwner', 'dueAt', 'gsi1pk', 'gsi1sk'],
@@ -405,6 +473,18 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       this.client.send(new DeleteCommand({ TableName: this.tableName, Key: attemptsItemKey(record) })),
     );
     return next;
+  }
+
+  /** Reads back the values of `fields` the record keeps by reference. */
+  private resolve(
+    record: ExecutionRecord,
+    fields: readonly LargeField[] = LARGE_FIELDS,
+  ): Promise<ExecutionRecord> {
+    return resolveValues(this.payloads, record, this.label(record), fields);
+  }
+
+  private label(record: ExecutionRecord): string {
+    return `execution ${record.executionId} (${record.engine})`;
   }
 
   private async takeOver(
@@ -429,11 +509,11 @@ export class DynamoDBExecutionStore implements ExecutionStore {
             leaseExpiresAt: next.leaseExpiresAt,
             updatedAt: next.updatedAt,
             // Due again when this lease expires, so a resumed execution whose owner dies is not lost.
-            ...(existing.checkpoint === undefined
-              ? {}
-              : dueIndexKeys(next, next.leaseExpiresAt ?? request.now)),
+            ...(hasValue(existing, 'checkpoint')
+              ? dueIndexKeys(next, next.leaseExpiresAt ?? request.now)
+              : {}),
           },
-          remove: existing.checkpoint === undefined ? ['gsi1pk', 'gsi1sk'] : [],
+          remove: hasValue(existing, 'checkpoint') ? [] : ['gsi1pk', 'gsi1sk'],
         },
         false,
       );

@@ -13,6 +13,7 @@
 import { hash } from 'node:crypto';
 import type { ExecutionMode } from '../asl/types.ts';
 import { isoTime } from '../time.ts';
+import { finishedValuesKept, type LargeField, type PayloadRefs, type PayloadStore } from './payloads.ts';
 
 /** Lifecycle of an execution. */
 export type ExecutionStatus = 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'QUARANTINED';
@@ -61,8 +62,17 @@ export interface ExecutionRecord {
   readonly origin?: ExecutionOrigin;
   /** The bounded event history, compressed (see `router/executions/history.ts`). */
   readonly history?: string;
-  /** Dedup keys of the latest callback messages applied to the execution (see `CheckpointUpdate`). */
+  /**
+   * The latest callback messages applied to the execution (see `CheckpointUpdate`), each as its
+   * {@link callbackMark}; ask {@link hasAppliedCallback} whether one is among them.
+   */
   readonly callbacks?: readonly string[];
+  /**
+   * The values the item keeps by reference in S3 (see `payloads.ts`). A field named here is read on
+   * demand: `get`, `find` and a claim that resumes return it read; `peek`, `listDue` and `list` (whose
+   * callers claim before they need the values) leave it out of the record.
+   */
+  readonly refs?: PayloadRefs;
 }
 
 /** Identifies an execution. */
@@ -116,13 +126,28 @@ export interface CheckpointUpdate {
 /** How many applied callback messages a record remembers (the latest). */
 export const APPLIED_CALLBACKS_KEPT = 16;
 
+/** Longest callback message key kept as it is; a longer one is kept as its digest, so the list stays small. */
+const CALLBACK_KEY_MAX_BYTES = 128;
+
+/** How a callback message's key is kept in `callbacks`: itself, or `sha256:<digest>` when long. */
+export function callbackMark(messageKey: string): string {
+  return Buffer.byteLength(messageKey, 'utf8') <= CALLBACK_KEY_MAX_BYTES
+    ? messageKey
+    : `sha256:${hash('sha256', messageKey, 'base64url')}`;
+}
+
+/** True when the execution already holds the result of this callback message (a redelivery of it). */
+export function hasAppliedCallback(record: ExecutionRecord, messageKey: string): boolean {
+  return record.callbacks?.includes(callbackMark(messageKey)) ?? false;
+}
+
 /** The record's applied callbacks after `update`: its own, plus the update's, the latest kept. */
 export function appliedCallbacksAfter(
   record: ExecutionRecord,
   update: CheckpointUpdate,
 ): readonly string[] | undefined {
   if (update.appliedCallback === undefined) return record.callbacks;
-  return [...(record.callbacks ?? []), update.appliedCallback].slice(-APPLIED_CALLBACKS_KEPT);
+  return [...(record.callbacks ?? []), callbackMark(update.appliedCallback)].slice(-APPLIED_CALLBACKS_KEPT);
 }
 
 /** A terminal write. */
@@ -160,6 +185,27 @@ export interface ReopenUpdate {
   readonly dueAt?: number;
   readonly history?: string;
   readonly now: number;
+}
+
+/** The values a reopened execution no longer has. */
+export const REOPEN_REMOVES: readonly LargeField[] = ['error', 'cause', 'output'];
+
+/**
+ * The large values a reopening write sets: the update's, plus any kept value stored among the finished
+ * ones (which expire with finished executions), read back to be stored among the live ones.
+ */
+export async function reopenedValues(
+  payloads: PayloadStore,
+  record: ExecutionRecord,
+  update: ReopenUpdate,
+  label: string,
+): Promise<{ [F in LargeField]?: string }> {
+  const set = {
+    ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
+    ...(update.history === undefined ? {} : { history: update.history }),
+  };
+  const rewritten = [...REOPEN_REMOVES, ...(Object.keys(set) as LargeField[])];
+  return { ...(await finishedValuesKept(payloads, record, rewritten, label)), ...set };
 }
 
 /** Persistence of executions. */

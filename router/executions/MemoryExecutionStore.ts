@@ -1,7 +1,10 @@
 /**
  * Executions in memory, with the same conditional semantics as the DynamoDB store: for unit tests and
  * the in-process benchmark, which measures the runtime's own cost without a store. It also counts
- * requests the way DynamoDB would bill round trips, so tests can assert on them.
+ * requests the way DynamoDB would bill round trips, so tests can assert on them, and refuses an item
+ * over DynamoDB's 400 KB with DynamoDB's error, so a large value that misses its way to the payload
+ * store (a `MemoryPayloadStore` here) fails in unit tests as it would in AWS. `records` holds each
+ * record as its item would: values kept by reference are named in `refs` and left out.
  */
 import { LeaseLostError } from '../errors.ts';
 import { isoTime } from '../time.ts';
@@ -13,14 +16,35 @@ import {
   type Completion,
   claimedRecord,
   classifyExisting,
+  completionFields,
   type ExecutionKey,
   type ExecutionListQuery,
   type ExecutionRecord,
   type ExecutionStore,
   executionMapKey,
   isExpired,
+  REOPEN_REMOVES,
   type ReopenUpdate,
+  reopenedValues,
 } from './ExecutionStore.ts';
+import { DYNAMODB_ITEM_MAX_BYTES, fixedItemBytes, itemBytes, itemBytesBound, toItem } from './items.ts';
+import { MemoryPayloadStore } from './MemoryPayloadStore.ts';
+import {
+  hasValue,
+  LARGE_FIELDS,
+  type LargeField,
+  type PayloadClass,
+  placeValues,
+  resolveValues,
+  storedForm,
+  type ValueChange,
+  withRefs,
+} from './payloads.ts';
+
+/** DynamoDB's answer to an item over 400 KB (a `ValidationException`, never retried). */
+export class ItemTooLargeError extends Error {
+  override readonly name = 'ValidationException';
+}
 
 /** `ExecutionStore` held in a map. */
 export class MemoryExecutionStore implements ExecutionStore {
@@ -28,6 +52,12 @@ export class MemoryExecutionStore implements ExecutionStore {
   private readonly attempts = new Map<string, number>();
   /** Round trips a DynamoDB store would have made. */
   requests = 0;
+  /** Where values too large for an item go. */
+  readonly payloads: MemoryPayloadStore;
+
+  constructor(options: { readonly payloads?: MemoryPayloadStore } = {}) {
+    this.payloads = options.payloads ?? new MemoryPayloadStore();
+  }
 
   async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
     const found = new Map<string, ExecutionRecord>();
@@ -49,7 +79,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     if (existing === undefined) {
       this.requests += 1;
       const fresh = claimedRecord(request);
-      this.records.set(mapKey, fresh);
+      this.save(fresh, 'put');
       return { kind: 'claimed', record: fresh };
     }
     if (known === null || known === undefined) this.requests += 2;
@@ -65,32 +95,40 @@ export class MemoryExecutionStore implements ExecutionStore {
       updatedAt: isoTime(request.now),
     };
     this.records.set(mapKey, taken);
-    return { kind: 'resumed', record: taken };
+    return { kind: 'resumed', record: await this.resolve(taken, ['checkpoint', 'history']) };
   }
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
     this.assertCurrent(record);
     const { dueAt: _dueAt, ...rest } = record;
     const callbacks = appliedCallbacksAfter(record, update);
-    const next: ExecutionRecord = {
+    const unplaced: ExecutionRecord = {
       ...rest,
       status: update.status ?? 'RUNNING',
       rev: record.rev + 1,
-      checkpoint: update.checkpoint,
       leaseExpiresAt: update.now + update.leaseMs,
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-      ...(update.history === undefined ? {} : { history: update.history }),
       ...(callbacks === undefined ? {} : { callbacks }),
     };
-    this.records.set(executionMapKey(record), next);
+    const values = {
+      checkpoint: update.checkpoint,
+      ...(update.history === undefined ? {} : { history: update.history }),
+    };
+    const next = await this.place(record, unplaced, { set: values }, 'live');
+    this.save(next, 'update');
     return next;
   }
 
   async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
     this.assertCurrent(record);
-    const next = terminal(record, record.rev, completion);
-    this.records.set(executionMapKey(record), next);
+    const next = await this.place(
+      record,
+      terminal(record, record.rev, completion),
+      { set: completionFields(completion), remove: completion.checkpoint === null ? ['checkpoint'] : [] },
+      'done',
+    );
+    this.save(next, 'update');
     return next;
   }
 
@@ -98,9 +136,15 @@ export class MemoryExecutionStore implements ExecutionStore {
     items: readonly { readonly record: Omit<ExecutionRecord, 'rev'>; readonly completion: Completion }[],
   ): Promise<void> {
     this.requests += Math.ceil(items.length / 25);
-    for (const { record, completion } of items) {
-      this.records.set(executionMapKey(record), terminal(record, 0, completion));
-    }
+    const written = await Promise.all(
+      items.map(({ record, completion }) => {
+        const unplaced = terminal(record, 0, completion);
+        return this.place(unplaced, unplaced, { set: completionFields(completion) }, 'done');
+      }),
+    );
+    // A batch write is refused whole when one of its items is too large.
+    for (const next of written) this.check(next, 'put');
+    for (const next of written) this.save(next, 'put');
   }
 
   async recordFailure(key: ExecutionKey, now: number): Promise<number> {
@@ -115,7 +159,8 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async get(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
     this.requests += 1;
-    return this.records.get(executionMapKey(key));
+    const record = this.records.get(executionMapKey(key));
+    return record === undefined ? undefined : this.resolve(record);
   }
 
   async listDue(now: number, limit: number): Promise<ExecutionRecord[]> {
@@ -124,7 +169,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       .filter(
         (r) =>
           (r.status === 'WAITING' && r.dueAt !== undefined && r.dueAt <= now) ||
-          (r.status === 'RUNNING' && r.checkpoint !== undefined && (r.leaseExpiresAt ?? 0) <= now),
+          (r.status === 'RUNNING' && hasValue(r, 'checkpoint') && (r.leaseExpiresAt ?? 0) <= now),
       )
       .sort((a, b) => (a.dueAt ?? a.leaseExpiresAt ?? 0) - (b.dueAt ?? b.leaseExpiresAt ?? 0))
       .slice(0, limit);
@@ -134,7 +179,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.requests += 1;
     for (const record of this.records.values()) {
       if (record.executionId !== executionId) continue;
-      if (startTime === undefined || Date.parse(record.startedAt) === startTime) return record;
+      if (startTime === undefined || Date.parse(record.startedAt) === startTime) return this.resolve(record);
     }
     return undefined;
   }
@@ -159,19 +204,60 @@ export class MemoryExecutionStore implements ExecutionStore {
       leaseOwner: _owner,
       ...rest
     } = record;
-    const next: ExecutionRecord = {
+    const unplaced: ExecutionRecord = {
       ...rest,
       status: update.status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now,
       updatedAt: isoTime(update.now),
-      ...(update.checkpoint === undefined ? {} : { checkpoint: update.checkpoint }),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-      ...(update.history === undefined ? {} : { history: update.history }),
     };
-    this.records.set(executionMapKey(record), next);
+    const values = await reopenedValues(this.payloads, record, update, label(record));
+    const next = await this.place(record, unplaced, { set: values, remove: REOPEN_REMOVES }, 'live');
+    this.save(next, 'update');
     this.attempts.delete(executionMapKey(record));
     return next;
+  }
+
+  /**
+   * The record a write leaves: `unplaced` (the write's other fields, and the values it keeps) with the
+   * change's values, large ones moved to the payload store as the DynamoDB store moves them.
+   */
+  private async place(
+    before: ExecutionRecord,
+    unplaced: ExecutionRecord,
+    change: ValueChange,
+    kind: PayloadClass,
+  ): Promise<ExecutionRecord> {
+    const placed = await placeValues(this.payloads, before, change, fixedItemBytes(unplaced), kind);
+    const next: Record<string, unknown> = { ...unplaced, ...change.set };
+    for (const field of change.remove ?? []) delete next[field];
+    return withRefs(next as unknown as ExecutionRecord, placed.refs);
+  }
+
+  /** Refuses an item DynamoDB would refuse, with its message. */
+  private check(record: ExecutionRecord, write: 'put' | 'update'): void {
+    if (itemBytesBound(record) <= DYNAMODB_ITEM_MAX_BYTES) return;
+    if (itemBytes(toItem(storedForm(record))) <= DYNAMODB_ITEM_MAX_BYTES) return;
+    throw new ItemTooLargeError(
+      write === 'put'
+        ? 'Item size has exceeded the maximum allowed size'
+        : 'Item size to update has exceeded the maximum allowed size',
+    );
+  }
+
+  /** Keeps a record as its item would hold it. */
+  private save(record: ExecutionRecord, write: 'put' | 'update'): void {
+    this.check(record, write);
+    this.records.set(executionMapKey(record), storedForm(record));
+  }
+
+  /** Reads back the values of `fields` the record keeps by reference. */
+  private resolve(
+    record: ExecutionRecord,
+    fields: readonly LargeField[] = LARGE_FIELDS,
+  ): Promise<ExecutionRecord> {
+    return resolveValues(this.payloads, record, label(record), fields);
   }
 
   private assertCurrent(record: ExecutionRecord): void {
@@ -185,9 +271,14 @@ export class MemoryExecutionStore implements ExecutionStore {
   }
 }
 
+function label(record: ExecutionRecord): string {
+  return `execution ${record.executionId} (${record.engine})`;
+}
+
 /**
- * The record a completion leaves: the lease and the due time go, the completion's fields replace the
- * record's. Built field by field rather than by rest and spread: every express execution passes here.
+ * The record a completion leaves, before its values are placed: the lease and the due time go, the
+ * record's values and references stay (the completion's replace them). Built field by field rather
+ * than by rest and spread: every express execution passes here.
  */
 function terminal(
   record: Omit<ExecutionRecord, 'rev'>,
@@ -208,17 +299,12 @@ function terminal(
   };
   if (record.origin !== undefined) next.origin = record.origin;
   if (record.callbacks !== undefined) next.callbacks = record.callbacks;
-  const checkpoint = completion.checkpoint === undefined ? record.checkpoint : completion.checkpoint;
-  if (checkpoint !== undefined && checkpoint !== null) next.checkpoint = checkpoint;
-  const input = completion.input ?? record.input;
-  if (input !== undefined) next.input = input;
-  const output = completion.output ?? record.output;
-  if (output !== undefined) next.output = output;
-  const error = completion.error ?? record.error;
-  if (error !== undefined) next.error = error;
-  const cause = completion.cause ?? record.cause;
-  if (cause !== undefined) next.cause = cause;
-  const history = completion.history ?? record.history;
-  if (history !== undefined) next.history = history;
+  if (record.refs !== undefined) next.refs = record.refs;
+  if (record.checkpoint !== undefined && completion.checkpoint !== null) next.checkpoint = record.checkpoint;
+  if (record.input !== undefined) next.input = record.input;
+  if (record.output !== undefined) next.output = record.output;
+  if (record.error !== undefined) next.error = record.error;
+  if (record.cause !== undefined) next.cause = record.cause;
+  if (record.history !== undefined) next.history = record.history;
   return next;
 }

@@ -19,6 +19,7 @@ import { disposition, errorMessage, LeaseLostError } from '../errors.ts';
 import {
   type ExecutionRecord,
   type ExecutionStore,
+  hasAppliedCallback,
   isExpired,
   TERMINAL_STATUSES,
 } from '../executions/ExecutionStore.ts';
@@ -225,7 +226,7 @@ export async function decideCallback(
 
 /** True when the execution already holds the result of this callback message (a redelivery of it). */
 function applied(record: ExecutionRecord, messageKey: string): boolean {
-  return record.callbacks?.includes(messageKey) ?? false;
+  return hasAppliedCallback(record, messageKey);
 }
 
 function busy(record: ExecutionRecord): CallbackDecision {

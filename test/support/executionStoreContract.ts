@@ -4,10 +4,13 @@ import { LeaseLostError } from '../../router/errors.ts';
 import {
   APPLIED_CALLBACKS_KEPT,
   type ClaimRequest,
+  type ExecutionRecord,
   type ExecutionStore,
   executionIdFor,
   executionMapKey,
+  hasAppliedCallback,
 } from '../../router/executions/ExecutionStore.ts';
+import { HISTORY_MAX_BYTES } from '../../router/executions/history.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -26,6 +29,40 @@ function request(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
     leaseMs: 30_000,
     now: T0,
     ...overrides,
+  };
+}
+
+const KiB = 1024;
+
+/** JSON text of exactly `bytes` bytes, different for each `tag` (so content addresses differ). */
+export function jsonText(bytes: number, tag: string): string {
+  const wrapper = JSON.stringify({ [tag]: '' }).length;
+  const unit = `${tag}.`;
+  return JSON.stringify({ [tag]: unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes - wrapper) });
+}
+
+/** A serialised state as large as the documented limits allow: a 256 KiB input and a 256 KiB result. */
+export function largestState(tag: string): string {
+  return JSON.stringify({
+    stateName: 'Step2',
+    context: { input: JSON.parse(jsonText(256 * KiB, `${tag}-input`)) },
+    data: {
+      input: JSON.parse(jsonText(256 * KiB, `${tag}-input`)),
+      step1: JSON.parse(jsonText(256 * KiB, `${tag}-result`)),
+    },
+  });
+}
+
+/** The large values of a record, for comparing what was written with what is read. */
+function valuesOf(record: ExecutionRecord | undefined): Record<string, unknown> {
+  return {
+    status: record?.status,
+    checkpoint: record?.checkpoint,
+    history: record?.history,
+    input: record?.input,
+    output: record?.output,
+    error: record?.error,
+    cause: record?.cause,
   };
 }
 
@@ -187,5 +224,164 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
     expect(found.size).toBe(100);
     expect(found.get(executionMapKey({ engine: engineName, dedupKey: 'k99' }))?.status).toBe('SUCCEEDED');
     expect(found.has(executionMapKey({ engine: engineName, dedupKey: 'k100' }))).toBe(false);
+  });
+
+  it('keeps a 500 KiB checkpoint by reference: the pre-check leaves it unread, a resume reads it back', async () => {
+    const store = make();
+    const claim = await store.claim(request());
+    const state = largestState('resume');
+    expect(state.length).toBeGreaterThan(500 * KiB);
+    const saved = await store.checkpoint(claim.record, { checkpoint: state, leaseMs: 30_000, now: T0 + 5 });
+    expect(saved.checkpoint).toBe(state);
+    const peeked = (await store.peek([request()], T0 + 40_000)).get(executionMapKey(request()));
+    expect(peeked?.status).toBe('RUNNING');
+    expect(peeked?.checkpoint).toBeUndefined();
+    expect(peeked?.refs?.checkpoint?.bytes).toBe(Buffer.byteLength(state));
+    const due = await store.listDue(T0 + 40_000, 1000);
+    expect(due.find((r) => r.executionId === claim.record.executionId)?.refs?.checkpoint).toBeDefined();
+    const takeover = await store.claim(request({ owner: 'invocation-b', now: T0 + 40_000 }), peeked);
+    expect(takeover.kind).toBe('resumed');
+    expect(takeover.record.checkpoint).toBe(state);
+    expect((await store.get(request()))?.checkpoint).toBe(state);
+  });
+
+  it('records a 256 KiB input and a 256 KiB output and reads them back as they were written', async () => {
+    const store = make();
+    const claim = await store.claim(request());
+    const input = jsonText(256 * KiB, 'input');
+    const output = jsonText(256 * KiB, 'output');
+    const history = 'H'.repeat(HISTORY_MAX_BYTES);
+    const done = await store.complete(claim.record, {
+      status: 'SUCCEEDED',
+      checkpoint: null,
+      input,
+      output,
+      history,
+      now: T0 + 10,
+      retentionSeconds: 60,
+    });
+    const expected = { ...valuesOf(undefined), status: 'SUCCEEDED', input, output, history };
+    expect(valuesOf(done)).toEqual(expected);
+    expect(valuesOf(await store.get(request()))).toEqual(expected);
+    expect(valuesOf(await store.find(claim.record.executionId, T0))).toEqual(expected);
+    const duplicate = await store.claim(request({ now: T0 + 20 }));
+    expect(duplicate.kind).toBe('duplicate');
+  });
+
+  it('keeps the large final state, input and cause of a failed execution, and reopens it with them', async () => {
+    const store = make();
+    const claim = await store.claim(request());
+    const final = jsonText(300 * KiB, 'final');
+    const input = jsonText(100 * KiB, 'kept-input');
+    const cause = jsonText(100 * KiB, 'cause');
+    await store.complete(claim.record, {
+      status: 'FAILED',
+      checkpoint: final,
+      input,
+      error: 'States.TaskFailed',
+      cause,
+      now: T0 + 10,
+      retentionSeconds: 60,
+    });
+    const failed = await store.get(request());
+    expect(valuesOf(failed)).toMatchObject({ checkpoint: final, input, cause, error: 'States.TaskFailed' });
+    const redriven = jsonText(310 * KiB, 'redriven');
+    await store.reopen(failed as ExecutionRecord, {
+      checkpoint: redriven,
+      status: 'WAITING',
+      dueAt: T0 + 20,
+      now: T0 + 20,
+    });
+    const reopened = await store.get(request());
+    expect(valuesOf(reopened)).toEqual({
+      ...valuesOf(undefined),
+      status: 'WAITING',
+      checkpoint: redriven,
+      input,
+    });
+    // Values of a live execution are kept with the live ones, which do not expire with finished executions.
+    expect(reopened?.refs?.input?.uri).toMatch(/\/payloads\/live\/[0-9a-f]{64}$/);
+    expect(reopened?.refs?.checkpoint?.uri).toMatch(/\/payloads\/live\/[0-9a-f]{64}$/);
+  });
+
+  it('keeps an item small when many values just under 64 KiB meet, and reads them all back', async () => {
+    const store = make();
+    const claim = await store.claim(request());
+    const near = (tag: string): string => jsonText(60 * KiB, tag);
+    const saved = await store.checkpoint(claim.record, {
+      checkpoint: near('state'),
+      history: near('history'),
+      leaseMs: 30_000,
+      now: T0 + 1,
+    });
+    const completion = {
+      checkpoint: near('final'),
+      input: near('input'),
+      output: near('output'),
+      error: near('error'),
+      cause: near('cause'),
+    };
+    await store.complete(saved, { status: 'FAILED', ...completion, now: T0 + 2, retentionSeconds: 60 });
+    const read = await store.get(request());
+    expect(valuesOf(read)).toEqual({ status: 'FAILED', history: near('history'), ...completion });
+    // Six values of 60 KiB would make a 360 KiB item: all but two of them are kept by reference.
+    expect(Object.keys(read?.refs ?? {}).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('records express results with large values in bulk', async () => {
+    const store = make();
+    const key = { engine: engineName, dedupKey: 'express#1' };
+    const cause = jsonText(200 * KiB, 'express-cause');
+    await store.completeMany([
+      {
+        record: {
+          ...key,
+          executionId: executionIdFor(key),
+          version: 1,
+          mode: 'express' as const,
+          status: 'RUNNING' as const,
+          startedAt: new Date(T0).toISOString(),
+          updatedAt: new Date(T0).toISOString(),
+        },
+        completion: { status: 'FAILED', error: 'E', cause, now: T0, retentionSeconds: 60 },
+      },
+    ]);
+    expect((await store.peek([key], T0 + 1)).get(executionMapKey(key))?.status).toBe('FAILED');
+    expect((await store.get(key))?.cause).toBe(cause);
+  });
+
+  it('holds the worst case of the documented limits: 256 KiB input and result, a full history, 16 long callback keys', async () => {
+    const store = make();
+    const claim = await store.claim(request({ dedupKey: `shop#${'k'.repeat(880)}` }));
+    const state = largestState('worst');
+    const history = 'H'.repeat(HISTORY_MAX_BYTES);
+    let record = claim.record;
+    const callbackKeys = Array.from(
+      { length: APPLIED_CALLBACKS_KEPT },
+      (_, i) => `${i}#${'c'.repeat(2 * KiB)}`,
+    );
+    for (const key of callbackKeys) {
+      record = await store.checkpoint(record, {
+        checkpoint: state,
+        history,
+        leaseMs: 30_000,
+        now: T0 + 1,
+        appliedCallback: key,
+      });
+    }
+    const cause = jsonText(256 * KiB, 'worst-cause');
+    await store.complete(record, {
+      status: 'FAILED',
+      checkpoint: state,
+      history,
+      input: jsonText(256 * KiB, 'worst-input'),
+      error: 'States.TaskFailed',
+      cause,
+      now: T0 + 2,
+      retentionSeconds: 60,
+    });
+    const read = await store.get(request({ dedupKey: `shop#${'k'.repeat(880)}` }));
+    expect(valuesOf(read)).toMatchObject({ status: 'FAILED', checkpoint: state, history, cause });
+    expect(callbackKeys.every((key) => hasAppliedCallback(read as ExecutionRecord, key))).toBe(true);
   });
 }

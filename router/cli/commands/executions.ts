@@ -4,12 +4,13 @@
  * (or scans without `--engine`), `show` prints one execution as JSON, `trace` prints its timeline.
  */
 import type { JsonValue } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, dynamoDbDocumentClient } from '../../aws/clients.ts';
+import { awsEnvironmentFromEnv, dynamoDbDocumentClient, s3Client } from '../../aws/clients.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import { DynamoDBExecutionStore } from '../../executions/DynamoDBExecutionStore.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../../executions/ExecutionStore.ts';
 import { decodeHistory } from '../../executions/history.ts';
 import { traceLines } from '../../executions/historyTrace.ts';
+import { S3PayloadStore } from '../../executions/S3PayloadStore.ts';
 import {
   type Command,
   type CommandIo,
@@ -23,10 +24,13 @@ const STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'WAITING', 'SUCCEEDED'
 
 /** The executions store of the deployment the environment names. */
 export function executionStoreFromEnv(env: NodeJS.ProcessEnv): DynamoDBExecutionStore {
-  return new DynamoDBExecutionStore(
-    dynamoDbDocumentClient(awsEnvironmentFromEnv(env)),
-    resourceNamesFromEnv(env).executionsTable,
-  );
+  const aws = awsEnvironmentFromEnv(env);
+  const names = resourceNamesFromEnv(env);
+  return new DynamoDBExecutionStore({
+    dynamodb: dynamoDbDocumentClient(aws),
+    table: names.executionsTable,
+    payloads: new S3PayloadStore({ s3: s3Client(aws), bucket: names.bucket }),
+  });
 }
 
 /** Reads one execution by id, or explains that there is none. */

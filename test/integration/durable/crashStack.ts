@@ -15,9 +15,15 @@ import { bootstrap } from '../../../localstack/bootstrap.ts';
 import { createLambdaHost, type StepHandler } from '../../../localstack/lambda/index.ts';
 import type { ServiceEmulator } from '../../../localstack/service.ts';
 import { type LocalStack, startLocalStack } from '../../../localstack/stack.ts';
-import { dynamoDbClient, dynamoDbDocumentClient, kinesisClient } from '../../../router/aws/clients.ts';
+import {
+  dynamoDbClient,
+  dynamoDbDocumentClient,
+  kinesisClient,
+  s3Client,
+} from '../../../router/aws/clients.ts';
 import type { ResourceNames } from '../../../router/config.ts';
 import { DynamoDBExecutionStore } from '../../../router/executions/DynamoDBExecutionStore.ts';
+import { S3PayloadStore } from '../../../router/executions/S3PayloadStore.ts';
 import { Producer, type ProducerEvent } from '../../../router/producer/Producer.ts';
 import { registryFromEnv } from '../../../router/registry/fromEnv.ts';
 import { publishEngine } from '../../../router/registry/publish.ts';
@@ -141,7 +147,11 @@ export async function startCrashStack(
     stack,
     names,
     env,
-    executions: new DynamoDBExecutionStore(documents, names.executionsTable),
+    executions: new DynamoDBExecutionStore({
+      dynamodb: documents,
+      table: names.executionsTable,
+      payloads: new S3PayloadStore({ s3: s3Client(stack.aws), bucket: names.bucket }),
+    }),
     calls,
     async publish(engine, source) {
       await publishEngine({ source, file: `${engine}.hjson`, engine }, registry.publishLoader, {

@@ -4,6 +4,7 @@ import type { EngineGraph, GraphProblem } from '../../../router/asl/types.ts';
 import { dynamoDbDocumentClient, s3Client } from '../../../router/aws/clients.ts';
 import { type ResourceNames, resourceNamesFromEnv } from '../../../router/config.ts';
 import { DynamoDBExecutionStore } from '../../../router/executions/DynamoDBExecutionStore.ts';
+import { S3PayloadStore } from '../../../router/executions/S3PayloadStore.ts';
 import { DynamoDBEngineIndex } from '../../../router/registry/DynamoDBEngineIndex.ts';
 import { EngineResolver } from '../../../router/registry/EngineResolver.ts';
 import { S3GraphStore } from '../../../router/registry/GraphStore.ts';
@@ -27,7 +28,12 @@ const graph = (comment: string): string =>
 
 describe('DynamoDBExecutionStore', () => {
   executionStoreContract(
-    () => new DynamoDBExecutionStore(dynamoDbDocumentClient(stack().aws), names.executionsTable),
+    () =>
+      new DynamoDBExecutionStore({
+        dynamodb: dynamoDbDocumentClient(stack().aws),
+        table: names.executionsTable,
+        payloads: new S3PayloadStore({ s3: s3Client(stack().aws), bucket: names.bucket }),
+      }),
   );
 });
 

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../../../localstack/bootstrap.ts';
 import { loadGraph } from '../../../router/asl/load.ts';
-import { dynamoDbDocumentClient } from '../../../router/aws/clients.ts';
+import { dynamoDbDocumentClient, s3Client } from '../../../router/aws/clients.ts';
 import { type ResourceNames, resourceNamesFromEnv } from '../../../router/config.ts';
 import { DynamoDBExecutionStore } from '../../../router/executions/DynamoDBExecutionStore.ts';
+import { S3PayloadStore } from '../../../router/executions/S3PayloadStore.ts';
 import type { BatchSummary } from '../../../router/MessageEventRouter.ts';
 import { registryFromEnv } from '../../../router/registry/fromEnv.ts';
 import { publishEngine } from '../../../router/registry/publish.ts';
@@ -47,7 +48,11 @@ describe('the Lambda entry point', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     const again = await handler(event, { getRemainingTimeInMillis: () => 60_000 });
     expect(again).toEqual({ batchItemFailures: [] });
-    const executions = new DynamoDBExecutionStore(dynamoDbDocumentClient(stack().aws), names.executionsTable);
+    const executions = new DynamoDBExecutionStore({
+      dynamodb: dynamoDbDocumentClient(stack().aws),
+      table: names.executionsTable,
+      payloads: new S3PayloadStore({ s3: s3Client(stack().aws), bucket: names.bucket }),
+    });
     const ada = await executions.get({ engine: 'greeter', dedupKey: 'test/source#evt-1' });
     expect(ada).toMatchObject({ status: 'SUCCEEDED', version: 1 });
     expect(JSON.parse(ada?.output ?? 'null')).toEqual({ hello: 'Ada' });
