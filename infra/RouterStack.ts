@@ -236,6 +236,14 @@ export class RouterStack extends Stack {
           prefix: BUCKET_PREFIXES.quarantine,
           expiration: Duration.days(props.quarantineExpiryDays ?? 30),
         },
+        // Large values of finished executions live as long as their records (7 days by default) and a day
+        // more; those of unfinished ones as long as an execution may wait, just over Step Functions' year.
+        {
+          id: 'expire-finished-payloads',
+          prefix: BUCKET_PREFIXES.payloadsDone,
+          expiration: Duration.days(8),
+        },
+        { id: 'expire-live-payloads', prefix: BUCKET_PREFIXES.payloadsLive, expiration: Duration.days(400) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -355,6 +363,9 @@ export class RouterStack extends Stack {
     // read-write, the stream read (ESM) and write (redrive and callback records).
     this.bucket.grantRead(this.router, `${BUCKET_PREFIXES.engines}*`);
     this.bucket.grantPut(this.router, `${BUCKET_PREFIXES.quarantine}*`);
+    // Execution values above the inline limit, by reference (content-addressed, under payloads/).
+    this.bucket.grantRead(this.router, 'payloads/*');
+    this.bucket.grantPut(this.router, 'payloads/*');
     this.enginesTable.grantReadWriteData(this.router);
     this.executionsTable.grantReadWriteData(this.router);
     this.stream.grantWrite(this.router);
@@ -498,6 +509,11 @@ export class RouterStack extends Stack {
       router.role,
       [`Resource::${arn(this.bucket)}/quarantine/*`],
       'The router writes quarantined records only, under the quarantine/ prefix, one object per record.',
+    );
+    ack(
+      router.role,
+      [`Resource::${arn(this.bucket)}/payloads/*`],
+      'The router reads and writes large execution values only, under the payloads/ prefix, one object per content hash.',
     );
     ack(
       router.role,

@@ -117,7 +117,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     });
   });
 
-  it('makes every bucket SSL-only, fully private, encrypted; quarantine/ expires', () => {
+  it('makes every bucket SSL-only, fully private, encrypted; quarantine/ and payloads/ expire', () => {
     // Assess
     const buckets = template.findResources('AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(3);
@@ -144,7 +144,11 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     }
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
-        Rules: [Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' })],
+        Rules: [
+          Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'payloads/done/', ExpirationInDays: 8, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'payloads/live/', ExpirationInDays: 400, Status: 'Enabled' }),
+        ],
       },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'engines-bucket/' }),
     });
@@ -259,7 +263,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     expect(findings).toEqual([]);
   });
 
-  it('lets the router read engines/ only, write quarantine/ only, and invoke only allowlisted functions', () => {
+  it('lets the router read engines/ only, write quarantine/ only, read and write payloads/, and invoke only allowlisted functions', () => {
     // Prepare
     const policy = JSON.stringify(
       template.findResources('AWS::IAM::Policy', {
@@ -270,6 +274,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     // Assess
     expect(policy).toContain('/engines/*');
     expect(policy).toContain('/quarantine/*');
+    expect(policy).toContain('/payloads/*');
     expect(policy).not.toMatch(/EnginesBucket[0-9A-F]+\.Arn"\]\},"\/\*"/);
     expect(policy).toContain('"arn:aws:lambda:*:*:function:seed004-*"');
     expect(policy).toContain('"redshift-data:ExecuteStatement"');
