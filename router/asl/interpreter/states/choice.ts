@@ -1,0 +1,27 @@
+/** The Choice state: the first rule that matches names the next state, else Default. */
+import { STATES_ERRORS, statesFailure } from '../../errors.ts';
+import type { CompiledChoice } from '../compile.ts';
+import { applyIo, type Ctx, contextObject, type Frame, NO_CONTEXT } from '../ctx.ts';
+import { finishState } from '../threads.ts';
+
+/** Runs a Choice state: on to the chosen state, or States.NoChoiceMatched (reported as States.Runtime). */
+export function executeChoice(ctx: Ctx, f: Frame, s: CompiledChoice): void {
+  const t = f.thread;
+  const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
+  const effective = applyIo(s.inputPath, t.input, context, ctx);
+  let next: string | undefined;
+  for (const choice of s.choices) {
+    if (choice.test(effective, context)) {
+      next = choice.next;
+      break;
+    }
+  }
+  if (next === undefined) next = s.default;
+  if (next === undefined) {
+    throw statesFailure(
+      STATES_ERRORS.NoChoiceMatched,
+      `No Choice rule of state '${s.name}' matched the input and it has no Default`,
+    );
+  }
+  finishState(ctx, f, s, applyIo(s.outputPath, effective, context, ctx), next);
+}

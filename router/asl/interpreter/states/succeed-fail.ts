@@ -1,0 +1,30 @@
+/** The terminal states: Succeed ends its thread with its output, Fail with its Error and Cause. */
+import { STATES_ERRORS, StatesError } from '../../errors.ts';
+import type { CompiledFail, CompiledSucceed, Evaluate } from '../compile.ts';
+import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT } from '../ctx.ts';
+import { finishState } from '../threads.ts';
+
+/** Runs a Succeed state: its output ends the thread. */
+export function executeSucceed(ctx: Ctx, f: Frame, s: CompiledSucceed): void {
+  const context = s.usesContext ? contextObject(ctx, f.thread, s) : NO_CONTEXT;
+  const effective = applyIo(s.inputPath, f.thread.input, context, ctx);
+  finishState(ctx, f, s, applyIo(s.outputPath, effective, context, ctx));
+}
+
+/** Runs a Fail state: the thread fails with its Error and Cause (empty strings when absent). */
+export function executeFail(ctx: Ctx, f: Frame, s: CompiledFail): void {
+  const t = f.thread;
+  const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
+  const text = (value: string | Evaluate | undefined, field: string): string => {
+    if (value === undefined || typeof value === 'string') return value ?? '';
+    const result = value(t.input, context, envOf(ctx));
+    if (typeof result !== 'string') {
+      throw new StatesError(
+        STATES_ERRORS.Runtime,
+        `Fail state '${s.name}': ${field} must produce a string, got ${JSON.stringify(result)}`,
+      );
+    }
+    return result;
+  };
+  t.end = { status: 'FAILED', error: text(s.error, 'ErrorPath'), cause: text(s.cause, 'CausePath') };
+}
