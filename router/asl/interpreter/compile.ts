@@ -30,7 +30,7 @@ export const DEFAULT_MAX_TRANSITIONS = 25_000;
 
 /** Limits and secrets that shape every execution of a graph. */
 export interface CompileOptions {
-  /** States.DataLimitExceeded above this many bytes (Task input/result, Map/Parallel results, I/O). */
+  /** States.DataLimitExceeded above this many bytes (every state's input, result and output). */
   readonly maxPayloadBytes?: number;
   /** The execution fails with States.Runtime once it has entered this many states. */
   readonly maxTransitions?: number;
@@ -64,6 +64,8 @@ export interface CompiledCatcher {
   readonly errorEquals: readonly string[];
   readonly next: string;
   readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the caught error's output is held to the limit cheaply. */
+  readonly resultBound: ResultPathBound;
 }
 
 /** Fields every compiled state has. */
@@ -103,6 +105,8 @@ export interface CompiledPass extends CompiledBase {
   readonly parameters: Evaluate | undefined;
   readonly result: JsonValue | undefined;
   readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
 }
 
 /** Choice state. */
@@ -247,7 +251,12 @@ function compileRetrier(r: Retrier): CompiledRetrier {
 }
 
 function compileCatcher(c: Catcher): CompiledCatcher {
-  return { errorEquals: c.ErrorEquals, next: c.Next, resultPath: compileResultPath(c.ResultPath) };
+  return {
+    errorEquals: c.ErrorEquals,
+    next: c.Next,
+    resultPath: compileResultPath(c.ResultPath),
+    resultBound: dialect.resultPathBound(c.ResultPath),
+  };
 }
 
 function compileRetry(retry: readonly Retrier[] | undefined): readonly CompiledRetrier[] {
@@ -317,6 +326,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
         parameters: template(state.Parameters),
         result: state.Result,
         resultPath: compileResultPath(state.ResultPath),
+        resultBound: dialect.resultPathBound(state.ResultPath),
       });
     case 'Choice':
       return withBase(base, {

@@ -9,6 +9,7 @@ import type { IntrinsicEnv } from '../expressions/intrinsics.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 import type { CompiledGraph, CompiledMachine, CompiledState, Evaluate } from './compile.ts';
 import type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
+import type { SizeBounds } from './payload-limit.ts';
 import { executionEnv } from './random.ts';
 import type { Effect, ExecutionState, ThreadState } from './state.ts';
 
@@ -31,6 +32,8 @@ export interface Ctx {
   /** Undefined when no history is kept. */
   readonly history: HistoryEvent[] | undefined;
   env: IntrinsicEnv | undefined;
+  /** The sizes the run knows of its values, for the payload limit. */
+  readonly sizes: SizeBounds;
   /**
    * The dispatcher that runs a thread's states: Parallel and Map start their child threads with it, so
    * the state-type modules need not import the dispatcher that imports them.

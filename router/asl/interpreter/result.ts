@@ -14,11 +14,14 @@ import {
   NO_CONTEXT,
   toError,
 } from './ctx.ts';
-import { checkSize, knownBound, setBound } from './payload-limit.ts';
+import { checkSize, holdOutput } from './payload-limit.ts';
 import { failState } from './retry-catch.ts';
 import { finishState } from './threads.ts';
 
-/** Result of a Task / Parallel / Map: ResultSelector -> ResultPath -> OutputPath, then leave the state. */
+/**
+ * Result of a Task / Parallel / Map: ResultSelector -> ResultPath -> OutputPath, then leave the state.
+ * The result, what ResultSelector makes of it and the output are each held to the payload limit.
+ */
 export function succeedWithResult(
   ctx: Ctx,
   f: Frame,
@@ -29,15 +32,19 @@ export function succeedWithResult(
   let output: JsonValue;
   try {
     const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-    const resultBound = checkSize(ctx, result, `The result of state '${s.name}'`);
-    const inputBound = knownBound(t, t.input);
-    const selected = s.resultSelector === undefined ? result : s.resultSelector(result, context, envOf(ctx));
+    const resultBound = checkSize(ctx, result, 'The result of state', s.name);
+    let selected = result;
+    let selectedBound = resultBound;
+    if (s.resultSelector !== undefined) {
+      selected = s.resultSelector(result, context, envOf(ctx));
+      selectedBound = checkSize(ctx, selected, 'The ResultSelector output of state', s.name);
+    }
     const merged = s.resultPath(t.input, selected);
     output = applyIo(s.outputPath, merged, context, ctx);
-    const outputBound =
-      output === merged && selected === result ? s.resultBound(inputBound, resultBound) : Number.NaN;
-    if (s.type === 'Task') setBound(t, output, outputBound);
-    else setBound(t, output, checkSize(ctx, output, `The output of state '${s.name}'`, outputBound));
+    if (output !== t.input) {
+      const known = output === merged ? s.resultBound(ctx.sizes.of(t, t.input), selectedBound) : Number.NaN;
+      holdOutput(ctx, t, s.name, output, known);
+    }
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
     const e = toError(error);

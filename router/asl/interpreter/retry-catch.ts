@@ -7,6 +7,7 @@ import { errorMatches } from '../errors.ts';
 import type { JsonValue } from '../types.ts';
 import type { CompiledState } from './compile.ts';
 import { type Ctx, type Frame, record, toError } from './ctx.ts';
+import { checkSize, sizeBound } from './payload-limit.ts';
 import { removePending } from './pending.ts';
 import { nextRandom } from './random.ts';
 import type { RetryBlock } from './state.ts';
@@ -44,7 +45,10 @@ export function failState(ctx: Ctx, f: Frame, s: CompiledState, error: string, c
       if (!errorMatches(error, c.errorEquals, false)) continue;
       let output: JsonValue;
       try {
-        output = c.resultPath(t.input, { Error: error, Cause: cause });
+        const caught = { Error: error, Cause: cause };
+        output = c.resultPath(t.input, caught);
+        const known = c.resultBound(ctx.sizes.of(t, t.input), sizeBound(caught));
+        ctx.sizes.carry(t, output, checkSize(ctx, output, 'The output of state', s.name, known));
       } catch (failure) {
         const e = toError(failure);
         t.end = { status: 'FAILED', error: e.error, cause: e.cause };

@@ -15,8 +15,8 @@
  * - a Fail state without Error / Cause reports empty strings;
  * - TimeoutSecondsPath / HeartbeatSecondsPath / MaxConcurrencyPath / ToleratedFailure*Path read the
  *   state's effective input (after InputPath); a Wait whose time has already passed does not wait;
- * - payload limits are checked on the execution input and output, each Task input and result, and each
- *   Parallel / Map result (the places data grows), not on every Pass / Choice output.
+ * - every state's input, result and output is held to the payload limit (`maxPayloadBytes`) as it is
+ *   produced, at a cost bounded by the limit (`payload-limit.ts`); States.ALL does not catch it.
  *
  * ```
  *   event ──> locate the waiting thread ──> handle (result, error, timer) ──> run the thread on
@@ -36,7 +36,7 @@ import { advance, childEnded } from './advance.ts';
 import type { CompiledGraph } from './compile.ts';
 import { type Ctx, ExecutionAbort, type Frame, record, stateOf, toError } from './ctx.ts';
 import type { HistoryEvent } from './history.ts';
-import { checkSize, knownBound, PARSED_GROWTH, setBound } from './payload-limit.ts';
+import { checkSize, PARSED_GROWTH, SizeBounds } from './payload-limit.ts';
 import { getPending, removePending } from './pending.ts';
 import { retryTimerFired } from './retry-catch.ts';
 import {
@@ -52,7 +52,7 @@ import { taskEvent, taskTimerFired } from './states/task.ts';
 import { waitTimerFired } from './states/wait.ts';
 import { addTimer, cancelId, enter, newThread } from './threads.ts';
 
-export { PARSED_GROWTH, sizeBound } from './payload-limit.ts';
+export { jsonSize, PARSED_GROWTH, SizeBounds, sizeBound } from './payload-limit.ts';
 
 /** What starts an execution. */
 export interface ExecutionInit {
@@ -88,6 +88,12 @@ export interface TransitionOptions {
    * part of a short run's cost. Default true.
    */
   readonly history?: boolean;
+  /**
+   * What the run knows of its values' sizes, so the payload limit walks each value once per run rather
+   * than once per state. One per run, kept by the caller from one transition to the next (never in the
+   * state); without it each call learns afresh.
+   */
+  readonly sizes?: SizeBounds;
 }
 
 const NO_HISTORY: readonly HistoryEvent[] = Object.freeze([]);
@@ -97,7 +103,16 @@ function historyOf(options: TransitionOptions): HistoryEvent[] | undefined {
 }
 
 function newCtx(graph: CompiledGraph, state: ExecutionState, now: number, options: TransitionOptions): Ctx {
-  return { graph, state, now, effects: [], history: historyOf(options), env: undefined, advance };
+  return {
+    graph,
+    state,
+    now,
+    effects: [],
+    history: historyOf(options),
+    env: undefined,
+    sizes: options.sizes ?? new SizeBounds(),
+    advance,
+  };
 }
 
 /** The frames from the root to the thread at `loc`, or undefined if that thread no longer exists. */
@@ -124,13 +139,6 @@ function finishExecution(ctx: Ctx): void {
   if (end === undefined || st.status !== 'RUNNING') return;
   for (const p of [...st.pending]) cancelId(ctx, p.effect.id);
   if (end.status === 'SUCCEEDED') {
-    try {
-      checkSize(ctx, end.output, 'The execution output', knownBound(st.root, end.output));
-    } catch (error) {
-      const e = toError(error);
-      failExecution(ctx, e.error, e.cause, false);
-      return;
-    }
     st.status = 'SUCCEEDED';
     st.output = end.output;
     record(ctx, 'ExecutionSucceeded', '', undefined, { output: end.output });
@@ -197,7 +205,11 @@ export function startExecution(
   return run(ctx, () => {
     try {
       const hinted = init.inputBytes === undefined ? Number.NaN : init.inputBytes * PARSED_GROWTH;
-      setBound(state.root, init.input, checkSize(ctx, init.input, 'The execution input', hinted));
+      ctx.sizes.carry(
+        state.root,
+        init.input,
+        checkSize(ctx, init.input, 'The execution input', undefined, hinted),
+      );
     } catch (error) {
       const e = toError(error);
       throw new ExecutionAbort(e.error, e.cause);

@@ -2,6 +2,7 @@
 import { STATES_ERRORS, statesFailure } from '../../errors.ts';
 import type { CompiledChoice } from '../compile.ts';
 import { applyIo, type Ctx, contextObject, type Frame, NO_CONTEXT } from '../ctx.ts';
+import { holdOutput } from '../payload-limit.ts';
 import { finishState } from '../threads.ts';
 
 /** Runs a Choice state: on to the chosen state, or States.NoChoiceMatched (reported as States.Runtime). */
@@ -23,5 +24,7 @@ export function executeChoice(ctx: Ctx, f: Frame, s: CompiledChoice): void {
       `No Choice rule of state '${s.name}' matched the input and it has no Default`,
     );
   }
-  finishState(ctx, f, s, applyIo(s.outputPath, effective, context, ctx), next);
+  const output = applyIo(s.outputPath, effective, context, ctx);
+  holdOutput(ctx, t, s.name, output, Number.NaN);
+  finishState(ctx, f, s, output, next);
 }

@@ -8,6 +8,7 @@ import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonValue } from '../../types.ts';
 import type { CompiledMap, Evaluate } from '../compile.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record, toError } from '../ctx.ts';
+import { checkSize } from '../payload-limit.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
 import type { MapBlock } from '../state.ts';
@@ -99,10 +100,12 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
     block.next += 1;
     const value = block.items[index] as JsonValue;
     let input = value;
+    let inputBound = Number.NaN;
     if (s.itemSelector !== undefined) {
       try {
         const context = contextObject(ctx, t, s, { item: { index, value } });
         input = s.itemSelector(block.input, context, envOf(ctx));
+        inputBound = checkSize(ctx, input, `The input of item ${index} of Map state`, s.name);
       } catch (error) {
         const e = toError(error);
         cancelThread(ctx, t);
@@ -115,6 +118,7 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
     const child = newThread(path, keyPath, ctx.now);
     block.children[index] = child;
     block.running += 1;
+    ctx.sizes.carry(child, input, inputBound);
     record(ctx, 'MapIterationStarted', child.path, s.name, { index });
     const frame: Frame = { thread: child, machine: s.processor, loc: [...f.loc, index] };
     enter(ctx, frame, s.processor.startAt, input);

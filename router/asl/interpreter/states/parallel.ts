@@ -4,6 +4,7 @@
  */
 import type { CompiledMachine, CompiledParallel } from '../compile.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import { checkSize } from '../payload-limit.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
 import type { ParallelBlock } from '../state.ts';
@@ -15,6 +16,10 @@ export function executeParallel(ctx: Ctx, f: Frame, s: CompiledParallel): void {
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
   const effective = applyIo(s.inputPath, t.input, context, ctx);
   const input = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
+  const inputBound =
+    input === t.input
+      ? ctx.sizes.of(t, input)
+      : checkSize(ctx, input, 'The input of the branches of Parallel state', s.name);
   const block: ParallelBlock = {
     kind: 'parallel',
     children: {},
@@ -29,6 +34,7 @@ export function executeParallel(ctx: Ctx, f: Frame, s: CompiledParallel): void {
     const [path, keyPath] = childPaths(t, s, i);
     const child = newThread(path, keyPath, ctx.now);
     block.children[i] = child;
+    ctx.sizes.carry(child, input, inputBound);
     const frame: Frame = { thread: child, machine, loc: [...f.loc, i] };
     enter(ctx, frame, machine.startAt, input);
     ctx.advance(ctx, frame);

@@ -1,15 +1,26 @@
 /** The Pass state: its input, Parameters or Result, placed by ResultPath, on to the next state. */
 import type { CompiledPass } from '../compile.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT } from '../ctx.ts';
+import { checkSize, holdOutput } from '../payload-limit.ts';
 import { finishState } from '../threads.ts';
 
-/** Runs a Pass state to its output. */
+/** Runs a Pass state to its output; a result it builds (Parameters, Result) is held to the payload limit. */
 export function executePass(ctx: Ctx, f: Frame, s: CompiledPass): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
   const effective = applyIo(s.inputPath, t.input, context, ctx);
   let result = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
   if (s.result !== undefined) result = s.result;
-  const output = applyIo(s.outputPath, s.resultPath(t.input, result), context, ctx);
+  const resultBound = result === t.input ? Number.NaN : checkSize(ctx, result, 'The result of state', s.name);
+  const merged = s.resultPath(t.input, result);
+  const output = applyIo(s.outputPath, merged, context, ctx);
+  if (output !== t.input) {
+    const inputBound = ctx.sizes.of(t, t.input);
+    const known =
+      output === merged
+        ? s.resultBound(inputBound, result === t.input ? inputBound : resultBound)
+        : Number.NaN;
+    holdOutput(ctx, t, s.name, output, known);
+  }
   finishState(ctx, f, s, output);
 }

@@ -2,13 +2,16 @@
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { CompiledFail, CompiledSucceed, Evaluate } from '../compile.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT } from '../ctx.ts';
+import { holdOutput } from '../payload-limit.ts';
 import { finishState } from '../threads.ts';
 
 /** Runs a Succeed state: its output ends the thread. */
 export function executeSucceed(ctx: Ctx, f: Frame, s: CompiledSucceed): void {
   const context = s.usesContext ? contextObject(ctx, f.thread, s) : NO_CONTEXT;
   const effective = applyIo(s.inputPath, f.thread.input, context, ctx);
-  finishState(ctx, f, s, applyIo(s.outputPath, effective, context, ctx));
+  const output = applyIo(s.outputPath, effective, context, ctx);
+  holdOutput(ctx, f.thread, s.name, output, Number.NaN);
+  finishState(ctx, f, s, output);
 }
 
 /** Runs a Fail state: the thread fails with its Error and Cause (empty strings when absent). */

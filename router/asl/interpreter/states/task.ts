@@ -7,7 +7,7 @@ import type { JsonObject, JsonValue } from '../../types.ts';
 import type { CompiledState, CompiledTask, Evaluate } from '../compile.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
-import { checkSize, knownBound } from '../payload-limit.ts';
+import { checkSize } from '../payload-limit.ts';
 import { removePending } from '../pending.ts';
 import { taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
@@ -60,7 +60,7 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
   }
   const effective = applyIo(s.inputPath, t.input, context, ctx);
   const input = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
-  checkSize(ctx, input, `The input of Task state '${s.name}'`, knownBound(t, input));
+  if (input !== t.input) checkSize(ctx, input, 'The input of Task state', s.name);
   const timeoutSeconds = positiveSeconds(ctx, s, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
   const heartbeatSeconds = positiveSeconds(
     ctx,

@@ -16,6 +16,7 @@ import {
   record,
   toError,
 } from '../ctx.ts';
+import { holdOutput } from '../payload-limit.ts';
 import { removePending } from '../pending.ts';
 import { failState } from '../retry-catch.ts';
 import type { WaitBlock } from '../state.ts';
@@ -61,7 +62,9 @@ export function executeWait(ctx: Ctx, f: Frame, s: CompiledWait): void {
   const effective = applyIo(s.inputPath, t.input, context, ctx);
   const dueAt = waitDueAt(ctx, s, effective, context);
   if (dueAt <= ctx.now) {
-    finishState(ctx, f, s, applyIo(s.outputPath, effective, context, ctx));
+    const output = applyIo(s.outputPath, effective, context, ctx);
+    holdOutput(ctx, t, s.name, output, Number.NaN);
+    finishState(ctx, f, s, output);
     return;
   }
   const timerId = `${t.path}${s.name}#${visitOf(t, s.name)}:wait`;
@@ -82,7 +85,9 @@ export function waitTimerFired(ctx: Ctx, f: Frame, s: CompiledState, b: WaitBloc
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
   try {
     const effective = applyIo(s.inputPath, t.input, context, ctx);
-    finishState(ctx, f, s, applyIo(s.outputPath, effective, context, ctx));
+    const output = applyIo(s.outputPath, effective, context, ctx);
+    holdOutput(ctx, t, s.name, output, Number.NaN);
+    finishState(ctx, f, s, output);
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
     const e = toError(error);
