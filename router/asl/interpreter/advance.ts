@@ -3,8 +3,10 @@
  * thread is blocked (on an invoke, a timer or its children) or ends; and hands a child thread's end to
  * its Parallel or Map parent.
  */
-import type { CompiledState } from './compile.ts';
-import { type Ctx, ExecutionAbort, type Frame, stateOf, toError } from './ctx.ts';
+
+import { stateError } from './causes.ts';
+import type { CompiledState } from './compiled.ts';
+import { type Ctx, ExecutionAbort, type Frame, stateOf } from './ctx.ts';
 import { failState } from './retry-catch.ts';
 import { executeChoice } from './states/choice.ts';
 import { executeMap, mapChildEnded, pumpMap } from './states/map.ts';
@@ -23,7 +25,7 @@ export function advance(ctx: Ctx, f: Frame): void {
       execute(ctx, f, s);
     } catch (error) {
       if (error instanceof ExecutionAbort) throw error;
-      const e = toError(error);
+      const e = stateError(f, s, error);
       failState(ctx, f, s, e.error, e.cause);
     }
   }

@@ -3,12 +3,7 @@
  * parsed once here, so a transition only calls closures. The router caches one CompiledGraph per
  * `engine@version`; compiling a 200-state graph takes a few milliseconds.
  */
-import {
-  type ExpressionDialect,
-  type IntrinsicEnv,
-  jsonPathDialect,
-  type ResultPathBound,
-} from '../expressions/index.ts';
+import { type ExpressionDialect, jsonPathDialect } from '../expressions/index.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -19,9 +14,39 @@ import type {
   Retrier,
   State,
   StateMachine,
-  StateType,
 } from '../types.ts';
-import type { HistoryEventType } from './history.ts';
+import type {
+  CompiledBase,
+  CompiledCatcher,
+  CompiledChoice,
+  CompiledGraph,
+  CompiledMachine,
+  CompiledMap,
+  CompiledParallel,
+  CompiledRetrier,
+  CompiledState,
+  Evaluate,
+  MergeResult,
+} from './compiled.ts';
+import { type ExpressionSite, sited, sitedTest } from './sites.ts';
+
+export type {
+  CompiledCatcher,
+  CompiledChoice,
+  CompiledFail,
+  CompiledGraph,
+  CompiledMachine,
+  CompiledMap,
+  CompiledParallel,
+  CompiledPass,
+  CompiledRetrier,
+  CompiledState,
+  CompiledSucceed,
+  CompiledTask,
+  CompiledWait,
+  Evaluate,
+  MergeResult,
+} from './compiled.ts';
 
 /** Default payload limit, as Step Functions: 256 KiB of UTF-8 JSON. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -44,176 +69,24 @@ export interface CompileOptions {
   readonly dialect?: ExpressionDialect;
 }
 
-/** A path, template or intrinsic evaluated against the state's data and the context object. */
-export type Evaluate = (input: JsonValue, context: JsonValue, env: IntrinsicEnv) => JsonValue;
-/** ResultPath: merges a result into the state's raw input. */
-export type MergeResult = (input: JsonValue, result: JsonValue) => JsonValue;
-
-/** A Retrier with the spec's defaults applied. */
-export interface CompiledRetrier {
-  readonly errorEquals: readonly string[];
-  readonly intervalMs: number;
-  readonly maxAttempts: number;
-  readonly backoffRate: number;
-  readonly maxDelayMs: number | undefined;
-  readonly jitter: boolean;
-}
-
-/** A Catcher with its ResultPath compiled. */
-export interface CompiledCatcher {
-  readonly errorEquals: readonly string[];
-  readonly next: string;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the caught error's output is held to the limit cheaply. */
-  readonly resultBound: ResultPathBound;
-}
-
-/** Fields every compiled state has. */
-interface CompiledBase {
-  readonly name: string;
-  readonly type: StateType;
-  readonly next: string | undefined;
-  readonly end: boolean;
-  /** undefined = identity (`$`), null = the spec's `null` (an empty object). */
-  readonly inputPath: Evaluate | null | undefined;
-  readonly outputPath: Evaluate | null | undefined;
-  /** Whether any expression of the state reads `$$`, so the context object is built only when needed. */
-  readonly usesContext: boolean;
-  readonly entered: HistoryEventType;
-  readonly exited: HistoryEventType;
-}
-
-/** Task state. */
-export interface CompiledTask extends CompiledBase {
-  readonly type: 'Task';
-  readonly resource: string;
-  readonly callback: boolean;
-  readonly parameters: Evaluate | undefined;
-  readonly resultSelector: Evaluate | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-  readonly retry: readonly CompiledRetrier[];
-  readonly catch: readonly CompiledCatcher[];
-  readonly timeoutSeconds: number | Evaluate | undefined;
-  readonly heartbeatSeconds: number | Evaluate | undefined;
-}
-
-/** Pass state. */
-export interface CompiledPass extends CompiledBase {
-  readonly type: 'Pass';
-  readonly parameters: Evaluate | undefined;
-  readonly result: JsonValue | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-}
-
-/** Choice state. */
-export interface CompiledChoice extends CompiledBase {
-  readonly type: 'Choice';
-  readonly choices: readonly {
-    readonly test: (input: JsonValue, context: JsonValue) => boolean;
-    readonly next: string;
-  }[];
-  readonly default: string | undefined;
-}
-
-/** Wait state. */
-export interface CompiledWait extends CompiledBase {
-  readonly type: 'Wait';
-  readonly seconds: number | undefined;
-  readonly timestamp: string | undefined;
-  readonly secondsPath: Evaluate | undefined;
-  readonly timestampPath: Evaluate | undefined;
-}
-
-/** Succeed state. */
-export interface CompiledSucceed extends CompiledBase {
-  readonly type: 'Succeed';
-}
-
-/** Fail state. */
-export interface CompiledFail extends CompiledBase {
-  readonly type: 'Fail';
-  readonly error: string | Evaluate | undefined;
-  readonly cause: string | Evaluate | undefined;
-}
-
-/** Parallel state. */
-export interface CompiledParallel extends CompiledBase {
-  readonly type: 'Parallel';
-  readonly branches: readonly CompiledMachine[];
-  readonly parameters: Evaluate | undefined;
-  readonly resultSelector: Evaluate | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-  readonly retry: readonly CompiledRetrier[];
-  readonly catch: readonly CompiledCatcher[];
-}
-
-/** Map state. */
-export interface CompiledMap extends CompiledBase {
-  readonly type: 'Map';
-  readonly processor: CompiledMachine;
-  readonly itemsPath: Evaluate | undefined;
-  readonly itemSelector: Evaluate | undefined;
-  readonly maxConcurrency: number | Evaluate;
-  readonly toleratedFailureCount: number | Evaluate | undefined;
-  readonly toleratedFailurePercentage: number | Evaluate | undefined;
-  readonly resultSelector: Evaluate | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-  readonly retry: readonly CompiledRetrier[];
-  readonly catch: readonly CompiledCatcher[];
-}
-
-/** Any compiled state. */
-export type CompiledState =
-  | CompiledTask
-  | CompiledPass
-  | CompiledChoice
-  | CompiledWait
-  | CompiledSucceed
-  | CompiledFail
-  | CompiledParallel
-  | CompiledMap;
-
-/** A compiled (sub)machine: the top level, a Parallel branch or a Map item processor. */
-export interface CompiledMachine {
-  readonly startAt: string;
-  readonly states: ReadonlyMap<string, CompiledState>;
-}
-
-/** What the interpreter runs: the compiled machine plus the limits every execution obeys. */
-export interface CompiledGraph {
-  readonly graph: EngineGraph;
-  readonly root: CompiledMachine;
-  readonly timeoutSeconds: number | undefined;
-  readonly maxPayloadBytes: number;
-  readonly maxTransitions: number;
-  readonly taskTokenSecret: Uint8Array | undefined;
-  readonly stateMachineName: string;
-  readonly stateMachineId: string;
-  /** Number of states, branches and processors included. */
-  readonly stateCount: number;
-}
-
 /** The dialect of the graph being compiled (compilation is synchronous, so one at a time). */
 let dialect: ExpressionDialect = jsonPathDialect;
 
+/** What InputPath reads, and what OutputPath selects from. */
+const STATE_INPUT = 'the state input';
+const BEFORE_OUTPUT = 'the state output before OutputPath';
+const RESULT_SELECTOR: ExpressionSite = { field: 'ResultSelector', data: 'the result' };
+
 /** A path field (InputPath, ItemsPath...) as an Evaluate. */
-function pathEvaluator(path: string): Evaluate {
-  return dialect.compilePath(path);
+function pathEvaluator(path: string, site: ExpressionSite): Evaluate {
+  return sited(dialect.compilePath(path), site);
 }
 
 /** InputPath / OutputPath: `$` and absent are the identity, null is the spec's empty object. */
-function ioPath(path: string | null | undefined): Evaluate | null | undefined {
+function ioPath(path: string | null | undefined, site: ExpressionSite): Evaluate | null | undefined {
   if (path === null) return null;
   if (path === undefined || path === '$') return undefined;
-  return pathEvaluator(path);
+  return pathEvaluator(path, site);
 }
 
 /** ResultPath: absent or `$` replaces, null keeps the input, otherwise sets at the reference path. */
@@ -222,21 +95,22 @@ function compileResultPath(path: string | null | undefined): MergeResult {
 }
 
 /** A payload template (Parameters, ResultSelector, ItemSelector), absent -> undefined. */
-function template(value: JsonValue | undefined): Evaluate | undefined {
+function template(value: JsonValue | undefined, site: ExpressionSite): Evaluate | undefined {
   if (value === undefined) return undefined;
-  return dialect.compilePayloadTemplate(value);
+  return sited(dialect.compilePayloadTemplate(value), site);
 }
 
 /** ErrorPath / CausePath: a reference path or an intrinsic function. */
-function pathOrIntrinsic(expression: string): Evaluate {
-  if (expression.startsWith('States.')) return dialect.compileIntrinsic(expression);
-  return pathEvaluator(expression);
+function pathOrIntrinsic(expression: string, field: string): Evaluate {
+  const site = { field, data: STATE_INPUT };
+  if (expression.startsWith('States.')) return sited(dialect.compileIntrinsic(expression), site);
+  return pathEvaluator(expression, site);
 }
 
 const NONE: readonly never[] = [];
 
-function compileChoice(rule: ChoiceRule): CompiledChoice['choices'][number] {
-  return { test: dialect.compileChoiceRule(rule), next: rule.Next ?? '' };
+function compileChoice(rule: ChoiceRule, site: ExpressionSite): CompiledChoice['choices'][number] {
+  return { test: sitedTest(dialect.compileChoiceRule(rule), site), next: rule.Next ?? '' };
 }
 
 function compileRetrier(r: Retrier): CompiledRetrier {
@@ -267,9 +141,13 @@ function compileCatch(catchers: readonly Catcher[] | undefined): readonly Compil
   return catchers === undefined ? NONE : catchers.map(compileCatcher);
 }
 
-function numberOrPath(value: number | undefined, path: string | undefined): number | Evaluate | undefined {
+function numberOrPath(
+  value: number | undefined,
+  path: string | undefined,
+  site: ExpressionSite,
+): number | Evaluate | undefined {
   if (value !== undefined) return value;
-  return path === undefined ? undefined : pathEvaluator(path);
+  return path === undefined ? undefined : pathEvaluator(path, site);
 }
 
 const SUB_MACHINES: ReadonlySet<string> = new Set(['Branches', 'ItemProcessor', 'Iterator']);
@@ -293,14 +171,26 @@ function readsContext(state: State): boolean {
   return false;
 }
 
+/** The sites of a state's fields that read its effective input (after InputPath). */
+function effectiveInput(state: State): (field: string) => ExpressionSite {
+  const selected = 'InputPath' in state && state.InputPath !== undefined && state.InputPath !== '$';
+  const data = selected ? `${STATE_INPUT} after InputPath` : STATE_INPUT;
+  return (field) => ({ field, data });
+}
+
 function compileState(name: string, state: State, counter: { states: number }): CompiledState {
   counter.states += 1;
+  const at = effectiveInput(state);
   const base = {
     name,
     next: 'Next' in state ? state.Next : undefined,
     end: 'End' in state ? state.End === true : false,
-    inputPath: 'InputPath' in state ? ioPath(state.InputPath) : undefined,
-    outputPath: 'OutputPath' in state ? ioPath(state.OutputPath) : undefined,
+    inputPath:
+      'InputPath' in state ? ioPath(state.InputPath, { field: 'InputPath', data: STATE_INPUT }) : undefined,
+    outputPath:
+      'OutputPath' in state
+        ? ioPath(state.OutputPath, { field: 'OutputPath', data: BEFORE_OUTPUT })
+        : undefined,
     usesContext: readsContext(state),
     entered: `${state.Type}StateEntered` as const,
     exited: `${state.Type}StateExited` as const,
@@ -311,19 +201,27 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Task',
         resource: state.Resource,
         callback: state.Resource.endsWith('.waitForTaskToken'),
-        parameters: template(state.Parameters),
-        resultSelector: template(state.ResultSelector),
+        parameters: template(state.Parameters, at('Parameters')),
+        resultSelector: template(state.ResultSelector, RESULT_SELECTOR),
         resultPath: compileResultPath(state.ResultPath),
         resultBound: dialect.resultPathBound(state.ResultPath),
         retry: compileRetry(state.Retry),
         catch: compileCatch(state.Catch),
-        timeoutSeconds: numberOrPath(state.TimeoutSeconds, state.TimeoutSecondsPath),
-        heartbeatSeconds: numberOrPath(state.HeartbeatSeconds, state.HeartbeatSecondsPath),
+        timeoutSeconds: numberOrPath(
+          state.TimeoutSeconds,
+          state.TimeoutSecondsPath,
+          at('TimeoutSecondsPath'),
+        ),
+        heartbeatSeconds: numberOrPath(
+          state.HeartbeatSeconds,
+          state.HeartbeatSecondsPath,
+          at('HeartbeatSecondsPath'),
+        ),
       });
     case 'Pass':
       return withBase(base, {
         type: 'Pass',
-        parameters: template(state.Parameters),
+        parameters: template(state.Parameters, at('Parameters')),
         result: state.Result,
         resultPath: compileResultPath(state.ResultPath),
         resultBound: dialect.resultPathBound(state.ResultPath),
@@ -331,7 +229,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
     case 'Choice':
       return withBase(base, {
         type: 'Choice',
-        choices: state.Choices.map(compileChoice),
+        choices: state.Choices.map((rule, index) => compileChoice(rule, at(`Choices[${index}]`))),
         default: state.Default,
       });
     case 'Wait':
@@ -339,21 +237,25 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Wait',
         seconds: state.Seconds,
         timestamp: state.Timestamp,
-        secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
-        timestampPath: state.TimestampPath === undefined ? undefined : pathEvaluator(state.TimestampPath),
+        secondsPath:
+          state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath, at('SecondsPath')),
+        timestampPath:
+          state.TimestampPath === undefined
+            ? undefined
+            : pathEvaluator(state.TimestampPath, at('TimestampPath')),
       });
     case 'Succeed':
       return withBase(base, { type: 'Succeed' as const });
     case 'Fail':
       return withBase(base, {
         type: 'Fail',
-        error: state.ErrorPath === undefined ? state.Error : pathOrIntrinsic(state.ErrorPath),
-        cause: state.CausePath === undefined ? state.Cause : pathOrIntrinsic(state.CausePath),
+        error: state.ErrorPath === undefined ? state.Error : pathOrIntrinsic(state.ErrorPath, 'ErrorPath'),
+        cause: state.CausePath === undefined ? state.Cause : pathOrIntrinsic(state.CausePath, 'CausePath'),
       });
     case 'Parallel':
-      return compileParallel(base, state, counter);
+      return compileParallel(base, state, at, counter);
     case 'Map':
-      return compileMap(base, state, counter);
+      return compileMap(base, state, at, counter);
   }
 }
 
@@ -367,12 +269,17 @@ function withBase<T extends object>(base: Base, own: T): Base & T {
   return Object.assign({}, base, own);
 }
 
-function compileParallel(base: Base, state: ParallelState, counter: { states: number }): CompiledParallel {
+function compileParallel(
+  base: Base,
+  state: ParallelState,
+  at: (field: string) => ExpressionSite,
+  counter: { states: number },
+): CompiledParallel {
   return withBase(base, {
     type: 'Parallel',
     branches: state.Branches.map((branch) => compileMachine(branch, counter)),
-    parameters: template(state.Parameters),
-    resultSelector: template(state.ResultSelector),
+    parameters: template(state.Parameters, at('Parameters')),
+    resultSelector: template(state.ResultSelector, RESULT_SELECTOR),
     resultPath: compileResultPath(state.ResultPath),
     resultBound: dialect.resultPathBound(state.ResultPath),
     retry: compileRetry(state.Retry),
@@ -380,7 +287,12 @@ function compileParallel(base: Base, state: ParallelState, counter: { states: nu
   });
 }
 
-function compileMap(base: Base, state: MapState, counter: { states: number }): CompiledMap {
+function compileMap(
+  base: Base,
+  state: MapState,
+  at: (field: string) => ExpressionSite,
+  counter: { states: number },
+): CompiledMap {
   const processor = state.ItemProcessor ?? state.Iterator;
   if (processor === undefined) {
     throw new TypeError(`Map state '${base.name}': neither ItemProcessor nor Iterator is present`);
@@ -389,15 +301,26 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
     type: 'Map',
     processor: compileMachine(processor, counter),
     itemsPath:
-      state.ItemsPath === undefined || state.ItemsPath === '$' ? undefined : pathEvaluator(state.ItemsPath),
-    itemSelector: template(state.ItemSelector ?? state.Parameters),
-    maxConcurrency: numberOrPath(state.MaxConcurrency, state.MaxConcurrencyPath) ?? 0,
-    toleratedFailureCount: numberOrPath(state.ToleratedFailureCount, state.ToleratedFailureCountPath),
+      state.ItemsPath === undefined || state.ItemsPath === '$'
+        ? undefined
+        : pathEvaluator(state.ItemsPath, at('ItemsPath')),
+    itemSelector: template(
+      state.ItemSelector ?? state.Parameters,
+      at(state.ItemSelector === undefined ? 'Parameters' : 'ItemSelector'),
+    ),
+    maxConcurrency:
+      numberOrPath(state.MaxConcurrency, state.MaxConcurrencyPath, at('MaxConcurrencyPath')) ?? 0,
+    toleratedFailureCount: numberOrPath(
+      state.ToleratedFailureCount,
+      state.ToleratedFailureCountPath,
+      at('ToleratedFailureCountPath'),
+    ),
     toleratedFailurePercentage: numberOrPath(
       state.ToleratedFailurePercentage,
       state.ToleratedFailurePercentagePath,
+      at('ToleratedFailurePercentagePath'),
     ),
-    resultSelector: template(state.ResultSelector),
+    resultSelector: template(state.ResultSelector, RESULT_SELECTOR),
     resultPath: compileResultPath(state.ResultPath),
     resultBound: dialect.resultPathBound(state.ResultPath),
     retry: compileRetry(state.Retry),

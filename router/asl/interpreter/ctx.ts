@@ -7,7 +7,7 @@ import { isoTime } from '../../time.ts';
 import { STATES_ERRORS, StatesError } from '../errors.ts';
 import type { IntrinsicEnv } from '../expressions/intrinsics.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
-import type { CompiledGraph, CompiledMachine, CompiledState, Evaluate } from './compile.ts';
+import type { CompiledGraph, CompiledMachine, CompiledState, Evaluate } from './compiled.ts';
 import type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
 import type { SizeBounds } from './payload-limit.ts';
 import { executionEnv } from './random.ts';
@@ -18,6 +18,8 @@ export interface Frame {
   readonly thread: ThreadState;
   readonly machine: CompiledMachine;
   readonly loc: number[];
+  /** The frame of the Parallel / Map whose branch or item this thread is; undefined at the root. */
+  readonly parent: Frame | undefined;
 }
 
 /** Runs a thread until it is blocked or ends. */

@@ -3,17 +3,9 @@
  * under the payload limit; an error on the way goes to Retry / Catch like an error of the work itself.
  */
 import type { JsonValue } from '../types.ts';
-import type { CompiledMap, CompiledParallel, CompiledTask } from './compile.ts';
-import {
-  applyIo,
-  type Ctx,
-  contextObject,
-  ExecutionAbort,
-  envOf,
-  type Frame,
-  NO_CONTEXT,
-  toError,
-} from './ctx.ts';
+import { stateError } from './causes.ts';
+import type { CompiledMap, CompiledParallel, CompiledTask } from './compiled.ts';
+import { applyIo, type Ctx, contextObject, ExecutionAbort, envOf, type Frame, NO_CONTEXT } from './ctx.ts';
 import { checkSize, holdOutput } from './payload-limit.ts';
 import { failState } from './retry-catch.ts';
 import { finishState } from './threads.ts';
@@ -47,7 +39,7 @@ export function succeedWithResult(
     }
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
-    const e = toError(error);
+    const e = stateError(f, s, error);
     failState(ctx, f, s, e.error, e.cause);
     return;
   }

@@ -5,8 +5,9 @@
  */
 import { errorMatches } from '../errors.ts';
 import type { JsonValue } from '../types.ts';
-import type { CompiledState } from './compile.ts';
-import { type Ctx, type Frame, record, toError } from './ctx.ts';
+import { stateError } from './causes.ts';
+import type { CompiledState } from './compiled.ts';
+import { type Ctx, type Frame, record } from './ctx.ts';
 import { checkSize, sizeBound } from './payload-limit.ts';
 import { removePending } from './pending.ts';
 import { nextRandom } from './random.ts';
@@ -50,7 +51,7 @@ export function failState(ctx: Ctx, f: Frame, s: CompiledState, error: string, c
         const known = c.resultBound(ctx.sizes.of(t, t.input), sizeBound(caught));
         ctx.sizes.carry(t, output, checkSize(ctx, output, 'The output of state', s.name, known));
       } catch (failure) {
-        const e = toError(failure);
+        const e = stateError(f, s, failure);
         t.end = { status: 'FAILED', error: e.error, cause: e.cause };
         return;
       }

@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { JsonValue } from '../types.ts';
 import type { Clock } from './clock.ts';
-import type { CompiledGraph } from './compile.ts';
+import type { CompiledGraph } from './compiled.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
 import { SizeBounds } from './payload-limit.ts';
 import { getPending } from './pending.ts';

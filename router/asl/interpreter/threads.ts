@@ -5,7 +5,7 @@
  */
 import { STATES_ERRORS } from '../errors.ts';
 import type { JsonValue } from '../types.ts';
-import type { CompiledState } from './compile.ts';
+import type { CompiledState } from './compiled.ts';
 import { type Ctx, ExecutionAbort, type Frame, record, stateOf } from './ctx.ts';
 import { addPending as addPendingEntry, removePending } from './pending.ts';
 import type { InvokeEffect, ThreadState, TimerEffect, TimerReason } from './state.ts';

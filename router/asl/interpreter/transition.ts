@@ -33,7 +33,7 @@
 import { STATES_ERRORS } from '../errors.ts';
 import type { JsonValue } from '../types.ts';
 import { advance, childEnded } from './advance.ts';
-import type { CompiledGraph } from './compile.ts';
+import type { CompiledGraph } from './compiled.ts';
 import { type Ctx, ExecutionAbort, type Frame, record, stateOf, toError } from './ctx.ts';
 import type { HistoryEvent } from './history.ts';
 import { checkSize, PARSED_GROWTH, SizeBounds } from './payload-limit.ts';
@@ -117,7 +117,7 @@ function newCtx(graph: CompiledGraph, state: ExecutionState, now: number, option
 
 /** The frames from the root to the thread at `loc`, or undefined if that thread no longer exists. */
 function locate(graph: CompiledGraph, state: ExecutionState, loc: readonly number[]): Frame[] | undefined {
-  const frames: Frame[] = [{ thread: state.root, machine: graph.root, loc: [] }];
+  const frames: Frame[] = [{ thread: state.root, machine: graph.root, loc: [], parent: undefined }];
   for (let k = 0; k < loc.length; k++) {
     const f = frames[k] as Frame;
     const index = loc[k] as number;
@@ -128,7 +128,7 @@ function locate(graph: CompiledGraph, state: ExecutionState, loc: readonly numbe
     const s = stateOf(f.machine, f.thread.state);
     const machine = s.type === 'Parallel' ? s.branches[index] : s.type === 'Map' ? s.processor : undefined;
     if (machine === undefined) return undefined;
-    frames.push({ thread: child, machine, loc: loc.slice(0, k + 1) });
+    frames.push({ thread: child, machine, loc: loc.slice(0, k + 1), parent: f });
   }
   return frames;
 }
@@ -223,7 +223,7 @@ export function startExecution(
         'execution-timeout',
       );
     }
-    const root: Frame = { thread: state.root, machine: graph.root, loc: [] };
+    const root: Frame = { thread: state.root, machine: graph.root, loc: [], parent: undefined };
     enter(ctx, root, graph.root.startAt, init.input);
     advance(ctx, root);
   });

@@ -1,6 +1,6 @@
 /** The Choice state: the first rule that matches names the next state, else Default. */
 import { STATES_ERRORS, statesFailure } from '../../errors.ts';
-import type { CompiledChoice } from '../compile.ts';
+import type { CompiledChoice } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, type Frame, NO_CONTEXT } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
 import { finishState } from '../threads.ts';
@@ -21,7 +21,7 @@ export function executeChoice(ctx: Ctx, f: Frame, s: CompiledChoice): void {
   if (next === undefined) {
     throw statesFailure(
       STATES_ERRORS.NoChoiceMatched,
-      `No Choice rule of state '${s.name}' matched the input and it has no Default`,
+      'no Choice rule matched the input and the state has no Default',
     );
   }
   const output = applyIo(s.outputPath, effective, context, ctx);

@@ -6,8 +6,9 @@
  */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonValue } from '../../types.ts';
-import type { CompiledMap, Evaluate } from '../compile.ts';
-import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record, toError } from '../ctx.ts';
+import { stateError } from '../causes.ts';
+import type { CompiledMap, Evaluate } from '../compiled.ts';
+import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
@@ -16,7 +17,6 @@ import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
 
 function countOrPercent(
   ctx: Ctx,
-  s: CompiledMap,
   value: number | Evaluate | undefined,
   field: string,
   effective: JsonValue,
@@ -27,7 +27,7 @@ function countOrPercent(
   if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
-      `Map state '${s.name}': ${field} must select a non-negative number, got ${JSON.stringify(n)}`,
+      `${field} must select a non-negative number, got ${JSON.stringify(n)}`,
     );
   }
   return n;
@@ -42,11 +42,10 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
   if (!Array.isArray(items)) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
-      `Map state '${s.name}': ItemsPath must select an array, got ${items === null ? 'null' : typeof items}`,
+      `ItemsPath must select an array, got ${items === null ? 'null' : typeof items}`,
     );
   }
-  const maxConcurrency =
-    countOrPercent(ctx, s, s.maxConcurrency, 'MaxConcurrencyPath', effective, context) ?? 0;
+  const maxConcurrency = countOrPercent(ctx, s.maxConcurrency, 'MaxConcurrencyPath', effective, context) ?? 0;
   const block: MapBlock = {
     kind: 'map',
     input: effective,
@@ -59,17 +58,9 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
     children: {},
     results: items.map(() => null),
   };
-  const count = countOrPercent(
-    ctx,
-    s,
-    s.toleratedFailureCount,
-    'ToleratedFailureCountPath',
-    effective,
-    context,
-  );
+  const count = countOrPercent(ctx, s.toleratedFailureCount, 'ToleratedFailureCountPath', effective, context);
   const percent = countOrPercent(
     ctx,
-    s,
     s.toleratedFailurePercentage,
     'ToleratedFailurePercentagePath',
     effective,
@@ -107,7 +98,7 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
         input = s.itemSelector(block.input, context, envOf(ctx));
         inputBound = checkSize(ctx, input, `The input of item ${index} of Map state`, s.name);
       } catch (error) {
-        const e = toError(error);
+        const e = stateError(f, s, error, index);
         cancelThread(ctx, t);
         record(ctx, 'MapStateFailed', t.path, s.name, { index, error: e.error, cause: e.cause });
         failState(ctx, f, s, e.error, e.cause);
@@ -120,7 +111,7 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
     block.running += 1;
     ctx.sizes.carry(child, input, inputBound);
     record(ctx, 'MapIterationStarted', child.path, s.name, { index });
-    const frame: Frame = { thread: child, machine: s.processor, loc: [...f.loc, index] };
+    const frame: Frame = { thread: child, machine: s.processor, loc: [...f.loc, index], parent: f };
     enter(ctx, frame, s.processor.startAt, input);
     ctx.advance(ctx, frame);
     if (child.end !== undefined) mapChildEnded(ctx, f, s, block, index);

@@ -2,7 +2,7 @@
  * The Parallel state: one child thread per branch, all given the same input; the result is the array of
  * branch outputs once every branch succeeded, and the first branch to fail cancels the others.
  */
-import type { CompiledMachine, CompiledParallel } from '../compile.ts';
+import type { CompiledMachine, CompiledParallel } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
 import { succeedWithResult } from '../result.ts';
@@ -35,7 +35,7 @@ export function executeParallel(ctx: Ctx, f: Frame, s: CompiledParallel): void {
     const child = newThread(path, keyPath, ctx.now);
     block.children[i] = child;
     ctx.sizes.carry(child, input, inputBound);
-    const frame: Frame = { thread: child, machine, loc: [...f.loc, i] };
+    const frame: Frame = { thread: child, machine, loc: [...f.loc, i], parent: f };
     enter(ctx, frame, machine.startAt, input);
     ctx.advance(ctx, frame);
     if (child.end !== undefined) parallelChildEnded(ctx, f, s, block, i);

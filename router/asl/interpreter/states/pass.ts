@@ -1,5 +1,5 @@
 /** The Pass state: its input, Parameters or Result, placed by ResultPath, on to the next state. */
-import type { CompiledPass } from '../compile.ts';
+import type { CompiledPass } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT } from '../ctx.ts';
 import { checkSize, holdOutput } from '../payload-limit.ts';
 import { finishState } from '../threads.ts';

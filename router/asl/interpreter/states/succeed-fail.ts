@@ -1,6 +1,6 @@
 /** The terminal states: Succeed ends its thread with its output, Fail with its Error and Cause. */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
-import type { CompiledFail, CompiledSucceed, Evaluate } from '../compile.ts';
+import type { CompiledFail, CompiledSucceed, Evaluate } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
 import { finishState } from '../threads.ts';
@@ -24,7 +24,7 @@ export function executeFail(ctx: Ctx, f: Frame, s: CompiledFail): void {
     if (typeof result !== 'string') {
       throw new StatesError(
         STATES_ERRORS.Runtime,
-        `Fail state '${s.name}': ${field} must produce a string, got ${JSON.stringify(result)}`,
+        `${field} must produce a string, got ${JSON.stringify(result)}`,
       );
     }
     return result;

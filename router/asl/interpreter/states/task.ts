@@ -4,7 +4,7 @@
  */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonObject, JsonValue } from '../../types.ts';
-import type { CompiledState, CompiledTask, Evaluate } from '../compile.ts';
+import type { CompiledState, CompiledTask, Evaluate } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
@@ -17,7 +17,6 @@ import { addPending, addTimer, cancelId, cancelThread, visitOf } from '../thread
 
 function positiveSeconds(
   ctx: Ctx,
-  s: CompiledState,
   value: number | Evaluate | undefined,
   field: string,
   effective: JsonValue,
@@ -28,7 +27,7 @@ function positiveSeconds(
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
-      `State '${s.name}': ${field} must select a positive integer, got ${JSON.stringify(seconds)}`,
+      `${field} must select a positive integer, got ${JSON.stringify(seconds)}`,
     );
   }
   return seconds;
@@ -47,7 +46,7 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
     if (secret === undefined) {
       throw new StatesError(
         STATES_ERRORS.Runtime,
-        `Task state '${s.name}' waits for a task token but no taskTokenSecret was given to compileGraph`,
+        'it waits for a task token but no taskTokenSecret was given to compileGraph',
       );
     }
     token = taskToken(secret, x.executionId, invokeId, x.startTime);
@@ -61,10 +60,9 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
   const effective = applyIo(s.inputPath, t.input, context, ctx);
   const input = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
   if (input !== t.input) checkSize(ctx, input, 'The input of Task state', s.name);
-  const timeoutSeconds = positiveSeconds(ctx, s, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
+  const timeoutSeconds = positiveSeconds(ctx, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
   const heartbeatSeconds = positiveSeconds(
     ctx,
-    s,
     s.heartbeatSeconds,
     'HeartbeatSecondsPath',
     effective,

@@ -4,7 +4,8 @@
  */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonValue } from '../../types.ts';
-import type { CompiledState, CompiledWait } from '../compile.ts';
+import { stateError } from '../causes.ts';
+import type { CompiledState, CompiledWait } from '../compiled.ts';
 import {
   applyIo,
   type Ctx,
@@ -14,7 +15,6 @@ import {
   type Frame,
   NO_CONTEXT,
   record,
-  toError,
 } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
 import { removePending } from '../pending.ts';
@@ -30,7 +30,7 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
       throw new StatesError(
         STATES_ERRORS.Runtime,
-        `Wait state '${s.name}': SecondsPath must select a non-negative integer, got ${JSON.stringify(seconds)}`,
+        `SecondsPath must select a non-negative integer, got ${JSON.stringify(seconds)}`,
       );
     }
     return ctx.now + seconds * 1000;
@@ -40,17 +40,14 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
     if (typeof value !== 'string') {
       throw new StatesError(
         STATES_ERRORS.Runtime,
-        `Wait state '${s.name}': TimestampPath must select an RFC 3339 timestamp string, got ${JSON.stringify(value)}`,
+        `TimestampPath must select an RFC 3339 timestamp string, got ${JSON.stringify(value)}`,
       );
     }
     timestamp = value;
   }
   const due = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
   if (Number.isNaN(due)) {
-    throw new StatesError(
-      STATES_ERRORS.Runtime,
-      `Wait state '${s.name}': '${String(timestamp)}' is not an RFC 3339 timestamp`,
-    );
+    throw new StatesError(STATES_ERRORS.Runtime, `'${String(timestamp)}' is not an RFC 3339 timestamp`);
   }
   return due;
 }
@@ -90,7 +87,7 @@ export function waitTimerFired(ctx: Ctx, f: Frame, s: CompiledState, b: WaitBloc
     finishState(ctx, f, s, output);
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
-    const e = toError(error);
+    const e = stateError(f, s, error);
     failState(ctx, f, s, e.error, e.cause);
   }
   return true;
