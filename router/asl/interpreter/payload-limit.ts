@@ -37,24 +37,30 @@ interface Carried {
 export class SizeBounds {
   private threads: WeakMap<ThreadState, Carried> | undefined;
   private arrays: WeakMap<readonly JsonValue[], number> | undefined;
+  /** The thread asked about last, and what it carries: most runs have one thread, spared the lookup. */
+  private lastThread: ThreadState | undefined;
+  private lastCarried: Carried | undefined;
 
   /** The bound known of the thread's value, or NaN when `value` is not the one it carries. */
   of(t: ThreadState, value: JsonValue): number {
-    const carried = this.threads?.get(t);
+    const carried = t === this.lastThread ? this.lastCarried : this.threads?.get(t);
     return carried !== undefined && carried.value === value ? carried.bound : Number.NaN;
   }
 
   /** Makes `value` the thread's latest value with that bound (NaN: unknown, nothing is kept). */
   carry(t: ThreadState, value: JsonValue, bound: number): void {
     if (!Number.isFinite(bound)) return;
-    if (this.threads === undefined) this.threads = new WeakMap();
-    const carried = this.threads.get(t);
+    let carried = t === this.lastThread ? this.lastCarried : this.threads?.get(t);
     if (carried === undefined) {
-      this.threads.set(t, { value, bound });
-      return;
+      carried = { value, bound };
+      if (this.threads === undefined) this.threads = new WeakMap();
+      this.threads.set(t, carried);
+    } else {
+      carried.value = value;
+      carried.bound = bound;
     }
-    carried.value = value;
-    carried.bound = bound;
+    this.lastThread = t;
+    this.lastCarried = carried;
   }
 
   /** {@link sizeBound}, remembering the bounds of long arrays for the rest of the run. */
