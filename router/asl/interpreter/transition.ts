@@ -27,7 +27,8 @@
  * This module is the entry; the rest lives by concept: `advance.ts` runs a thread state by state, one
  * module per state type under `states/`, `result.ts` (ResultSelector, ResultPath, OutputPath of a
  * result), `retry-catch.ts`, `threads.ts` (entering states, pending invokes and timers, cancelling),
- * `payload-limit.ts`, and `ctx.ts` (the working set of one call, history, the context object).
+ * `payload-limit.ts`, `causes.ts` (how an error in a state reads), and `ctx.ts` (the working set of one
+ * call, history, the context object).
  */
 
 import { STATES_ERRORS } from '../errors.ts';
