@@ -13,8 +13,7 @@
 import { type PathMiss, STATES_ERRORS, StatesError } from '../errors.ts';
 import type { JsonValue } from '../types.ts';
 import type { CompiledState } from './compiled.ts';
-import { type Frame, stateOf, toError } from './ctx.ts';
-import { type ExpressionSite, SitedError } from './sites.ts';
+import { FieldError, type Frame, stateOf, toError } from './ctx.ts';
 
 /** Characters of a value shown in a cause, at most. */
 const SHOWN_CHARS = 1_000;
@@ -35,8 +34,8 @@ export function stateError(
   const e = toError(error);
   if (e.error !== STATES_ERRORS.Runtime) return e;
   const miss = error instanceof StatesError ? error.miss : undefined;
-  const site = error instanceof SitedError ? error.site : undefined;
-  const detail = miss === undefined ? e.cause : describeMiss(miss, site);
+  const field = error instanceof FieldError ? error.field : undefined;
+  const detail = miss === undefined ? e.cause : describeMiss(miss, field, s);
   return { error: e.error, cause: `${whereIs(f, s, item)}: ${detail}` };
 }
 
@@ -56,12 +55,30 @@ function whereIs(f: Frame, s: CompiledState, item: number | undefined): string {
   return `${s.type} state '${s.name}'${around.length > 0 ? ` (${around.join(', ')})` : ''}`;
 }
 
-function describeMiss(miss: PathMiss, site: ExpressionSite | undefined): string {
-  const fields = [site?.field, miss.field === undefined ? undefined : `field '${miss.field}'`];
-  const field = fields.filter((part) => part !== undefined && part !== '').join(' ');
-  const read = miss.root === 'context' ? 'the context object' : (site?.data ?? "the state's data");
+/** What `$` is for the expression of a field of state `s`. */
+function dataOf(field: string | undefined, s: CompiledState): string {
+  switch (field) {
+    case undefined:
+      return "the state's data";
+    case 'InputPath':
+    case 'ErrorPath':
+    case 'CausePath':
+      return 'the state input';
+    case 'ResultSelector':
+      return 'the result';
+    case 'OutputPath':
+      return 'the state output before OutputPath';
+    default:
+      return s.inputPath === undefined ? 'the state input' : 'the state input after InputPath';
+  }
+}
+
+function describeMiss(miss: PathMiss, field: string | undefined, s: CompiledState): string {
+  const parts = [field, miss.field === undefined ? undefined : `field '${miss.field}'`];
+  const where = parts.filter((part) => part !== undefined).join(' ');
+  const read = miss.root === 'context' ? 'the context object' : dataOf(field, s);
   const text = `path '${miss.path}' found nothing in ${read} (${miss.reason}): ${showValue(miss.value, miss.steps)}`;
-  return field === '' ? text : `${field}: ${text}`;
+  return where === '' ? text : `${where}: ${text}`;
 }
 
 /**

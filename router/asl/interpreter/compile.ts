@@ -28,7 +28,6 @@ import type {
   Evaluate,
   MergeResult,
 } from './compiled.ts';
-import { type ExpressionSite, sited, sitedTest } from './sites.ts';
 
 export type {
   CompiledCatcher,
@@ -72,21 +71,16 @@ export interface CompileOptions {
 /** The dialect of the graph being compiled (compilation is synchronous, so one at a time). */
 let dialect: ExpressionDialect = jsonPathDialect;
 
-/** What InputPath reads, and what OutputPath selects from. */
-const STATE_INPUT = 'the state input';
-const BEFORE_OUTPUT = 'the state output before OutputPath';
-const RESULT_SELECTOR: ExpressionSite = { field: 'ResultSelector', data: 'the result' };
-
 /** A path field (InputPath, ItemsPath...) as an Evaluate. */
-function pathEvaluator(path: string, site: ExpressionSite): Evaluate {
-  return sited(dialect.compilePath(path), site);
+function pathEvaluator(path: string): Evaluate {
+  return dialect.compilePath(path);
 }
 
 /** InputPath / OutputPath: `$` and absent are the identity, null is the spec's empty object. */
-function ioPath(path: string | null | undefined, site: ExpressionSite): Evaluate | null | undefined {
+function ioPath(path: string | null | undefined): Evaluate | null | undefined {
   if (path === null) return null;
   if (path === undefined || path === '$') return undefined;
-  return pathEvaluator(path, site);
+  return pathEvaluator(path);
 }
 
 /** ResultPath: absent or `$` replaces, null keeps the input, otherwise sets at the reference path. */
@@ -95,22 +89,21 @@ function compileResultPath(path: string | null | undefined): MergeResult {
 }
 
 /** A payload template (Parameters, ResultSelector, ItemSelector), absent -> undefined. */
-function template(value: JsonValue | undefined, site: ExpressionSite): Evaluate | undefined {
+function template(value: JsonValue | undefined): Evaluate | undefined {
   if (value === undefined) return undefined;
-  return sited(dialect.compilePayloadTemplate(value), site);
+  return dialect.compilePayloadTemplate(value);
 }
 
 /** ErrorPath / CausePath: a reference path or an intrinsic function. */
-function pathOrIntrinsic(expression: string, field: string): Evaluate {
-  const site = { field, data: STATE_INPUT };
-  if (expression.startsWith('States.')) return sited(dialect.compileIntrinsic(expression), site);
-  return pathEvaluator(expression, site);
+function pathOrIntrinsic(expression: string): Evaluate {
+  if (expression.startsWith('States.')) return dialect.compileIntrinsic(expression);
+  return pathEvaluator(expression);
 }
 
 const NONE: readonly never[] = [];
 
-function compileChoice(rule: ChoiceRule, site: ExpressionSite): CompiledChoice['choices'][number] {
-  return { test: sitedTest(dialect.compileChoiceRule(rule), site), next: rule.Next ?? '' };
+function compileChoice(rule: ChoiceRule): CompiledChoice['choices'][number] {
+  return { test: dialect.compileChoiceRule(rule), next: rule.Next ?? '' };
 }
 
 function compileRetrier(r: Retrier): CompiledRetrier {
@@ -141,13 +134,9 @@ function compileCatch(catchers: readonly Catcher[] | undefined): readonly Compil
   return catchers === undefined ? NONE : catchers.map(compileCatcher);
 }
 
-function numberOrPath(
-  value: number | undefined,
-  path: string | undefined,
-  site: ExpressionSite,
-): number | Evaluate | undefined {
+function numberOrPath(value: number | undefined, path: string | undefined): number | Evaluate | undefined {
   if (value !== undefined) return value;
-  return path === undefined ? undefined : pathEvaluator(path, site);
+  return path === undefined ? undefined : pathEvaluator(path);
 }
 
 const SUB_MACHINES: ReadonlySet<string> = new Set(['Branches', 'ItemProcessor', 'Iterator']);
@@ -171,26 +160,14 @@ function readsContext(state: State): boolean {
   return false;
 }
 
-/** The sites of a state's fields that read its effective input (after InputPath). */
-function effectiveInput(state: State): (field: string) => ExpressionSite {
-  const selected = 'InputPath' in state && state.InputPath !== undefined && state.InputPath !== '$';
-  const data = selected ? `${STATE_INPUT} after InputPath` : STATE_INPUT;
-  return (field) => ({ field, data });
-}
-
 function compileState(name: string, state: State, counter: { states: number }): CompiledState {
   counter.states += 1;
-  const at = effectiveInput(state);
   const base = {
     name,
     next: 'Next' in state ? state.Next : undefined,
     end: 'End' in state ? state.End === true : false,
-    inputPath:
-      'InputPath' in state ? ioPath(state.InputPath, { field: 'InputPath', data: STATE_INPUT }) : undefined,
-    outputPath:
-      'OutputPath' in state
-        ? ioPath(state.OutputPath, { field: 'OutputPath', data: BEFORE_OUTPUT })
-        : undefined,
+    inputPath: 'InputPath' in state ? ioPath(state.InputPath) : undefined,
+    outputPath: 'OutputPath' in state ? ioPath(state.OutputPath) : undefined,
     usesContext: readsContext(state),
     entered: `${state.Type}StateEntered` as const,
     exited: `${state.Type}StateExited` as const,
@@ -201,27 +178,19 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Task',
         resource: state.Resource,
         callback: state.Resource.endsWith('.waitForTaskToken'),
-        parameters: template(state.Parameters, at('Parameters')),
-        resultSelector: template(state.ResultSelector, RESULT_SELECTOR),
+        parameters: template(state.Parameters),
+        resultSelector: template(state.ResultSelector),
         resultPath: compileResultPath(state.ResultPath),
         resultBound: dialect.resultPathBound(state.ResultPath),
         retry: compileRetry(state.Retry),
         catch: compileCatch(state.Catch),
-        timeoutSeconds: numberOrPath(
-          state.TimeoutSeconds,
-          state.TimeoutSecondsPath,
-          at('TimeoutSecondsPath'),
-        ),
-        heartbeatSeconds: numberOrPath(
-          state.HeartbeatSeconds,
-          state.HeartbeatSecondsPath,
-          at('HeartbeatSecondsPath'),
-        ),
+        timeoutSeconds: numberOrPath(state.TimeoutSeconds, state.TimeoutSecondsPath),
+        heartbeatSeconds: numberOrPath(state.HeartbeatSeconds, state.HeartbeatSecondsPath),
       });
     case 'Pass':
       return withBase(base, {
         type: 'Pass',
-        parameters: template(state.Parameters, at('Parameters')),
+        parameters: template(state.Parameters),
         result: state.Result,
         resultPath: compileResultPath(state.ResultPath),
         resultBound: dialect.resultPathBound(state.ResultPath),
@@ -229,7 +198,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
     case 'Choice':
       return withBase(base, {
         type: 'Choice',
-        choices: state.Choices.map((rule, index) => compileChoice(rule, at(`Choices[${index}]`))),
+        choices: state.Choices.map(compileChoice),
         default: state.Default,
       });
     case 'Wait':
@@ -237,25 +206,21 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Wait',
         seconds: state.Seconds,
         timestamp: state.Timestamp,
-        secondsPath:
-          state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath, at('SecondsPath')),
-        timestampPath:
-          state.TimestampPath === undefined
-            ? undefined
-            : pathEvaluator(state.TimestampPath, at('TimestampPath')),
+        secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
+        timestampPath: state.TimestampPath === undefined ? undefined : pathEvaluator(state.TimestampPath),
       });
     case 'Succeed':
       return withBase(base, { type: 'Succeed' as const });
     case 'Fail':
       return withBase(base, {
         type: 'Fail',
-        error: state.ErrorPath === undefined ? state.Error : pathOrIntrinsic(state.ErrorPath, 'ErrorPath'),
-        cause: state.CausePath === undefined ? state.Cause : pathOrIntrinsic(state.CausePath, 'CausePath'),
+        error: state.ErrorPath === undefined ? state.Error : pathOrIntrinsic(state.ErrorPath),
+        cause: state.CausePath === undefined ? state.Cause : pathOrIntrinsic(state.CausePath),
       });
     case 'Parallel':
-      return compileParallel(base, state, at, counter);
+      return compileParallel(base, state, counter);
     case 'Map':
-      return compileMap(base, state, at, counter);
+      return compileMap(base, state, counter);
   }
 }
 
@@ -269,17 +234,12 @@ function withBase<T extends object>(base: Base, own: T): Base & T {
   return Object.assign({}, base, own);
 }
 
-function compileParallel(
-  base: Base,
-  state: ParallelState,
-  at: (field: string) => ExpressionSite,
-  counter: { states: number },
-): CompiledParallel {
+function compileParallel(base: Base, state: ParallelState, counter: { states: number }): CompiledParallel {
   return withBase(base, {
     type: 'Parallel',
     branches: state.Branches.map((branch) => compileMachine(branch, counter)),
-    parameters: template(state.Parameters, at('Parameters')),
-    resultSelector: template(state.ResultSelector, RESULT_SELECTOR),
+    parameters: template(state.Parameters),
+    resultSelector: template(state.ResultSelector),
     resultPath: compileResultPath(state.ResultPath),
     resultBound: dialect.resultPathBound(state.ResultPath),
     retry: compileRetry(state.Retry),
@@ -287,12 +247,7 @@ function compileParallel(
   });
 }
 
-function compileMap(
-  base: Base,
-  state: MapState,
-  at: (field: string) => ExpressionSite,
-  counter: { states: number },
-): CompiledMap {
+function compileMap(base: Base, state: MapState, counter: { states: number }): CompiledMap {
   const processor = state.ItemProcessor ?? state.Iterator;
   if (processor === undefined) {
     throw new TypeError(`Map state '${base.name}': neither ItemProcessor nor Iterator is present`);
@@ -301,26 +256,15 @@ function compileMap(
     type: 'Map',
     processor: compileMachine(processor, counter),
     itemsPath:
-      state.ItemsPath === undefined || state.ItemsPath === '$'
-        ? undefined
-        : pathEvaluator(state.ItemsPath, at('ItemsPath')),
-    itemSelector: template(
-      state.ItemSelector ?? state.Parameters,
-      at(state.ItemSelector === undefined ? 'Parameters' : 'ItemSelector'),
-    ),
-    maxConcurrency:
-      numberOrPath(state.MaxConcurrency, state.MaxConcurrencyPath, at('MaxConcurrencyPath')) ?? 0,
-    toleratedFailureCount: numberOrPath(
-      state.ToleratedFailureCount,
-      state.ToleratedFailureCountPath,
-      at('ToleratedFailureCountPath'),
-    ),
+      state.ItemsPath === undefined || state.ItemsPath === '$' ? undefined : pathEvaluator(state.ItemsPath),
+    itemSelector: template(state.ItemSelector ?? state.Parameters),
+    maxConcurrency: numberOrPath(state.MaxConcurrency, state.MaxConcurrencyPath) ?? 0,
+    toleratedFailureCount: numberOrPath(state.ToleratedFailureCount, state.ToleratedFailureCountPath),
     toleratedFailurePercentage: numberOrPath(
       state.ToleratedFailurePercentage,
       state.ToleratedFailurePercentagePath,
-      at('ToleratedFailurePercentagePath'),
     ),
-    resultSelector: template(state.ResultSelector, RESULT_SELECTOR),
+    resultSelector: template(state.ResultSelector),
     resultPath: compileResultPath(state.ResultPath),
     resultBound: dialect.resultPathBound(state.ResultPath),
     retry: compileRetry(state.Retry),

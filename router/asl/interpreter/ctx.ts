@@ -110,16 +110,55 @@ export function contextObject(
   return context;
 }
 
-/** InputPath / OutputPath: undefined is the identity, null the spec's empty object. */
+/**
+ * An error raised by the expression of a state's field (`Parameters`, `ItemsPath`, `Choices[2]`...):
+ * the same name and cause, with the field, so the cause of a path that found nothing can name it.
+ */
+export class FieldError extends StatesError {
+  constructor(
+    error: StatesError,
+    readonly field: string,
+  ) {
+    super(error.name, error.cause, {
+      ...(error.specError === undefined ? {} : { specError: error.specError }),
+      ...(error.miss === undefined ? {} : { miss: error.miss }),
+    });
+  }
+}
+
+/** Tags a path that found nothing with the field it sits in; any other error passes as it is. */
+export function inField(error: unknown, field: string): unknown {
+  if (!(error instanceof StatesError) || error.miss === undefined || error instanceof FieldError)
+    return error;
+  return new FieldError(error, field);
+}
+
+/** Evaluates the expression of a state's field (a path, template or intrinsic) against `$` and `$$`. */
+export function evaluate(
+  ctx: Ctx,
+  field: string,
+  expression: Evaluate,
+  input: JsonValue,
+  context: JsonValue,
+): JsonValue {
+  try {
+    return expression(input, context, envOf(ctx));
+  } catch (error) {
+    throw inField(error, field);
+  }
+}
+
+/** InputPath / OutputPath (`field`): undefined is the identity, null the spec's empty object. */
 export function applyIo(
   path: Evaluate | null | undefined,
   value: JsonValue,
   context: JsonValue,
   ctx: Ctx,
+  field: 'InputPath' | 'OutputPath',
 ): JsonValue {
   if (path === undefined) return value;
   if (path === null) return EMPTY;
-  return path(value, context, envOf(ctx));
+  return evaluate(ctx, field, path, value, context);
 }
 
 /** A thrown error as the spec's error name and cause (anything not a StatesError is States.Runtime). */

@@ -5,7 +5,7 @@
 import type { JsonValue } from '../types.ts';
 import { stateError } from './causes.ts';
 import type { CompiledMap, CompiledParallel, CompiledTask } from './compiled.ts';
-import { applyIo, type Ctx, contextObject, ExecutionAbort, envOf, type Frame, NO_CONTEXT } from './ctx.ts';
+import { applyIo, type Ctx, contextObject, ExecutionAbort, evaluate, type Frame, NO_CONTEXT } from './ctx.ts';
 import { checkSize, holdOutput } from './payload-limit.ts';
 import { failState } from './retry-catch.ts';
 import { finishState } from './threads.ts';
@@ -28,11 +28,11 @@ export function succeedWithResult(
     let selected = result;
     let selectedBound = resultBound;
     if (s.resultSelector !== undefined) {
-      selected = s.resultSelector(result, context, envOf(ctx));
+      selected = evaluate(ctx, 'ResultSelector', s.resultSelector, result, context);
       selectedBound = checkSize(ctx, selected, 'The ResultSelector output of state', s.name);
     }
     const merged = s.resultPath(t.input, selected);
-    output = applyIo(s.outputPath, merged, context, ctx);
+    output = applyIo(s.outputPath, merged, context, ctx, 'OutputPath');
     if (output !== t.input) {
       const known = output === merged ? s.resultBound(ctx.sizes.of(t, t.input), selectedBound) : Number.NaN;
       holdOutput(ctx, t, s.name, output, known);

@@ -8,7 +8,7 @@ import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonValue } from '../../types.ts';
 import { stateError } from '../causes.ts';
 import type { CompiledMap, Evaluate } from '../compiled.ts';
-import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
@@ -23,7 +23,7 @@ function countOrPercent(
   context: JsonValue,
 ): number | undefined {
   if (value === undefined || typeof value === 'number') return value;
-  const n = value(effective, context, envOf(ctx));
+  const n = evaluate(ctx, field, value, effective, context);
   if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
@@ -37,8 +37,9 @@ function countOrPercent(
 export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, t.input, context, ctx);
-  const items = s.itemsPath === undefined ? effective : s.itemsPath(effective, context, envOf(ctx));
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
+  const items =
+    s.itemsPath === undefined ? effective : evaluate(ctx, 'ItemsPath', s.itemsPath, effective, context);
   if (!Array.isArray(items)) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
@@ -95,7 +96,7 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
     if (s.itemSelector !== undefined) {
       try {
         const context = contextObject(ctx, t, s, { item: { index, value } });
-        input = s.itemSelector(block.input, context, envOf(ctx));
+        input = evaluate(ctx, 'ItemSelector', s.itemSelector, block.input, context);
         inputBound = checkSize(ctx, input, `The input of item ${index} of Map state`, s.name);
       } catch (error) {
         const e = stateError(f, s, error, index);

@@ -3,7 +3,7 @@
  * branch outputs once every branch succeeded, and the first branch to fail cancels the others.
  */
 import type { CompiledMachine, CompiledParallel } from '../compiled.ts';
-import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
@@ -14,8 +14,9 @@ import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
 export function executeParallel(ctx: Ctx, f: Frame, s: CompiledParallel): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, t.input, context, ctx);
-  const input = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
+  const input =
+    s.parameters === undefined ? effective : evaluate(ctx, 'Parameters', s.parameters, effective, context);
   const inputBound =
     input === t.input
       ? ctx.sizes.of(t, input)

@@ -5,7 +5,7 @@
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonObject, JsonValue } from '../../types.ts';
 import type { CompiledState, CompiledTask, Evaluate } from '../compiled.ts';
-import { applyIo, type Ctx, contextObject, envOf, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
 import { removePending } from '../pending.ts';
@@ -23,7 +23,7 @@ function positiveSeconds(
   context: JsonValue,
 ): number | undefined {
   if (value === undefined || typeof value === 'number') return value;
-  const seconds = value(effective, context, envOf(ctx));
+  const seconds = evaluate(ctx, field, value, effective, context);
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
@@ -57,8 +57,9 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
     if (token !== undefined) task.Token = token;
     context = contextObject(ctx, t, s, { task });
   }
-  const effective = applyIo(s.inputPath, t.input, context, ctx);
-  const input = s.parameters === undefined ? effective : s.parameters(effective, context, envOf(ctx));
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
+  const input =
+    s.parameters === undefined ? effective : evaluate(ctx, 'Parameters', s.parameters, effective, context);
   if (input !== t.input) checkSize(ctx, input, 'The input of Task state', s.name);
   const timeoutSeconds = positiveSeconds(ctx, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
   const heartbeatSeconds = positiveSeconds(

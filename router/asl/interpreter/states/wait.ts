@@ -11,7 +11,7 @@ import {
   type Ctx,
   contextObject,
   ExecutionAbort,
-  envOf,
+  evaluate,
   type Frame,
   NO_CONTEXT,
   record,
@@ -26,7 +26,7 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
   if (s.seconds !== undefined) return ctx.now + s.seconds * 1000;
   let timestamp = s.timestamp;
   if (s.secondsPath !== undefined) {
-    const seconds = s.secondsPath(effective, context, envOf(ctx));
+    const seconds = evaluate(ctx, 'SecondsPath', s.secondsPath, effective, context);
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
       throw new StatesError(
         STATES_ERRORS.Runtime,
@@ -36,7 +36,7 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
     return ctx.now + seconds * 1000;
   }
   if (s.timestampPath !== undefined) {
-    const value = s.timestampPath(effective, context, envOf(ctx));
+    const value = evaluate(ctx, 'TimestampPath', s.timestampPath, effective, context);
     if (typeof value !== 'string') {
       throw new StatesError(
         STATES_ERRORS.Runtime,
@@ -56,10 +56,10 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
 export function executeWait(ctx: Ctx, f: Frame, s: CompiledWait): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, t.input, context, ctx);
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
   const dueAt = waitDueAt(ctx, s, effective, context);
   if (dueAt <= ctx.now) {
-    const output = applyIo(s.outputPath, effective, context, ctx);
+    const output = applyIo(s.outputPath, effective, context, ctx, 'OutputPath');
     holdOutput(ctx, t, s.name, output, Number.NaN);
     finishState(ctx, f, s, output);
     return;
@@ -81,8 +81,8 @@ export function waitTimerFired(ctx: Ctx, f: Frame, s: CompiledState, b: WaitBloc
   t.block = undefined;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
   try {
-    const effective = applyIo(s.inputPath, t.input, context, ctx);
-    const output = applyIo(s.outputPath, effective, context, ctx);
+    const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
+    const output = applyIo(s.outputPath, effective, context, ctx, 'OutputPath');
     holdOutput(ctx, t, s.name, output, Number.NaN);
     finishState(ctx, f, s, output);
   } catch (error) {
