@@ -86,7 +86,7 @@ function describeMiss(miss: PathMiss, field: string | undefined, s: CompiledStat
  * through show every field (the others one level deep), and the node where it stopped shows a few levels.
  * Long strings, wide arrays and objects are elided with `…`; the cost is bounded whatever the value.
  */
-export function showValue(value: JsonValue, steps: readonly (string | number)[]): string {
+function showValue(value: JsonValue, steps: readonly (string | number)[]): string {
   const text = render(value, steps, SHOWN_DEPTH);
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 1)}…` : text;
 }
