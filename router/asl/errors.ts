@@ -8,6 +8,8 @@
  * does on AWS; the finer spec name is kept in {@link StatesError.specError} for logs and tests.
  */
 
+import type { JsonValue } from './types.ts';
+
 /** The error names the spec reserves (all begin with `States.`). */
 export const STATES_ERRORS = {
   ALL: 'States.ALL',
@@ -44,10 +46,31 @@ const NOT_MATCHED_BY_ALL: ReadonlySet<string> = new Set([
   STATES_ERRORS.DataLimitExceeded,
 ]);
 
+/**
+ * A reference path that found nothing, with the value it was applied to, so whoever reports the error
+ * can show that value beside the path (the interpreter adds the state and the Map item).
+ */
+export interface PathMiss {
+  /** The path as written. */
+  readonly path: string;
+  /** Its steps below the root (field names and indices). */
+  readonly steps: readonly (string | number)[];
+  /** `$` paths read the state's data, `$$` paths the context object. */
+  readonly root: 'data' | 'context';
+  /** What the path was applied to: the data or the context object. */
+  readonly value: JsonValue;
+  /** Where the walk stopped, e.g. `field 'customer' is missing`. */
+  readonly reason: string;
+  /** The field holding the path: a template field (`customer.$`) or a Choice rule's `Variable` / operator. */
+  readonly field?: string;
+}
+
 /** Options of {@link StatesError}. */
 export interface StatesErrorOptions {
   /** The spec's finer name when the reported name is `States.Runtime` (e.g. `States.IntrinsicFailure`). */
   readonly specError?: string;
+  /** The path that found nothing, when that is the failure. */
+  readonly miss?: PathMiss;
 }
 
 /**
@@ -68,6 +91,8 @@ export class StatesError extends Error {
   readonly catchable: boolean;
   /** The spec's own name for this failure when it differs from `name`. */
   readonly specError: string | undefined;
+  /** The path that found nothing, when that is the failure. */
+  readonly miss: PathMiss | undefined;
 
   constructor(name: string, cause: string, options: StatesErrorOptions = {}) {
     super(cause);
@@ -77,6 +102,7 @@ export class StatesError extends Error {
     this.retryable = !terminal;
     this.catchable = !terminal;
     this.specError = options.specError;
+    this.miss = options.miss;
   }
 }
 
@@ -85,11 +111,12 @@ export class StatesError extends Error {
  * `States.ParameterPathFailure`, `States.NoChoiceMatched`, ...), reported under the name Step Functions
  * reports it with.
  */
-export function statesFailure(specError: StatesErrorName, cause: string): StatesError {
+export function statesFailure(specError: StatesErrorName, cause: string, miss?: PathMiss): StatesError {
+  const found = miss === undefined ? {} : { miss };
   if (REPORTED_AS_RUNTIME.has(specError)) {
-    return new StatesError(STATES_ERRORS.Runtime, cause, { specError });
+    return new StatesError(STATES_ERRORS.Runtime, cause, { specError, ...found });
   }
-  return new StatesError(specError, cause);
+  return new StatesError(specError, cause, found);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type ChoiceRule,
   type JsonValue,
 } from '../types.ts';
-import { compilePath, lookupReferencePath, parseReferencePath, preview } from './paths.ts';
+import { compilePath, lookupReferencePath, parseReferencePath, pathMiss, preview } from './paths.ts';
 
 /** A compiled Choice rule. */
 export type CompiledCondition = (input: JsonValue, context: JsonValue) => boolean;
@@ -135,10 +135,20 @@ function compileReader(path: string, where: string): Reader {
 }
 
 /** The `States.Runtime` error for a path that a comparison needs but that matches nothing. */
-function missing(path: string, operator: string, input: JsonValue): StatesError {
+function missing(
+  path: string,
+  field: string,
+  operator: string,
+  input: JsonValue,
+  context: JsonValue,
+): StatesError {
+  const found = pathMiss(path, input, context);
+  const miss = found === undefined ? undefined : { ...found, field };
+  const where = miss?.root === 'context' ? 'the context object' : 'the input';
   return new StatesError(
     STATES_ERRORS.Runtime,
-    `Invalid path '${path}': the Choice rule (${operator}) references a value that is not in the input ${preview(input)}`,
+    `Invalid path '${path}': the Choice rule (${operator}) references a value that is not in ${where} ${preview(miss?.value ?? input)}`,
+    miss === undefined ? {} : { miss },
   );
 }
 
@@ -197,7 +207,7 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     const test = typeTest(operator);
     return (input, context) => {
       const value = read(input, context);
-      if (value === undefined) throw missing(variable, operator, input);
+      if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
       return test(value) === operand;
     };
   }
@@ -209,9 +219,9 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     const readOperand = compileReader(operand, `Choice rule ${operator} '${operand}'`);
     return (input, context) => {
       const value = read(input, context);
-      if (value === undefined) throw missing(variable, operator, input);
+      if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
       const other = readOperand(input, context);
-      if (other === undefined) throw missing(operand, operator, input);
+      if (other === undefined) throw missing(operand, operator, operator, input, context);
       return compare(family, relation, value, other);
     };
   }
@@ -222,7 +232,7 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     const matches = compileStringMatchesRule(operand, variable);
     return (input, context) => {
       const value = read(input, context);
-      if (value === undefined) throw missing(variable, operator, input);
+      if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
       return typeof value === 'string' && matches(value);
     };
   }
@@ -231,7 +241,7 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
   const literal = operand as JsonValue;
   return (input, context) => {
     const value = read(input, context);
-    if (value === undefined) throw missing(variable, operator, input);
+    if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
     return compare(family, relation, value, literal);
   };
 }

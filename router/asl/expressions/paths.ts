@@ -8,7 +8,7 @@
  * jsonpath-plus with its script-free filter evaluator. `$$` roots a path at the context object.
  */
 import { JSONPath } from 'jsonpath-plus';
-import { STATES_ERRORS, StatesError } from '../errors.ts';
+import { type PathMiss, STATES_ERRORS, StatesError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 
 /** Which grammar a field accepts: a reference path (one node) or any JSONPath. */
@@ -276,9 +276,9 @@ export function lookupReferencePath(
   return node;
 }
 
-/** The error for a reference path that matched nothing, naming the path and the failing step. */
-function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): StatesError {
-  let node: JsonValue = parsed.context ? context : input;
+function missOf(parsed: ReferencePath, input: JsonValue, context: JsonValue): PathMiss {
+  const value = parsed.context ? context : input;
+  let node: JsonValue = value;
   let reason = 'it matched nothing';
   for (const segment of parsed.segments) {
     const next = step(node, segment);
@@ -288,10 +288,34 @@ function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): 
     }
     node = next;
   }
-  const where = parsed.context ? 'the context object' : `the input ${preview(input)}`;
+  return {
+    path: parsed.text,
+    steps: parsed.segments,
+    root: parsed.context ? 'context' : 'data',
+    value,
+    reason,
+  };
+}
+
+/**
+ * Why a reference path finds nothing in `input` / `context`, with the value it was applied to (undefined
+ * for a path that is not a reference path, or that finds something).
+ */
+export function pathMiss(path: string, input: JsonValue, context: JsonValue): PathMiss | undefined {
+  const parsed = parseReferencePath(path);
+  if (typeof parsed === 'string' || lookupReferencePath(parsed, input, context) !== undefined)
+    return undefined;
+  return missOf(parsed, input, context);
+}
+
+/** The error for a reference path that matched nothing, naming the path and the failing step. */
+function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): StatesError {
+  const miss = missOf(parsed, input, context);
+  const where = parsed.context ? 'the context object' : 'the input';
   return new StatesError(
     STATES_ERRORS.Runtime,
-    `The JSONPath '${parsed.text}' could not be found in ${where}: ${reason}`,
+    `The JSONPath '${parsed.text}' could not be found in ${where} ${preview(miss.value)}: ${miss.reason}`,
+    { miss },
   );
 }
 

@@ -51,14 +51,18 @@ function compileDynamic(field: string, location: string, expression: JsonValue):
       return evaluate(input, context, env);
     } catch (error) {
       if (!(error instanceof StatesError)) throw error;
+      const miss = error.miss === undefined ? undefined : { ...error.miss, field: location };
       if (intrinsic) {
         throw new StatesError(error.name, `The field '${location}' failed: ${error.cause}`, {
           ...(error.specError === undefined ? {} : { specError: error.specError }),
+          ...(miss === undefined ? {} : { miss }),
         });
       }
+      const where = miss?.root === 'context' ? 'the context object' : 'the input';
       throw statesFailure(
         STATES_ERRORS.ParameterPathFailure,
-        `The JSONPath '${expression}' specified for the field '${field}' could not be found in the input ${preview(input)}`,
+        `The JSONPath '${expression}' specified for the field '${field}' could not be found in ${where} ${preview(miss?.value ?? input)}`,
+        miss,
       );
     }
   };

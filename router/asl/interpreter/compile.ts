@@ -3,12 +3,7 @@
  * parsed once here, so a transition only calls closures. The router caches one CompiledGraph per
  * `engine@version`; compiling a 200-state graph takes a few milliseconds.
  */
-import {
-  type ExpressionDialect,
-  type IntrinsicEnv,
-  jsonPathDialect,
-  type ResultPathBound,
-} from '../expressions/index.ts';
+import { type ExpressionDialect, jsonPathDialect } from '../expressions/index.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -19,9 +14,38 @@ import type {
   Retrier,
   State,
   StateMachine,
-  StateType,
 } from '../types.ts';
-import type { HistoryEventType } from './history.ts';
+import type {
+  CompiledBase,
+  CompiledCatcher,
+  CompiledChoice,
+  CompiledGraph,
+  CompiledMachine,
+  CompiledMap,
+  CompiledParallel,
+  CompiledRetrier,
+  CompiledState,
+  Evaluate,
+  MergeResult,
+} from './compiled.ts';
+
+export type {
+  CompiledCatcher,
+  CompiledChoice,
+  CompiledFail,
+  CompiledGraph,
+  CompiledMachine,
+  CompiledMap,
+  CompiledParallel,
+  CompiledPass,
+  CompiledRetrier,
+  CompiledState,
+  CompiledSucceed,
+  CompiledTask,
+  CompiledWait,
+  Evaluate,
+  MergeResult,
+} from './compiled.ts';
 
 /** Default payload limit, as Step Functions: 256 KiB of UTF-8 JSON. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -30,7 +54,7 @@ export const DEFAULT_MAX_TRANSITIONS = 25_000;
 
 /** Limits and secrets that shape every execution of a graph. */
 export interface CompileOptions {
-  /** States.DataLimitExceeded above this many bytes (Task input/result, Map/Parallel results, I/O). */
+  /** States.DataLimitExceeded above this many bytes (every state's input, result and output). */
   readonly maxPayloadBytes?: number;
   /** The execution fails with States.Runtime once it has entered this many states. */
   readonly maxTransitions?: number;
@@ -42,159 +66,6 @@ export interface CompileOptions {
   readonly stateMachineId?: string;
   /** The expression language of paths, templates and rules; the ASL JSONPath dialect by default. */
   readonly dialect?: ExpressionDialect;
-}
-
-/** A path, template or intrinsic evaluated against the state's data and the context object. */
-export type Evaluate = (input: JsonValue, context: JsonValue, env: IntrinsicEnv) => JsonValue;
-/** ResultPath: merges a result into the state's raw input. */
-export type MergeResult = (input: JsonValue, result: JsonValue) => JsonValue;
-
-/** A Retrier with the spec's defaults applied. */
-export interface CompiledRetrier {
-  readonly errorEquals: readonly string[];
-  readonly intervalMs: number;
-  readonly maxAttempts: number;
-  readonly backoffRate: number;
-  readonly maxDelayMs: number | undefined;
-  readonly jitter: boolean;
-}
-
-/** A Catcher with its ResultPath compiled. */
-export interface CompiledCatcher {
-  readonly errorEquals: readonly string[];
-  readonly next: string;
-  readonly resultPath: MergeResult;
-}
-
-/** Fields every compiled state has. */
-interface CompiledBase {
-  readonly name: string;
-  readonly type: StateType;
-  readonly next: string | undefined;
-  readonly end: boolean;
-  /** undefined = identity (`$`), null = the spec's `null` (an empty object). */
-  readonly inputPath: Evaluate | null | undefined;
-  readonly outputPath: Evaluate | null | undefined;
-  /** Whether any expression of the state reads `$$`, so the context object is built only when needed. */
-  readonly usesContext: boolean;
-  readonly entered: HistoryEventType;
-  readonly exited: HistoryEventType;
-}
-
-/** Task state. */
-export interface CompiledTask extends CompiledBase {
-  readonly type: 'Task';
-  readonly resource: string;
-  readonly callback: boolean;
-  readonly parameters: Evaluate | undefined;
-  readonly resultSelector: Evaluate | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-  readonly retry: readonly CompiledRetrier[];
-  readonly catch: readonly CompiledCatcher[];
-  readonly timeoutSeconds: number | Evaluate | undefined;
-  readonly heartbeatSeconds: number | Evaluate | undefined;
-}
-
-/** Pass state. */
-export interface CompiledPass extends CompiledBase {
-  readonly type: 'Pass';
-  readonly parameters: Evaluate | undefined;
-  readonly result: JsonValue | undefined;
-  readonly resultPath: MergeResult;
-}
-
-/** Choice state. */
-export interface CompiledChoice extends CompiledBase {
-  readonly type: 'Choice';
-  readonly choices: readonly {
-    readonly test: (input: JsonValue, context: JsonValue) => boolean;
-    readonly next: string;
-  }[];
-  readonly default: string | undefined;
-}
-
-/** Wait state. */
-export interface CompiledWait extends CompiledBase {
-  readonly type: 'Wait';
-  readonly seconds: number | undefined;
-  readonly timestamp: string | undefined;
-  readonly secondsPath: Evaluate | undefined;
-  readonly timestampPath: Evaluate | undefined;
-}
-
-/** Succeed state. */
-export interface CompiledSucceed extends CompiledBase {
-  readonly type: 'Succeed';
-}
-
-/** Fail state. */
-export interface CompiledFail extends CompiledBase {
-  readonly type: 'Fail';
-  readonly error: string | Evaluate | undefined;
-  readonly cause: string | Evaluate | undefined;
-}
-
-/** Parallel state. */
-export interface CompiledParallel extends CompiledBase {
-  readonly type: 'Parallel';
-  readonly branches: readonly CompiledMachine[];
-  readonly parameters: Evaluate | undefined;
-  readonly resultSelector: Evaluate | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-  readonly retry: readonly CompiledRetrier[];
-  readonly catch: readonly CompiledCatcher[];
-}
-
-/** Map state. */
-export interface CompiledMap extends CompiledBase {
-  readonly type: 'Map';
-  readonly processor: CompiledMachine;
-  readonly itemsPath: Evaluate | undefined;
-  readonly itemSelector: Evaluate | undefined;
-  readonly maxConcurrency: number | Evaluate;
-  readonly toleratedFailureCount: number | Evaluate | undefined;
-  readonly toleratedFailurePercentage: number | Evaluate | undefined;
-  readonly resultSelector: Evaluate | undefined;
-  readonly resultPath: MergeResult;
-  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
-  readonly resultBound: ResultPathBound;
-  readonly retry: readonly CompiledRetrier[];
-  readonly catch: readonly CompiledCatcher[];
-}
-
-/** Any compiled state. */
-export type CompiledState =
-  | CompiledTask
-  | CompiledPass
-  | CompiledChoice
-  | CompiledWait
-  | CompiledSucceed
-  | CompiledFail
-  | CompiledParallel
-  | CompiledMap;
-
-/** A compiled (sub)machine: the top level, a Parallel branch or a Map item processor. */
-export interface CompiledMachine {
-  readonly startAt: string;
-  readonly states: ReadonlyMap<string, CompiledState>;
-}
-
-/** What the interpreter runs: the compiled machine plus the limits every execution obeys. */
-export interface CompiledGraph {
-  readonly graph: EngineGraph;
-  readonly root: CompiledMachine;
-  readonly timeoutSeconds: number | undefined;
-  readonly maxPayloadBytes: number;
-  readonly maxTransitions: number;
-  readonly taskTokenSecret: Uint8Array | undefined;
-  readonly stateMachineName: string;
-  readonly stateMachineId: string;
-  /** Number of states, branches and processors included. */
-  readonly stateCount: number;
 }
 
 /** The dialect of the graph being compiled (compilation is synchronous, so one at a time). */
@@ -247,7 +118,12 @@ function compileRetrier(r: Retrier): CompiledRetrier {
 }
 
 function compileCatcher(c: Catcher): CompiledCatcher {
-  return { errorEquals: c.ErrorEquals, next: c.Next, resultPath: compileResultPath(c.ResultPath) };
+  return {
+    errorEquals: c.ErrorEquals,
+    next: c.Next,
+    resultPath: compileResultPath(c.ResultPath),
+    resultBound: dialect.resultPathBound(c.ResultPath),
+  };
 }
 
 function compileRetry(retry: readonly Retrier[] | undefined): readonly CompiledRetrier[] {
@@ -317,6 +193,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
         parameters: template(state.Parameters),
         result: state.Result,
         resultPath: compileResultPath(state.ResultPath),
+        resultBound: dialect.resultPathBound(state.ResultPath),
       });
     case 'Choice':
       return withBase(base, {

@@ -41,9 +41,12 @@ export {
   applyEvent,
   type ExecutionInit,
   invokeIdForToken,
+  jsonSize,
   PARSED_GROWTH,
   pendingEffects,
+  SizeBounds,
   type Step,
   sizeBound,
   startExecution,
+  type TransitionOptions,
 } from './transition.ts';

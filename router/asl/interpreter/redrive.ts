@@ -9,7 +9,7 @@
  * so the ordinary runtime, resumed from the returned state, re-enters the state as it re-enters one after
  * a Retry (with the next attempt number, hence fresh invoke ids and task tokens).
  */
-import type { CompiledGraph } from './compile.ts';
+import type { CompiledGraph } from './compiled.ts';
 import type { HistoryEvent } from './history.ts';
 import { EXECUTION_TIMEOUT_ID, type ExecutionState } from './state.ts';
 

@@ -8,8 +8,9 @@
 import { setMaxListeners } from 'node:events';
 import type { JsonValue } from '../types.ts';
 import type { Clock } from './clock.ts';
-import type { CompiledGraph } from './compile.ts';
+import type { CompiledGraph } from './compiled.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
+import { SizeBounds } from './payload-limit.ts';
 import { getPending } from './pending.ts';
 import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
 import {
@@ -175,7 +176,7 @@ export async function runExecution(
   let callbacks: Set<string> | undefined;
   const events: ExecutionEvent[] = [];
   let first: Step | undefined;
-  const transitionOptions: TransitionOptions = deps.history === false ? { history: false } : {};
+  const transitionOptions: TransitionOptions = { history: deps.history !== false, sizes: new SizeBounds() };
   let state: ExecutionState;
   if (isState(stateOrInit)) {
     state = stateOrInit;

@@ -14,6 +14,7 @@ import {
   type HistoryEvent,
   type InvokeEffect,
   type InvokeOutcome,
+  SizeBounds,
   startExecution,
 } from '../../../../router/asl/interpreter/index.ts';
 import type { EngineGraph, JsonValue, State, TaskState } from '../../../../router/asl/types.ts';
@@ -53,14 +54,22 @@ export interface Drive {
 /**
  * Runs an execution to its end with the pure functions only: answers every invoke at once with
  * `handler` (or leaves it in flight), and fires the earliest timer when nothing else is left to do.
+ * Like the runtime, it keeps one SizeBounds for the whole run (or uses the one given).
  */
 export function drive(
   graph: CompiledGraph,
   input: JsonValue,
   handler: Handler,
-  options: { executionId?: string; state?: ExecutionState; now?: number; maxSteps?: number } = {},
+  options: {
+    executionId?: string;
+    state?: ExecutionState;
+    now?: number;
+    maxSteps?: number;
+    sizes?: SizeBounds;
+  } = {},
 ): Drive {
   let now = options.now ?? T0;
+  const transition = { sizes: options.sizes ?? new SizeBounds() };
   const seen: Omit<Drive, 'state'> = { history: [], invokes: [], timers: [], cancels: [], now };
   const queue: ExecutionEvent[] = [];
   const timers = new Map<string, number>();
@@ -90,6 +99,7 @@ export function drive(
       graph,
       { executionId: options.executionId ?? 'exec-1', input, startTime: now },
       now,
+      transition,
     );
     state = step.state;
     seen.history.push(...step.history);
@@ -112,7 +122,7 @@ export function drive(
       now = Math.max(now, next[1]);
       event = { type: 'TimerFired', id: next[0] };
     }
-    const step = applyEvent(graph, state, event, now);
+    const step = applyEvent(graph, state, event, now, transition);
     seen.history.push(...step.history);
     perform(step.effects);
   }

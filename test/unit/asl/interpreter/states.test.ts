@@ -91,7 +91,7 @@ describe('state types', () => {
 
     expect(run.state.status).toBe('FAILED');
     expect(run.state.error).toBe('States.Runtime');
-    expect(run.state.cause).toContain("No Choice rule of state 'C'");
+    expect(run.state.cause).toContain("Choice state 'C': no Choice rule matched the input");
   });
 
   it('takes the Choice Default', () => {

@@ -1,0 +1,164 @@
+/**
+ * The compiled graph: what the interpreter runs. Every expression is a closure, every default of the
+ * spec applied, so a transition reads fields and calls functions and never parses.
+ */
+import type { IntrinsicEnv, ResultPathBound } from '../expressions/index.ts';
+import type { EngineGraph, JsonValue, StateType } from '../types.ts';
+import type { HistoryEventType } from './history.ts';
+
+/** A path, template or intrinsic evaluated against the state's data and the context object. */
+export type Evaluate = (input: JsonValue, context: JsonValue, env: IntrinsicEnv) => JsonValue;
+/** ResultPath: merges a result into the state's raw input. */
+export type MergeResult = (input: JsonValue, result: JsonValue) => JsonValue;
+
+/** A Retrier with the spec's defaults applied. */
+export interface CompiledRetrier {
+  readonly errorEquals: readonly string[];
+  readonly intervalMs: number;
+  readonly maxAttempts: number;
+  readonly backoffRate: number;
+  readonly maxDelayMs: number | undefined;
+  readonly jitter: boolean;
+}
+
+/** A Catcher with its ResultPath compiled. */
+export interface CompiledCatcher {
+  readonly errorEquals: readonly string[];
+  readonly next: string;
+  readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the caught error's output is held to the limit cheaply. */
+  readonly resultBound: ResultPathBound;
+}
+
+/** Fields every compiled state has. */
+export interface CompiledBase {
+  readonly name: string;
+  readonly type: StateType;
+  readonly next: string | undefined;
+  readonly end: boolean;
+  /** undefined = identity (`$`), null = the spec's `null` (an empty object). */
+  readonly inputPath: Evaluate | null | undefined;
+  readonly outputPath: Evaluate | null | undefined;
+  /** Whether any expression of the state reads `$$`, so the context object is built only when needed. */
+  readonly usesContext: boolean;
+  readonly entered: HistoryEventType;
+  readonly exited: HistoryEventType;
+}
+
+/** Task state. */
+export interface CompiledTask extends CompiledBase {
+  readonly type: 'Task';
+  readonly resource: string;
+  readonly callback: boolean;
+  readonly parameters: Evaluate | undefined;
+  readonly resultSelector: Evaluate | undefined;
+  readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
+  readonly retry: readonly CompiledRetrier[];
+  readonly catch: readonly CompiledCatcher[];
+  readonly timeoutSeconds: number | Evaluate | undefined;
+  readonly heartbeatSeconds: number | Evaluate | undefined;
+}
+
+/** Pass state. */
+export interface CompiledPass extends CompiledBase {
+  readonly type: 'Pass';
+  readonly parameters: Evaluate | undefined;
+  readonly result: JsonValue | undefined;
+  readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
+}
+
+/** Choice state. */
+export interface CompiledChoice extends CompiledBase {
+  readonly type: 'Choice';
+  readonly choices: readonly {
+    readonly test: (input: JsonValue, context: JsonValue) => boolean;
+    readonly next: string;
+  }[];
+  readonly default: string | undefined;
+}
+
+/** Wait state. */
+export interface CompiledWait extends CompiledBase {
+  readonly type: 'Wait';
+  readonly seconds: number | undefined;
+  readonly timestamp: string | undefined;
+  readonly secondsPath: Evaluate | undefined;
+  readonly timestampPath: Evaluate | undefined;
+}
+
+/** Succeed state. */
+export interface CompiledSucceed extends CompiledBase {
+  readonly type: 'Succeed';
+}
+
+/** Fail state. */
+export interface CompiledFail extends CompiledBase {
+  readonly type: 'Fail';
+  readonly error: string | Evaluate | undefined;
+  readonly cause: string | Evaluate | undefined;
+}
+
+/** Parallel state. */
+export interface CompiledParallel extends CompiledBase {
+  readonly type: 'Parallel';
+  readonly branches: readonly CompiledMachine[];
+  readonly parameters: Evaluate | undefined;
+  readonly resultSelector: Evaluate | undefined;
+  readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
+  readonly retry: readonly CompiledRetrier[];
+  readonly catch: readonly CompiledCatcher[];
+}
+
+/** Map state. */
+export interface CompiledMap extends CompiledBase {
+  readonly type: 'Map';
+  readonly processor: CompiledMachine;
+  readonly itemsPath: Evaluate | undefined;
+  readonly itemSelector: Evaluate | undefined;
+  readonly maxConcurrency: number | Evaluate;
+  readonly toleratedFailureCount: number | Evaluate | undefined;
+  readonly toleratedFailurePercentage: number | Evaluate | undefined;
+  readonly resultSelector: Evaluate | undefined;
+  readonly resultPath: MergeResult;
+  /** Bounds the ResultPath's output size, so the next size check need not walk it. */
+  readonly resultBound: ResultPathBound;
+  readonly retry: readonly CompiledRetrier[];
+  readonly catch: readonly CompiledCatcher[];
+}
+
+/** Any compiled state. */
+export type CompiledState =
+  | CompiledTask
+  | CompiledPass
+  | CompiledChoice
+  | CompiledWait
+  | CompiledSucceed
+  | CompiledFail
+  | CompiledParallel
+  | CompiledMap;
+
+/** A compiled (sub)machine: the top level, a Parallel branch or a Map item processor. */
+export interface CompiledMachine {
+  readonly startAt: string;
+  readonly states: ReadonlyMap<string, CompiledState>;
+}
+
+/** What the interpreter runs: the compiled machine plus the limits every execution obeys. */
+export interface CompiledGraph {
+  readonly graph: EngineGraph;
+  readonly root: CompiledMachine;
+  readonly timeoutSeconds: number | undefined;
+  readonly maxPayloadBytes: number;
+  readonly maxTransitions: number;
+  readonly taskTokenSecret: Uint8Array | undefined;
+  readonly stateMachineName: string;
+  readonly stateMachineId: string;
+  /** Number of states, branches and processors included. */
+  readonly stateCount: number;
+}

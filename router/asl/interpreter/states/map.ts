@@ -1,0 +1,160 @@
+/**
+ * The inline Map state: one child thread per item of ItemsPath (ItemSelector shapes each item's input),
+ * at most MaxConcurrency at a time; the result is the array of item outputs. Without a tolerance the
+ * first failed item fails the Map; with ToleratedFailureCount / Percentage a failed item keeps
+ * `{ Error, Cause }` in its slot until the tolerance is exceeded.
+ */
+import { STATES_ERRORS, StatesError } from '../../errors.ts';
+import type { JsonValue } from '../../types.ts';
+import { stateError } from '../causes.ts';
+import type { CompiledMap, Evaluate } from '../compiled.ts';
+import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import { checkSize } from '../payload-limit.ts';
+import { succeedWithResult } from '../result.ts';
+import { failState } from '../retry-catch.ts';
+import type { MapBlock } from '../state.ts';
+import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
+
+function countOrPercent(
+  ctx: Ctx,
+  value: number | Evaluate | undefined,
+  field: string,
+  effective: JsonValue,
+  context: JsonValue,
+): number | undefined {
+  if (value === undefined || typeof value === 'number') return value;
+  const n = evaluate(ctx, field, value, effective, context);
+  if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `${field} must select a non-negative number, got ${JSON.stringify(n)}`,
+    );
+  }
+  return n;
+}
+
+/** Runs a Map state: selects its items and starts as many as MaxConcurrency allows. */
+export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
+  const t = f.thread;
+  const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
+  const items =
+    s.itemsPath === undefined ? effective : evaluate(ctx, 'ItemsPath', s.itemsPath, effective, context);
+  if (!Array.isArray(items)) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `ItemsPath must select an array, got ${items === null ? 'null' : typeof items}`,
+    );
+  }
+  const maxConcurrency = countOrPercent(ctx, s.maxConcurrency, 'MaxConcurrencyPath', effective, context) ?? 0;
+  const block: MapBlock = {
+    kind: 'map',
+    input: effective,
+    items,
+    next: 0,
+    running: 0,
+    remaining: items.length,
+    failed: 0,
+    maxConcurrency: Math.floor(maxConcurrency),
+    children: {},
+    results: items.map(() => null),
+  };
+  const count = countOrPercent(ctx, s.toleratedFailureCount, 'ToleratedFailureCountPath', effective, context);
+  const percent = countOrPercent(
+    ctx,
+    s.toleratedFailurePercentage,
+    'ToleratedFailurePercentagePath',
+    effective,
+    context,
+  );
+  if (count !== undefined) block.toleratedFailureCount = count;
+  if (percent !== undefined) block.toleratedFailurePercentage = percent;
+  t.block = block;
+  record(ctx, 'MapStateStarted', t.path, s.name, { length: items.length });
+  if (items.length === 0) {
+    t.block = undefined;
+    record(ctx, 'MapStateSucceeded', t.path, s.name, { output: [] });
+    succeedWithResult(ctx, f, s, []);
+    return;
+  }
+  pumpMap(ctx, f, s, block);
+}
+
+/** Starts Map items while the concurrency bound allows; items that end at once are settled in the loop. */
+export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): void {
+  const t = f.thread;
+  while (
+    t.block === block &&
+    block.next < block.items.length &&
+    (block.maxConcurrency === 0 || block.running < block.maxConcurrency)
+  ) {
+    const index = block.next;
+    block.next += 1;
+    const value = block.items[index] as JsonValue;
+    let input = value;
+    let inputBound = Number.NaN;
+    if (s.itemSelector !== undefined) {
+      try {
+        const context = contextObject(ctx, t, s, { item: { index, value } });
+        input = evaluate(ctx, 'ItemSelector', s.itemSelector, block.input, context);
+        inputBound = checkSize(ctx, input, `The input of item ${index} of Map state`, s.name);
+      } catch (error) {
+        const e = stateError(f, s, error, index);
+        cancelThread(ctx, t);
+        record(ctx, 'MapStateFailed', t.path, s.name, { index, error: e.error, cause: e.cause });
+        failState(ctx, f, s, e.error, e.cause);
+        return;
+      }
+    }
+    const [path, keyPath] = childPaths(t, s, index);
+    const child = newThread(path, keyPath, ctx.now);
+    block.children[index] = child;
+    block.running += 1;
+    ctx.sizes.carry(child, input, inputBound);
+    record(ctx, 'MapIterationStarted', child.path, s.name, { index });
+    const frame: Frame = { thread: child, machine: s.processor, loc: [...f.loc, index], parent: f };
+    enter(ctx, frame, s.processor.startAt, input);
+    ctx.advance(ctx, frame);
+    if (child.end !== undefined) mapChildEnded(ctx, f, s, block, index);
+  }
+}
+
+/** An item ended: keep its output (or its tolerated error), or fail the Map (cancelling the others). */
+export function mapChildEnded(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, index: number): void {
+  const t = f.thread;
+  const child = block.children[index];
+  const end = child?.end;
+  if (child === undefined || end === undefined) return;
+  delete block.children[index];
+  block.running -= 1;
+  block.remaining -= 1;
+  if (end.status === 'SUCCEEDED') {
+    block.results[index] = end.output;
+    record(ctx, 'MapIterationSucceeded', child.path, s.name, { index, output: end.output });
+  } else {
+    block.failed += 1;
+    block.results[index] = { Error: end.error, Cause: end.cause };
+    record(ctx, 'MapIterationFailed', child.path, s.name, { index, error: end.error, cause: end.cause });
+    const count = block.toleratedFailureCount;
+    const percent = block.toleratedFailurePercentage;
+    const tolerant = count !== undefined || percent !== undefined;
+    const exceeded =
+      !tolerant ||
+      (count !== undefined && block.failed > count) ||
+      (percent !== undefined && block.failed * 100 > percent * block.items.length);
+    if (exceeded) {
+      cancelThread(ctx, t);
+      const error = tolerant ? STATES_ERRORS.ExceedToleratedFailureThreshold : end.error;
+      const cause = tolerant
+        ? `Map state '${s.name}': ${block.failed} of ${block.items.length} items failed, above the tolerated failures`
+        : end.cause;
+      record(ctx, 'MapStateFailed', t.path, s.name, { index, error, cause });
+      failState(ctx, f, s, error, cause);
+      return;
+    }
+  }
+  if (block.remaining > 0) return;
+  t.block = undefined;
+  record(ctx, 'MapStateSucceeded', t.path, s.name, { output: block.results });
+  succeedWithResult(ctx, f, s, block.results);
+}
