@@ -11,11 +11,10 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { bootstrap } from '../localstack/bootstrap.ts';
 import { startLocalStack } from '../localstack/stack.ts';
 import { routerDepsFromEnv } from '../router/deps.ts';
-import { createLocalInvoker } from '../router/invoke/LocalInvoker.ts';
+import { createLocalInvoker } from '../router/invoke/index.ts';
 import { MessageEventRouter } from '../router/MessageEventRouter.ts';
-import { CountingMetrics, silentLogger } from '../router/observability/telemetry.ts';
-import { registryFromEnv } from '../router/registry/fromEnv.ts';
-import { publishEngine } from '../router/registry/publish.ts';
+import { CountingMetrics, silentLogger } from '../router/observability/index.ts';
+import { publishEngine, registryFromEnv } from '../router/registry/index.ts';
 import type { Figures } from './stack.ts';
 
 const MESSAGES = 200;

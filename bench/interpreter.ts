@@ -4,9 +4,8 @@
  * `node --import tsx bench/interpreter.ts`.
  */
 import { pathToFileURL } from 'node:url';
-import { compileGraph, runExecution, systemClock } from '../router/asl/interpreter/index.ts';
-import { loadGraph } from '../router/asl/load.ts';
-import type { EngineGraph, JsonObject, JsonValue } from '../router/asl/types.ts';
+import type { EngineGraph, JsonObject, JsonValue } from '../router/asl/index.ts';
+import { compileGraph, loadGraph, runExecution, systemClock } from '../router/asl/index.ts';
 import { median } from './stats.ts';
 
 const LOOP_GRAPH: EngineGraph = {

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { createLambdaHost } from '../localstack/lambda/index.ts';
 import { startLocalStack } from '../localstack/stack.ts';
-import { lambdaClient } from '../router/aws/clients.ts';
+import { lambdaClient } from '../router/aws/index.ts';
 
 const INVOKES = 2_000;
 const CONCURRENCY = 16;

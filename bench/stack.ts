@@ -14,7 +14,7 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import { type LocalStack, startLocalStack } from '../localstack/stack.ts';
-import { kinesisClient } from '../router/aws/clients.ts';
+import { kinesisClient } from '../router/aws/index.ts';
 import { median } from './stats.ts';
 
 /** Figures a benchmark reports, by dotted name. */

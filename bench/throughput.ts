@@ -7,7 +7,7 @@
  * It prints its figures as one JSON object.
  */
 import { pathToFileURL } from 'node:url';
-import type { ExecutionMode, JsonValue } from '../router/asl/types.ts';
+import type { ExecutionMode, JsonValue } from '../router/asl/index.ts';
 import { inMemoryRouter, sequentialGraph } from '../test/support/router.ts';
 import { cloudEventOf, createBaselineHandler, lambdaContext } from './baseline/handler.ts';
 import { MemoryPersistenceLayer } from './baseline/MemoryPersistenceLayer.ts';

@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { sdkService } from '../router/invoke/sdkServices.ts';
+import { sdkService } from '../router/invoke/index.ts';
 
 /**
  * IAM actions that support no resource-level permission (the Service Authorization Reference lists no

@@ -37,15 +37,15 @@ import {
   isLocalEndpoint,
   kinesisClient,
   s3Client,
-} from '../router/aws/clients.ts';
+} from '../router/aws/index.ts';
 import {
   type KeySchema,
   type ResourceNames,
   resourceNamesFromEnv,
   type TableSchema,
 } from '../router/config.ts';
-import { EXECUTIONS_TABLE_SCHEMA } from '../router/executions/executionsTable.ts';
-import { ENGINES_TABLE_SCHEMA } from '../router/registry/enginesTable.ts';
+import { EXECUTIONS_TABLE_SCHEMA } from '../router/executions/index.ts';
+import { ENGINES_TABLE_SCHEMA } from '../router/registry/index.ts';
 import { ESM_TABLE_SCHEMA } from './esm/DynamoDBCheckpointStore.ts';
 
 /** Options of {@link bootstrap}. */

@@ -16,14 +16,13 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { JsonObject } from '../router/asl/types.ts';
-import { kinesisClient, redshiftDataClient, s3Client } from '../router/aws/clients.ts';
+import type { JsonObject } from '../router/asl/index.ts';
+import { kinesisClient, redshiftDataClient, s3Client } from '../router/aws/index.ts';
 import { type ResourceNames, routerSettingsFromEnv } from '../router/config.ts';
-import type { ExecutionRecord } from '../router/executions/ExecutionStore.ts';
+import type { ExecutionRecord } from '../router/executions/index.ts';
 import type { RouterDeps } from '../router/MessageEventRouter.ts';
-import { Producer } from '../router/producer/Producer.ts';
-import { registryFromEnv } from '../router/registry/fromEnv.ts';
-import { PublishValidationError, publishEngine } from '../router/registry/publish.ts';
+import { Producer } from '../router/producer/index.ts';
+import { PublishValidationError, publishEngine, registryFromEnv } from '../router/registry/index.ts';
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
 import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';

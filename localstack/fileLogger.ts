@@ -4,7 +4,7 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogFields, RouterLogger } from '../router/observability/telemetry.ts';
+import type { LogFields, RouterLogger } from '../router/observability/index.ts';
 
 /** A logger that appends JSON lines to `path`; `close()` flushes it. */
 export function fileLogger(path: string): RouterLogger & { close(): Promise<void> } {

@@ -4,12 +4,12 @@
  * builds it (`routerDepsFromEnv`), and the sweep that the EventBridge schedule runs in AWS runs on the
  * mapping's idle ticks. `npm run localstack:up` and `npm start` both run the router through this.
  */
-import type { AwsEnvironment } from '../router/aws/clients.ts';
+import type { AwsEnvironment } from '../router/aws/index.ts';
 import { resourceNamesFromEnv } from '../router/config.ts';
 import { routerDepsFromEnv } from '../router/deps.ts';
 import { type BatchSummary, MessageEventRouter, type RouterDeps } from '../router/MessageEventRouter.ts';
-import { CountingMetrics, type RouterLogger, type RouterMetrics } from '../router/observability/telemetry.ts';
-import type { QuarantineEntry, QuarantineStore } from '../router/quarantine/QuarantineStore.ts';
+import { CountingMetrics, type RouterLogger, type RouterMetrics } from '../router/observability/index.ts';
+import type { QuarantineEntry, QuarantineStore } from '../router/quarantine/index.ts';
 import { type EventSourceMapping, startEventSourceMapping } from './esm/index.ts';
 
 /** Where a summary came from: a Kinesis batch, or a sweep of due executions. */

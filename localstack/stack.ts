@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AwsEnvironment } from '../router/aws/clients.ts';
+import type { AwsEnvironment } from '../router/aws/index.ts';
 import { lockDataDirectory } from './dataDirectory.ts';
 import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
 import { startKinesisLocal } from './kinesis-local.ts';

@@ -7,37 +7,51 @@
  * Lambda redelivers them in order and dedup absorbs what already ran).
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { Clock } from './asl/interpreter/clock.ts';
-import type { CompiledGraph } from './asl/interpreter/compile.ts';
+import type { Clock, CompiledGraph } from './asl/index.ts';
 import type { RouterSettings } from './config.ts';
 import { disposition, errorMessage } from './errors.ts';
-import { ExecutionLifecycle, type ExpressCompletion } from './executions/ExecutionLifecycle.ts';
-import type { ExecutionRecord, ExecutionStore } from './executions/ExecutionStore.ts';
-import { RunScope, SAFETY_MARGIN_MS } from './executions/execute.ts';
-import type { TaskInvoker } from './invoke/TaskInvoker.ts';
-import type { RouterLogger, RouterMetrics } from './observability/telemetry.ts';
-import { type CallbackDeps, decideCallback } from './pipeline/callback.ts';
-import { admit, type ClaimCandidate, precheck } from './pipeline/claim.ts';
-import { type DecodedOk, type DecodedRecord, decodeRecords } from './pipeline/decode.ts';
-import { Disposer } from './pipeline/dispose.ts';
-import type { Envelope } from './pipeline/envelope.ts';
-import { describe, type ExecuteContext, executeMessage } from './pipeline/execute.ts';
+import type { ExecutionRecord, ExecutionStore } from './executions/index.ts';
 import {
+  ExecutionLifecycle,
+  type ExpressCompletion,
+  RunScope,
+  SAFETY_MARGIN_MS,
+} from './executions/index.ts';
+import type { TaskInvoker } from './invoke/index.ts';
+import type { RouterLogger, RouterMetrics } from './observability/index.ts';
+import type { Envelope, RouteMatch } from './pipeline/index.ts';
+import {
+  AliasRoutes,
+  admit,
+  type BatchAliases,
   type BatchSummary,
+  type CallbackDeps,
+  type ClaimCandidate,
+  type DecodedOk,
+  type DecodedRecord,
+  Disposer,
+  decideCallback,
+  decodeRecords,
+  describe,
+  type ExecuteContext,
   emitCounts,
   emptySummary,
+  executeMessage,
   isEmpty,
+  isPublished,
   logBatch,
+  modeOf,
+  type Outcome,
+  precheck,
+  processInOrder,
   recordOutcome,
+  resolveVersion,
   tally,
-} from './pipeline/report.ts';
-import { AliasRoutes, type BatchAliases, isPublished, modeOf, resolveVersion } from './pipeline/resolve.ts';
-import type { RouteMatch } from './pipeline/route.ts';
-import { type Outcome, processInOrder } from './pipeline/schedule.ts';
-import type { QuarantineStore } from './quarantine/QuarantineStore.ts';
-import type { EngineResolver } from './registry/EngineResolver.ts';
+} from './pipeline/index.ts';
+import type { QuarantineStore } from './quarantine/index.ts';
+import type { EngineResolver } from './registry/index.ts';
 
-export { type BatchSummary, emptySummary } from './pipeline/report.ts';
+export { type BatchSummary, emptySummary } from './pipeline/index.ts';
 
 /** Everything the router needs, built once at cold start. */
 export interface RouterDeps {

@@ -4,34 +4,29 @@
  * assembles any set of parts (in-memory stores, local steps) for tests and the in-process benchmark.
  */
 import { randomUUID } from 'node:crypto';
-import { type Clock, systemClock } from './asl/interpreter/clock.ts';
-import { type CompiledGraph, compileGraph } from './asl/interpreter/compile.ts';
+import { type Clock, type CompiledGraph, compileGraph, systemClock } from './asl/index.ts';
 import {
   type AwsEnvironment,
   awsEnvironmentFromEnv,
   dynamoDbDocumentClient,
   lambdaClient,
   s3Client,
-} from './aws/clients.ts';
+} from './aws/index.ts';
 import { type RouterSettings, resourceNamesFromEnv, routerSettingsFromEnv } from './config.ts';
-import { DynamoDBExecutionStore } from './executions/DynamoDBExecutionStore.ts';
-import type { ExecutionStore } from './executions/ExecutionStore.ts';
-import { S3PayloadStore } from './executions/S3PayloadStore.ts';
-import { createSdkIntegrations } from './invoke/SdkIntegrations.ts';
-import { createTaskInvoker, type TaskInvoker } from './invoke/TaskInvoker.ts';
+import type { ExecutionStore } from './executions/index.ts';
+import { DynamoDBExecutionStore, S3PayloadStore } from './executions/index.ts';
+import { createSdkIntegrations, createTaskInvoker, type TaskInvoker } from './invoke/index.ts';
 import type { RouterDeps } from './MessageEventRouter.ts';
 import {
   powertoolsLogger,
   powertoolsMetrics,
   type RouterLogger,
   type RouterMetrics,
-} from './observability/telemetry.ts';
-import type { QuarantineStore } from './quarantine/QuarantineStore.ts';
-import { S3QuarantineStore } from './quarantine/S3QuarantineStore.ts';
-import type { EngineIndex } from './registry/EngineIndex.ts';
-import { EngineResolver, type GraphLoader } from './registry/EngineResolver.ts';
-import { registryFromEnv } from './registry/fromEnv.ts';
-import type { GraphStore } from './registry/GraphStore.ts';
+} from './observability/index.ts';
+import type { QuarantineStore } from './quarantine/index.ts';
+import { S3QuarantineStore } from './quarantine/index.ts';
+import type { EngineIndex, GraphStore } from './registry/index.ts';
+import { EngineResolver, type GraphLoader, registryFromEnv } from './registry/index.ts';
 
 /** The parts a router is made of. */
 export interface RouterParts {

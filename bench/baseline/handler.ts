@@ -13,7 +13,7 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
-import { isJsonObject, type JsonObject, type JsonValue } from '../../router/asl/types.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../router/asl/index.ts';
 import { runSteps, type Step } from './workload.ts';
 
 /** Options of {@link createBaselineHandler}. */

@@ -4,8 +4,8 @@
  * over many partition keys, in the exact shape Lambda delivers them.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import type { JsonObject, JsonValue } from '../../router/asl/types.ts';
-import { isJsonObject } from '../../router/asl/types.ts';
+import type { JsonObject, JsonValue } from '../../router/asl/index.ts';
+import { isJsonObject } from '../../router/asl/index.ts';
 import { kinesisEventFactory, kinesisRecordFactory } from '../../test/support/records.ts';
 
 /** Records in one measured batch. */

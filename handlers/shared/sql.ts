@@ -14,7 +14,7 @@ import {
   GetStatementResultCommand,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { redshiftDataClient } from '../../router/aws/clients.ts';
+import { redshiftDataClient } from '../../router/aws/index.ts';
 
 /** One result value, unwrapped from the Data API's tagged `Field`. */
 export type SqlValue = string | number | boolean | null;

@@ -4,7 +4,7 @@
  * anyway. Returns the file's text with its size, for files small enough to pass through a workflow.
  */
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
-import { s3Client } from '../../router/aws/clients.ts';
+import { s3Client } from '../../router/aws/index.ts';
 import { requireString } from './input.ts';
 
 const TASK = 'tasks-fetch-s3-file';

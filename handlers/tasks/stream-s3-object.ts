@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { s3Client } from '../../router/aws/clients.ts';
+import { s3Client } from '../../router/aws/index.ts';
 import { requireString } from './input.ts';
 
 const TASK = 'tasks-stream-s3-object';

@@ -19,7 +19,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { MetricName } from '../../router/observability/telemetry.ts';
+import type { MetricName } from '../../router/observability/index.ts';
 
 /** Alarm thresholds; each default is chosen so that one alarm means one incident, not noise. */
 export interface RouterAlarmThresholds {

@@ -5,8 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadGraph } from '../../router/asl/load.ts';
-import { parseVariables, type Variables } from '../../router/asl/substitute.ts';
+import { loadGraph, parseVariables, type Variables } from '../../router/asl/index.ts';
 
 /** One graph file of an engine. */
 export interface EngineFile {

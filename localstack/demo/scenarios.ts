@@ -3,7 +3,7 @@
  * expect (see docs/engines.md). An engine the demo does not know gets one event of its `Match` type, so
  * every published engine shows up in the summary.
  */
-import type { JsonObject } from '../../router/asl/types.ts';
+import type { JsonObject } from '../../router/asl/index.ts';
 
 /** A demo event before it gets its envelope attributes. */
 export interface DemoEvent {

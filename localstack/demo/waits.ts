@@ -3,7 +3,7 @@
  * (a durable Wait, a retry back-off or a callback), each due at a time the sweep resumes it. Said in
  * one line when it changes, so a pause is never silent.
  */
-import type { ExecutionRecord } from '../../router/executions/ExecutionStore.ts';
+import type { ExecutionRecord } from '../../router/executions/index.ts';
 
 /** `HH:MM:SS` local time. */
 function clockTime(epochMs: number): string {

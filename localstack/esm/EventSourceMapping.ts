@@ -18,7 +18,7 @@ import {
   dynamoDbDocumentClient,
   kinesisClient,
   s3Client,
-} from '../../router/aws/clients.ts';
+} from '../../router/aws/index.ts';
 import { resourceNamesFromEnv } from '../../router/config.ts';
 import { buildFailureRecord, failureObjectKey } from './buildFailureRecord.ts';
 import { type CheckpointStore, checkpointKey } from './CheckpointStore.ts';

@@ -6,7 +6,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { AwsEnvironment } from '../../router/aws/clients.ts';
+import type { AwsEnvironment } from '../../router/aws/index.ts';
 
 /** What a handler may resolve to: a partial batch response, or nothing (success). */
 // biome-ignore lint/suspicious/noConfusingVoidType: an async handler that returns nothing resolves to void, as aws-lambda's own KinesisStreamHandler allows.

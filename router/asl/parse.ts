@@ -30,9 +30,6 @@ export interface Position {
   readonly column: number;
 }
 
-/** Looks up where a JSON-pointer path (`/States/Foo/Next`) starts in the source. */
-export type PositionLookup = (path: string) => Position | undefined;
-
 /** What {@link parseGraphSource} returns: the value when the source is usable, and every problem found. */
 export interface ParsedSource {
   readonly value?: unknown;

@@ -3,11 +3,9 @@
  * and validation. The parser produces it, the validator vouches for it, the legacy compiler emits it and
  * the interpreter runs it; none of them sees raw HJSON.
  */
+import type { JsonObject, JsonValue } from '../json.ts';
 
-/** Any JSON value that may flow through an execution. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-/** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue } from '../json.ts';
 
 /** How an engine keeps its execution state: checkpointed after each Task, or in memory only. */
 export type ExecutionMode = 'standard' | 'express';
@@ -147,12 +145,6 @@ export const CHOICE_TYPE_OPERATORS = [
   'IsBoolean',
   'IsTimestamp',
 ] as const;
-
-/** Every Choice comparison operator name. */
-export type ChoiceOperator =
-  | (typeof CHOICE_LITERAL_OPERATORS)[number]
-  | (typeof CHOICE_PATH_OPERATORS)[number]
-  | (typeof CHOICE_TYPE_OPERATORS)[number];
 
 /**
  * A Choice rule or nested boolean expression. A comparison has `Variable` plus exactly one operator key;

@@ -124,21 +124,3 @@ export function lambdaClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): Lam
 export function redshiftDataClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): RedshiftDataClient {
   return new RedshiftDataClient(baseConfig(aws));
 }
-
-/** The clients a process usually needs, built once (at cold start) and passed in as `deps`. */
-export interface AwsClients {
-  readonly kinesis: KinesisClient;
-  readonly dynamodb: DynamoDBDocumentClient;
-  readonly s3: S3Client;
-  readonly lambda: LambdaClient;
-}
-
-/** Builds the usual set of clients for one environment. */
-export function awsClients(aws: AwsEnvironment = awsEnvironmentFromEnv()): AwsClients {
-  return {
-    kinesis: kinesisClient(aws),
-    dynamodb: dynamoDbDocumentClient(aws),
-    s3: s3Client(aws),
-    lambda: lambdaClient(aws),
-  };
-}

@@ -3,7 +3,7 @@
  * command tried (the local stack's, another one, or AWS in which region) and how to bring it up or point
  * elsewhere. Stores wrap SDK errors, so the whole `cause` chain is searched.
  */
-import { isLocalEndpoint } from '../aws/clients.ts';
+import { isLocalEndpoint } from '../aws/index.ts';
 
 /** Socket error codes that mean the endpoint could not be reached at all. */
 const UNREACHABLE_CODES: ReadonlySet<string> = new Set([

@@ -15,15 +15,18 @@
  *  due (sweep) / callback ──claim (or wake)──> resume from the checkpoint ──> the same run as above
  * ```
  */
-import type { Clock } from '../asl/interpreter/clock.ts';
-import type { CompiledGraph } from '../asl/interpreter/compile.ts';
-import type { HistoryEvent } from '../asl/interpreter/history.ts';
-import type { RunResult } from '../asl/interpreter/runtime.ts';
-import type { ExecutionEvent, ExecutionState } from '../asl/interpreter/state.ts';
-import type { JsonValue } from '../asl/types.ts';
+import type {
+  Clock,
+  CompiledGraph,
+  ExecutionEvent,
+  ExecutionState,
+  HistoryEvent,
+  JsonValue,
+  RunResult,
+} from '../asl/index.ts';
 import type { RouterSettings } from '../config.ts';
 import { LeaseLostError, RouterError } from '../errors.ts';
-import type { LoadedEngine } from '../registry/EngineResolver.ts';
+import type { LoadedEngine } from '../registry/index.ts';
 import { isoTime } from '../time.ts';
 import {
   type Completion,

@@ -11,7 +11,7 @@
  * ```
  */
 import { hash } from 'node:crypto';
-import type { ExecutionMode } from '../asl/types.ts';
+import type { ExecutionMode } from '../asl/index.ts';
 import { isoTime } from '../time.ts';
 import { finishedValuesKept, type LargeField, type PayloadRefs, type PayloadStore } from './payloads.ts';
 

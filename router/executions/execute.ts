@@ -9,12 +9,16 @@
  * between its invoke and that write (the idempotency key makes the repeat harmless).
  */
 import { setMaxListeners } from 'node:events';
-import type { Clock } from '../asl/interpreter/clock.ts';
-import type { CompiledGraph } from '../asl/interpreter/compile.ts';
-import { type RunResult, runExecution } from '../asl/interpreter/runtime.ts';
-import type { ExecutionEvent, ExecutionState, InvokeEffect } from '../asl/interpreter/state.ts';
-import type { JsonValue } from '../asl/types.ts';
-import type { InvokeOutcome } from '../invoke/TaskInvoker.ts';
+import type {
+  Clock,
+  CompiledGraph,
+  ExecutionEvent,
+  ExecutionState,
+  InvokeEffect,
+  JsonValue,
+} from '../asl/index.ts';
+import { type RunResult, runExecution } from '../asl/index.ts';
+import type { InvokeOutcome } from '../invoke/index.ts';
 
 /**
  * Workflow errors that mean "the infrastructure said not now" rather than "the work failed": when a

@@ -6,7 +6,7 @@
  * fits {@link HISTORY_MAX_BYTES}), because a DynamoDB item cannot exceed 400 KB.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { HistoryEvent, HistoryEventType } from '../asl/interpreter/history.ts';
+import type { HistoryEvent, HistoryEventType } from '../asl/index.ts';
 
 /** Events kept per execution (the latest ones). */
 export const HISTORY_LIMIT = 1_000;

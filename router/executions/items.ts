@@ -3,7 +3,7 @@
  * per-engine listing index entry. Kept apart from the store so the sweep and the CLI read the same layout.
  */
 import { createHash } from 'node:crypto';
-import { isJsonObject } from '../asl/types.ts';
+import { isJsonObject } from '../asl/index.ts';
 import type { ExecutionKey, ExecutionOrigin, ExecutionRecord, ExecutionStatus } from './ExecutionStore.ts';
 import {
   LARGE_FIELDS,

@@ -4,8 +4,8 @@
  * outcome shapes the real invoker produces (a thrown error's `name` becomes the error, as `errorType`
  * does for a Lambda function error).
  */
-import type { InvokeEffect } from '../asl/interpreter/state.ts';
-import { isJsonObject, type JsonValue } from '../asl/types.ts';
+import type { InvokeEffect } from '../asl/index.ts';
+import { isJsonObject, type JsonValue } from '../asl/index.ts';
 import { parseTaskResource } from './resources.ts';
 import type { InvokeOutcome, TaskInvoker } from './TaskInvoker.ts';
 

@@ -9,8 +9,8 @@
  * when an engine uses it.
  */
 
-import type { JsonValue } from '../asl/types.ts';
-import { type AwsEnvironment, clientConfig } from '../aws/clients.ts';
+import type { JsonValue } from '../asl/index.ts';
+import { type AwsEnvironment, clientConfig } from '../aws/index.ts';
 import { sdkService } from './sdkServices.ts';
 
 /** The result of one SDK call. */

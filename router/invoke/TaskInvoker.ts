@@ -5,9 +5,8 @@
  * Retry and Catch rules match: a function error by its `errorType`, a service error as `Service.Name`.
  */
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import { isResourceAllowed, type ResourceAllowlist } from '../asl/allowlist.ts';
-import type { InvokeEffect } from '../asl/interpreter/state.ts';
-import { isJsonObject, type JsonValue } from '../asl/types.ts';
+import type { InvokeEffect } from '../asl/index.ts';
+import { isJsonObject, isResourceAllowed, type JsonValue, type ResourceAllowlist } from '../asl/index.ts';
 import { toJson } from './json.ts';
 import { functionArn, parseTaskResource } from './resources.ts';
 import type { SdkIntegrations } from './SdkIntegrations.ts';

@@ -2,7 +2,7 @@
  * SDK responses hold Dates, byte arrays, streams and `$metadata`; a workflow only carries JSON. This
  * turns a response into the JSON Step Functions would pass on.
  */
-import type { JsonValue } from '../asl/types.ts';
+import type { JsonValue } from '../asl/index.ts';
 
 /** A JSON copy of an SDK value: Dates as ISO strings, bytes as base64, `$metadata` and undefined dropped. */
 export function toJson(value: unknown): JsonValue {

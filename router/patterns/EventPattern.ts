@@ -8,7 +8,7 @@
  * authors, so it must not use `eval`/`new Function`. Invalid patterns are rejected with the path of the
  * offending field.
  */
-import type { JsonObject, JsonValue } from '../asl/types.ts';
+import type { JsonObject, JsonValue } from '../json.ts';
 import { compileWildcard, WildcardSyntaxError } from './wildcard.ts';
 
 /** An invalid event pattern (or a route holding one); the message names the field and the reason. */

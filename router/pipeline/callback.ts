@@ -12,9 +12,9 @@
  *                                                              no: task-not-waiting   yes: resume with the event
  * ```
  */
-import { parseTaskToken, type TaskTokenLocator } from '../asl/interpreter/random.ts';
-import type { ExecutionEvent, ExecutionState } from '../asl/interpreter/state.ts';
-import { invokeIdForToken } from '../asl/interpreter/transition.ts';
+
+import type { ExecutionEvent, ExecutionState } from '../asl/index.ts';
+import { invokeIdForToken, parseTaskToken, type TaskTokenLocator } from '../asl/index.ts';
 import { disposition, errorMessage, LeaseLostError } from '../errors.ts';
 import {
   type ExecutionRecord,
@@ -22,7 +22,7 @@ import {
   hasAppliedCallback,
   isExpired,
   TERMINAL_STATUSES,
-} from '../executions/ExecutionStore.ts';
+} from '../executions/index.ts';
 import type { TaskCallback } from './envelope.ts';
 
 /**

@@ -4,14 +4,14 @@
  * BatchGetItem per 100 keys), so a finished execution's redelivery costs no write. The claim itself, a
  * conditional write, is part of the execution's lifecycle (`executions/ExecutionLifecycle.ts`).
  */
-import type { ExecutionMode } from '../asl/types.ts';
+import type { ExecutionMode } from '../asl/index.ts';
 import {
   type ExecutionKey,
   type ExecutionRecord,
   type ExecutionStore,
   executionMapKey,
   TERMINAL_STATUSES,
-} from '../executions/ExecutionStore.ts';
+} from '../executions/index.ts';
 
 /** A routed message's execution key, and what the batch found out about it. */
 export interface ClaimCandidate {

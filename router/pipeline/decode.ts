@@ -10,13 +10,11 @@
  */
 
 import type { KinesisStreamRecord } from 'aws-lambda';
-import type { JsonObject } from '../asl/types.ts';
+import type { JsonObject } from '../asl/index.ts';
 import { DecodeError, type DecodeReason, type RecordRef } from '../errors.ts';
-import type { QuarantinedRecord } from '../quarantine/QuarantineStore.ts';
+import type { QuarantinedRecord } from '../quarantine/index.ts';
 import { type Envelope, EnvelopeError, envelopeDocument, toEnvelope } from './envelope.ts';
 import { deaggregate, isAggregated, KplError, type KplUserRecord } from './kpl.ts';
-
-export { isAggregated, KPL_MAGIC } from './kpl.ts';
 
 /** Default size limit of one user record's payload: 256 KiB, the size of a Lambda async payload. */
 export const DEFAULT_MAX_BYTES = 256 * 1024;

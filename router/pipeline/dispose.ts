@@ -6,10 +6,9 @@
  */
 import type { RouterSettings } from '../config.ts';
 import { disposition, errorMessage } from '../errors.ts';
-import type { ExecutionLifecycle } from '../executions/ExecutionLifecycle.ts';
-import type { ExecutionKey, ExecutionStore } from '../executions/ExecutionStore.ts';
-import type { RouterLogger } from '../observability/telemetry.ts';
-import type { QuarantineStore } from '../quarantine/QuarantineStore.ts';
+import type { ExecutionKey, ExecutionLifecycle, ExecutionStore } from '../executions/index.ts';
+import type { RouterLogger } from '../observability/index.ts';
+import type { QuarantineStore } from '../quarantine/index.ts';
 import { type DecodedOk, type DecodedRecord, quarantineRecordOf } from './decode.ts';
 import { describe, refOf } from './execute.ts';
 import type { BatchSummary } from './report.ts';

@@ -4,7 +4,7 @@
  * (also a CloudEvent, with a reserved type), or any other JSON object, which is still routable but whose
  * dedup key comes from the route's `idPath` or, failing that, from its stream position.
  */
-import type { JsonObject, JsonValue } from '../asl/types.ts';
+import type { JsonObject, JsonValue } from '../asl/index.ts';
 import { RouterError, type RouterErrorOptions } from '../errors.ts';
 
 /** A CloudEvents 1.0 event in JSON format, plus the router's `engine` extension attribute. */

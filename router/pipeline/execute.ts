@@ -2,13 +2,16 @@
  * Execute: a routed, admitted message runs its graph, express in memory or standard with a claimed
  * record, on the version its alias chose (or, for an execution taken over, the version it started on).
  */
-import type { CompiledGraph } from '../asl/interpreter/compile.ts';
-import type { JsonValue } from '../asl/types.ts';
+import type { CompiledGraph, JsonValue } from '../asl/index.ts';
 import { describeRecord } from '../errors.ts';
-import type { ExecutionLifecycle, RunOutcome, StartingMessage } from '../executions/ExecutionLifecycle.ts';
-import type { ExecutionKey } from '../executions/ExecutionStore.ts';
-import type { RunDeps } from '../executions/execute.ts';
-import type { LoadedEngine } from '../registry/EngineResolver.ts';
+import type {
+  ExecutionKey,
+  ExecutionLifecycle,
+  RunDeps,
+  RunOutcome,
+  StartingMessage,
+} from '../executions/index.ts';
+import type { LoadedEngine } from '../registry/index.ts';
 import type { Admission } from './claim.ts';
 import type { DecodedOk, DecodedRecord } from './decode.ts';
 

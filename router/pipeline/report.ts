@@ -4,8 +4,8 @@
  * a metric), and nothing at all when nothing happened. Lambda's partial batch response itself is built
  * by the per-key scheduler (`schedule.ts`), which knows which records must come back.
  */
-import type { ExpressCompletion, RunOutcome } from '../executions/ExecutionLifecycle.ts';
-import type { RouterLogger, RouterMetrics } from '../observability/telemetry.ts';
+import type { ExpressCompletion, RunOutcome } from '../executions/index.ts';
+import type { RouterLogger, RouterMetrics } from '../observability/index.ts';
 import type { Outcome } from './schedule.ts';
 
 /** The outcomes an execution can be counted under, in total and per `engine@version`. */

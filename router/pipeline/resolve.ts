@@ -3,10 +3,9 @@
  * one alias snapshot, taken when it starts, so all its messages see the same aliases; the routes the
  * aliases' `Match` patterns imply are compiled once per snapshot, not once per batch.
  */
-import type { CompiledGraph } from '../asl/interpreter/compile.ts';
-import type { ExecutionMode } from '../asl/types.ts';
-import type { ExecutionKey } from '../executions/ExecutionStore.ts';
-import type { AliasSnapshot, EngineResolver, LoadedEngine } from '../registry/EngineResolver.ts';
+import type { CompiledGraph, ExecutionMode } from '../asl/index.ts';
+import type { ExecutionKey } from '../executions/index.ts';
+import type { AliasSnapshot, EngineResolver, LoadedEngine } from '../registry/index.ts';
 import { createRouter, type Router } from './route.ts';
 
 /** The aliases one batch runs with, and the routes they imply. */

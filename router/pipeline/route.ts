@@ -3,7 +3,7 @@
  * routes are tried in a fixed order and the first whose EventBridge event pattern (compiled once by
  * `router/patterns`) matches the envelope decides. A raw JSON object is keyed by its route's `idPath`.
  */
-import type { JsonObject, JsonValue } from '../asl/types.ts';
+import type { JsonObject, JsonValue } from '../asl/index.ts';
 import { compilePattern, PatternError } from '../patterns/index.ts';
 import { type Envelope, envelopeDocument } from './envelope.ts';
 

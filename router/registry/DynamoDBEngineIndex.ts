@@ -12,7 +12,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isJsonObject } from '../asl/types.ts';
+import { isJsonObject } from '../asl/index.ts';
 import { type AliasRouting, aliasRecord, type EngineIndex, EngineIndexError } from './EngineIndex.ts';
 import type { AliasRecord, AliasTarget, EngineSummary, EngineVersionRecord } from './types.ts';
 

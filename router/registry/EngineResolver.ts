@@ -17,7 +17,7 @@
  * ```
  */
 import { LRUCache } from 'lru-cache';
-import type { EngineGraph, GraphProblem } from '../asl/types.ts';
+import type { EngineGraph, GraphProblem } from '../asl/index.ts';
 import { RouterError } from '../errors.ts';
 import { chooseVersion } from './canary.ts';
 import type { EngineIndex } from './EngineIndex.ts';

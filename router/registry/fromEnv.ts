@@ -3,13 +3,13 @@
  * graph store of one deployment, and the loader bound to that deployment's allowlist.
  */
 
-import { loadGraph } from '../asl/load.ts';
+import { loadGraph } from '../asl/index.ts';
 import {
   type AwsEnvironment,
   awsEnvironmentFromEnv,
   dynamoDbDocumentClient,
   s3Client,
-} from '../aws/clients.ts';
+} from '../aws/index.ts';
 import { type ResourceNames, resourceNamesFromEnv, routerSettingsFromEnv } from '../config.ts';
 import { DynamoDBEngineIndex } from './DynamoDBEngineIndex.ts';
 import type { EngineIndex } from './EngineIndex.ts';

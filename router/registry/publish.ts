@@ -4,8 +4,8 @@
  * an alias, so the router never sees a version that is half written or invalid.
  */
 
-import { formatProblems } from '../asl/load.ts';
-import type { EngineGraph, GraphProblem } from '../asl/types.ts';
+import type { EngineGraph, GraphProblem } from '../asl/index.ts';
+import { formatProblems } from '../asl/index.ts';
 import { BUCKET_PREFIXES } from '../config.ts';
 import { RouterError } from '../errors.ts';
 import { canaryTargets } from './canary.ts';

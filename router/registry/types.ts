@@ -2,7 +2,7 @@
  * What the engine index stores: immutable published versions and the aliases that point at them. These
  * records are the contract between `router engine publish` (writer) and the router (reader).
  */
-import type { ExecutionMode, JsonObject } from '../asl/types.ts';
+import type { ExecutionMode, JsonObject } from '../asl/index.ts';
 
 /** One immutable published version of an engine graph. */
 export interface EngineVersionRecord {

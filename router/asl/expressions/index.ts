@@ -20,55 +20,21 @@ import { type CompiledIntrinsic, compileIntrinsic, validateIntrinsic } from './i
 import { type CompiledPath, compilePath, type PathKind, validatePath } from './paths.ts';
 import { type CompiledTemplate, compilePayloadTemplate } from './payload.ts';
 
-export {
-  type CompiledCondition,
-  compileChoiceRule,
-  type Instant,
-  parseTimestamp,
-} from './choice.ts';
-export {
-  applyInputPath,
-  applyOutputPath,
-  applyResultPath,
-  type CompiledResultPath,
-  type CompiledSelector,
-  compileInputPath,
-  compileOutputPath,
-  compileResultPath,
-  type ResultPathBound,
-  resultPathBound,
+export type { CompiledCondition } from './choice.ts';
+export type {
+  CompiledResultPath,
+  CompiledSelector,
+  ResultPathBound,
 } from './dataflow.ts';
-export {
-  ARRAY_RANGE_LIMIT,
-  type CompiledIntrinsic,
-  compileIntrinsic,
-  defaultIntrinsicEnv,
-  INTRINSIC_FUNCTIONS,
-  INTRINSIC_STRING_LIMIT,
-  type IntrinsicEnv,
-  type IntrinsicNode,
-  IntrinsicSyntaxError,
-  isIntrinsic,
-  MAX_INTRINSIC_NESTING,
-  parseIntrinsic,
-  quoteIntrinsicString,
-  validateIntrinsic,
+export type {
+  CompiledIntrinsic,
+  IntrinsicEnv,
 } from './intrinsics.ts';
-export {
-  type CompiledPath,
-  type CompiledSetter,
-  compilePath,
-  compileSetter,
-  evaluatePath,
-  isReferencePath,
-  lookupReferencePath,
-  type PathKind,
-  type PathSegment,
-  parseReferencePath,
-  type ReferencePath,
-  setAtReferencePath,
+export type {
+  CompiledPath,
+  PathKind,
 } from './paths.ts';
-export { type CompiledTemplate, compilePayloadTemplate } from './payload.ts';
+export type { CompiledTemplate } from './payload.ts';
 
 /**
  * What the interpreter needs from an expression language: validate and compile each expression of a graph

@@ -523,9 +523,6 @@ const FUNCTIONS: Readonly<Record<string, IntrinsicFunction>> = {
   },
 };
 
-/** The names of all supported intrinsic functions. */
-export const INTRINSIC_FUNCTIONS: readonly string[] = Object.keys(FUNCTIONS);
-
 /** Whether a value has the required argument type. */
 function hasType(value: JsonValue, type: ArgType): boolean {
   switch (type) {

@@ -29,23 +29,7 @@ import type {
   MergeResult,
 } from './compiled.ts';
 
-export type {
-  CompiledCatcher,
-  CompiledChoice,
-  CompiledFail,
-  CompiledGraph,
-  CompiledMachine,
-  CompiledMap,
-  CompiledParallel,
-  CompiledPass,
-  CompiledRetrier,
-  CompiledState,
-  CompiledSucceed,
-  CompiledTask,
-  CompiledWait,
-  Evaluate,
-  MergeResult,
-} from './compiled.ts';
+export type { CompiledGraph } from './compiled.ts';
 
 /** Default payload limit, as Step Functions: 256 KiB of UTF-8 JSON. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;

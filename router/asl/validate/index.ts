@@ -17,7 +17,7 @@ import type { GraphProblem } from '../types.ts';
 import { Checker, type ValidateOptions } from './Checker.ts';
 import { checkGraph } from './structure.ts';
 
-export { isRfc3339, type ValidateOptions } from './Checker.ts';
+export type { ValidateOptions } from './Checker.ts';
 
 /**
  * Validates a parsed graph (after legacy compilation and substitution) and returns every problem found;

@@ -4,8 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatProblems, loadGraph } from '../../asl/load.ts';
-import { renderMermaid } from '../../asl/mermaid.ts';
+import { formatProblems, loadGraph, renderMermaid } from '../../asl/index.ts';
 import { type Command, parseCommandArgs, UsageError } from '../command.ts';
 import { readVariablesFile, VARS_OPTION } from './engine-validate.ts';
 

@@ -5,16 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatProblems } from '../../asl/load.ts';
-import type { Variables } from '../../asl/substitute.ts';
-import { type Registry, registryFromEnv } from '../../registry/fromEnv.ts';
+import type { Variables } from '../../asl/index.ts';
+import { formatProblems } from '../../asl/index.ts';
+import type { AliasRecord } from '../../registry/index.ts';
 import {
   PublishValidationError,
   promoteVersion,
   publishEngine,
+  type Registry,
+  registryFromEnv,
   rollbackAlias,
-} from '../../registry/publish.ts';
-import type { AliasRecord } from '../../registry/types.ts';
+} from '../../registry/index.ts';
 import { allowlistNote, cliAllowlist, isAllowlistRefusal } from '../allowlist.ts';
 import {
   type Command,

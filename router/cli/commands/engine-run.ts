@@ -8,16 +8,20 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import { VirtualClock } from '../../asl/interpreter/clock.ts';
-import { compileGraph } from '../../asl/interpreter/compile.ts';
-import { runExecution } from '../../asl/interpreter/runtime.ts';
-import { formatProblems, loadGraph } from '../../asl/load.ts';
-import { createMockInvoker, MockError, parseMockConfig, selectTestCase } from '../../asl/mocks.ts';
-import type { Variables } from '../../asl/substitute.ts';
-import type { JsonValue } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, lambdaClient } from '../../aws/clients.ts';
-import { createSdkIntegrations } from '../../invoke/SdkIntegrations.ts';
-import { createTaskInvoker, type TaskInvoker } from '../../invoke/TaskInvoker.ts';
+import type { JsonValue, Variables } from '../../asl/index.ts';
+import {
+  compileGraph,
+  createMockInvoker,
+  formatProblems,
+  loadGraph,
+  MockError,
+  parseMockConfig,
+  runExecution,
+  selectTestCase,
+  VirtualClock,
+} from '../../asl/index.ts';
+import { awsEnvironmentFromEnv, lambdaClient } from '../../aws/index.ts';
+import { createSdkIntegrations, createTaskInvoker, type TaskInvoker } from '../../invoke/index.ts';
 import { allowlistNote, type CliAllowlist, cliAllowlist, isAllowlistRefusal } from '../allowlist.ts';
 import {
   type Command,

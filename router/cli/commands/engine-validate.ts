@@ -5,9 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatProblems, loadGraph } from '../../asl/load.ts';
-import { parseVariables, type Variables } from '../../asl/substitute.ts';
-import type { GraphProblem, StateMachine } from '../../asl/types.ts';
+import type { GraphProblem, StateMachine } from '../../asl/index.ts';
+import { formatProblems, loadGraph, parseVariables, type Variables } from '../../asl/index.ts';
 import { allowlistNote, cliAllowlist, isAllowlistRefusal } from '../allowlist.ts';
 import {
   type Command,

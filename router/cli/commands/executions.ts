@@ -3,14 +3,11 @@
  * executions table of the deployment the environment points at. `list` queries the per-engine index
  * (or scans without `--engine`), `show` prints one execution as JSON, `trace` prints its timeline.
  */
-import type { JsonValue } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, dynamoDbDocumentClient, s3Client } from '../../aws/clients.ts';
+import type { JsonValue } from '../../asl/index.ts';
+import { awsEnvironmentFromEnv, dynamoDbDocumentClient, s3Client } from '../../aws/index.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
-import { DynamoDBExecutionStore } from '../../executions/DynamoDBExecutionStore.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../../executions/ExecutionStore.ts';
-import { decodeHistory } from '../../executions/history.ts';
-import { traceLines } from '../../executions/historyTrace.ts';
-import { S3PayloadStore } from '../../executions/S3PayloadStore.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../../executions/index.ts';
+import { DynamoDBExecutionStore, decodeHistory, S3PayloadStore, traceLines } from '../../executions/index.ts';
 import {
   type Command,
   type CommandIo,

@@ -6,18 +6,17 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { JsonObject } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
+import type { JsonObject } from '../../asl/index.ts';
+import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/index.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import { PatternError } from '../../patterns/index.ts';
-import { EnvelopeError, toEnvelope } from '../../pipeline/envelope.ts';
-import { parseIdPath, readPath } from '../../pipeline/route.ts';
+import { EnvelopeError, parseIdPath, readPath, toEnvelope } from '../../pipeline/index.ts';
 import {
   Producer,
   type ProducerEvent,
   type ProducerProgress,
   type ProducerSummary,
-} from '../../producer/Producer.ts';
+} from '../../producer/index.ts';
 import {
   type Command,
   type CommandIo,

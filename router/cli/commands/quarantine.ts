@@ -5,8 +5,8 @@
  * record back on the stream (`router redrive --quarantined` does it for every entry a filter selects).
  */
 
-import type { JsonValue } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, dynamoDbDocumentClient, kinesisClient, s3Client } from '../../aws/clients.ts';
+import type { JsonValue } from '../../asl/index.ts';
+import { awsEnvironmentFromEnv, dynamoDbDocumentClient, kinesisClient, s3Client } from '../../aws/index.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import {
   type QuarantineDetail,

@@ -9,22 +9,27 @@
  * decided from the pinned version's graph as published, before the allowlist is consulted, so the real
  * reason is never hidden behind an allowlist refusal.
  */
-import { type CompiledGraph, compileGraph } from '../../asl/interpreter/compile.ts';
-import { redriveExecution } from '../../asl/interpreter/redrive.ts';
-import type { ExecutionState } from '../../asl/interpreter/state.ts';
-import { formatProblems, loadGraph } from '../../asl/load.ts';
-import { type EngineGraph, isJsonObject } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
+
+import type { ExecutionState } from '../../asl/index.ts';
+import {
+  type CompiledGraph,
+  compileGraph,
+  type EngineGraph,
+  formatProblems,
+  isJsonObject,
+  loadGraph,
+  redriveExecution,
+} from '../../asl/index.ts';
+import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/index.ts';
 import { resourceNamesFromEnv, routerSettingsFromEnv } from '../../config.ts';
 import { routerDepsFromEnv } from '../../deps.ts';
-import type { ExecutionRecord, ExecutionStore } from '../../executions/ExecutionStore.ts';
-import { appendHistory } from '../../executions/history.ts';
-import { CountingMetrics, silentLogger } from '../../observability/telemetry.ts';
-import { EnvelopeError, toEnvelope } from '../../pipeline/envelope.ts';
-import { Producer, type PutRecordsClient } from '../../producer/Producer.ts';
-import type { QuarantineDetail, QuarantineEntry, QuarantineStore } from '../../quarantine/QuarantineStore.ts';
-import { EngineResolver } from '../../registry/EngineResolver.ts';
-import { registryFromEnv } from '../../registry/fromEnv.ts';
+import type { ExecutionRecord, ExecutionStore } from '../../executions/index.ts';
+import { appendHistory } from '../../executions/index.ts';
+import { CountingMetrics, silentLogger } from '../../observability/index.ts';
+import { EnvelopeError, toEnvelope } from '../../pipeline/index.ts';
+import { Producer, type PutRecordsClient } from '../../producer/index.ts';
+import type { QuarantineDetail, QuarantineEntry, QuarantineStore } from '../../quarantine/index.ts';
+import { EngineResolver, registryFromEnv } from '../../registry/index.ts';
 import { type CliAllowlist, cliAllowlist } from '../allowlist.ts';
 import {
   type Command,

@@ -5,11 +5,11 @@
  * forged, or no longer waited for) fails here with exit code 1 instead of being quarantined later.
  */
 import { randomUUID } from 'node:crypto';
-import type { JsonValue } from '../../asl/types.ts';
-import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/clients.ts';
+import type { JsonValue } from '../../asl/index.ts';
+import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/index.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
-import { locateTask, tokenLabel } from '../../pipeline/callback.ts';
-import { Producer } from '../../producer/Producer.ts';
+import { locateTask, tokenLabel } from '../../pipeline/index.ts';
+import { Producer } from '../../producer/index.ts';
 import {
   type Command,
   type CommandIo,

@@ -1,0 +1,6 @@
+/** The invoke folder's surface: what the rest of the runtime imports from it. */
+export { createLocalInvoker } from './LocalInvoker.ts';
+export { createSdkIntegrations } from './SdkIntegrations.ts';
+export { sdkService } from './sdkServices.ts';
+export type { InvokeOutcome, TaskInvoker } from './TaskInvoker.ts';
+export { createTaskInvoker } from './TaskInvoker.ts';
