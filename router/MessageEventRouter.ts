@@ -339,7 +339,7 @@ export class MessageEventRouter {
             );
             if (outcome.kind === 'retry') summary.retried += 1;
           } catch (error) {
-            await this.onSweepError(record, error);
+            await this.disposer.onDueError(record, error);
           }
         }),
       );
@@ -348,46 +348,6 @@ export class MessageEventRouter {
     }
     if (!isEmpty(summary)) this.report(summary);
     return summary;
-  }
-
-  /**
-   * A resume from the sweep failed, performed as {@link disposition} decides: a lost lease is someone
-   * else's progress; a retryable failure is tried again by a later sweep once the lease lapses, up to
-   * the same attempt limit as a record; past it, or when it cannot heal, the execution ends FAILED so
-   * `router redrive` can restart it, instead of being retried forever.
-   */
-  private async onSweepError(record: ExecutionRecord, error: unknown): Promise<void> {
-    const fields = {
-      executionId: record.executionId,
-      engine: `${record.engine}@${record.version}`,
-      error: String(error),
-    };
-    const decided = disposition(error);
-    if (decided.kind === 'lease-lost') return;
-    try {
-      const attempts =
-        decided.kind === 'retry'
-          ? await this.deps.executions.recordFailure(record, this.deps.clock.now())
-          : 0;
-      if (decided.kind === 'retry' && attempts < this.deps.settings.maxAttempts) {
-        this.deps.logger.warn('resuming a due execution failed; a later sweep retries it', {
-          ...fields,
-          attempts,
-        });
-        return;
-      }
-      const name = decided.kind === 'retry' ? 'Router.MaxAttempts' : 'Router.ResumeFailed';
-      await this.lifecycle.giveUp(record, 'FAILED', name, errorMessage(error));
-      this.deps.logger.error('a due execution could not be resumed; it is now FAILED', {
-        ...fields,
-        attempts,
-      });
-    } catch (storeError) {
-      this.deps.logger.warn('resuming a due execution failed; a later sweep retries it', {
-        ...fields,
-        storeError: String(storeError),
-      });
-    }
   }
 
   /** The runs of one batch or sweep, interrupted before Lambda's deadline when there is one. */

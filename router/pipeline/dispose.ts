@@ -6,7 +6,12 @@
  */
 import type { RouterSettings } from '../config.ts';
 import { disposition, errorMessage } from '../errors.ts';
-import type { ExecutionKey, ExecutionLifecycle, ExecutionStore } from '../executions/index.ts';
+import type {
+  ExecutionKey,
+  ExecutionLifecycle,
+  ExecutionRecord,
+  ExecutionStore,
+} from '../executions/index.ts';
 import type { RouterLogger } from '../observability/index.ts';
 import type { QuarantineStore } from '../quarantine/index.ts';
 import { type DecodedOk, type DecodedRecord, quarantineRecordOf } from './decode.ts';
@@ -119,5 +124,45 @@ export class Disposer {
       ...refOf(d),
     });
     return { kind: 'done' };
+  }
+
+  /**
+   * A resume from the sweep failed, performed as {@link disposition} decides: a lost lease is someone
+   * else's progress; a retryable failure is tried again by a later sweep once the lease lapses, up to
+   * the same attempt limit as a record; past it, or when it cannot heal, the execution ends FAILED so
+   * `router redrive` can restart it, instead of being retried forever.
+   */
+  async onDueError(record: ExecutionRecord, error: unknown): Promise<void> {
+    const fields = {
+      executionId: record.executionId,
+      engine: `${record.engine}@${record.version}`,
+      error: String(error),
+    };
+    const decided = disposition(error);
+    if (decided.kind === 'lease-lost') return;
+    try {
+      const attempts =
+        decided.kind === 'retry'
+          ? await this.deps.executions.recordFailure(record, this.deps.clock.now())
+          : 0;
+      if (decided.kind === 'retry' && attempts < this.deps.settings.maxAttempts) {
+        this.deps.logger.warn('resuming a due execution failed; a later sweep retries it', {
+          ...fields,
+          attempts,
+        });
+        return;
+      }
+      const name = decided.kind === 'retry' ? 'Router.MaxAttempts' : 'Router.ResumeFailed';
+      await this.deps.lifecycle.giveUp(record, 'FAILED', name, errorMessage(error));
+      this.deps.logger.error('a due execution could not be resumed; it is now FAILED', {
+        ...fields,
+        attempts,
+      });
+    } catch (storeError) {
+      this.deps.logger.warn('resuming a due execution failed; a later sweep retries it', {
+        ...fields,
+        storeError: String(storeError),
+      });
+    }
   }
 }
