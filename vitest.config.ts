@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 /** Two projects: unit tests need no network; integration tests run against the embedded local stack. */
 export default defineConfig({
   test: {
+    // The SDK's Node 20 support notice, once per worker, is noise in test output (the CLI's own handling
+    // of it is tested in a child process with the variable removed).
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         test: {

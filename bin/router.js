@@ -4,7 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { quietSdkNodeVersionWarning } = await import('../router/cli/sdkWarning.ts');
+const { quietSdkNodeVersionWarning } = await import('../router/aws/sdkWarning.ts');
 quietSdkNodeVersionWarning(process.env, process.versions.node);
 const { runCli } = await import('../router/cli/main.ts');
 process.exitCode = await runCli(process.argv.slice(2), {

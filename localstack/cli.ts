@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { quietSdkNodeVersionWarning } from '../router/aws/index.ts';
 import {
   DEFAULT_DATA_DIR,
   type DevEnvironment,
@@ -279,6 +280,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
+  quietSdkNodeVersionWarning(process.env, process.versions.node);
   main(process.argv.slice(2), io).then(
     (code) => process.exit(code),
     (error: unknown) => {

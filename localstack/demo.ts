@@ -17,7 +17,12 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { JsonObject } from '../router/asl/index.ts';
-import { kinesisClient, redshiftDataClient, s3Client } from '../router/aws/index.ts';
+import {
+  kinesisClient,
+  quietSdkNodeVersionWarning,
+  redshiftDataClient,
+  s3Client,
+} from '../router/aws/index.ts';
 import { type ResourceNames, routerSettingsFromEnv } from '../router/config.ts';
 import type { ExecutionRecord } from '../router/executions/index.ts';
 import type { RouterDeps } from '../router/MessageEventRouter.ts';
@@ -430,6 +435,7 @@ Where to look next (in another terminal, with these variables):
   }
 }
 
+quietSdkNodeVersionWarning(process.env, process.versions.node);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -12,3 +12,4 @@ export {
   redshiftDataClient,
   s3Client,
 } from './clients.ts';
+export { quietSdkNodeVersionWarning } from './sdkWarning.ts';

@@ -161,7 +161,7 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
 
 const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
-  const { quietSdkNodeVersionWarning } = await import('./sdkWarning.ts');
+  const { quietSdkNodeVersionWarning } = await import('../aws/index.ts');
   quietSdkNodeVersionWarning(process.env, process.versions.node);
   const code = await runCli(process.argv.slice(2), {
     stdout: process.stdout,

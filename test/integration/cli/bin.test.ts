@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { SDK_NODE_WARNING_SWITCH } from '../../../router/cli/sdkWarning.ts';
+import { SDK_NODE_WARNING_SWITCH } from '../../../router/aws/sdkWarning.ts';
 
 function router(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = {

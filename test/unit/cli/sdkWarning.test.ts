@@ -5,7 +5,7 @@ import {
   isSupportedNode,
   quietSdkNodeVersionWarning,
   SDK_NODE_WARNING_SWITCH,
-} from '../../../router/cli/sdkWarning.ts';
+} from '../../../router/aws/sdkWarning.ts';
 
 const run = promisify(execFile);
 
@@ -47,7 +47,7 @@ describe('quietSdkNodeVersionWarning', () => {
 
 /** Builds an SDK client (which is when the SDK warns) and emits one warning of its own. */
 const PROBE = `
-  const { quietSdkNodeVersionWarning } = await import('./router/cli/sdkWarning.ts');
+  const { quietSdkNodeVersionWarning } = await import('./router/aws/sdkWarning.ts');
   if (process.argv.includes('--quiet')) quietSdkNodeVersionWarning(process.env, process.versions.node);
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   new DynamoDBClient({ region: 'us-east-1' });
