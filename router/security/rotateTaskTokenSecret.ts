@@ -27,9 +27,7 @@ export interface RotationEvent {
 /** The Secrets Manager calls a rotation makes; the rotation function adapts the SDK client to them. */
 export interface RotationSecretStore {
   /** Whether rotation is turned on, and the staging labels of each version by version id. */
-  describe(
-    secretId: string,
-  ): Promise<{
+  describe(secretId: string): Promise<{
     readonly rotationEnabled: boolean;
     readonly versions: Readonly<Record<string, readonly string[]>>;
   }>;
