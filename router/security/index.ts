@@ -9,17 +9,10 @@ export {
   readTaskTokenSecrets,
   type SecretVersion,
   type SecretVersionReader,
-  type TaskTokenSecretStage,
 } from './readTaskTokenSecrets.ts';
 export {
   type RotationEvent,
   type RotationSecretStore,
   rotateTaskTokenSecret,
 } from './rotateTaskTokenSecret.ts';
-export {
-  DEFAULT_MIN_RELOAD_INTERVAL_MS,
-  type TaskTokenDeps,
-  TaskTokenKeyring,
-  type TaskTokenKeyringOptions,
-  type TaskTokenVerifier,
-} from './TaskTokenKeyring.ts';
+export { type TaskTokenDeps, TaskTokenKeyring, type TaskTokenVerifier } from './TaskTokenKeyring.ts';
