@@ -279,14 +279,18 @@ export function taskTokenSecretSourceFromEnv(env: NodeJS.ProcessEnv = process.en
     return { kind: 'secrets-manager', arn };
   }
   if (secret === undefined) {
-    if (stage === LOCAL_STAGE && previousText === undefined) {
+    if (previousText !== undefined) {
+      throw new SettingError(
+        'ROUTER_TASK_TOKEN_SECRET',
+        'ROUTER_TASK_TOKEN_PREVIOUS_SECRETS is set without ROUTER_TASK_TOKEN_SECRET: set the current secret too',
+      );
+    }
+    if (stage === LOCAL_STAGE) {
       return { kind: 'environment', secrets: { current: LOCAL_TASK_TOKEN_SECRET, previous: [] } };
     }
     throw new SettingError(
       'ROUTER_TASK_TOKEN_SECRET_ARN',
-      previousText !== undefined
-        ? 'ROUTER_TASK_TOKEN_PREVIOUS_SECRETS is set without ROUTER_TASK_TOKEN_SECRET: set the current secret too'
-        : `ROUTER_TASK_TOKEN_SECRET_ARN is not set: stage '${stage}' (ROUTER_STAGE) has no task-token secret, and only the '${LOCAL_STAGE}' stage may use the built-in one, which anyone can sign callbacks with; set ROUTER_TASK_TOKEN_SECRET_ARN to a Secrets Manager secret (the CDK app does) or ROUTER_TASK_TOKEN_SECRET to a random string of at least ${TASK_TOKEN_SECRET_MIN_LENGTH} characters`,
+      `ROUTER_TASK_TOKEN_SECRET_ARN is not set: stage '${stage}' (ROUTER_STAGE) has no task-token secret, and only the '${LOCAL_STAGE}' stage may use the built-in one, which anyone can sign callbacks with; set ROUTER_TASK_TOKEN_SECRET_ARN to a Secrets Manager secret (the CDK app does) or ROUTER_TASK_TOKEN_SECRET to a random string of at least ${TASK_TOKEN_SECRET_MIN_LENGTH} characters`,
     );
   }
   if (stage !== LOCAL_STAGE) {

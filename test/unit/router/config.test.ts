@@ -96,6 +96,7 @@ describe('task-token secret settings', () => {
     ]);
     expect(current.message).toMatch(/a secret of 7 characters is too short for stage 'dev'/);
     expect(current.message).not.toContain('hunter2');
+    expect(refusal({ ROUTER_TASK_TOKEN_PREVIOUS_SECRETS: STRONG }).setting).toBe('ROUTER_TASK_TOKEN_SECRET');
     expect(local).toEqual({ kind: 'environment', secrets: { current: 'hunter2', previous: [] } });
   });
 
