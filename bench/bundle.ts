@@ -33,6 +33,9 @@ const ROUTER_ENV: Readonly<Record<string, string>> = {
   ROUTER_BUCKET: 'router-engines',
   ROUTER_RESOURCE_ALLOWLIST: 'arn:aws:lambda:*:*:function:*',
   ROUTER_STAGE: 'bench',
+  // Outside the local stage the router refuses to start without a secret; the deployed one reads it
+  // from Secrets Manager, which this offline benchmark has none of.
+  ROUTER_TASK_TOKEN_SECRET: 'bench-task-token-secret-0123456789abcdef',
   POWERTOOLS_SERVICE_NAME: 'router',
   POWERTOOLS_METRICS_NAMESPACE: 'KinesisEventRouter',
   LOG_LEVEL: 'WARN',

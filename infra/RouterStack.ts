@@ -36,7 +36,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
 import { STEP_FUNCTIONS, type StepFunctionSpec } from '../handlers/catalog.ts';
-import { BUCKET_PREFIXES } from '../router/config.ts';
+import { BUCKET_PREFIXES, TASK_TOKEN_SECRET_LENGTH } from '../router/config.ts';
 import { EXECUTIONS_TABLE_SCHEMA } from '../router/executions/index.ts';
 import { ENGINES_TABLE_SCHEMA } from '../router/registry/index.ts';
 import { allowlistStatements, parseAllowlist, sdkActions } from './allowlist.ts';
@@ -132,7 +132,16 @@ export interface RouterStackProps extends StackProps {
    * table deletion protection. Default: true for `prod`, false otherwise.
    */
   readonly retainData?: boolean;
+  /**
+   * Time between rotations of the task-token secret (4 hours to 1000 days). A token stays valid for at
+   * least this long after it was handed out (the router still accepts the AWSPREVIOUS version), so it must
+   * exceed the longest a callback task waits. Default 90 days.
+   */
+  readonly taskTokenSecretRotation?: Duration;
 }
+
+/** Entry of the task-token secret's rotation function, relative to the repository root. */
+export const TASK_TOKEN_ROTATION_ENTRY = 'handlers/ops/rotate-task-token-secret.ts';
 
 /** Powertools service name of the router: also the `service` dimension of its metrics. */
 export const ROUTER_SERVICE_NAME = 'router';
@@ -159,6 +168,8 @@ export class RouterStack extends Stack {
   readonly alarmTopic: Topic;
   readonly stepFunctions: ReadonlyMap<string, NodejsFunction>;
   readonly monitoring: RouterMonitoring;
+  /** Signs callback task tokens; the router reads it at cold start, a rotation function renews it. */
+  readonly taskTokenSecret: Secret;
   /** ROUTER_RESOURCE_ALLOWLIST of the deployed router (also printed in the EngineAuthorEnv output). */
   readonly routerAllowlist: string;
 
@@ -321,17 +332,31 @@ export class RouterStack extends Stack {
       ...(props.resourceAllowlist ?? []),
     ].filter((pattern, index, all) => all.indexOf(pattern) === index);
     this.routerAllowlist = allowlist.join(',');
-    // Task tokens are signed with this secret; CloudFormation resolves it into the router's environment.
+    // Task tokens are signed with this secret. Only its ARN is in the router's environment (whoever may
+    // read the function's configuration does not get the secret): the router reads AWSCURRENT and
+    // AWSPREVIOUS at cold start, signs with the first and still accepts the second, so a rotation leaves
+    // the tokens of WAITING executions valid until the rotation after it.
     const taskTokenSecret = new Secret(this, 'TaskTokenSecret', {
       description: `Kinesis event router (${stage}): signs callback task tokens`,
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      generateSecretString: { passwordLength: TASK_TOKEN_SECRET_LENGTH, excludePunctuation: true },
       removalPolicy,
     });
-    Validations.of(taskTokenSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Rotating the task-token secret would invalidate every token handed to steps of WAITING executions; ' +
-        'rotate it deliberately, between drains, by updating the secret and redeploying.',
+    this.taskTokenSecret = taskTokenSecret;
+    // No hosted rotation fits (they rotate database users); the secret is a random key nobody else holds,
+    // so a small function draws a new value and moves AWSCURRENT onto it.
+    const rotation = new BundledFunction(this, 'TaskTokenRotation', {
+      entry: TASK_TOKEN_ROTATION_ENTRY,
+      description: `Kinesis event router (${stage}): rotates the task-token secret`,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      logRetention,
+      retainLogs: retain,
+    });
+    taskTokenSecret.addRotationSchedule('Rotation', {
+      rotationLambda: rotation.function,
+      automaticallyAfter: props.taskTokenSecretRotation ?? Duration.days(90),
+      // Only on the schedule: two rotations in a row would drop the version waiting tokens were signed with.
+      rotateImmediatelyOnUpdate: false,
     });
     const routerBuilt = new BundledFunction(this, 'Router', {
       entry: props.routerEntry ?? ROUTER_ENTRY,
@@ -344,7 +369,7 @@ export class RouterStack extends Stack {
         ROUTER_EXECUTIONS_TABLE: this.executionsTable.tableName,
         ROUTER_BUCKET: this.bucket.bucketName,
         ROUTER_RESOURCE_ALLOWLIST: this.routerAllowlist,
-        ROUTER_TASK_TOKEN_SECRET: taskTokenSecret.secretValue.unsafeUnwrap(),
+        ROUTER_TASK_TOKEN_SECRET_ARN: taskTokenSecret.secretArn,
         ROUTER_STAGE: stage,
         POWERTOOLS_SERVICE_NAME: ROUTER_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
@@ -369,6 +394,12 @@ export class RouterStack extends Stack {
     this.enginesTable.grantReadWriteData(this.router);
     this.executionsTable.grantReadWriteData(this.router);
     this.stream.grantWrite(this.router);
+    this.router.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [taskTokenSecret.secretArn],
+      }),
+    );
     for (const step of stepFunctions.values()) step.grantInvoke(this.router);
     for (const statement of allowlistStatements(parseAllowlist(props.resourceAllowlist ?? []), {
       sdkResources,
@@ -438,7 +469,7 @@ export class RouterStack extends Stack {
       ...(props.alarmThresholds === undefined ? {} : { thresholds: props.alarmThresholds }),
     });
 
-    this.acknowledgeExpectedFindings(routerBuilt, stepBuilds, props, streamKey);
+    this.acknowledgeExpectedFindings(routerBuilt, stepBuilds, props, streamKey, rotation);
     this.outputs(stage);
   }
 
@@ -451,6 +482,11 @@ export class RouterStack extends Stack {
     new CfnOutput(this, 'FailureBucketName', { value: this.failureBucket.bucketName });
     new CfnOutput(this, 'RouterFunctionName', { value: this.router.functionName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'TaskTokenSecretArn', {
+      description:
+        'Signs callback task tokens; rotated on a schedule (aws secretsmanager rotate-secret to rotate now)',
+      value: this.taskTokenSecret.secretArn,
+    });
     new CfnOutput(this, 'EngineAuthorEnv', {
       description: `Paste into a shell to point the router CLI at the ${stage} stage`,
       value: Fn.join('', [
@@ -482,6 +518,7 @@ export class RouterStack extends Stack {
     steps: readonly { readonly build: BundledFunction; readonly spec: StepFunctionSpec }[],
     props: RouterStackProps,
     streamKey: Key | undefined,
+    rotation: BundledFunction,
   ): void {
     const arn = (scope: IConstruct): string => `<${this.getLogicalId(defaultChild(scope))}.Arn>`;
     const ack = (scope: IConstruct, findings: readonly string[], reason: string): void => {
@@ -491,7 +528,7 @@ export class RouterStack extends Stack {
     const runtimeReason =
       'Node.js 22 is the runtime the project targets and tests (DESIGN.md); moving to a newer runtime is a ' +
       'deliberate upgrade, not a default.';
-    for (const fn of [router, ...steps.map((step) => step.build)]) {
+    for (const fn of [router, rotation, ...steps.map((step) => step.build)]) {
       Validations.of(fn.function).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
     }
     const grantFamilies =
@@ -594,6 +631,12 @@ export class RouterStack extends Stack {
           'infra/allowlist.ts, e.g. redshift-data:DescribeStatement).',
       );
     }
+    ack(
+      rotation.role,
+      ['Resource::*'],
+      'secretsmanager:GetRandomPassword (granted by the rotation schedule) reads no secret and IAM has no ' +
+        'resource type for it; every other rotation action is granted on the task-token secret alone.',
+    );
     if (streamKey !== undefined) {
       ack(
         router.role,

@@ -50,11 +50,12 @@ import {
 } from './pipeline/index.ts';
 import type { QuarantineStore } from './quarantine/index.ts';
 import type { EngineResolver } from './registry/index.ts';
+import type { TaskTokenDeps } from './security/index.ts';
 
 export { type BatchSummary, emptySummary } from './pipeline/index.ts';
 
 /** Everything the router needs, built once at cold start. */
-export interface RouterDeps {
+export interface RouterDeps extends TaskTokenDeps {
   readonly resolver: EngineResolver<CompiledGraph>;
   readonly executions: ExecutionStore;
   readonly quarantine: QuarantineStore;
@@ -119,7 +120,7 @@ export class MessageEventRouter {
     this.disposer = new Disposer({ ...deps, lifecycle: this.lifecycle });
     this.callbackDeps = {
       executions: deps.executions,
-      secret: new TextEncoder().encode(deps.settings.taskTokenSecret),
+      verifyToken: deps.verifyTaskToken,
       now: () => deps.clock.now(),
       leaseMs: deps.settings.leaseMs,
       newOwner: deps.newOwner,

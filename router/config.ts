@@ -3,6 +3,7 @@
  * bootstrap, the CDK app, the router and the CLI can never disagree about them. Every name can be
  * overridden from the environment (the CDK app sets them on the deployed router).
  */
+import { randomBytes } from 'node:crypto';
 import { ENGINES_ALLOWLIST } from '../engines/allowlist.ts';
 
 /** Resource names for one deployment (one stage). */
@@ -86,8 +87,16 @@ export interface RouterSettings {
   readonly maxRecordBytes: number;
   /** How long alias pointers and routes are cached, in ms (`ROUTER_ALIAS_TTL_MS`). */
   readonly aliasTtlMs: number;
-  /** Secret that makes callback task tokens unguessable (`ROUTER_TASK_TOKEN_SECRET`). */
+  /**
+   * Signs new callback task tokens and is the first one tried when a callback comes back
+   * (`ROUTER_TASK_TOKEN_SECRET`, or AWSCURRENT of `ROUTER_TASK_TOKEN_SECRET_ARN`).
+   */
   readonly taskTokenSecret: string;
+  /**
+   * Older secrets whose tokens are still accepted, never used to sign (`ROUTER_TASK_TOKEN_PREVIOUS_SECRETS`,
+   * or AWSPREVIOUS of `ROUTER_TASK_TOKEN_SECRET_ARN`): a rotation leaves waiting executions answerable.
+   */
+  readonly previousTaskTokenSecrets: readonly string[];
   /** Keep states' input and output in execution histories (`ROUTER_HISTORY_DATA=true`); off by default. */
   readonly historyData: boolean;
   /** Deployment stage name, for logs and metrics (`ROUTER_STAGE`). */
@@ -114,8 +123,15 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return value;
 }
 
-/** Reads the router settings from the environment, with defaults for a laptop. */
-export function routerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RouterSettings {
+/**
+ * Reads the router settings from the environment, with defaults for a laptop. `taskTokens` are the
+ * secrets the router's cold start read (from Secrets Manager); without them the environment's own
+ * (`ROUTER_TASK_TOKEN_SECRET`) are used, see {@link taskTokenSecretsFromEnv}.
+ */
+export function routerSettingsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  taskTokens: TaskTokenSecrets = taskTokenSecretsFromEnv(env),
+): RouterSettings {
   const allow = env.ROUTER_RESOURCE_ALLOWLIST;
   return {
     allowlist:
@@ -132,8 +148,152 @@ export function routerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Rou
     maxInProcessWaitMs: numberFrom(env, 'ROUTER_MAX_INPROCESS_WAIT_MS', 5_000, 0),
     maxRecordBytes: numberFrom(env, 'ROUTER_MAX_RECORD_BYTES', 256 * 1024, 1024),
     aliasTtlMs: numberFrom(env, 'ROUTER_ALIAS_TTL_MS', 10_000, 0),
-    taskTokenSecret: env.ROUTER_TASK_TOKEN_SECRET ?? 'local-task-token-secret',
+    taskTokenSecret: taskTokens.current,
+    previousTaskTokenSecrets: taskTokens.previous,
     historyData: env.ROUTER_HISTORY_DATA === 'true',
-    stage: env.ROUTER_STAGE ?? 'local',
+    stage: stageFromEnv(env),
   };
+}
+
+/** The stage of the embedded local stack and of tests: the only stage with a built-in task-token secret. */
+export const LOCAL_STAGE = 'local';
+
+/**
+ * The built-in task-token secret of the local stage. Everyone knows it, so it protects nothing: no
+ * other stage may fall back to it.
+ */
+const LOCAL_TASK_TOKEN_SECRET = 'local-task-token-secret';
+
+/**
+ * Shortest task-token secret accepted outside the local stage. Every step that waits for a callback
+ * holds a token, that is a message and its MAC, so a short secret could be found by trying keys offline.
+ */
+export const TASK_TOKEN_SECRET_MIN_LENGTH = 32;
+
+/** Length of the secrets the CDK app generates and its rotation function draws (letters and digits). */
+export const TASK_TOKEN_SECRET_LENGTH = 48;
+
+/** The secrets that sign (current) and still verify (previous) callback task tokens. */
+export interface TaskTokenSecrets {
+  readonly current: string;
+  readonly previous: readonly string[];
+}
+
+/**
+ * Where the router's task-token secrets come from: the environment itself, or a Secrets Manager secret
+ * whose AWSCURRENT and AWSPREVIOUS versions the router reads at cold start.
+ */
+export type TaskTokenSecretSource =
+  | { readonly kind: 'environment'; readonly secrets: TaskTokenSecrets }
+  | { readonly kind: 'secrets-manager'; readonly arn: string };
+
+/** A setting that is missing or malformed; `setting` names the environment variable to fix. */
+export class SettingError extends Error {
+  override readonly name = 'SettingError';
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(message);
+    this.setting = setting;
+  }
+}
+
+function stageFromEnv(env: NodeJS.ProcessEnv): string {
+  return env.ROUTER_STAGE ?? LOCAL_STAGE;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Decides where the task-token secrets come from, refusing what would let a record forge a callback:
+ * outside the local stage (`ROUTER_STAGE`) a secret must be configured, either
+ * `ROUTER_TASK_TOKEN_SECRET_ARN` (what the CDK app sets) or `ROUTER_TASK_TOKEN_SECRET`, and must be at
+ * least {@link TASK_TOKEN_SECRET_MIN_LENGTH} characters. Only the local stage falls back to a built-in one.
+ *
+ * @example
+ * taskTokenSecretSourceFromEnv({ ROUTER_STAGE: 'prod' });
+ * // throws SettingError: ROUTER_TASK_TOKEN_SECRET_ARN is not set: stage 'prod' (ROUTER_STAGE) has no task-token secret ...
+ */
+export function taskTokenSecretSourceFromEnv(env: NodeJS.ProcessEnv = process.env): TaskTokenSecretSource {
+  const stage = stageFromEnv(env);
+  const arn = nonEmpty(env.ROUTER_TASK_TOKEN_SECRET_ARN);
+  const secret = nonEmpty(env.ROUTER_TASK_TOKEN_SECRET);
+  const previousText = nonEmpty(env.ROUTER_TASK_TOKEN_PREVIOUS_SECRETS);
+  const previous =
+    previousText === undefined
+      ? []
+      : previousText
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== '');
+  if (arn !== undefined) {
+    if (secret !== undefined) {
+      throw new SettingError(
+        'ROUTER_TASK_TOKEN_SECRET',
+        'ROUTER_TASK_TOKEN_SECRET and ROUTER_TASK_TOKEN_SECRET_ARN are both set: set only one, so there is one source of truth for the task-token secret',
+      );
+    }
+    if (previousText !== undefined) {
+      throw new SettingError(
+        'ROUTER_TASK_TOKEN_PREVIOUS_SECRETS',
+        'ROUTER_TASK_TOKEN_PREVIOUS_SECRETS goes with ROUTER_TASK_TOKEN_SECRET; with ROUTER_TASK_TOKEN_SECRET_ARN the previous secret is the AWSPREVIOUS version of that secret',
+      );
+    }
+    if (!/^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(arn)) {
+      throw new SettingError(
+        'ROUTER_TASK_TOKEN_SECRET_ARN',
+        `ROUTER_TASK_TOKEN_SECRET_ARN=${arn}: expected a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)`,
+      );
+    }
+    return { kind: 'secrets-manager', arn };
+  }
+  if (secret === undefined) {
+    if (previousText !== undefined) {
+      throw new SettingError(
+        'ROUTER_TASK_TOKEN_SECRET',
+        'ROUTER_TASK_TOKEN_PREVIOUS_SECRETS is set without ROUTER_TASK_TOKEN_SECRET: set the current secret too',
+      );
+    }
+    if (stage === LOCAL_STAGE) {
+      return { kind: 'environment', secrets: { current: LOCAL_TASK_TOKEN_SECRET, previous: [] } };
+    }
+    throw new SettingError(
+      'ROUTER_TASK_TOKEN_SECRET_ARN',
+      `ROUTER_TASK_TOKEN_SECRET_ARN is not set: stage '${stage}' (ROUTER_STAGE) has no task-token secret, and only the '${LOCAL_STAGE}' stage may use the built-in one, which anyone can sign callbacks with; set ROUTER_TASK_TOKEN_SECRET_ARN to a Secrets Manager secret (the CDK app does) or ROUTER_TASK_TOKEN_SECRET to a random string of at least ${TASK_TOKEN_SECRET_MIN_LENGTH} characters`,
+    );
+  }
+  if (stage !== LOCAL_STAGE) {
+    for (const [name, value] of [
+      ['ROUTER_TASK_TOKEN_SECRET', secret],
+      ...previous.map((entry) => ['ROUTER_TASK_TOKEN_PREVIOUS_SECRETS', entry] as const),
+    ] as const) {
+      if (value.length < TASK_TOKEN_SECRET_MIN_LENGTH) {
+        throw new SettingError(
+          name,
+          `${name}: a secret of ${value.length} characters is too short for stage '${stage}' (ROUTER_STAGE); use a random string of at least ${TASK_TOKEN_SECRET_MIN_LENGTH} characters`,
+        );
+      }
+    }
+  }
+  return { kind: 'environment', secrets: { current: secret, previous } };
+}
+
+/**
+ * The task-token secrets a process can know without calling AWS, for everything that reads settings
+ * synchronously (the CLI, the local stack, tests). When the environment holds no usable secret (it names a
+ * Secrets Manager secret, or it is a stage other than local with none), the process gets a random secret
+ * of its own: tokens it signed would be accepted by nobody else, and nothing it accepts can be forged.
+ * The deployed router never runs on that: its cold start (`loadRouterDeps`) refuses such an environment.
+ */
+export function taskTokenSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskTokenSecrets {
+  let source: TaskTokenSecretSource | undefined;
+  try {
+    source = taskTokenSecretSourceFromEnv(env);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+  }
+  if (source?.kind === 'environment') return source.secrets;
+  return { current: randomBytes(32).toString('base64url'), previous: [] };
 }

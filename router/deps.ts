@@ -1,6 +1,8 @@
 /**
  * Builds the router's dependencies once, at cold start, so warm invocations reuse clients, caches and
- * compiled graphs. `routerDepsFromEnv` is what the deployed Lambda and the local stack use; `routerDeps`
+ * compiled graphs. `loadRouterDeps` is what the deployed Lambda uses: it refuses to start without a
+ * task-token secret outside the local stage and reads the secret from Secrets Manager. `routerDepsFromEnv`
+ * is its synchronous form for the local stack and the CLI (secret from the environment); `routerDeps`
  * assembles any set of parts (in-memory stores, local steps) for tests and the in-process benchmark.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +14,13 @@ import {
   lambdaClient,
   s3Client,
 } from './aws/index.ts';
-import { type RouterSettings, resourceNamesFromEnv, routerSettingsFromEnv } from './config.ts';
+import {
+  type RouterSettings,
+  resourceNamesFromEnv,
+  routerSettingsFromEnv,
+  type TaskTokenSecretSource,
+  taskTokenSecretSourceFromEnv,
+} from './config.ts';
 import type { ExecutionStore } from './executions/index.ts';
 import { DynamoDBExecutionStore, S3PayloadStore } from './executions/index.ts';
 import { createSdkIntegrations, createTaskInvoker, type TaskInvoker } from './invoke/index.ts';
@@ -27,6 +35,12 @@ import type { QuarantineStore } from './quarantine/index.ts';
 import { S3QuarantineStore } from './quarantine/index.ts';
 import type { EngineIndex, GraphStore } from './registry/index.ts';
 import { EngineResolver, type GraphLoader, registryFromEnv } from './registry/index.ts';
+import {
+  lazySecretsManagerReader,
+  readTaskTokenSecrets,
+  type SecretVersionReader,
+  TaskTokenKeyring,
+} from './security/index.ts';
 
 /** The parts a router is made of. */
 export interface RouterParts {
@@ -42,17 +56,29 @@ export interface RouterParts {
   readonly clock?: Clock;
   /** For messages about where graphs are stored (`s3://bucket`). */
   readonly storeLabel?: string;
+  /**
+   * The task-token secrets, when they can change while the process runs (read from Secrets Manager).
+   * Default: the fixed `taskTokenSecret` and `previousTaskTokenSecrets` of `settings`.
+   */
+  readonly taskTokens?: TaskTokenKeyring;
 }
 
-/** Assembles router dependencies from parts; graphs compile with the deployment's limits and token secret. */
+/**
+ * Assembles router dependencies from parts. Graphs compile with the deployment's limits and sign task
+ * tokens with the current secret as of their compilation; callbacks are verified against the current,
+ * then the previous secrets.
+ */
 export function routerDeps(parts: RouterParts): RouterDeps {
   const { settings, logger } = parts;
   const clock = parts.clock ?? systemClock;
+  const taskTokens =
+    parts.taskTokens ??
+    new TaskTokenKeyring({ current: settings.taskTokenSecret, previous: settings.previousTaskTokenSecrets });
   const resolver = new EngineResolver<CompiledGraph>({
     index: parts.index,
     store: parts.store,
     load: parts.load,
-    compile: (graph) => compileGraph(graph, { taskTokenSecret: settings.taskTokenSecret }),
+    compile: (graph) => compileGraph(graph, { taskTokenSecret: taskTokens.signingSecret() }),
     aliasTtlMs: settings.aliasTtlMs,
     ...(parts.storeLabel === undefined ? {} : { storeLabel: parts.storeLabel }),
     onError: (message, error) => logger.error(message, { error: String(error) }),
@@ -68,17 +94,71 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     logger,
     metrics: parts.metrics,
     newOwner: () => randomUUID(),
+    verifyTaskToken: taskTokens.verify,
   };
 }
 
-/** The deployed router's dependencies: every name and setting from the environment. */
+/** Parts a caller may supply instead of the ones built from the environment. */
+export type RouterDepsOverrides = Partial<Pick<RouterParts, 'logger' | 'metrics' | 'invoke'>>;
+
+/**
+ * A router's dependencies from the environment, synchronously: the local stack's, the benchmarks' and
+ * the CLI's. The task-token secret is the environment's (`ROUTER_TASK_TOKEN_SECRET`, or the local stage's
+ * built-in one); see `taskTokenSecretsFromEnv` in config.ts for an environment without one. The deployed
+ * router uses {@link loadRouterDeps}.
+ */
 export function routerDepsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<Pick<RouterParts, 'logger' | 'metrics' | 'invoke'>> = {},
+  overrides: RouterDepsOverrides = {},
+): RouterDeps {
+  return depsFromEnv(env, overrides, routerSettingsFromEnv(env), undefined);
+}
+
+/** What {@link loadRouterDeps} reads the secret with; tests inject it, the Lambda uses Secrets Manager. */
+export interface LoadRouterDepsOptions extends RouterDepsOverrides {
+  /** Default: Secrets Manager, its client loaded only when `ROUTER_TASK_TOKEN_SECRET_ARN` is set. */
+  readonly readSecret?: SecretVersionReader;
+  /** Epoch milliseconds, for the keyring's re-read interval. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * The deployed router's dependencies, built at cold start. Refuses to start outside the local stage
+ * without a task-token secret (throws `SettingError` naming the variable), reads the secret's AWSCURRENT
+ * and AWSPREVIOUS versions from Secrets Manager when `ROUTER_TASK_TOKEN_SECRET_ARN` names one, and reads
+ * them again when a callback's token matches neither (a rotation since this cold start).
+ *
+ * @example
+ * // router/handler.ts
+ * const router = new MessageEventRouter(await loadRouterDeps());
+ */
+export async function loadRouterDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadRouterDepsOptions = {},
+): Promise<RouterDeps> {
+  const source: TaskTokenSecretSource = taskTokenSecretSourceFromEnv(env);
+  if (source.kind === 'environment') {
+    return depsFromEnv(env, options, routerSettingsFromEnv(env, source.secrets), undefined);
+  }
+  const read = options.readSecret ?? lazySecretsManagerReader(awsEnvironmentFromEnv(env));
+  const secrets = await readTaskTokenSecrets(source.arn, read);
+  const logger = options.logger ?? powertoolsLogger();
+  const taskTokens = new TaskTokenKeyring(secrets, {
+    reload: () => readTaskTokenSecrets(source.arn, read),
+    logger,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  return depsFromEnv(env, { ...options, logger }, routerSettingsFromEnv(env, secrets), taskTokens);
+}
+
+function depsFromEnv(
+  env: NodeJS.ProcessEnv,
+  overrides: RouterDepsOverrides,
+  settings: RouterSettings,
+  taskTokens: TaskTokenKeyring | undefined,
 ): RouterDeps {
   const aws: AwsEnvironment = awsEnvironmentFromEnv(env);
   const names = resourceNamesFromEnv(env);
-  const settings = routerSettingsFromEnv(env);
   const registry = registryFromEnv(env, aws);
   const dynamodb = dynamoDbDocumentClient(aws);
   const s3 = s3Client(aws);
@@ -110,5 +190,6 @@ export function routerDepsFromEnv(
     settings,
     logger: overrides.logger ?? powertoolsLogger(),
     metrics: overrides.metrics ?? powertoolsMetrics(),
+    ...(taskTokens === undefined ? {} : { taskTokens }),
   });
 }

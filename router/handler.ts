@@ -1,11 +1,11 @@
 /**
- * The MessageEventRouter Lambda entry point. Dependencies (clients, caches, compiled graphs) are built
- * once per cold start, while the module loads, and reused by every warm invocation. Two kinds of event arrive: Kinesis batches
- * from the event source mapping, and `{ "routerCommand": "sweep" }` from the schedule that resumes due
- * durable waits.
+ * The MessageEventRouter Lambda entry point. Dependencies (clients, caches, compiled graphs, the
+ * task-token secret) are built once per cold start, while the module loads, and reused by every warm
+ * invocation. Two kinds of event arrive: Kinesis batches from the event source mapping, and
+ * `{ "routerCommand": "sweep" }` from the schedule that resumes due durable waits.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { routerDepsFromEnv } from './deps.ts';
+import { loadRouterDeps } from './deps.ts';
 import { type BatchSummary, MessageEventRouter } from './MessageEventRouter.ts';
 
 /** The scheduled event that resumes due executions. */
@@ -22,11 +22,12 @@ function isSweep(event: RouterEvent): event is SweepEvent {
 }
 
 /**
- * The router of this process, built while the module loads: Lambda runs module initialisation in its
- * init phase, before the first event, so clients, caches and settings are ready when a batch arrives, and
- * a bad setting fails the deployment's first init instead of the first batch.
+ * The router of this process, built while the module loads (a top-level await): Lambda runs module
+ * initialisation in its init phase, before the first event, so clients, caches, settings and the
+ * task-token secret (one Secrets Manager round trip) are ready when a batch arrives, and a bad setting or
+ * a missing secret fails the deployment's first init instead of the first batch.
  */
-const router = new MessageEventRouter(routerDepsFromEnv());
+const router = new MessageEventRouter(await loadRouterDeps());
 
 /** The router of this process. */
 export function currentRouter(): MessageEventRouter {

@@ -14,7 +14,7 @@
  */
 
 import type { ExecutionEvent, ExecutionState } from '../asl/index.ts';
-import { invokeIdForToken, parseTaskToken, type TaskTokenLocator } from '../asl/index.ts';
+import { invokeIdForToken, type TaskTokenLocator } from '../asl/index.ts';
 import { disposition, errorMessage, LeaseLostError } from '../errors.ts';
 import {
   type ExecutionRecord,
@@ -23,6 +23,7 @@ import {
   isExpired,
   TERMINAL_STATUSES,
 } from '../executions/index.ts';
+import type { TaskTokenVerifier } from '../security/index.ts';
 import type { TaskCallback } from './envelope.ts';
 
 /**
@@ -73,16 +74,16 @@ export function readTaskTokenLocator(token: string): TaskTokenLocator | { readon
 /**
  * Finds the execution a token belongs to and checks that it still waits for it. Reads at most one index
  * entry; shared by the router and `router task`, which refuses a callback it can tell will be rejected.
- * Without `secret` the mac is not checked here (the full-token comparison with the checkpoint still is).
+ * Without `verify` the mac is not checked here (the full-token comparison with the checkpoint still is).
  */
 export async function locateTask(
   token: string,
   executions: Pick<ExecutionStore, 'find'>,
-  secret: Uint8Array | undefined,
+  verify: TaskTokenVerifier | undefined,
   now: number,
 ): Promise<TaskLocation> {
   const label = tokenLabel(token);
-  const locator = secret === undefined ? readTaskTokenLocator(token) : parseTaskToken(secret, token);
+  const locator = verify === undefined ? readTaskTokenLocator(token) : await verify(token);
   if ('invalid' in locator) {
     return {
       kind: 'rejected',
@@ -140,11 +141,11 @@ export function callbackEvent(callback: TaskCallback, invokeId: string): Executi
   }
 }
 
-/** What deciding a callback needs: the store and the deployment's token secret. */
+/** What deciding a callback needs: the store and the check of the deployment's token secrets. */
 export interface CallbackDeps {
   readonly executions: ExecutionStore;
-  /** The deployment's task-token secret. */
-  readonly secret: Uint8Array;
+  /** Checks a token's mac against the deployment's current, then previous, task-token secrets. */
+  readonly verifyToken: TaskTokenVerifier;
   readonly now: () => number;
   readonly leaseMs: number;
   readonly newOwner: () => string;
@@ -181,7 +182,7 @@ export async function decideCallback(
   deps: CallbackDeps,
 ): Promise<CallbackDecision> {
   try {
-    const found = await locateTask(callback.taskToken, deps.executions, deps.secret, deps.now());
+    const found = await locateTask(callback.taskToken, deps.executions, deps.verifyToken, deps.now());
     if (found.kind === 'rejected') {
       if (found.record !== undefined && applied(found.record, messageKey)) {
         return { kind: 'duplicate', record: found.record };

@@ -10,6 +10,7 @@ import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/index.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import { locateTask, tokenLabel } from '../../pipeline/index.ts';
 import { Producer } from '../../producer/index.ts';
+import { TaskTokenKeyring } from '../../security/index.ts';
 import {
   type Command,
   type CommandIo,
@@ -106,9 +107,11 @@ function taskCommand(action: Action): Command {
       }
       // The deployment's secret, when the operator has it; otherwise the token is checked by lookup alone.
       const secretText = io.env.ROUTER_TASK_TOKEN_SECRET;
-      const secret =
-        secretText === undefined || secretText === '' ? undefined : new TextEncoder().encode(secretText);
-      const found = await locateTask(token, executionStoreFromEnv(io.env), secret, Date.now());
+      const verify =
+        secretText === undefined || secretText === ''
+          ? undefined
+          : new TaskTokenKeyring({ current: secretText, previous: [] }).verify;
+      const found = await locateTask(token, executionStoreFromEnv(io.env), verify, Date.now());
       if (found.kind === 'rejected') {
         io.stderr.write(`router task ${action}: rejected (${found.reason}): ${found.message}\n`);
         return 1;

@@ -6,6 +6,7 @@ import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
 import { decodeHistory } from '../../../router/executions/history.ts';
 import { locateTask, readTaskTokenLocator } from '../../../router/pipeline/callback.ts';
 import type { QuarantineEntry } from '../../../router/quarantine/QuarantineStore.ts';
+import { TaskTokenKeyring } from '../../../router/security/index.ts';
 import { cloudEventFactory, kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';
 import { inMemoryRouter } from '../../support/router.ts';
 
@@ -119,9 +120,9 @@ describe('locating a task from its token', () => {
       locator.invokeId,
       locator.startTime,
     );
-    const secret = new TextEncoder().encode(SECRET);
+    const verify = new TaskTokenKeyring({ current: SECRET, previous: [] }).verify;
     // Act
-    const withSecret = await locateTask(guessed, r.executions, secret, T0);
+    const withSecret = await locateTask(guessed, r.executions, verify, T0);
     const withoutSecret = await locateTask(guessed, r.executions, undefined, T0);
     const realWithout = await locateTask(real, r.executions, undefined, T0);
     // Assess

@@ -30,6 +30,8 @@ const UNSCOPED = new Set([
   'redshift-data:CancelStatement',
   'redshift-data:ListStatements',
   'redshift-data:ListSessions',
+  // Granted to the rotation function by the secret's rotation schedule: it draws a value, reads no secret.
+  'secretsmanager:GetRandomPassword',
 ]);
 
 /** Synthesises one stack; `bundle: false` skips esbuild (the asset is staged unbundled) to keep tests fast. */
@@ -157,7 +159,8 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
   it('runs every function on Node.js 22 arm64 with the router configuration in its environment', () => {
     // Assess
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(3);
+    // The router, the two catalog steps and the task-token secret's rotation function.
+    expect(functions).toHaveLength(4);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -175,16 +178,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
           POWERTOOLS_SERVICE_NAME: 'router',
           POWERTOOLS_METRICS_NAMESPACE: 'KinesisEventRouter',
           LOG_LEVEL: 'INFO',
-          ROUTER_TASK_TOKEN_SECRET: {
-            'Fn::Join': [
-              '',
-              [
-                '{{resolve:secretsmanager:',
-                { Ref: Match.stringLikeRegexp('^TaskTokenSecret') },
-                Match.anyValue(),
-              ],
-            ],
-          },
+          ROUTER_TASK_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('^TaskTokenSecret') },
           ROUTER_RESOURCE_ALLOWLIST: {
             'Fn::Join': [
               '',
@@ -314,6 +308,78 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     expect(validate).not.toContain('s3:PutObject');
     expect(validate).not.toContain('lambda:InvokeFunction');
   });
+
+  it('keeps the task-token secret out of every environment, lets the router only read that secret, and rotates it', () => {
+    // Prepare
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: unknown }>;
+    const secretIds = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    const [secretId] = secretIds;
+    const statementsOf = (rolePrefix: string): { Action: string | string[]; Resource: unknown }[] =>
+      Object.values(
+        template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
+        }),
+      ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const secretsManagerStatements = (rolePrefix: string) =>
+      statementsOf(rolePrefix).filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
+      );
+
+    // Assess: no secret value reaches any function's configuration, only the router gets the ARN
+    expect(secretIds).toHaveLength(1);
+    expect(JSON.stringify(template.toJSON())).not.toContain('resolve:secretsmanager');
+    for (const resource of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      expect(JSON.stringify(resource.Properties)).not.toContain('"ROUTER_TASK_TOKEN_SECRET"');
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ROUTER_TASK_TOKEN_SECRET_ARN: { Ref: secretId } }) },
+    });
+    // The router may call GetSecretValue on that secret and nothing else of Secrets Manager
+    expect(secretsManagerStatements('RouterRole')).toEqual([
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } },
+    ]);
+    expect(secretsManagerStatements('Stepseed004')).toEqual([]);
+    // Rotated every 90 days by the rotation function, only on the schedule
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: secretId },
+      RotationLambdaARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskTokenRotation'), 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(90 days)' },
+      RotateImmediatelyOnUpdate: false,
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskTokenRotation'), 'Arn'] },
+    });
+    const rotationActions = secretsManagerStatements('TaskTokenRotationRole').flatMap((statement) =>
+      [statement.Action].flat().map((action) => `${action} ${JSON.stringify(statement.Resource)}`),
+    );
+    expect(rotationActions.sort()).toEqual(
+      [
+        `secretsmanager:DescribeSecret {"Ref":"${secretId}"}`,
+        `secretsmanager:GetRandomPassword "*"`,
+        `secretsmanager:GetSecretValue {"Ref":"${secretId}"}`,
+        `secretsmanager:PutSecretValue {"Ref":"${secretId}"}`,
+        `secretsmanager:UpdateSecretVersionStage {"Ref":"${secretId}"}`,
+      ].sort(),
+    );
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.TaskTokenSecretArn?.Value).toEqual({ Ref: secretId });
+  });
+
+  it('rotates the task-token secret without an acknowledgement: cdk-nag finds the rotation (SMG4)', () => {
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')
+      .flatMap((entry) => Object.keys(entry.data as Record<string, string>));
+
+    // Assess
+    expect(acknowledged.filter((id) => id.startsWith('AwsSolutions-SMG4'))).toEqual([]);
+    expect(report.violations.filter((violation) => violation.ruleName.includes('SMG4'))).toEqual([]);
+  }, 60_000);
 
   it('passes the cdk-nag AWS Solutions checks with every finding acknowledged with a reason', () => {
     // Act
