@@ -82,7 +82,9 @@ describe('router quarantine list | show | redrive', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(again.code).toBe(1);
     expect(again.err).toContain('was already redriven at');
-    expect(after.out.trimEnd().split('\n')[1]).toMatch(/^\S+\s+no-route\s+-\s+-\s+\S+\s+\d{4}-\d\d-\d\dT/);
+    expect(after.out.trimEnd().split('\n')[1]).toMatch(
+      /^\S+\s+no-route\s+parcel\s+-\s+\S+\s+\d{4}-\d\d-\d\dT/,
+    );
     expect(none.out).toBe('ID  REASON  ENGINE  ATTEMPTS  QUARANTINED  REDRIVEN\n');
   }, 60_000);
 });
