@@ -55,8 +55,8 @@ export interface PathMiss {
   readonly path: string;
   /** Its steps below the root (field names and indices). */
   readonly steps: readonly (string | number)[];
-  /** `$` paths read the state's data, `$$` paths the context object. */
-  readonly root: 'data' | 'context';
+  /** `$` paths read the state's data, `$$` paths the context object, `$name` paths a variable. */
+  readonly root: 'data' | 'context' | 'variable';
   /** What the path was applied to: the data or the context object. */
   readonly value: JsonValue;
   /** Where the walk stopped, e.g. `field 'customer' is missing`. */

@@ -1,6 +1,9 @@
 /**
- * The typed graph: an Amazon States Language state machine (JSONPath dialect) as it stands after parsing
- * and validation. The parser produces it, the validator vouches for it, the legacy compiler emits it and
+ * The typed graph: an Amazon States Language state machine (JSONPath or JSONata per state, with
+ * variables) as it stands after parsing and validation.
+ *
+ * In a JSONata state, the fields that take an expression hold either their JSONPath-era type (a number
+ * for `Seconds`) or a `{% ... %}` string; the validator has checked which. The parser produces it, the validator vouches for it, the legacy compiler emits it and
  * the interpreter runs it; none of them sees raw HJSON.
  */
 import type { JsonObject, JsonValue } from '../json.ts';
@@ -10,8 +13,16 @@ export type { JsonObject, JsonValue } from '../json.ts';
 /** How an engine keeps its execution state: checkpointed after each Task, or in memory only. */
 export type ExecutionMode = 'standard' | 'express';
 
+/** The two query languages: JSONPath (the default) and JSONata. */
+export type QueryLanguage = 'JSONPath' | 'JSONata';
+
+/** A `{% ... %}` JSONata expression, where a field takes one in place of its literal value. */
+export type Expression = string;
+
 /** A whole state machine (also the shape of a Parallel branch and of a Map item processor). */
 export interface StateMachine {
+  /** At the root only: the language of every state that does not name its own. */
+  readonly QueryLanguage?: QueryLanguage;
   readonly Comment?: string;
   readonly StartAt: string;
   readonly States: Readonly<Record<string, State>>;
@@ -40,6 +51,11 @@ export interface EngineGraph extends StateMachine {
 export interface StateBase {
   readonly Type: StateType;
   readonly Comment?: string;
+  readonly QueryLanguage?: QueryLanguage;
+  /** Variables set when the state leaves: a payload template (JSONPath) or JSONata field (JSONata). */
+  readonly Assign?: JsonValue;
+  /** JSONata: the state's output (default: its input, or its result for Task, Parallel and Map). */
+  readonly Output?: JsonValue;
 }
 
 /** Fields of states that can transition. */
@@ -69,6 +85,9 @@ export interface Catcher {
   readonly ErrorEquals: readonly string[];
   readonly Next: string;
   readonly ResultPath?: string | null;
+  /** JSONata: what goes to Next (default: the error output `{ Error, Cause }`). */
+  readonly Output?: JsonValue;
+  readonly Assign?: JsonValue;
 }
 
 /** Task: invoke a resource. */
@@ -76,13 +95,15 @@ export interface TaskState extends StateBase, Transitioning, InputOutput {
   readonly Type: 'Task';
   readonly Resource: string;
   readonly Parameters?: JsonValue;
+  /** JSONata: what the resource is called with. */
+  readonly Arguments?: JsonValue;
   readonly ResultSelector?: JsonValue;
   readonly ResultPath?: string | null;
   readonly Retry?: readonly Retrier[];
   readonly Catch?: readonly Catcher[];
-  readonly TimeoutSeconds?: number;
+  readonly TimeoutSeconds?: number | Expression;
   readonly TimeoutSecondsPath?: string;
-  readonly HeartbeatSeconds?: number;
+  readonly HeartbeatSeconds?: number | Expression;
   readonly HeartbeatSecondsPath?: string;
   readonly Credentials?: JsonValue;
 }
@@ -158,6 +179,10 @@ export interface ChoiceRule {
   readonly Not?: ChoiceRule;
   readonly Next?: string;
   readonly Comment?: string;
+  /** JSONata: a boolean, or an expression that yields one. */
+  readonly Condition?: boolean | Expression;
+  readonly Assign?: JsonValue;
+  readonly Output?: JsonValue;
   readonly [operator: string]: JsonValue | readonly ChoiceRule[] | ChoiceRule | undefined;
 }
 
@@ -171,8 +196,8 @@ export interface ChoiceState extends StateBase, InputOutput {
 /** Wait: pause for a duration or until a time. */
 export interface WaitState extends StateBase, Transitioning, InputOutput {
   readonly Type: 'Wait';
-  readonly Seconds?: number;
-  readonly Timestamp?: string;
+  readonly Seconds?: number | Expression;
+  readonly Timestamp?: string | Expression;
   readonly SecondsPath?: string;
   readonly TimestampPath?: string;
 }
@@ -196,6 +221,8 @@ export interface ParallelState extends StateBase, Transitioning, InputOutput {
   readonly Type: 'Parallel';
   readonly Branches: readonly StateMachine[];
   readonly Parameters?: JsonValue;
+  /** JSONata: the input every branch gets. */
+  readonly Arguments?: JsonValue;
   readonly ResultSelector?: JsonValue;
   readonly ResultPath?: string | null;
   readonly Retry?: readonly Retrier[];
@@ -210,15 +237,17 @@ export interface MapState extends StateBase, Transitioning, InputOutput {
   /** Older form, same meaning. */
   readonly Iterator?: StateMachine;
   readonly ItemsPath?: string;
+  /** JSONata: the items, an array or an expression that yields one. */
+  readonly Items?: JsonValue;
   /** Current form. */
   readonly ItemSelector?: JsonValue;
   /** Older form of ItemSelector. */
   readonly Parameters?: JsonValue;
-  readonly MaxConcurrency?: number;
+  readonly MaxConcurrency?: number | Expression;
   readonly MaxConcurrencyPath?: string;
-  readonly ToleratedFailureCount?: number;
+  readonly ToleratedFailureCount?: number | Expression;
   readonly ToleratedFailureCountPath?: string;
-  readonly ToleratedFailurePercentage?: number;
+  readonly ToleratedFailurePercentage?: number | Expression;
   readonly ToleratedFailurePercentagePath?: string;
   readonly ResultSelector?: JsonValue;
   readonly ResultPath?: string | null;

@@ -15,10 +15,17 @@ import {
   type ChoiceRule,
   type JsonValue,
 } from '../types.ts';
-import { compilePath, lookupReferencePath, parseReferencePath, pathMiss, preview } from './paths.ts';
+import {
+  compilePath,
+  lookupReferencePath,
+  parseReferencePath,
+  pathMiss,
+  preview,
+  type Variables,
+} from './paths.ts';
 
 /** A compiled Choice rule. */
-export type CompiledCondition = (input: JsonValue, context: JsonValue) => boolean;
+export type CompiledCondition = (input: JsonValue, context: JsonValue, vars?: Variables) => boolean;
 
 /** An instant parsed from an RFC 3339 timestamp: whole seconds since the epoch plus nanoseconds. */
 export interface Instant {
@@ -120,15 +127,16 @@ function compare(family: Family, relation: Relation, value: JsonValue, operand: 
 }
 
 /** Reads a Variable: returns undefined when it matches nothing (full paths yield their match array). */
-type Reader = (input: JsonValue, context: JsonValue) => JsonValue | undefined;
+type Reader = (input: JsonValue, context: JsonValue, vars: Variables | undefined) => JsonValue | undefined;
 
 /** Compiles a Variable or `...Path` operand into a reader that reports absence as undefined. */
 function compileReader(path: string, where: string): Reader {
   const parsed = parseReferencePath(path);
-  if (typeof parsed !== 'string') return (input, context) => lookupReferencePath(parsed, input, context);
+  if (typeof parsed !== 'string')
+    return (input, context, vars) => lookupReferencePath(parsed, input, context, vars);
   try {
     const full = compilePath(path);
-    return (input, context) => full(input, context);
+    return (input, context, vars) => full(input, context, vars);
   } catch (error) {
     throw new TypeError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -141,10 +149,16 @@ function missing(
   operator: string,
   input: JsonValue,
   context: JsonValue,
+  vars: Variables | undefined,
 ): StatesError {
-  const found = pathMiss(path, input, context);
+  const found = pathMiss(path, input, context, vars);
   const miss = found === undefined ? undefined : { ...found, field };
-  const where = miss?.root === 'context' ? 'the context object' : 'the input';
+  const where =
+    miss?.root === 'context'
+      ? 'the context object'
+      : miss?.root === 'variable'
+        ? 'the variable'
+        : 'the input';
   return new StatesError(
     STATES_ERRORS.Runtime,
     `Invalid path '${path}': the Choice rule (${operator}) references a value that is not in ${where} ${preview(miss?.value ?? input)}`,
@@ -198,16 +212,16 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     if (operator === 'IsPresent') {
       // A full path (wildcard, filter) yields an array of matches: present means it matched something.
       const full = !isReferenceText(variable);
-      return (input, context) => {
-        const value = read(input, context);
+      return (input, context, vars) => {
+        const value = read(input, context, vars);
         const present = value !== undefined && !(full && Array.isArray(value) && value.length === 0);
         return present === operand;
       };
     }
     const test = typeTest(operator);
-    return (input, context) => {
-      const value = read(input, context);
-      if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
+    return (input, context, vars) => {
+      const value = read(input, context, vars);
+      if (value === undefined) throw missing(variable, 'Variable', operator, input, context, vars);
       return test(value) === operand;
     };
   }
@@ -217,11 +231,11 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     if (typeof operand !== 'string')
       throw new TypeError(`Choice rule ${operator} on '${variable}' needs a path`);
     const readOperand = compileReader(operand, `Choice rule ${operator} '${operand}'`);
-    return (input, context) => {
-      const value = read(input, context);
-      if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
-      const other = readOperand(input, context);
-      if (other === undefined) throw missing(operand, operator, operator, input, context);
+    return (input, context, vars) => {
+      const value = read(input, context, vars);
+      if (value === undefined) throw missing(variable, 'Variable', operator, input, context, vars);
+      const other = readOperand(input, context, vars);
+      if (other === undefined) throw missing(operand, operator, operator, input, context, vars);
       return compare(family, relation, value, other);
     };
   }
@@ -230,18 +244,18 @@ function compileComparison(rule: ChoiceRule): CompiledCondition {
     if (typeof operand !== 'string')
       throw new TypeError(`Choice rule StringMatches on '${variable}' needs a string`);
     const matches = compileStringMatchesRule(operand, variable);
-    return (input, context) => {
-      const value = read(input, context);
-      if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
+    return (input, context, vars) => {
+      const value = read(input, context, vars);
+      if (value === undefined) throw missing(variable, 'Variable', operator, input, context, vars);
       return typeof value === 'string' && matches(value);
     };
   }
 
   checkLiteral(operator, family, operand, variable);
   const literal = operand as JsonValue;
-  return (input, context) => {
-    const value = read(input, context);
-    if (value === undefined) throw missing(variable, 'Variable', operator, input, context);
+  return (input, context, vars) => {
+    const value = read(input, context, vars);
+    if (value === undefined) throw missing(variable, 'Variable', operator, input, context, vars);
     return compare(family, relation, value, literal);
   };
 }
@@ -296,15 +310,15 @@ function typeTest(operator: string): (value: JsonValue) => boolean {
 export function compileChoiceRule(rule: ChoiceRule): CompiledCondition {
   if (rule.And !== undefined) {
     const parts = rule.And.map(compileChoiceRule);
-    return (input, context) => parts.every((p) => p(input, context));
+    return (input, context, vars) => parts.every((p) => p(input, context, vars));
   }
   if (rule.Or !== undefined) {
     const parts = rule.Or.map(compileChoiceRule);
-    return (input, context) => parts.some((p) => p(input, context));
+    return (input, context, vars) => parts.some((p) => p(input, context, vars));
   }
   if (rule.Not !== undefined) {
     const inner = compileChoiceRule(rule.Not);
-    return (input, context) => !inner(input, context);
+    return (input, context, vars) => !inner(input, context, vars);
   }
   return compileComparison(rule);
 }

@@ -30,9 +30,22 @@ export type {
   CompiledIntrinsic,
   IntrinsicEnv,
 } from './intrinsics.ts';
+export {
+  DEFAULT_JSONATA_LIMITS,
+  type JsonataLimits,
+} from './jsonata/engine.ts';
+export {
+  type CompiledJsonata,
+  compileJsonataField,
+  expectType,
+  isJsonataText,
+  type JsonataScope,
+  type StatesBinding,
+} from './jsonata/template.ts';
 export type {
   CompiledPath,
   PathKind,
+  Variables,
 } from './paths.ts';
 export type { CompiledTemplate } from './payload.ts';
 

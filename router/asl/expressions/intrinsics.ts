@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { STATES_ERRORS, type StatesError, statesFailure } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
-import { type CompiledPath, compilePath, kindOf, preview, validatePath } from './paths.ts';
+import { type CompiledPath, compilePath, kindOf, preview, type Variables, validatePath } from './paths.ts';
 
 /** The sources of non-determinism an intrinsic may use, injected so an execution can be replayed. */
 export interface IntrinsicEnv {
@@ -246,7 +246,8 @@ function limitLength(name: string, what: string, text: string): string {
 /** The largest array States.ArrayRange may build. */
 export const ARRAY_RANGE_LIMIT = 1000;
 
-const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
+/** The algorithms States.Hash and $hash accept, by the names Step Functions uses. */
+export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
   MD5: 'md5',
   'SHA-1': 'sha1',
   'SHA-256': 'sha256',
@@ -287,8 +288,8 @@ function templatePieces(name: string, template: string): string[] {
   return pieces;
 }
 
-/** A small seeded generator (mulberry32), so `States.MathRandom(start, end, seed)` is repeatable. */
-function seededRandom(seed: number): number {
+/** A small seeded generator (mulberry32), so `States.MathRandom(start, end, seed)` and `$random(seed)` are repeatable. */
+export function seededRandom(seed: number): number {
   let t = (seed + 0x6d2b79f5) | 0;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -607,7 +608,12 @@ export function validateIntrinsic(expression: string): string | undefined {
 }
 
 /** A compiled intrinsic expression. */
-export type CompiledIntrinsic = (input: JsonValue, context: JsonValue, env: IntrinsicEnv) => JsonValue;
+export type CompiledIntrinsic = (
+  input: JsonValue,
+  context: JsonValue,
+  env: IntrinsicEnv,
+  vars?: Variables,
+) => JsonValue;
 
 /** Compiles one node into a closure. */
 function compileNode(node: IntrinsicNode): CompiledIntrinsic {
@@ -619,17 +625,17 @@ function compileNode(node: IntrinsicNode): CompiledIntrinsic {
     }
     case 'path': {
       const path: CompiledPath = compilePath(node.path);
-      return (input, context) => path(input, context);
+      return (input, context, _env, vars) => path(input, context, vars);
     }
     case 'call': {
       const fn = FUNCTIONS[node.name];
       if (fn === undefined) throw new TypeError(`unknown intrinsic function '${node.name}'`);
       const args = node.args.map(compileNode);
       const name = node.name;
-      return (input, context, env) => {
+      return (input, context, env, vars) => {
         const values: JsonValue[] = new Array<JsonValue>(args.length);
         for (let k = 0; k < args.length; k++) {
-          const value = (args[k] as CompiledIntrinsic)(input, context, env);
+          const value = (args[k] as CompiledIntrinsic)(input, context, env, vars);
           const type = typeAt(fn, k);
           if (!hasType(value, type)) {
             throw failure(name, `argument ${k + 1} must be ${describeType(type)}, got ${preview(value)}`);

@@ -21,13 +21,18 @@ export type PathSegment = string | number;
 export interface ReferencePath {
   /** The source text, for error messages. */
   readonly text: string;
-  /** true for `$$...` (the context object), false for `$...` (the state input). */
+  /** true for `$$...` (the context object), false for `$...` (the state input) and `$name...`. */
   readonly context: boolean;
+  /** The variable a `$name...` path starts from. */
+  readonly variable?: string;
   readonly segments: readonly PathSegment[];
 }
 
-/** A path compiled once and evaluated per state transition. */
-export type CompiledPath = (input: JsonValue, context: JsonValue) => JsonValue;
+/** The workflow variables a state can read (`$name` paths), by name. */
+export type Variables = Readonly<Record<string, JsonValue>>;
+
+/** A path compiled once and evaluated per state transition (`vars` for `$name` paths). */
+export type CompiledPath = (input: JsonValue, context: JsonValue, vars?: Variables) => JsonValue;
 
 /** Characters that may not appear in a dot-notation field name (they belong to the JSONPath syntax). */
 const NOT_IN_DOT_NAME = new Set([...'.[]*?@,()\'"\\ \t\r\n']);
@@ -41,6 +46,8 @@ export function parseReferencePath(path: string): ReferencePath | string {
   const context = path.startsWith('$$');
   const segments: PathSegment[] = [];
   let i = context ? 2 : 1;
+  const variable = context ? undefined : variableAt(path);
+  if (variable !== undefined) i = 1 + variable.length;
   while (i < path.length) {
     const c = path[i];
     if (c === '.') {
@@ -85,7 +92,17 @@ export function parseReferencePath(path: string): ReferencePath | string {
       return `path '${path}': unexpected '${c}' at offset ${i}`;
     }
   }
-  return { text: path, context, segments };
+  return variable === undefined
+    ? { text: path, context, segments }
+    : { text: path, context, variable, segments };
+}
+
+/** A variable name as the documentation defines it: a letter or `_`, then letters, digits and `_`. */
+const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_]*/u;
+
+/** The variable name after the `$` of a `$name...` path, or undefined for `$`, `$.x`, `$[0]`, `$$`. */
+function variableAt(path: string): string | undefined {
+  return VARIABLE_NAME.exec(path.slice(1))?.[0];
 }
 
 /** Operators a filter may use; anything that assigns is refused (filters must not change the data). */
@@ -168,7 +185,7 @@ function splitUnion(inner: string): string[] | undefined {
 /** Checks a full JSONPath (wildcards, `..`, unions, slices, filters); returns a message or undefined. */
 function validateFullPath(path: string): string | undefined {
   if (!path.startsWith('$')) return `path '${path}' must start with '$'`;
-  let i = path.startsWith('$$') ? 2 : 1;
+  let i = path.startsWith('$$') ? 2 : 1 + (variableAt(path)?.length ?? 0);
   while (i < path.length) {
     const c = path[i];
     if (c === '.') {
@@ -267,8 +284,9 @@ export function lookupReferencePath(
   parsed: ReferencePath,
   input: JsonValue,
   context: JsonValue,
+  vars?: Variables,
 ): JsonValue | undefined {
-  let node: JsonValue | undefined = parsed.context ? context : input;
+  let node: JsonValue | undefined = rootOf(parsed, input, context, vars);
   for (const segment of parsed.segments) {
     if (node === undefined) return undefined;
     node = step(node, segment);
@@ -276,8 +294,36 @@ export function lookupReferencePath(
   return node;
 }
 
-function missOf(parsed: ReferencePath, input: JsonValue, context: JsonValue): PathMiss {
-  const value = parsed.context ? context : input;
+/** What a reference path starts from: the input, the context object or a variable (undefined if unset). */
+function rootOf(
+  parsed: ReferencePath,
+  input: JsonValue,
+  context: JsonValue,
+  vars: Variables | undefined,
+): JsonValue | undefined {
+  if (parsed.variable !== undefined) {
+    return vars !== undefined && Object.hasOwn(vars, parsed.variable) ? vars[parsed.variable] : undefined;
+  }
+  return parsed.context ? context : input;
+}
+
+function missOf(
+  parsed: ReferencePath,
+  input: JsonValue,
+  context: JsonValue,
+  vars: Variables | undefined,
+): PathMiss {
+  const root = rootOf(parsed, input, context, vars);
+  if (root === undefined) {
+    return {
+      path: parsed.text,
+      steps: parsed.segments,
+      root: 'variable',
+      value: null,
+      reason: `the variable '$${parsed.variable ?? ''}' is not defined`,
+    };
+  }
+  const value = root;
   let node: JsonValue = value;
   let reason = 'it matched nothing';
   for (const segment of parsed.segments) {
@@ -291,7 +337,7 @@ function missOf(parsed: ReferencePath, input: JsonValue, context: JsonValue): Pa
   return {
     path: parsed.text,
     steps: parsed.segments,
-    root: parsed.context ? 'context' : 'data',
+    root: parsed.variable !== undefined ? 'variable' : parsed.context ? 'context' : 'data',
     value,
     reason,
   };
@@ -301,17 +347,32 @@ function missOf(parsed: ReferencePath, input: JsonValue, context: JsonValue): Pa
  * Why a reference path finds nothing in `input` / `context`, with the value it was applied to (undefined
  * for a path that is not a reference path, or that finds something).
  */
-export function pathMiss(path: string, input: JsonValue, context: JsonValue): PathMiss | undefined {
+export function pathMiss(
+  path: string,
+  input: JsonValue,
+  context: JsonValue,
+  vars?: Variables,
+): PathMiss | undefined {
   const parsed = parseReferencePath(path);
-  if (typeof parsed === 'string' || lookupReferencePath(parsed, input, context) !== undefined)
+  if (typeof parsed === 'string' || lookupReferencePath(parsed, input, context, vars) !== undefined)
     return undefined;
-  return missOf(parsed, input, context);
+  return missOf(parsed, input, context, vars);
 }
 
 /** The error for a reference path that matched nothing, naming the path and the failing step. */
-function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): StatesError {
-  const miss = missOf(parsed, input, context);
-  const where = parsed.context ? 'the context object' : 'the input';
+function notFound(
+  parsed: ReferencePath,
+  input: JsonValue,
+  context: JsonValue,
+  vars: Variables | undefined,
+): StatesError {
+  const miss = missOf(parsed, input, context, vars);
+  const where =
+    parsed.variable !== undefined
+      ? `the variable '$${parsed.variable}'`
+      : parsed.context
+        ? 'the context object'
+        : 'the input';
   return new StatesError(
     STATES_ERRORS.Runtime,
     `The JSONPath '${parsed.text}' could not be found in ${where} ${preview(miss.value)}: ${miss.reason}`,
@@ -325,8 +386,15 @@ function notFound(parsed: ReferencePath, input: JsonValue, context: JsonValue): 
  * an own-property check; any other name cannot resolve through the prototype.
  */
 function compileReference(parsed: ReferencePath): CompiledPath {
-  const { segments } = parsed;
+  const { segments, variable } = parsed;
   const fromContext = parsed.context;
+  if (variable !== undefined) {
+    return (input, context, vars) => {
+      const found = lookupReferencePath(parsed, input, context, vars);
+      if (found === undefined) throw notFound(parsed, input, context, vars);
+      return found;
+    };
+  }
   if (segments.length === 0) {
     return fromContext ? (_input, context) => context : (input) => input;
   }
@@ -343,7 +411,7 @@ function compileReference(parsed: ReferencePath): CompiledPath {
       } else {
         node = undefined;
       }
-      if (node === undefined) throw notFound(parsed, input, context);
+      if (node === undefined) throw notFound(parsed, input, context, undefined);
     }
     return node as JsonValue;
   };
@@ -352,9 +420,20 @@ function compileReference(parsed: ReferencePath): CompiledPath {
 /** Compiles a full JSONPath: always an array of the matched values (empty when nothing matches). */
 function compileFull(path: string): CompiledPath {
   const context = path.startsWith('$$');
-  const local = context ? path.slice(1) : path;
-  return (input, ctx) => {
-    const json = context ? ctx : input;
+  const variable = context ? undefined : variableAt(path);
+  const local = context
+    ? path.slice(1)
+    : variable !== undefined
+      ? `$${path.slice(1 + variable.length)}`
+      : path;
+  return (input, ctx, vars) => {
+    if (variable !== undefined && (vars === undefined || !Object.hasOwn(vars, variable))) {
+      throw new StatesError(
+        STATES_ERRORS.Runtime,
+        `The JSONPath '${path}': the variable '$${variable}' is not defined`,
+      );
+    }
+    const json = variable !== undefined ? (vars?.[variable] ?? null) : context ? ctx : input;
     try {
       const found: unknown = JSONPath({ path: local, json, eval: 'safe', wrap: true, resultType: 'value' });
       return Array.isArray(found) ? (found as JsonValue[]) : [];
@@ -395,7 +474,12 @@ const COMPILED_CACHE_LIMIT = 4096;
  * returns its single node and fails with `States.Runtime` naming the path when it matches nothing; any
  * other JSONPath returns the array of matches.
  */
-export function evaluatePath(path: string, input: JsonValue, context: JsonValue): JsonValue {
+export function evaluatePath(
+  path: string,
+  input: JsonValue,
+  context: JsonValue,
+  vars?: Variables,
+): JsonValue {
   let compiled = compiledCache.get(path);
   if (compiled === undefined) {
     try {
@@ -407,7 +491,7 @@ export function evaluatePath(path: string, input: JsonValue, context: JsonValue)
     if (compiledCache.size >= COMPILED_CACHE_LIMIT) compiledCache.clear();
     compiledCache.set(path, compiled);
   }
-  return compiled(input, context);
+  return compiled(input, context, vars);
 }
 
 /** Sets an own property, defining it outright when the key is `__proto__` so no prototype is changed. */
@@ -439,6 +523,9 @@ export function compileSetter(path: string): CompiledSetter {
   const parsed = parseReferencePath(path);
   if (typeof parsed === 'string') throw new TypeError(`invalid reference path: ${parsed}`);
   if (parsed.context) throw new TypeError(`path '${path}': cannot write into the context object ('$$')`);
+  if (parsed.variable !== undefined) {
+    throw new TypeError(`path '${path}': cannot write into a variable (use Assign)`);
+  }
   const { segments } = parsed;
   if (segments.length === 0) return (_target, value) => value;
   const fail = (target: JsonValue, depth: number, node: JsonValue | undefined): StatesError =>

@@ -14,10 +14,15 @@ import {
   type IntrinsicEnv,
   isIntrinsic,
 } from './intrinsics.ts';
-import { compilePath, preview } from './paths.ts';
+import { compilePath, preview, type Variables } from './paths.ts';
 
 /** A compiled payload template. */
-export type CompiledTemplate = (input: JsonValue, context: JsonValue, env?: IntrinsicEnv) => JsonValue;
+export type CompiledTemplate = (
+  input: JsonValue,
+  context: JsonValue,
+  env?: IntrinsicEnv,
+  vars?: Variables,
+) => JsonValue;
 
 /** Keys a template may never produce: they would reach an object's prototype in JavaScript consumers. */
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__']);
@@ -40,15 +45,15 @@ function compileDynamic(field: string, location: string, expression: JsonValue):
       evaluate = compileIntrinsic(expression);
     } else {
       const path = compilePath(expression);
-      evaluate = (input, context) => path(input, context);
+      evaluate = (input, context, _env, vars) => path(input, context, vars);
     }
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new StatesError(STATES_ERRORS.Runtime, `The field '${location}' is invalid: ${reason}`);
   }
-  return (input, context, env = defaultIntrinsicEnv) => {
+  return (input, context, env = defaultIntrinsicEnv, vars) => {
     try {
-      return evaluate(input, context, env);
+      return evaluate(input, context, env, vars);
     } catch (error) {
       if (!(error instanceof StatesError)) throw error;
       const miss = error.miss === undefined ? undefined : { ...error.miss, field: location };
@@ -58,7 +63,12 @@ function compileDynamic(field: string, location: string, expression: JsonValue):
           ...(miss === undefined ? {} : { miss }),
         });
       }
-      const where = miss?.root === 'context' ? 'the context object' : 'the input';
+      const where =
+        miss?.root === 'context'
+          ? 'the context object'
+          : miss?.root === 'variable'
+            ? 'the variable'
+            : 'the input';
       throw statesFailure(
         STATES_ERRORS.ParameterPathFailure,
         `The JSONPath '${expression}' specified for the field '${field}' could not be found in ${where} ${preview(miss?.value ?? input)}`,
@@ -74,8 +84,8 @@ function compileNode(template: JsonValue, location: string): Node {
     const items = template.map((item, k) => compileNode(item, `${location}[${k}]`));
     if (items.every((item) => 'constant' in item)) return { constant: template };
     return {
-      run: (input, context, env) =>
-        items.map((item) => ('constant' in item ? item.constant : item.run(input, context, env))),
+      run: (input, context, env, vars) =>
+        items.map((item) => ('constant' in item ? item.constant : item.run(input, context, env, vars))),
     };
   }
   if (template === null || typeof template !== 'object') return { constant: template };
@@ -108,10 +118,10 @@ function compileNode(template: JsonValue, location: string): Node {
   }
   if (!dynamic) return { constant: template };
   return {
-    run: (input, context, env) => {
+    run: (input, context, env, vars) => {
       const out: JsonObject = {};
       for (const { key, node } of fields) {
-        out[key] = 'constant' in node ? node.constant : node.run(input, context, env);
+        out[key] = 'constant' in node ? node.constant : node.run(input, context, env, vars);
       }
       return out;
     },

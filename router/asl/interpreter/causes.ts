@@ -76,7 +76,12 @@ function dataOf(field: string | undefined, s: CompiledState): string {
 function describeMiss(miss: PathMiss, field: string | undefined, s: CompiledState): string {
   const parts = [field, miss.field === undefined ? undefined : `field '${miss.field}'`];
   const where = parts.filter((part) => part !== undefined).join(' ');
-  const read = miss.root === 'context' ? 'the context object' : dataOf(field, s);
+  const read =
+    miss.root === 'context'
+      ? 'the context object'
+      : miss.root === 'variable'
+        ? `the variable '${miss.path.split(/[.[]/)[0] ?? miss.path}'`
+        : dataOf(field, s);
   const text = `path '${miss.path}' found nothing in ${read} (${miss.reason}): ${showValue(miss.value, miss.steps)}`;
   return where === '' ? text : `${where}: ${text}`;
 }

@@ -1,9 +1,17 @@
 /**
- * Graph -> CompiledGraph: every path, payload template, choice rule and intrinsic of an engine graph is
- * parsed once here, so a transition only calls closures. The router caches one CompiledGraph per
+ * Graph -> CompiledGraph: every path, payload template, choice rule, intrinsic and JSONata expression of
+ * an engine graph is parsed once here, so a transition only calls closures. Each state is compiled in its
+ * own query language (its `QueryLanguage`, else the root's, else JSONPath). The router caches one CompiledGraph per
  * `engine@version`; compiling a 200-state graph takes a few milliseconds.
  */
-import { type ExpressionDialect, jsonPathDialect } from '../expressions/index.ts';
+import {
+  compileJsonataField,
+  DEFAULT_JSONATA_LIMITS,
+  type ExpressionDialect,
+  isJsonataText,
+  type JsonataLimits,
+  jsonPathDialect,
+} from '../expressions/index.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -16,6 +24,7 @@ import type {
   StateMachine,
 } from '../types.ts';
 import type {
+  CompiledAssign,
   CompiledBase,
   CompiledCatcher,
   CompiledChoice,
@@ -27,6 +36,7 @@ import type {
   CompiledState,
   Evaluate,
   MergeResult,
+  Query,
 } from './compiled.ts';
 
 export type { CompiledGraph } from './compiled.ts';
@@ -50,14 +60,49 @@ export interface CompileOptions {
   readonly stateMachineId?: string;
   /** The expression language of paths, templates and rules; the ASL JSONPath dialect by default. */
   readonly dialect?: ExpressionDialect;
+  /** What one JSONata evaluation may spend (steps, time, value sizes). */
+  readonly jsonataLimits?: JsonataLimits;
 }
 
-/** The dialect of the graph being compiled (compilation is synchronous, so one at a time). */
+/** The JSONPath dialect of the graph being compiled (compilation is synchronous, so one at a time). */
 let dialect: ExpressionDialect = jsonPathDialect;
+/** The JSONata bounds of the graph being compiled. */
+let limits: JsonataLimits = DEFAULT_JSONATA_LIMITS;
+/** The root's QueryLanguage: the language of states that name none. */
+let rootJsonata = false;
 
 /** A path field (InputPath, ItemsPath...) as an Evaluate. */
 function pathEvaluator(path: string): Evaluate {
-  return dialect.compilePath(path);
+  const compiled = dialect.compilePath(path);
+  return (input, context, _env, vars) => compiled(input, context, vars);
+}
+
+/** A JSONata field of `state`, absent -> undefined. */
+function query(value: JsonValue | undefined, state: string, field: string): Query | undefined {
+  return value === undefined ? undefined : compileJsonataField(value, state, field, limits);
+}
+
+/** A numeric field that a JSONata state may write as an expression. */
+function queryIfExpression(value: unknown, state: string, field: string): Query | undefined {
+  return isJsonataText(value) ? compileJsonataField(value, state, field, limits) : undefined;
+}
+
+/** A number, unless the field holds an expression (compiled by {@link queryIfExpression}). */
+function literalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** Assign in the state's language. */
+function compileAssign(
+  value: JsonValue | undefined,
+  jsonata: boolean,
+  state: string,
+  field = 'Assign',
+): CompiledAssign | undefined {
+  if (value === undefined) return undefined;
+  if (jsonata) return { query: compileJsonataField(value, state, field, limits) };
+  const template = dialect.compilePayloadTemplate(value);
+  return { path: (input, context, env, vars) => template(input, context, env, vars) };
 }
 
 /** InputPath / OutputPath: `$` and absent are the identity, null is the spec's empty object. */
@@ -75,7 +120,8 @@ function compileResultPath(path: string | null | undefined): MergeResult {
 /** A payload template (Parameters, ResultSelector, ItemSelector), absent -> undefined. */
 function template(value: JsonValue | undefined): Evaluate | undefined {
   if (value === undefined) return undefined;
-  return dialect.compilePayloadTemplate(value);
+  const compiled = dialect.compilePayloadTemplate(value);
+  return (input, context, env, vars) => compiled(input, context, env, vars);
 }
 
 /** ErrorPath / CausePath: a reference path or an intrinsic function. */
@@ -84,10 +130,42 @@ function pathOrIntrinsic(expression: string): Evaluate {
   return pathEvaluator(expression);
 }
 
+/** Fail's Error / Cause in a JSONata state: a literal string, or an expression. */
+function failText(
+  value: string | undefined,
+  state: string,
+  field: string,
+): { text: string | undefined; query: Query | undefined } {
+  return isJsonataText(value)
+    ? { text: undefined, query: compileJsonataField(value, state, field, limits) }
+    : { text: value, query: undefined };
+}
+
 const NONE: readonly never[] = [];
 
-function compileChoice(rule: ChoiceRule): CompiledChoice['choices'][number] {
-  return { test: dialect.compileChoiceRule(rule), next: rule.Next ?? '' };
+function compileChoice(
+  rule: ChoiceRule,
+  index: number,
+  jsonata: boolean,
+  state: string,
+): CompiledChoice['choices'][number] {
+  const where = `Choices/${index}`;
+  if (!jsonata) {
+    return {
+      test: dialect.compileChoiceRule(rule),
+      condition: undefined,
+      next: rule.Next ?? '',
+      assign: compileAssign(rule.Assign, false, state, `${where}/Assign`),
+      output: undefined,
+    };
+  }
+  return {
+    test: undefined,
+    condition: compileJsonataField(rule.Condition ?? false, state, `${where}/Condition`, limits),
+    next: rule.Next ?? '',
+    assign: compileAssign(rule.Assign, true, state, `${where}/Assign`),
+    output: query(rule.Output, state, `${where}/Output`),
+  };
 }
 
 function compileRetrier(r: Retrier): CompiledRetrier {
@@ -101,10 +179,12 @@ function compileRetrier(r: Retrier): CompiledRetrier {
   };
 }
 
-function compileCatcher(c: Catcher): CompiledCatcher {
+function compileCatcher(c: Catcher, index: number, jsonata: boolean, state: string): CompiledCatcher {
   return {
     errorEquals: c.ErrorEquals,
     next: c.Next,
+    output: jsonata ? query(c.Output, state, `Catch/${index}/Output`) : undefined,
+    assign: compileAssign(c.Assign, jsonata, state, `Catch/${index}/Assign`),
     resultPath: compileResultPath(c.ResultPath),
     resultBound: dialect.resultPathBound(c.ResultPath),
   };
@@ -114,12 +194,16 @@ function compileRetry(retry: readonly Retrier[] | undefined): readonly CompiledR
   return retry === undefined ? NONE : retry.map(compileRetrier);
 }
 
-function compileCatch(catchers: readonly Catcher[] | undefined): readonly CompiledCatcher[] {
-  return catchers === undefined ? NONE : catchers.map(compileCatcher);
+function compileCatch(
+  catchers: readonly Catcher[] | undefined,
+  jsonata: boolean,
+  state: string,
+): readonly CompiledCatcher[] {
+  return catchers === undefined ? NONE : catchers.map((c, k) => compileCatcher(c, k, jsonata, state));
 }
 
-function numberOrPath(value: number | undefined, path: string | undefined): number | Evaluate | undefined {
-  if (value !== undefined) return value;
+function numberOrPath(value: unknown, path: string | undefined): number | Evaluate | undefined {
+  if (typeof value === 'number') return value;
   return path === undefined ? undefined : pathEvaluator(path);
 }
 
@@ -136,23 +220,39 @@ function mentionsContext(value: unknown): boolean {
   return false;
 }
 
+/** Whether a value holds a JSONata expression reading `$states.context` (or `$states` whole). */
+function mentionsStatesContext(value: unknown): boolean {
+  if (typeof value === 'string') return /\$states(?!\.(?:input|result|errorOutput)\b)/.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(mentionsStatesContext);
+  for (const key in value) {
+    if (mentionsStatesContext((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
 /** Whether a state's own expressions read the context object (sub-machines are not looked into). */
-function readsContext(state: State): boolean {
+function readsContext(state: State, jsonata: boolean): boolean {
+  const reads = jsonata ? mentionsStatesContext : mentionsContext;
   for (const [key, value] of Object.entries(state)) {
-    if (!SUB_MACHINES.has(key) && mentionsContext(value)) return true;
+    if (!SUB_MACHINES.has(key) && reads(value)) return true;
   }
   return false;
 }
 
 function compileState(name: string, state: State, counter: { states: number }): CompiledState {
   counter.states += 1;
+  const jsonata = state.QueryLanguage === undefined ? rootJsonata : state.QueryLanguage === 'JSONata';
   const base = {
     name,
     next: 'Next' in state ? state.Next : undefined,
     end: 'End' in state ? state.End === true : false,
-    inputPath: 'InputPath' in state ? ioPath(state.InputPath) : undefined,
-    outputPath: 'OutputPath' in state ? ioPath(state.OutputPath) : undefined,
-    usesContext: readsContext(state),
+    inputPath: 'InputPath' in state && !jsonata ? ioPath(state.InputPath) : undefined,
+    outputPath: 'OutputPath' in state && !jsonata ? ioPath(state.OutputPath) : undefined,
+    usesContext: readsContext(state, jsonata),
+    jsonata,
+    output: jsonata ? query(state.Output, name, 'Output') : undefined,
+    assign: compileAssign(state.Assign, jsonata, name),
     entered: `${state.Type}StateEntered` as const,
     exited: `${state.Type}StateExited` as const,
   };
@@ -162,45 +262,55 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Task',
         resource: state.Resource,
         callback: state.Resource.endsWith('.waitForTaskToken'),
-        parameters: template(state.Parameters),
-        resultSelector: template(state.ResultSelector),
-        resultPath: compileResultPath(state.ResultPath),
-        resultBound: dialect.resultPathBound(state.ResultPath),
+        parameters: jsonata ? undefined : template(state.Parameters),
+        resultSelector: jsonata ? undefined : template(state.ResultSelector),
+        resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
+        resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
         retry: compileRetry(state.Retry),
-        catch: compileCatch(state.Catch),
+        catch: compileCatch(state.Catch, jsonata, name),
         timeoutSeconds: numberOrPath(state.TimeoutSeconds, state.TimeoutSecondsPath),
         heartbeatSeconds: numberOrPath(state.HeartbeatSeconds, state.HeartbeatSecondsPath),
+        arguments: jsonata ? query(state.Arguments, name, 'Arguments') : undefined,
+        timeoutQuery: queryIfExpression(state.TimeoutSeconds, name, 'TimeoutSeconds'),
+        heartbeatQuery: queryIfExpression(state.HeartbeatSeconds, name, 'HeartbeatSeconds'),
       });
     case 'Pass':
       return withBase(base, {
         type: 'Pass',
-        parameters: template(state.Parameters),
-        result: state.Result,
-        resultPath: compileResultPath(state.ResultPath),
-        resultBound: dialect.resultPathBound(state.ResultPath),
+        parameters: jsonata ? undefined : template(state.Parameters),
+        result: jsonata ? undefined : state.Result,
+        resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
+        resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
       });
     case 'Choice':
       return withBase(base, {
         type: 'Choice',
-        choices: state.Choices.map(compileChoice),
+        choices: state.Choices.map((rule, k) => compileChoice(rule, k, jsonata, name)),
         default: state.Default,
       });
     case 'Wait':
       return withBase(base, {
         type: 'Wait',
-        seconds: state.Seconds,
-        timestamp: state.Timestamp,
+        seconds: literalNumber(state.Seconds),
+        timestamp: isJsonataText(state.Timestamp) ? undefined : state.Timestamp,
         secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
         timestampPath: state.TimestampPath === undefined ? undefined : pathEvaluator(state.TimestampPath),
+        secondsQuery: queryIfExpression(state.Seconds, name, 'Seconds'),
+        timestampQuery: queryIfExpression(state.Timestamp, name, 'Timestamp'),
       });
     case 'Succeed':
       return withBase(base, { type: 'Succeed' as const });
-    case 'Fail':
+    case 'Fail': {
+      const error = failText(state.Error, name, 'Error');
+      const cause = failText(state.Cause, name, 'Cause');
       return withBase(base, {
         type: 'Fail',
-        error: state.ErrorPath === undefined ? state.Error : pathOrIntrinsic(state.ErrorPath),
-        cause: state.CausePath === undefined ? state.Cause : pathOrIntrinsic(state.CausePath),
+        error: state.ErrorPath === undefined ? error.text : pathOrIntrinsic(state.ErrorPath),
+        cause: state.CausePath === undefined ? cause.text : pathOrIntrinsic(state.CausePath),
+        errorQuery: error.query,
+        causeQuery: cause.query,
       });
+    }
     case 'Parallel':
       return compileParallel(base, state, counter);
     case 'Map':
@@ -219,15 +329,17 @@ function withBase<T extends object>(base: Base, own: T): Base & T {
 }
 
 function compileParallel(base: Base, state: ParallelState, counter: { states: number }): CompiledParallel {
+  const jsonata = base.jsonata;
   return withBase(base, {
     type: 'Parallel',
     branches: state.Branches.map((branch) => compileMachine(branch, counter)),
-    parameters: template(state.Parameters),
-    resultSelector: template(state.ResultSelector),
-    resultPath: compileResultPath(state.ResultPath),
-    resultBound: dialect.resultPathBound(state.ResultPath),
+    parameters: jsonata ? undefined : template(state.Parameters),
+    arguments: jsonata ? query(state.Arguments, base.name, 'Arguments') : undefined,
+    resultSelector: jsonata ? undefined : template(state.ResultSelector),
+    resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
+    resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
     retry: compileRetry(state.Retry),
-    catch: compileCatch(state.Catch),
+    catch: compileCatch(state.Catch, jsonata, base.name),
   });
 }
 
@@ -236,23 +348,36 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
   if (processor === undefined) {
     throw new TypeError(`Map state '${base.name}': neither ItemProcessor nor Iterator is present`);
   }
+  const jsonata = base.jsonata;
+  const name = base.name;
   return withBase(base, {
     type: 'Map',
     processor: compileMachine(processor, counter),
     itemsPath:
-      state.ItemsPath === undefined || state.ItemsPath === '$' ? undefined : pathEvaluator(state.ItemsPath),
-    itemSelector: template(state.ItemSelector ?? state.Parameters),
+      jsonata || state.ItemsPath === undefined || state.ItemsPath === '$'
+        ? undefined
+        : pathEvaluator(state.ItemsPath),
+    itemSelector: jsonata ? undefined : template(state.ItemSelector ?? state.Parameters),
+    items: jsonata ? query(state.Items, name, 'Items') : undefined,
+    itemSelectorQuery: jsonata ? query(state.ItemSelector, name, 'ItemSelector') : undefined,
     maxConcurrency: numberOrPath(state.MaxConcurrency, state.MaxConcurrencyPath) ?? 0,
     toleratedFailureCount: numberOrPath(state.ToleratedFailureCount, state.ToleratedFailureCountPath),
     toleratedFailurePercentage: numberOrPath(
       state.ToleratedFailurePercentage,
       state.ToleratedFailurePercentagePath,
     ),
-    resultSelector: template(state.ResultSelector),
-    resultPath: compileResultPath(state.ResultPath),
-    resultBound: dialect.resultPathBound(state.ResultPath),
+    maxConcurrencyQuery: queryIfExpression(state.MaxConcurrency, name, 'MaxConcurrency'),
+    toleratedFailureCountQuery: queryIfExpression(state.ToleratedFailureCount, name, 'ToleratedFailureCount'),
+    toleratedFailurePercentageQuery: queryIfExpression(
+      state.ToleratedFailurePercentage,
+      name,
+      'ToleratedFailurePercentage',
+    ),
+    resultSelector: jsonata ? undefined : template(state.ResultSelector),
+    resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
+    resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
     retry: compileRetry(state.Retry),
-    catch: compileCatch(state.Catch),
+    catch: compileCatch(state.Catch, jsonata, name),
   });
 }
 
@@ -279,13 +404,15 @@ function compileMachine(machine: StateMachine, counter: { states: number }): Com
  */
 export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): CompiledGraph {
   const counter = { states: 0 };
-  const previous = dialect;
+  const previous = { dialect, limits, rootJsonata };
   dialect = options.dialect ?? jsonPathDialect;
+  limits = options.jsonataLimits ?? DEFAULT_JSONATA_LIMITS;
+  rootJsonata = graph.QueryLanguage === 'JSONata';
   let root: CompiledMachine;
   try {
     root = compileMachine(graph, counter);
   } finally {
-    dialect = previous;
+    ({ dialect, limits, rootJsonata } = previous);
   }
   const secret = options.taskTokenSecret;
   const name = options.stateMachineName ?? graph.Engine ?? 'engine';

@@ -2,12 +2,32 @@
  * The compiled graph: what the interpreter runs. Every expression is a closure, every default of the
  * spec applied, so a transition reads fields and calls functions and never parses.
  */
-import type { IntrinsicEnv, ResultPathBound } from '../expressions/index.ts';
+import type {
+  CompiledCondition,
+  CompiledJsonata,
+  IntrinsicEnv,
+  ResultPathBound,
+  Variables,
+} from '../expressions/index.ts';
 import type { EngineGraph, JsonValue, StateType } from '../types.ts';
 import type { HistoryEventType } from './history.ts';
 
-/** A path, template or intrinsic evaluated against the state's data and the context object. */
-export type Evaluate = (input: JsonValue, context: JsonValue, env: IntrinsicEnv) => JsonValue;
+/** A path, template or intrinsic evaluated against the state's data, the context object and the variables. */
+export type Evaluate = (
+  input: JsonValue,
+  context: JsonValue,
+  env: IntrinsicEnv,
+  vars?: Variables,
+) => JsonValue;
+/** A JSONata field, evaluated against `$states` and the variables. */
+export type Query = CompiledJsonata;
+
+/**
+ * An `Assign` field: a payload template over the state's data (JSONPath states) or a JSONata field over
+ * `$states` (JSONata states). Either way every value is computed from the variables as they were when
+ * the state was entered, and the assignments take effect when the state is left.
+ */
+export type CompiledAssign = { readonly path: Evaluate } | { readonly query: Query };
 /** ResultPath: merges a result into the state's raw input. */
 export type MergeResult = (input: JsonValue, result: JsonValue) => JsonValue;
 
@@ -25,6 +45,9 @@ export interface CompiledRetrier {
 export interface CompiledCatcher {
   readonly errorEquals: readonly string[];
   readonly next: string;
+  /** JSONata: what goes to Next (undefined: the error output). */
+  readonly output: Query | undefined;
+  readonly assign: CompiledAssign | undefined;
   readonly resultPath: MergeResult;
   /** Bounds the ResultPath's output size, so the caught error's output is held to the limit cheaply. */
   readonly resultBound: ResultPathBound;
@@ -41,6 +64,12 @@ export interface CompiledBase {
   readonly outputPath: Evaluate | null | undefined;
   /** Whether any expression of the state reads `$$`, so the context object is built only when needed. */
   readonly usesContext: boolean;
+  /** A JSONata state (else JSONPath): its expressions read `$states`, and it has Output, not the paths. */
+  readonly jsonata: boolean;
+  /** JSONata Output (undefined: the state's default output). */
+  readonly output: Query | undefined;
+  /** The variables the state sets when it succeeds. */
+  readonly assign: CompiledAssign | undefined;
   readonly entered: HistoryEventType;
   readonly exited: HistoryEventType;
 }
@@ -59,6 +88,10 @@ export interface CompiledTask extends CompiledBase {
   readonly catch: readonly CompiledCatcher[];
   readonly timeoutSeconds: number | Evaluate | undefined;
   readonly heartbeatSeconds: number | Evaluate | undefined;
+  /** JSONata: Arguments, and TimeoutSeconds / HeartbeatSeconds written as expressions. */
+  readonly arguments: Query | undefined;
+  readonly timeoutQuery: Query | undefined;
+  readonly heartbeatQuery: Query | undefined;
 }
 
 /** Pass state. */
@@ -74,11 +107,17 @@ export interface CompiledPass extends CompiledBase {
 /** Choice state. */
 export interface CompiledChoice extends CompiledBase {
   readonly type: 'Choice';
-  readonly choices: readonly {
-    readonly test: (input: JsonValue, context: JsonValue) => boolean;
-    readonly next: string;
-  }[];
+  readonly choices: readonly CompiledChoiceRule[];
   readonly default: string | undefined;
+}
+
+/** One top-level Choice rule: its test (a JSONPath rule or a JSONata Condition) and what it leads to. */
+export interface CompiledChoiceRule {
+  readonly test: CompiledCondition | undefined;
+  readonly condition: Query | undefined;
+  readonly next: string;
+  readonly assign: CompiledAssign | undefined;
+  readonly output: Query | undefined;
 }
 
 /** Wait state. */
@@ -88,6 +127,9 @@ export interface CompiledWait extends CompiledBase {
   readonly timestamp: string | undefined;
   readonly secondsPath: Evaluate | undefined;
   readonly timestampPath: Evaluate | undefined;
+  /** JSONata: Seconds / Timestamp written as expressions. */
+  readonly secondsQuery: Query | undefined;
+  readonly timestampQuery: Query | undefined;
 }
 
 /** Succeed state. */
@@ -100,6 +142,9 @@ export interface CompiledFail extends CompiledBase {
   readonly type: 'Fail';
   readonly error: string | Evaluate | undefined;
   readonly cause: string | Evaluate | undefined;
+  /** JSONata: Error / Cause written as expressions. */
+  readonly errorQuery: Query | undefined;
+  readonly causeQuery: Query | undefined;
 }
 
 /** Parallel state. */
@@ -107,6 +152,8 @@ export interface CompiledParallel extends CompiledBase {
   readonly type: 'Parallel';
   readonly branches: readonly CompiledMachine[];
   readonly parameters: Evaluate | undefined;
+  /** JSONata: the input of every branch. */
+  readonly arguments: Query | undefined;
   readonly resultSelector: Evaluate | undefined;
   readonly resultPath: MergeResult;
   /** Bounds the ResultPath's output size, so the next size check need not walk it. */
@@ -121,6 +168,12 @@ export interface CompiledMap extends CompiledBase {
   readonly processor: CompiledMachine;
   readonly itemsPath: Evaluate | undefined;
   readonly itemSelector: Evaluate | undefined;
+  /** JSONata: Items, ItemSelector, and the counts written as expressions. */
+  readonly items: Query | undefined;
+  readonly itemSelectorQuery: Query | undefined;
+  readonly maxConcurrencyQuery: Query | undefined;
+  readonly toleratedFailureCountQuery: Query | undefined;
+  readonly toleratedFailurePercentageQuery: Query | undefined;
   readonly maxConcurrency: number | Evaluate;
   readonly toleratedFailureCount: number | Evaluate | undefined;
   readonly toleratedFailurePercentage: number | Evaluate | undefined;

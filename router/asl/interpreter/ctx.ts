@@ -6,6 +6,7 @@
 import { isoTime } from '../../time.ts';
 import { STATES_ERRORS, StatesError } from '../errors.ts';
 import type { IntrinsicEnv } from '../expressions/intrinsics.ts';
+import type { Variables } from '../expressions/paths.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 import type { CompiledGraph, CompiledMachine, CompiledState, Evaluate } from './compiled.ts';
 import type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
@@ -133,16 +134,35 @@ export function inField(error: unknown, field: string): unknown {
   return new FieldError(error, field);
 }
 
-/** Evaluates the expression of a state's field (a path, template or intrinsic) against `$` and `$$`. */
+const NO_VARIABLES: Variables = Object.freeze({});
+
+/** The variables a frame's states read: its own scope over its parents' (see `query.ts`). */
+export function variablesOf(f: Frame): Variables {
+  if (f.parent === undefined) return f.thread.vars ?? NO_VARIABLES;
+  const chain: Variables[] = [];
+  for (let frame: Frame | undefined = f; frame !== undefined; frame = frame.parent) {
+    const own = frame.thread.vars;
+    if (own !== undefined) chain.push(own);
+  }
+  if (chain.length === 0) return NO_VARIABLES;
+  if (chain.length === 1) return chain[0] as Variables;
+  return Object.assign({}, ...chain.reverse()) as Variables;
+}
+
+/**
+ * Evaluates the expression of a state's field (a path, template or intrinsic) against `$`, `$$` and the
+ * variables of frame `f`.
+ */
 export function evaluate(
   ctx: Ctx,
+  f: Frame,
   field: string,
   expression: Evaluate,
   input: JsonValue,
   context: JsonValue,
 ): JsonValue {
   try {
-    return expression(input, context, envOf(ctx));
+    return expression(input, context, envOf(ctx), variablesOf(f));
   } catch (error) {
     throw inField(error, field);
   }
@@ -155,10 +175,11 @@ export function applyIo(
   context: JsonValue,
   ctx: Ctx,
   field: 'InputPath' | 'OutputPath',
+  f: Frame,
 ): JsonValue {
   if (path === undefined) return value;
   if (path === null) return EMPTY;
-  return evaluate(ctx, field, path, value, context);
+  return evaluate(ctx, f, field, path, value, context);
 }
 
 /** A thrown error as the spec's error name and cause (anything not a StatesError is States.Runtime). */

@@ -53,6 +53,8 @@ export interface HistoryDetails {
   dueAt?: number;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
+  /** The variables a state set as it left (`Assign`). */
+  assignedVariables?: Record<string, JsonValue>;
 }
 
 /**

@@ -4,12 +4,14 @@
  * Other state types fail their thread at once.
  */
 import { errorMatches } from '../errors.ts';
-import type { JsonValue } from '../types.ts';
+import type { JsonObject, JsonValue } from '../types.ts';
 import { stateError } from './causes.ts';
 import type { CompiledState } from './compiled.ts';
 import { type Ctx, type Frame, record } from './ctx.ts';
+import type { HistoryDetails } from './history.ts';
 import { checkSize, sizeBound } from './payload-limit.ts';
 import { removePending } from './pending.ts';
+import { assignments, runQuery } from './query.ts';
 import { nextRandom } from './random.ts';
 import type { RetryBlock } from './state.ts';
 import { addTimer, enter, visitOf } from './threads.ts';
@@ -45,17 +47,31 @@ export function failState(ctx: Ctx, f: Frame, s: CompiledState, error: string, c
     for (const c of s.catch) {
       if (!errorMatches(error, c.errorEquals, false)) continue;
       let output: JsonValue;
+      let assigned: JsonObject | undefined;
       try {
         const caught = { Error: error, Cause: cause };
-        output = c.resultPath(t.input, caught);
-        const known = c.resultBound(ctx.sizes.of(t, t.input), sizeBound(caught));
-        ctx.sizes.carry(t, output, checkSize(ctx, output, 'The output of state', s.name, known));
+        // A caught state's own Assign is not applied; the Catcher's is, reading the error output.
+        const states = { input: t.input, errorOutput: caught };
+        assigned = assignments(ctx, f, s, c.assign, { value: caught, states });
+        if (s.jsonata) {
+          output = c.output === undefined ? caught : runQuery(ctx, f, s, c.output, states);
+          ctx.sizes.carry(t, output, checkSize(ctx, output, 'The output of state', s.name));
+        } else {
+          output = c.resultPath(t.input, caught);
+          const known = c.resultBound(ctx.sizes.of(t, t.input), sizeBound(caught));
+          ctx.sizes.carry(t, output, checkSize(ctx, output, 'The output of state', s.name, known));
+        }
       } catch (failure) {
         const e = stateError(f, s, failure);
         t.end = { status: 'FAILED', error: e.error, cause: e.cause };
         return;
       }
-      record(ctx, s.exited, t.path, s.name, { output, error, cause });
+      const details: HistoryDetails = { output, error, cause };
+      if (assigned !== undefined) {
+        t.vars = { ...t.vars, ...assigned };
+        details.assignedVariables = assigned;
+      }
+      record(ctx, s.exited, t.path, s.name, details);
       enter(ctx, f, c.next, output);
       return;
     }

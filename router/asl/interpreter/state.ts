@@ -163,6 +163,12 @@ export interface ThreadState {
    */
   block?: Block | undefined;
   end?: ThreadEnd;
+  /**
+   * The variables this thread's scope has assigned (`Assign`); a Parallel branch or Map item reads its
+   * parents' scopes as well. Replaced, never changed in place, so a checkpoint or history holds a value
+   * that later assignments do not touch.
+   */
+  vars?: Record<string, JsonValue>;
 }
 
 /** The whole execution. */

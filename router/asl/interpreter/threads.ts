@@ -4,7 +4,7 @@
  * a thread stops waiting.
  */
 import { STATES_ERRORS } from '../errors.ts';
-import type { JsonValue } from '../types.ts';
+import type { JsonObject, JsonValue } from '../types.ts';
 import type { CompiledState } from './compiled.ts';
 import { type Ctx, ExecutionAbort, type Frame, record, stateOf } from './ctx.ts';
 import { addPending as addPendingEntry, removePending } from './pending.ts';
@@ -88,9 +88,23 @@ export function cancelThread(ctx: Ctx, t: ThreadState): void {
   t.block = undefined;
 }
 
-/** Leaves a state with its output: to Next, or ends the thread. */
-export function finishState(ctx: Ctx, f: Frame, s: CompiledState, output: JsonValue, next?: string): void {
-  record(ctx, s.exited, f.thread.path, s.name, { output });
+/**
+ * Leaves a state with its output: sets the variables it assigned (from here on its scope sees them),
+ * then goes to Next, or ends the thread.
+ */
+export function finishState(
+  ctx: Ctx,
+  f: Frame,
+  s: CompiledState,
+  output: JsonValue,
+  next?: string,
+  assigned?: JsonObject,
+): void {
+  if (assigned === undefined) record(ctx, s.exited, f.thread.path, s.name, { output });
+  else {
+    f.thread.vars = { ...f.thread.vars, ...assigned };
+    record(ctx, s.exited, f.thread.path, s.name, { output, assignedVariables: assigned });
+  }
   const target = next ?? s.next;
   if (s.type === 'Succeed' || s.end || target === undefined) {
     f.thread.end = { status: 'SUCCEEDED', output };

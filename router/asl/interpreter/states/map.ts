@@ -5,11 +5,13 @@
  * `{ Error, Cause }` in its slot until the tolerance is exceeded.
  */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
+import { expectType } from '../../expressions/index.ts';
 import type { JsonValue } from '../../types.ts';
 import { stateError } from '../causes.ts';
-import type { CompiledMap, Evaluate } from '../compiled.ts';
+import type { CompiledMap, Evaluate, Query } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
+import { queryCount, runQuery } from '../query.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
 import type { MapBlock } from '../state.ts';
@@ -17,13 +19,14 @@ import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
 
 function countOrPercent(
   ctx: Ctx,
+  f: Frame,
   value: number | Evaluate | undefined,
   field: string,
   effective: JsonValue,
   context: JsonValue,
 ): number | undefined {
   if (value === undefined || typeof value === 'number') return value;
-  const n = evaluate(ctx, field, value, effective, context);
+  const n = evaluate(ctx, f, field, value, effective, context);
   if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
@@ -36,17 +39,39 @@ function countOrPercent(
 /** Runs a Map state: selects its items and starts as many as MaxConcurrency allows. */
 export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
   const t = f.thread;
-  const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
-  const items =
-    s.itemsPath === undefined ? effective : evaluate(ctx, 'ItemsPath', s.itemsPath, effective, context);
+  const context = s.usesContext && !s.jsonata ? contextObject(ctx, t, s) : NO_CONTEXT;
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath', f);
+  const states = { input: t.input };
+  let items: JsonValue;
+  if (s.jsonata) {
+    items =
+      s.items === undefined
+        ? t.input
+        : expectType(runQuery(ctx, f, s, s.items, states), 'array', s.name, 'Items', undefined);
+    if (!Array.isArray(items)) {
+      throw new StatesError(
+        STATES_ERRORS.QueryEvaluationError,
+        `An error occurred while executing the state '${s.name}'. Map state input must be an array but was: ${JSON.stringify(items)}`,
+      );
+    }
+  } else {
+    items =
+      s.itemsPath === undefined ? effective : evaluate(ctx, f, 'ItemsPath', s.itemsPath, effective, context);
+  }
   if (!Array.isArray(items)) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
       `ItemsPath must select an array, got ${items === null ? 'null' : typeof items}`,
     );
   }
-  const maxConcurrency = countOrPercent(ctx, s.maxConcurrency, 'MaxConcurrencyPath', effective, context) ?? 0;
+  const fromQuery = (q: Query | undefined, field: string): number | undefined =>
+    q === undefined
+      ? undefined
+      : queryCount(ctx, f, s, q, field, states, field !== 'ToleratedFailurePercentage');
+  const maxConcurrency =
+    fromQuery(s.maxConcurrencyQuery, 'MaxConcurrency') ??
+    countOrPercent(ctx, f, s.maxConcurrency, 'MaxConcurrencyPath', effective, context) ??
+    0;
   const block: MapBlock = {
     kind: 'map',
     input: effective,
@@ -59,14 +84,19 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
     children: {},
     results: items.map(() => null),
   };
-  const count = countOrPercent(ctx, s.toleratedFailureCount, 'ToleratedFailureCountPath', effective, context);
-  const percent = countOrPercent(
-    ctx,
-    s.toleratedFailurePercentage,
-    'ToleratedFailurePercentagePath',
-    effective,
-    context,
-  );
+  const count =
+    fromQuery(s.toleratedFailureCountQuery, 'ToleratedFailureCount') ??
+    countOrPercent(ctx, f, s.toleratedFailureCount, 'ToleratedFailureCountPath', effective, context);
+  const percent =
+    fromQuery(s.toleratedFailurePercentageQuery, 'ToleratedFailurePercentage') ??
+    countOrPercent(
+      ctx,
+      f,
+      s.toleratedFailurePercentage,
+      'ToleratedFailurePercentagePath',
+      effective,
+      context,
+    );
   if (count !== undefined) block.toleratedFailureCount = count;
   if (percent !== undefined) block.toleratedFailurePercentage = percent;
   t.block = block;
@@ -93,10 +123,14 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
     const value = block.items[index] as JsonValue;
     let input = value;
     let inputBound = Number.NaN;
-    if (s.itemSelector !== undefined) {
+    if (s.itemSelector !== undefined || s.itemSelectorQuery !== undefined) {
       try {
-        const context = contextObject(ctx, t, s, { item: { index, value } });
-        input = evaluate(ctx, 'ItemSelector', s.itemSelector, block.input, context);
+        if (s.itemSelectorQuery !== undefined) {
+          input = runQuery(ctx, f, s, s.itemSelectorQuery, { input: t.input }, { item: { index, value } });
+        } else if (s.itemSelector !== undefined) {
+          const context = contextObject(ctx, t, s, { item: { index, value } });
+          input = evaluate(ctx, f, 'ItemSelector', s.itemSelector, block.input, context);
+        }
         inputBound = checkSize(ctx, input, `The input of item ${index} of Map state`, s.name);
       } catch (error) {
         const e = stateError(f, s, error, index);

@@ -5,6 +5,7 @@
 import type { CompiledMachine, CompiledParallel } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
+import { runQuery } from '../query.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
 import type { ParallelBlock } from '../state.ts';
@@ -14,9 +15,14 @@ import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
 export function executeParallel(ctx: Ctx, f: Frame, s: CompiledParallel): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
-  const input =
-    s.parameters === undefined ? effective : evaluate(ctx, 'Parameters', s.parameters, effective, context);
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath', f);
+  const input = s.jsonata
+    ? s.arguments === undefined
+      ? t.input
+      : runQuery(ctx, f, s, s.arguments, { input: t.input })
+    : s.parameters === undefined
+      ? effective
+      : evaluate(ctx, f, 'Parameters', s.parameters, effective, context);
   const inputBound =
     input === t.input
       ? ctx.sizes.of(t, input)

@@ -1,15 +1,24 @@
 /** The terminal states: Succeed ends its thread with its output, Fail with its Error and Cause. */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
-import type { CompiledFail, CompiledSucceed, Evaluate } from '../compiled.ts';
+import { expectType } from '../../expressions/index.ts';
+import type { CompiledFail, CompiledSucceed, Evaluate, Query } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
+import { runQuery } from '../query.ts';
 import { finishState } from '../threads.ts';
 
 /** Runs a Succeed state: its output ends the thread. */
 export function executeSucceed(ctx: Ctx, f: Frame, s: CompiledSucceed): void {
+  if (s.jsonata) {
+    const input = f.thread.input;
+    const output = s.output === undefined ? input : runQuery(ctx, f, s, s.output, { input });
+    holdOutput(ctx, f.thread, s.name, output, Number.NaN);
+    finishState(ctx, f, s, output);
+    return;
+  }
   const context = s.usesContext ? contextObject(ctx, f.thread, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, f.thread.input, context, ctx, 'InputPath');
-  const output = applyIo(s.outputPath, effective, context, ctx, 'OutputPath');
+  const effective = applyIo(s.inputPath, f.thread.input, context, ctx, 'InputPath', f);
+  const output = applyIo(s.outputPath, effective, context, ctx, 'OutputPath', f);
   holdOutput(ctx, f.thread, s.name, output, Number.NaN);
   finishState(ctx, f, s, output);
 }
@@ -18,9 +27,19 @@ export function executeSucceed(ctx: Ctx, f: Frame, s: CompiledSucceed): void {
 export function executeFail(ctx: Ctx, f: Frame, s: CompiledFail): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const text = (value: string | Evaluate | undefined, field: string): string => {
+  const text = (value: string | Evaluate | undefined, field: string, q: Query | undefined): string => {
+    if (q !== undefined) {
+      const name = field === 'ErrorPath' ? 'Error' : 'Cause';
+      return expectType(
+        runQuery(ctx, f, s, q, { input: t.input }),
+        'string',
+        s.name,
+        name,
+        undefined,
+      ) as string;
+    }
     if (value === undefined || typeof value === 'string') return value ?? '';
-    const result = evaluate(ctx, field, value, t.input, context);
+    const result = evaluate(ctx, f, field, value, t.input, context);
     if (typeof result !== 'string') {
       throw new StatesError(
         STATES_ERRORS.Runtime,
@@ -29,5 +48,9 @@ export function executeFail(ctx: Ctx, f: Frame, s: CompiledFail): void {
     }
     return result;
   };
-  t.end = { status: 'FAILED', error: text(s.error, 'ErrorPath'), cause: text(s.cause, 'CausePath') };
+  t.end = {
+    status: 'FAILED',
+    error: text(s.error, 'ErrorPath', s.errorQuery),
+    cause: text(s.cause, 'CausePath', s.causeQuery),
+  };
 }

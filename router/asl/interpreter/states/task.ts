@@ -9,6 +9,7 @@ import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, rec
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
 import { removePending } from '../pending.ts';
+import { queryCount, runQuery } from '../query.ts';
 import { taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
@@ -17,13 +18,14 @@ import { addPending, addTimer, cancelId, cancelThread, visitOf } from '../thread
 
 function positiveSeconds(
   ctx: Ctx,
+  f: Frame,
   value: number | Evaluate | undefined,
   field: string,
   effective: JsonValue,
   context: JsonValue,
 ): number | undefined {
   if (value === undefined || typeof value === 'number') return value;
-  const seconds = evaluate(ctx, field, value, effective, context);
+  const seconds = evaluate(ctx, f, field, value, effective, context);
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
     throw new StatesError(
       STATES_ERRORS.Runtime,
@@ -31,6 +33,18 @@ function positiveSeconds(
     );
   }
   return seconds;
+}
+
+function literal(value: number | Evaluate | undefined): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+function positive(n: number, s: CompiledTask, field: string): number {
+  if (n > 0) return n;
+  throw new StatesError(
+    STATES_ERRORS.QueryEvaluationError,
+    `An error occurred while executing the state '${s.name}'. The field '${field}' must be a positive integer, got ${n}`,
+  );
 }
 
 /** Runs a Task state up to its invoke: the thread then waits for the result. */
@@ -51,24 +65,48 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
     }
     token = taskToken(secret, x.executionId, invokeId, x.startTime);
   }
-  let context = NO_CONTEXT;
-  if (s.usesContext) {
-    const task: JsonObject = { IdempotencyKey: idempotencyKey };
-    if (token !== undefined) task.Token = token;
-    context = contextObject(ctx, t, s, { task });
+  const task: JsonObject = { IdempotencyKey: idempotencyKey };
+  if (token !== undefined) task.Token = token;
+  let input: JsonValue;
+  let timeoutSeconds: number | undefined;
+  let heartbeatSeconds: number | undefined;
+  if (s.jsonata) {
+    const states = { input: t.input };
+    input = s.arguments === undefined ? t.input : runQuery(ctx, f, s, s.arguments, states, { task });
+    timeoutSeconds =
+      s.timeoutQuery === undefined
+        ? literal(s.timeoutSeconds)
+        : positive(
+            queryCount(ctx, f, s, s.timeoutQuery, 'TimeoutSeconds', states, true),
+            s,
+            'TimeoutSeconds',
+          );
+    heartbeatSeconds =
+      s.heartbeatQuery === undefined
+        ? literal(s.heartbeatSeconds)
+        : positive(
+            queryCount(ctx, f, s, s.heartbeatQuery, 'HeartbeatSeconds', states, true),
+            s,
+            'HeartbeatSeconds',
+          );
+  } else {
+    const context = s.usesContext ? contextObject(ctx, t, s, { task }) : NO_CONTEXT;
+    const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath', f);
+    input =
+      s.parameters === undefined
+        ? effective
+        : evaluate(ctx, f, 'Parameters', s.parameters, effective, context);
+    timeoutSeconds = positiveSeconds(ctx, f, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
+    heartbeatSeconds = positiveSeconds(
+      ctx,
+      f,
+      s.heartbeatSeconds,
+      'HeartbeatSecondsPath',
+      effective,
+      context,
+    );
   }
-  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
-  const input =
-    s.parameters === undefined ? effective : evaluate(ctx, 'Parameters', s.parameters, effective, context);
   if (input !== t.input) checkSize(ctx, input, 'The input of Task state', s.name);
-  const timeoutSeconds = positiveSeconds(ctx, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
-  const heartbeatSeconds = positiveSeconds(
-    ctx,
-    s.heartbeatSeconds,
-    'HeartbeatSecondsPath',
-    effective,
-    context,
-  );
   const effect: InvokeEffect = {
     type: 'invoke',
     id: invokeId,

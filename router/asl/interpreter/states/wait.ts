@@ -3,6 +3,7 @@
  * next state; a due time already passed does not wait.
  */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
+import { expectType } from '../../expressions/index.ts';
 import type { JsonValue } from '../../types.ts';
 import { stateError } from '../causes.ts';
 import type { CompiledState, CompiledWait } from '../compiled.ts';
@@ -18,15 +19,24 @@ import {
 } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
 import { removePending } from '../pending.ts';
+import { assignments, queryCount, runQuery } from '../query.ts';
 import { failState } from '../retry-catch.ts';
 import type { WaitBlock } from '../state.ts';
 import { addTimer, finishState, visitOf } from '../threads.ts';
 
-function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: JsonValue): number {
+function waitDueAt(ctx: Ctx, f: Frame, s: CompiledWait, effective: JsonValue, context: JsonValue): number {
   if (s.seconds !== undefined) return ctx.now + s.seconds * 1000;
+  const states = { input: f.thread.input };
+  if (s.secondsQuery !== undefined) {
+    return ctx.now + queryCount(ctx, f, s, s.secondsQuery, 'Seconds', states, true) * 1000;
+  }
   let timestamp = s.timestamp;
+  if (s.timestampQuery !== undefined) {
+    const value = runQuery(ctx, f, s, s.timestampQuery, states);
+    timestamp = expectType(value, 'string', s.name, 'Timestamp', undefined) as string;
+  }
   if (s.secondsPath !== undefined) {
-    const seconds = evaluate(ctx, 'SecondsPath', s.secondsPath, effective, context);
+    const seconds = evaluate(ctx, f, 'SecondsPath', s.secondsPath, effective, context);
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
       throw new StatesError(
         STATES_ERRORS.Runtime,
@@ -36,7 +46,7 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
     return ctx.now + seconds * 1000;
   }
   if (s.timestampPath !== undefined) {
-    const value = evaluate(ctx, 'TimestampPath', s.timestampPath, effective, context);
+    const value = evaluate(ctx, f, 'TimestampPath', s.timestampPath, effective, context);
     if (typeof value !== 'string') {
       throw new StatesError(
         STATES_ERRORS.Runtime,
@@ -52,16 +62,28 @@ function waitDueAt(ctx: Ctx, s: CompiledWait, effective: JsonValue, context: Jso
   return due;
 }
 
+/** Leaves a Wait state: Assign reads its effective input (JSONPath) or `$states` (JSONata). */
+function leaveWait(ctx: Ctx, f: Frame, s: CompiledState, effective: JsonValue, context: JsonValue): void {
+  const t = f.thread;
+  const states = { input: t.input };
+  const assigned = assignments(ctx, f, s, s.assign, { value: effective, states });
+  const output = s.jsonata
+    ? s.output === undefined
+      ? t.input
+      : runQuery(ctx, f, s, s.output, states)
+    : applyIo(s.outputPath, effective, context, ctx, 'OutputPath', f);
+  holdOutput(ctx, t, s.name, output, Number.NaN);
+  finishState(ctx, f, s, output, undefined, assigned);
+}
+
 /** Runs a Wait state: sets its timer, or goes on at once when the due time has passed. */
 export function executeWait(ctx: Ctx, f: Frame, s: CompiledWait): void {
   const t = f.thread;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
-  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
-  const dueAt = waitDueAt(ctx, s, effective, context);
+  const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath', f);
+  const dueAt = waitDueAt(ctx, f, s, effective, context);
   if (dueAt <= ctx.now) {
-    const output = applyIo(s.outputPath, effective, context, ctx, 'OutputPath');
-    holdOutput(ctx, t, s.name, output, Number.NaN);
-    finishState(ctx, f, s, output);
+    leaveWait(ctx, f, s, effective, context);
     return;
   }
   const timerId = `${t.path}${s.name}#${visitOf(t, s.name)}:wait`;
@@ -79,12 +101,10 @@ export function waitTimerFired(ctx: Ctx, f: Frame, s: CompiledState, b: WaitBloc
   if (b.timerId !== id) return false;
   removePending(ctx.state, id);
   t.block = undefined;
-  const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
+  const context = s.usesContext && !s.jsonata ? contextObject(ctx, t, s) : NO_CONTEXT;
   try {
-    const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath');
-    const output = applyIo(s.outputPath, effective, context, ctx, 'OutputPath');
-    holdOutput(ctx, t, s.name, output, Number.NaN);
-    finishState(ctx, f, s, output);
+    const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath', f);
+    leaveWait(ctx, f, s, effective, context);
   } catch (error) {
     if (error instanceof ExecutionAbort) throw error;
     const e = stateError(f, s, error);
