@@ -6,7 +6,7 @@
 import type { ResourceAllowlist } from '../allowlist.ts';
 import type { Position } from '../parse.ts';
 import { pointerJoin } from '../parse.ts';
-import type { GraphProblem } from '../types.ts';
+import type { GraphProblem, QueryLanguage } from '../types.ts';
 
 /** Where to report problems and which resources Task states may name. */
 export interface ValidateOptions {
@@ -44,6 +44,8 @@ export class Checker {
   readonly problems: GraphProblem[] = [];
   /** Every state name in the whole graph: Step Functions wants them unique across branches too. */
   readonly names = new Map<string, string>();
+  /** The root's QueryLanguage: the language of every state that names none. */
+  language: QueryLanguage = 'JSONPath';
 
   constructor(readonly options: ValidateOptions) {}
 

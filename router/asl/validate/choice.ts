@@ -4,15 +4,23 @@
  * compiler the interpreter uses, so a pattern accepted here is the one that runs.
  */
 import { compileWildcard, WildcardSyntaxError } from '../../patterns/index.ts';
+import { isJsonataText } from '../expressions/jsonata/template.ts';
 import { pointerJoin } from '../parse.ts';
-import { CHOICE_LITERAL_OPERATORS, CHOICE_PATH_OPERATORS, CHOICE_TYPE_OPERATORS } from '../types.ts';
-import { type Checker, isObj, isRfc3339 } from './Checker.ts';
-import { checkPath } from './dataflow.ts';
+import {
+  CHOICE_LITERAL_OPERATORS,
+  CHOICE_PATH_OPERATORS,
+  CHOICE_TYPE_OPERATORS,
+  type QueryLanguage,
+} from '../types.ts';
+import { type Checker, isObj, isRfc3339, type Obj } from './Checker.ts';
+import { checkPath, checkTemplateField } from './dataflow.ts';
+import { checkAssignNames, checkJsonataValue, notSupported } from './jsonata.ts';
 
 const LITERAL_OPERATORS: ReadonlySet<string> = new Set(CHOICE_LITERAL_OPERATORS);
 const PATH_OPERATORS: ReadonlySet<string> = new Set(CHOICE_PATH_OPERATORS);
 const TYPE_OPERATORS: ReadonlySet<string> = new Set(CHOICE_TYPE_OPERATORS);
-const RULE_FIELDS = new Set(['Variable', 'And', 'Or', 'Not', 'Next', 'Comment']);
+const RULE_FIELDS = new Set(['Variable', 'And', 'Or', 'Not', 'Next', 'Comment', 'Assign']);
+const JSONATA_RULE_FIELDS = new Set(['Condition', 'Next', 'Comment', 'Assign', 'Output']);
 
 /** `StringMatches` patterns: `*` is the wildcard, and a backslash may only escape `*` or itself. */
 function stringMatchesProblem(pattern: string): string | undefined {
@@ -22,6 +30,39 @@ function stringMatchesProblem(pattern: string): string | undefined {
   } catch (error) {
     if (!(error instanceof WildcardSyntaxError)) throw error;
     return `StringMatches pattern '${pattern}': ${error.message}`;
+  }
+}
+
+/** A JSONata Choice rule: a Condition (a boolean or an expression), Next, and optionally Assign and Output. */
+function checkJsonataRule(
+  c: Checker,
+  rule: Obj,
+  path: string,
+  state: string,
+  targets: ReadonlySet<string>,
+): void {
+  for (const key of Object.keys(rule)) {
+    if (JSONATA_RULE_FIELDS.has(key)) continue;
+    if (
+      RULE_FIELDS.has(key) ||
+      LITERAL_OPERATORS.has(key) ||
+      PATH_OPERATORS.has(key) ||
+      TYPE_OPERATORS.has(key)
+    ) {
+      notSupported(c, path, state, key, 'JSONata');
+    } else c.report(pointerJoin(path, key), state, `unknown field '${key}' in a Choice rule`);
+  }
+  c.target(rule, 'Next', path, state, targets, true);
+  const condition = rule.Condition;
+  if (condition === undefined) c.report(path, state, `a JSONata Choice rule needs 'Condition'`);
+  else if (isJsonataText(condition)) checkJsonataValue(c, condition, pointerJoin(path, 'Condition'), state);
+  else if (typeof condition !== 'boolean') {
+    c.report(pointerJoin(path, 'Condition'), state, `'Condition' must be true, false or a {% %} expression`);
+  }
+  checkJsonataValue(c, rule.Output, pointerJoin(path, 'Output'), state);
+  if (rule.Assign !== undefined) {
+    checkAssignNames(c, rule.Assign, pointerJoin(path, 'Assign'), state);
+    checkJsonataValue(c, rule.Assign, pointerJoin(path, 'Assign'), state);
   }
 }
 
@@ -36,12 +77,32 @@ export function checkChoiceRule(
   state: string,
   top: boolean,
   targets: ReadonlySet<string>,
+  lang: QueryLanguage = 'JSONPath',
 ): void {
   if (!isObj(rule)) {
     c.report(path, state, 'a Choice rule must be an object');
     return;
   }
-  const operators = Object.keys(rule).filter((k) => !RULE_FIELDS.has(k));
+  if (lang === 'JSONata') {
+    checkJsonataRule(c, rule, path, state, targets);
+    return;
+  }
+  for (const key of ['Condition', 'Output']) {
+    if (rule[key] !== undefined) notSupported(c, path, state, key, lang);
+  }
+  if (rule.Assign !== undefined) {
+    if (!top)
+      c.report(
+        pointerJoin(path, 'Assign'),
+        state,
+        `a nested Choice rule (inside And/Or/Not) must not have 'Assign'`,
+      );
+    checkAssignNames(c, rule.Assign, pointerJoin(path, 'Assign'), state);
+    checkTemplateField(c, rule, 'Assign', path, state);
+  }
+  const operators = Object.keys(rule).filter(
+    (k) => !RULE_FIELDS.has(k) && k !== 'Condition' && k !== 'Output',
+  );
   for (const key of operators) {
     if (!LITERAL_OPERATORS.has(key) && !PATH_OPERATORS.has(key) && !TYPE_OPERATORS.has(key)) {
       c.report(
@@ -73,7 +134,7 @@ export function checkChoiceRule(
     for (const key of combinators) {
       const value = rule[key];
       const valuePath = pointerJoin(path, key);
-      if (key === 'Not') checkChoiceRule(c, value, valuePath, state, false, targets);
+      if (key === 'Not') checkChoiceRule(c, value, valuePath, state, false, targets, lang);
       else if (!Array.isArray(value) || value.length === 0) {
         c.report(valuePath, state, `'${key}' must be a non-empty list of rules`);
       } else

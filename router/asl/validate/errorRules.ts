@@ -3,8 +3,10 @@
  * and last, and each catcher's `Next` in the state's own scope.
  */
 import { pointerJoin } from '../parse.ts';
+import type { QueryLanguage } from '../types.ts';
 import { type Checker, isObj, type Obj } from './Checker.ts';
-import { checkPath } from './dataflow.ts';
+import { checkPath, checkTemplateField } from './dataflow.ts';
+import { checkAssignNames, checkJsonataValue, notSupported } from './jsonata.ts';
 
 const RETRY_FIELDS: ReadonlySet<string> = new Set([
   'ErrorEquals',
@@ -15,7 +17,14 @@ const RETRY_FIELDS: ReadonlySet<string> = new Set([
   'JitterStrategy',
   'Comment',
 ]);
-const CATCH_FIELDS: ReadonlySet<string> = new Set(['ErrorEquals', 'Next', 'ResultPath', 'Comment']);
+const CATCH_FIELDS: ReadonlySet<string> = new Set([
+  'ErrorEquals',
+  'Next',
+  'ResultPath',
+  'Comment',
+  'Assign',
+  'Output',
+]);
 
 /** Checks `obj[key]` (Retry or Catch) of the state `state`, whose scope holds the state names `targets`. */
 export function checkErrorRules(
@@ -25,6 +34,7 @@ export function checkErrorRules(
   path: string,
   state: string,
   targets: ReadonlySet<string>,
+  lang: QueryLanguage,
 ): void {
   const rules = obj[key];
   if (rules === undefined) return;
@@ -68,7 +78,22 @@ export function checkErrorRules(
       }
     } else {
       c.target(rule, 'Next', rulePath, state, targets, true);
-      checkPath(c, rule, 'ResultPath', rulePath, state, 'reference', true);
+      if (lang === 'JSONata') {
+        if (rule.ResultPath !== undefined) notSupported(c, rulePath, state, 'ResultPath', lang);
+        const site = { result: false, errorOutput: true };
+        checkJsonataValue(c, rule.Output, pointerJoin(rulePath, 'Output'), state, site);
+        if (rule.Assign !== undefined) {
+          checkAssignNames(c, rule.Assign, pointerJoin(rulePath, 'Assign'), state);
+          checkJsonataValue(c, rule.Assign, pointerJoin(rulePath, 'Assign'), state, site);
+        }
+      } else {
+        if (rule.Output !== undefined) notSupported(c, rulePath, state, 'Output', lang);
+        checkPath(c, rule, 'ResultPath', rulePath, state, 'reference', true);
+        if (rule.Assign !== undefined) {
+          checkAssignNames(c, rule.Assign, pointerJoin(rulePath, 'Assign'), state);
+          checkTemplateField(c, rule, 'Assign', rulePath, state);
+        }
+      }
     }
   });
 }

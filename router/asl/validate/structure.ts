@@ -12,12 +12,22 @@ import { checkPath, checkTemplateField } from './dataflow.ts';
 import { checkEngineFields } from './engineFields.ts';
 import { checkErrorRules } from './errorRules.ts';
 import {
+  checkAssignNames,
+  checkJsonataValue,
+  checkVariableScopes,
+  JSONATA_ONLY,
+  JSONPATH_ONLY,
+  languageOf,
+  notSupported,
+} from './jsonata.ts';
+import {
   checkFailFields,
   checkMapFields,
   checkTaskFields,
   checkWaitFields,
   DISTRIBUTED_MAP_FIELDS,
   FIELDS,
+  JSONATA_FIELDS,
   STATE_TYPES,
 } from './stateFields.ts';
 
@@ -44,8 +54,12 @@ type Scope = keyof typeof MACHINE_FIELDS;
 
 /** Checks a whole graph: the root scope, everything nested in it, and the engine-level fields. */
 export function checkGraph(c: Checker, value: unknown): void {
+  if (isObj(value) && value.QueryLanguage === 'JSONata') c.language = 'JSONata';
   checkMachine(c, value, '', 'root');
-  if (isObj(value)) checkEngineFields(c, value);
+  if (isObj(value)) {
+    checkEngineFields(c, value);
+    checkVariableScopes(c, value);
+  }
 }
 
 /** One scope: StartAt, States, transitions inside it, reachability and a terminal state. */
@@ -78,12 +92,20 @@ function checkMachine(c: Checker, value: unknown, path: string, scope: Scope): v
   }
   const targets: ReadonlySet<string> = new Set(Object.keys(states));
   c.target(value, 'StartAt', path, undefined, targets, true);
-  if (value.QueryLanguage !== undefined && value.QueryLanguage !== 'JSONPath') {
-    c.report(
-      pointerJoin(path, 'QueryLanguage'),
-      undefined,
-      `only the 'JSONPath' query language is supported`,
-    );
+  if (value.QueryLanguage !== undefined) {
+    if (scope !== 'root') {
+      c.report(
+        pointerJoin(path, 'QueryLanguage'),
+        undefined,
+        `'QueryLanguage' is set at the top level or on a state, not on a ${scope === 'branch' ? 'Parallel branch' : 'Map item processor'}`,
+      );
+    } else if (value.QueryLanguage !== 'JSONPath' && value.QueryLanguage !== 'JSONata') {
+      c.report(
+        pointerJoin(path, 'QueryLanguage'),
+        undefined,
+        `'QueryLanguage' must be 'JSONPath' or 'JSONata'`,
+      );
+    }
   }
   if (value.Comment !== undefined && typeof value.Comment !== 'string') {
     c.report(pointerJoin(path, 'Comment'), undefined, `'Comment' must be a string`);
@@ -146,34 +168,74 @@ function checkState(
   }
   const stateType = type as StateType;
   const fields = FIELDS[stateType];
-  c.unknownFields(
-    obj,
-    stateType === 'Map' ? new Set([...fields, ...DISTRIBUTED_MAP_FIELDS]) : fields,
-    path,
-    name,
-    `a ${type} state`,
-  );
+  const lang = languageOf(obj, c.language);
+  const jsonata = lang === 'JSONata';
+  const own = JSONATA_FIELDS[stateType];
+  const known = new Set([...fields, ...own, ...(stateType === 'Map' ? DISTRIBUTED_MAP_FIELDS : [])]);
+  for (const key of Object.keys(obj)) {
+    if (jsonata ? JSONPATH_ONLY.has(key) && fields.has(key) : JSONATA_ONLY.has(key) && own.has(key)) {
+      notSupported(c, path, name, key, lang);
+    } else if (!known.has(key))
+      c.report(pointerJoin(path, key), name, `unknown field '${key}' in a ${type} state`);
+  }
   if (obj.Comment !== undefined && typeof obj.Comment !== 'string') {
     c.report(pointerJoin(path, 'Comment'), name, `'Comment' must be a string`);
   }
-  if (obj.QueryLanguage !== undefined && obj.QueryLanguage !== 'JSONPath') {
-    c.report(pointerJoin(path, 'QueryLanguage'), name, `only the 'JSONPath' query language is supported`);
+  if (
+    obj.QueryLanguage !== undefined &&
+    obj.QueryLanguage !== 'JSONPath' &&
+    obj.QueryLanguage !== 'JSONata'
+  ) {
+    c.report(pointerJoin(path, 'QueryLanguage'), name, `'QueryLanguage' must be 'JSONPath' or 'JSONata'`);
+  } else if (c.language === 'JSONata' && obj.QueryLanguage === 'JSONPath') {
+    c.report(
+      pointerJoin(path, 'QueryLanguage'),
+      name,
+      `'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine`,
+    );
   }
   if (fields.has('Next')) checkTransition(c, obj, path, name, type, targets);
-  if (fields.has('InputPath')) {
-    checkPath(c, obj, 'InputPath', path, name, 'path', true);
-    checkPath(c, obj, 'OutputPath', path, name, 'path', true);
+  const producesResult = stateType === 'Task' || stateType === 'Parallel' || stateType === 'Map';
+  if (jsonata) {
+    checkJsonataValue(c, obj.Arguments, pointerJoin(path, 'Arguments'), name);
+    checkJsonataValue(c, obj.Output, pointerJoin(path, 'Output'), name, {
+      result: producesResult,
+      errorOutput: false,
+    });
+  } else {
+    if (fields.has('InputPath')) {
+      checkPath(c, obj, 'InputPath', path, name, 'path', true);
+      checkPath(c, obj, 'OutputPath', path, name, 'path', true);
+    }
+    if (fields.has('ResultPath')) {
+      checkPath(c, obj, 'ResultPath', path, name, 'reference', true);
+      if (typeof obj.ResultPath === 'string' && /^\$[\p{L}_]/u.test(obj.ResultPath)) {
+        c.report(
+          pointerJoin(path, 'ResultPath'),
+          name,
+          `'ResultPath' cannot write into a variable; use Assign`,
+        );
+      }
+    }
+    if (fields.has('Parameters')) checkTemplateField(c, obj, 'Parameters', path, name);
+    if (fields.has('ResultSelector')) checkTemplateField(c, obj, 'ResultSelector', path, name);
   }
-  if (fields.has('ResultPath')) checkPath(c, obj, 'ResultPath', path, name, 'reference', true);
-  if (fields.has('Parameters')) checkTemplateField(c, obj, 'Parameters', path, name);
-  if (fields.has('ResultSelector')) checkTemplateField(c, obj, 'ResultSelector', path, name);
+  if (obj.Assign !== undefined && fields.has('Assign')) {
+    checkAssignNames(c, obj.Assign, pointerJoin(path, 'Assign'), name);
+    if (jsonata) {
+      checkJsonataValue(c, obj.Assign, pointerJoin(path, 'Assign'), name, {
+        result: producesResult,
+        errorOutput: false,
+      });
+    } else checkTemplateField(c, obj, 'Assign', path, name);
+  }
   if (fields.has('Retry')) {
-    checkErrorRules(c, obj, 'Retry', path, name, targets);
-    checkErrorRules(c, obj, 'Catch', path, name, targets);
+    checkErrorRules(c, obj, 'Retry', path, name, targets, lang);
+    checkErrorRules(c, obj, 'Catch', path, name, targets, lang);
   }
   switch (stateType) {
     case 'Task':
-      checkTaskFields(c, obj, path, name);
+      checkTaskFields(c, obj, path, name, jsonata);
       break;
     case 'Choice': {
       const choices = obj.Choices;
@@ -181,17 +243,25 @@ function checkState(
         c.report(pointerJoin(path, 'Choices'), name, `'Choices' must be a non-empty list of rules`);
       } else {
         choices.forEach((rule, index) => {
-          checkChoiceRule(c, rule, pointerJoin(pointerJoin(path, 'Choices'), index), name, true, targets);
+          checkChoiceRule(
+            c,
+            rule,
+            pointerJoin(pointerJoin(path, 'Choices'), index),
+            name,
+            true,
+            targets,
+            lang,
+          );
         });
       }
       c.target(obj, 'Default', path, name, targets, false);
       break;
     }
     case 'Wait':
-      checkWaitFields(c, obj, path, name);
+      checkWaitFields(c, obj, path, name, jsonata);
       break;
     case 'Fail':
-      checkFailFields(c, obj, path, name);
+      checkFailFields(c, obj, path, name, jsonata);
       break;
     case 'Parallel': {
       const branches = obj.Branches;
@@ -208,7 +278,7 @@ function checkState(
       break;
     }
     case 'Map':
-      checkMapFields(c, obj, path, name);
+      checkMapFields(c, obj, path, name, jsonata);
       for (const key of ['ItemProcessor', 'Iterator']) {
         if (obj[key] !== undefined) checkMachine(c, obj[key], pointerJoin(path, key), 'processor');
       }

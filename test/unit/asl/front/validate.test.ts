@@ -81,10 +81,10 @@ const cases: Case[] = [
     message: "'Match' event pattern: 'prefix' needs a string, got 1",
   },
   {
-    rule: 'JSONata not supported',
-    value: graph({}, { QueryLanguage: 'JSONata' }),
+    rule: 'QueryLanguage is JSONPath or JSONata',
+    value: graph({}, { QueryLanguage: 'JMESPath' }),
     path: '/QueryLanguage',
-    message: "only the 'JSONPath' query language is supported",
+    message: "'QueryLanguage' must be 'JSONPath' or 'JSONata'",
   },
   // States
   {
