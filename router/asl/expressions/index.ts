@@ -37,6 +37,7 @@ export {
 export {
   type CompiledJsonata,
   compileJsonataField,
+  type ExpectedType,
   expectType,
   isJsonataText,
   type JsonataScope,

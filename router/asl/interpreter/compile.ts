@@ -7,6 +7,7 @@
 import {
   compileJsonataField,
   DEFAULT_JSONATA_LIMITS,
+  type ExpectedType,
   type ExpressionDialect,
   isJsonataText,
   type JsonataLimits,
@@ -78,13 +79,23 @@ function pathEvaluator(path: string): Evaluate {
 }
 
 /** A JSONata field of `state`, absent -> undefined. */
-function query(value: JsonValue | undefined, state: string, field: string): Query | undefined {
-  return value === undefined ? undefined : compileJsonataField(value, state, field, limits);
+function query(
+  value: JsonValue | undefined,
+  state: string,
+  field: string,
+  expected?: ExpectedType,
+): Query | undefined {
+  return value === undefined ? undefined : compileJsonataField(value, state, field, limits, expected);
 }
 
 /** A numeric field that a JSONata state may write as an expression. */
-function queryIfExpression(value: unknown, state: string, field: string): Query | undefined {
-  return isJsonataText(value) ? compileJsonataField(value, state, field, limits) : undefined;
+function queryIfExpression(
+  value: unknown,
+  state: string,
+  field: string,
+  expected: ExpectedType = 'number',
+): Query | undefined {
+  return isJsonataText(value) ? compileJsonataField(value, state, field, limits, expected) : undefined;
 }
 
 /** A number, unless the field holds an expression (compiled by {@link queryIfExpression}). */
@@ -137,7 +148,7 @@ function failText(
   field: string,
 ): { text: string | undefined; query: Query | undefined } {
   return isJsonataText(value)
-    ? { text: undefined, query: compileJsonataField(value, state, field, limits) }
+    ? { text: undefined, query: compileJsonataField(value, state, field, limits, 'string') }
     : { text: value, query: undefined };
 }
 
@@ -161,7 +172,7 @@ function compileChoice(
   }
   return {
     test: undefined,
-    condition: compileJsonataField(rule.Condition ?? false, state, `${where}/Condition`, limits),
+    condition: compileJsonataField(rule.Condition ?? false, state, `${where}/Condition`, limits, 'boolean'),
     next: rule.Next ?? '',
     assign: compileAssign(rule.Assign, true, state, `${where}/Assign`),
     output: query(rule.Output, state, `${where}/Output`),
@@ -296,7 +307,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
         secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
         timestampPath: state.TimestampPath === undefined ? undefined : pathEvaluator(state.TimestampPath),
         secondsQuery: queryIfExpression(state.Seconds, name, 'Seconds'),
-        timestampQuery: queryIfExpression(state.Timestamp, name, 'Timestamp'),
+        timestampQuery: queryIfExpression(state.Timestamp, name, 'Timestamp', 'string'),
       });
     case 'Succeed':
       return withBase(base, { type: 'Succeed' as const });
@@ -358,7 +369,7 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
         ? undefined
         : pathEvaluator(state.ItemsPath),
     itemSelector: jsonata ? undefined : template(state.ItemSelector ?? state.Parameters),
-    items: jsonata ? query(state.Items, name, 'Items') : undefined,
+    items: jsonata ? query(state.Items, name, 'Items', 'array') : undefined,
     itemSelectorQuery: jsonata ? query(state.ItemSelector, name, 'ItemSelector') : undefined,
     maxConcurrency: numberOrPath(state.MaxConcurrency, state.MaxConcurrencyPath) ?? 0,
     toleratedFailureCount: numberOrPath(state.ToleratedFailureCount, state.ToleratedFailureCountPath),

@@ -131,8 +131,16 @@ function parseOrThrow(body: string, site: Site): JsonataExpression {
   return parsed;
 }
 
+/** The JSON types a field may require of its expression's value. */
+export type ExpectedType = 'array' | 'boolean' | 'number' | 'string';
+
 /** Compiles one `{% %}` string. */
-function compileExpression(text: string, site: Site, limits: JsonataLimits): CompiledJsonata {
+function compileExpression(
+  text: string,
+  site: Site,
+  limits: JsonataLimits,
+  expected?: ExpectedType,
+): CompiledJsonata {
   const body = jsonataBody(text);
   const expression = parseOrThrow(body, site);
   return (scope) => {
@@ -144,6 +152,13 @@ function compileExpression(text: string, site: Site, limits: JsonataLimits): Com
     if (outcome.value === undefined) throw queryError(site, body, 'returned nothing (undefined).');
     const value = toJson(outcome.value);
     if (value === undefined) throw queryError(site, body, 'returned an unsupported result type.');
+    if (expected !== undefined && typeName(value) !== expected) {
+      throw queryError(
+        site,
+        body,
+        `returned an unexpected result type. Expected '${expected}', but was '${typeName(value)}' for value: ${preview(value)}`,
+      );
+    }
     return value;
   };
 }
@@ -191,7 +206,11 @@ export function compileJsonataField(
   state: string,
   field: string,
   limits: JsonataLimits = DEFAULT_JSONATA_LIMITS,
+  expected?: ExpectedType,
 ): CompiledJsonata {
+  if (expected !== undefined && isJsonataText(value)) {
+    return compileExpression(value, { state, field }, limits, expected);
+  }
   const node = compileNode(value, { state, field }, limits);
   if ('constant' in node) {
     const constant = node.constant;
