@@ -108,7 +108,7 @@ export const DISTRIBUTED_MAP_FIELDS: ReadonlySet<string> = new Set([
 
 /** Task: the resource, and timeouts with the heartbeat shorter than the timeout. */
 export function checkTaskFields(c: Checker, obj: Obj, path: string, state: string, jsonata: boolean): void {
-  checkResource(c, obj, path, state);
+  checkResource(c, obj, path, state, jsonata);
   c.exclusive(obj, ['TimeoutSeconds', 'TimeoutSecondsPath'], path, state, false);
   c.exclusive(obj, ['HeartbeatSeconds', 'HeartbeatSecondsPath'], path, state, false);
   const timeout =
