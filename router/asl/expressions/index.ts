@@ -40,7 +40,6 @@ export {
   type ExpectedType,
   expectType,
   isJsonataText,
-  type JsonataScope,
   type StatesBinding,
 } from './jsonata/template.ts';
 export type {

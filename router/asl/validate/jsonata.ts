@@ -36,9 +36,6 @@ export const JSONPATH_ONLY: ReadonlySet<string> = new Set([
 /** The fields a JSONPath state refuses (they belong to JSONata). */
 export const JSONATA_ONLY: ReadonlySet<string> = new Set(['Arguments', 'Output', 'Items']);
 
-/** The state types that take `Assign`. */
-export const ASSIGNS: ReadonlySet<string> = new Set(['Pass', 'Task', 'Choice', 'Wait', 'Parallel', 'Map']);
-
 /** The longest variable name Step Functions accepts. */
 const MAX_VARIABLE_NAME = 80;
 const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;

@@ -24,7 +24,8 @@ export function checkResource(c: Checker, obj: Obj, path: string, state: string,
     const params = obj[field];
     const paramsPath = pointerJoin(path, field);
     if (!isObj(params) || (params.FunctionName === undefined && params['FunctionName.$'] === undefined)) {
-      if (!(jsonata && isJsonataText(params))) c.report(paramsPath, state, `'${resource}' needs ${field}.FunctionName`);
+      if (!(jsonata && isJsonataText(params)))
+        c.report(paramsPath, state, `'${resource}' needs ${field}.FunctionName`);
     } else if (
       typeof params.FunctionName === 'string' &&
       !PLACEHOLDER.test(params.FunctionName) &&

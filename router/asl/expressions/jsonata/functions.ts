@@ -76,16 +76,6 @@ function seedOf(seed: unknown): number {
     .readInt32BE(0);
 }
 
-/** The names Step Functions adds, for the validator (an unknown `$name(...)` call is a variable). */
-export const STEP_FUNCTIONS_JSONATA_FUNCTIONS: readonly string[] = [
-  'partition',
-  'range',
-  'hash',
-  'random',
-  'uuid',
-  'parse',
-];
-
 /**
  * The bindings that add Step Functions' functions to one evaluation, drawing randomness from `env`.
  * `$eval` is bound to nothing, so calling it fails as calling any non-function does.

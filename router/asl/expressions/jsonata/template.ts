@@ -10,7 +10,7 @@
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonObject, JsonValue } from '../../types.ts';
 import type { IntrinsicEnv } from '../intrinsics.ts';
-import { kindOf, preview } from '../paths.ts';
+import { preview } from '../paths.ts';
 import {
   DEFAULT_JSONATA_LIMITS,
   evaluateJsonata,
@@ -237,9 +237,4 @@ export function expectType(
     body,
     `returned an unexpected result type. Expected '${expected}', but was '${typeName(value)}' for value: ${preview(value)}`,
   );
-}
-
-/** The JSON type of a value in words, for causes that are not about one expression. */
-export function describeKind(value: JsonValue): string {
-  return kindOf(value);
 }

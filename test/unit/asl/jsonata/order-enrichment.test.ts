@@ -34,11 +34,12 @@ async function runCase(testCase: string, unitPrice: number) {
       { sku: 'b', qty: 1, unitPrice },
     ],
   };
-  return runExecution(
+  const result = await runExecution(
     compileGraph(graph),
     { executionId: `order-${testCase}`, input, startTime: clock.now() },
     { invoke: invoker.invoke, clock, maxInProcessWaitMs: Number.POSITIVE_INFINITY },
   );
+  return { status: result.status, output: result.status === 'SUCCEEDED' ? result.output : undefined };
 }
 
 describe('engines/order-enrichment.hjson (JSONata)', () => {
