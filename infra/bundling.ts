@@ -70,6 +70,15 @@ export function cdkBundlingOptions(settings: LambdaBundleSettings = LAMBDA_BUNDL
     bundleAwsSDK: true,
     externalModules: [...settings.external],
     forceDockerBundling: false,
+    // JSONata graphs evaluate the jsonata library in a sandbox of their own, from its source text: the
+    // bundle ships that file beside it (router/asl/expressions/jsonata/engine.ts reads it there).
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) => [
+        `cp "${inputDir}/node_modules/jsonata/jsonata.js" "${outputDir}/jsonata.js"`,
+      ],
+    },
   };
 }
 

@@ -35,6 +35,7 @@ function offlineEnv(home: string): NodeJS.ProcessEnv {
 
 describe('npm run synth (the CDK CLI, offline)', () => {
   let dir: string;
+  let assets: string;
   let output: { stdout: string; stderr: string };
   let resources: Resource[];
 
@@ -53,6 +54,7 @@ describe('npm run synth (the CDK CLI, offline)', () => {
       Resources: Record<string, Resource>;
     };
     resources = Object.values(template.Resources);
+    assets = outDir;
   }, 240_000);
 
   afterAll(async () => {
@@ -60,6 +62,18 @@ describe('npm run synth (the CDK CLI, offline)', () => {
   });
 
   const ofType = (type: string) => resources.filter((r) => r.Type === type);
+
+  it('ships the JSONata library beside the router bundle, which has no node_modules', async () => {
+    // Assess
+    const router = ofType('AWS::Lambda::Function').find((f) => f.Properties?.Runtime === 'nodejs22.x');
+    const assetPath = (router as { Metadata?: Record<string, string> } | undefined)?.Metadata?.[
+      'aws:asset:path'
+    ];
+    expect(assetPath).toBeDefined();
+    const shipped = await readFile(join(assets, String(assetPath), 'jsonata.js'), 'utf8');
+    const installed = await readFile(join(process.cwd(), 'node_modules/jsonata/jsonata.js'), 'utf8');
+    expect(shipped).toBe(installed);
+  });
 
   it('runs without a schema mismatch or a notice fetch', () => {
     // Assess

@@ -70,6 +70,7 @@ describe('the shipped engines', () => {
         'engines/event-engine.v1.0.hjson: valid (4 states)',
         'engines/event-engine.v1.1.hjson: valid (5 states)',
         'engines/flow-types.hjson: valid (13 states)',
+        'engines/order-enrichment.hjson: valid (6 states)',
         'engines/redshift-etl.hjson: valid (37 states)',
       ]);
     },

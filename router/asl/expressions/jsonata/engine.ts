@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
 /** What one evaluation may spend. */
@@ -88,10 +89,18 @@ function __run(expression, input, bindings) {
 
 let engine: Engine | undefined;
 
-/** Where the library's source sits; read once, lazily, so graphs without JSONata never load it. */
+/**
+ * The library's source, read once, lazily, so graphs without JSONata never load it: from the installed
+ * package, or, in a deployed bundle (which has no node_modules), from `jsonata.js` shipped beside it.
+ */
 function librarySource(): string {
-  const require = createRequire(import.meta.url);
-  return readFileSync(require.resolve('jsonata'), 'utf8');
+  let path: string;
+  try {
+    path = createRequire(import.meta.url).resolve('jsonata');
+  } catch {
+    path = fileURLToPath(new URL('./jsonata.js', import.meta.url));
+  }
+  return readFileSync(path, 'utf8');
 }
 
 function stepError(code: string, message: string): Error {
