@@ -229,11 +229,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   }
 
+  const aws: AwsEnvironment = {
+    endpoint: edge.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
   let stopping: Promise<void> | undefined;
   const register = (service: ServiceEmulator): void => {
     if (stopping !== undefined)
       throw new Error(`local stack: cannot register '${service.signingName}' after stop()`);
     emulators.add(service);
+    service.attach?.({ aws });
     edge.route(service.signingName, { kind: 'emulator', emulator: service });
   };
   for (const service of options.services ?? []) register(service);
@@ -244,11 +250,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const startedInMs = performance.now() - started;
   log(`local stack on ${edge.endpoint} (${edge.services().join(', ')}) in ${Math.round(startedInMs)} ms`);
 
-  const aws: AwsEnvironment = {
-    endpoint: edge.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
   return {
     endpoint: edge.endpoint,
     port: edge.port,
