@@ -32,7 +32,7 @@ import { type SendInput, SqsQueues, type SqsSnapshot } from './SqsQueues.ts';
 /** How the emulation is built. */
 export interface SqsEmulatorOptions {
   readonly region?: string;
-  /** Keeps the queues and their messages in `DIR/sqs.json` (the stack's data directory); default in memory. */
+  /** Keeps the queues and their messages in `DIR/state.json`; default in memory. */
   readonly dataDir?: string;
   readonly now?: () => number;
   readonly log?: HostLog;
@@ -81,7 +81,7 @@ class SqsService implements SqsEmulator {
 
   constructor(options: SqsEmulatorOptions) {
     const log = options.log ?? defaultLog;
-    const file = options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs.json');
+    const file = options.dataDir === undefined ? undefined : join(options.dataDir, 'state.json');
     this.snapshot = jsonSnapshot<SqsSnapshot>(
       file,
       () => this.queues.snapshot(),
