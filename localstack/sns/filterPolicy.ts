@@ -157,7 +157,13 @@ function compileObject(policy: Record<string, unknown>, nested: boolean, path: s
       const inner = compileObject(spec, nested, where);
       matchers.push((document) => {
         const value = document[key];
-        return isObject(value) && inner(value as { readonly [key: string]: Value });
+        // Arrays of objects are matched element by element, as EventBridge flattens them.
+        const candidates: readonly Value[] = Array.isArray(value)
+          ? value
+          : value === undefined
+            ? []
+            : [value];
+        return candidates.some((item) => isObject(item) && inner(item as { readonly [key: string]: Value }));
       });
     } else {
       throw new FilterPolicyError(`${where}: expected a list of conditions, got ${JSON.stringify(spec)}`);
