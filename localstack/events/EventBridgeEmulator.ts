@@ -139,6 +139,8 @@ class EventBridgeService implements EventBridgeEmulator {
   private readonly pending = new Set<Promise<void>>();
   private lambda: LambdaClient | undefined;
   private kinesis: KinesisClient | undefined;
+  /** Compiled rule patterns by their text, so an event is not matched by recompiling every rule. */
+  private readonly patterns = new Map<string, (event: JsonObject) => boolean>();
 
   constructor(options: EventBridgeEmulatorOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -205,6 +207,15 @@ class EventBridgeService implements EventBridgeEmulator {
         body: JSON.stringify({ __type: failure.type, message: failure.message }),
       };
     }
+  }
+
+  private pattern(text: string): (event: JsonObject) => boolean {
+    let compiled = this.patterns.get(text);
+    if (compiled === undefined) {
+      compiled = compileRulePattern(text);
+      this.patterns.set(text, compiled);
+    }
+    return compiled;
   }
 
   private busArn(name: string): string {
@@ -332,7 +343,7 @@ class EventBridgeService implements EventBridgeEmulator {
     const pattern = optionalString(input, 'EventPattern');
     if (pattern === undefined)
       throw validation(`Rule ${name}: EventPattern is required (schedules are not run locally)`);
-    compileRulePattern(pattern);
+    this.pattern(pattern);
     const state = optionalString(input, 'State') ?? 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED')
       throw validation(`Rule ${name}: State must be ENABLED or DISABLED`);
@@ -464,7 +475,7 @@ class EventBridgeService implements EventBridgeEmulator {
   private route(bus: Bus, event: JsonObject): void {
     for (const rule of this.rules.values()) {
       if (rule.bus !== bus.name || rule.state !== 'ENABLED' || rule.eventPattern === undefined) continue;
-      if (!compileRulePattern(rule.eventPattern)(event)) continue;
+      if (!this.pattern(rule.eventPattern)(event)) continue;
       for (const target of rule.targets) this.deliver(rule, target, event);
     }
   }
@@ -572,23 +583,16 @@ function describeRule(rule: Rule): Json {
   };
 }
 
-const compiledPatterns = new Map<string, (event: JsonObject) => boolean>();
-
-/** Compiles (once per text) a rule's pattern; a bad one is EventBridge's InvalidEventPatternException. */
+/** Compiles a rule's pattern; a bad one is EventBridge's InvalidEventPatternException. */
 function compileRulePattern(text: string): (event: JsonObject) => boolean {
-  const cached = compiledPatterns.get(text);
-  if (cached !== undefined) return cached;
-  let compiled: (event: JsonObject) => boolean;
   try {
-    compiled = compilePattern(parseJson(text, 'EventPattern'));
+    return compilePattern(parseJson(text, 'EventPattern'));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof PatternError || error instanceof EventsError)
       throw new EventsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${reason}`);
     throw error;
   }
-  compiledPatterns.set(text, compiled);
-  return compiled;
 }
 
 /** The text a target receives: the event, a constant `Input`, the part at `InputPath`, or a template. */

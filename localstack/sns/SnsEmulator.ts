@@ -173,6 +173,8 @@ class SnsService implements SnsEmulator {
   private readonly pending = new Set<Promise<void>>();
   private endpoint = 'http://127.0.0.1:4566';
   private lambda: LambdaClient | undefined;
+  /** Compiled filter policies by scope and text, so a publish does not recompile them. */
+  private readonly policies = new Map<string, ReturnType<typeof compileFilterPolicy>>();
 
   constructor(options: SnsEmulatorOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -610,7 +612,13 @@ class SnsService implements SnsEmulator {
     const policy = subscription.attributes.FilterPolicy;
     if (policy === undefined || policy === '') return true;
     const scope = (subscription.attributes.FilterPolicyScope ?? 'MessageAttributes') as FilterPolicyScope;
-    return compileFilterPolicy(policy, scope)({ attributes: input.attributes, body: input.message });
+    const key = `${scope}\u0000${policy}`;
+    let match = this.policies.get(key);
+    if (match === undefined) {
+      match = compileFilterPolicy(policy, scope);
+      this.policies.set(key, match);
+    }
+    return match({ attributes: input.attributes, body: input.message });
   }
 
   private deliver(subscription: Subscription, published: Published): void {

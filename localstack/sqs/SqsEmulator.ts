@@ -25,7 +25,7 @@ import {
 import { jsonSnapshot } from '../jsonSnapshot.ts';
 import type { HostLog } from '../lambda/index.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
-import { invalidParameter, missingParameter, SQS_NAMESPACE, SqsError } from './errors.ts';
+import { invalidParameter, missingParameter, queueDoesNotExist, SQS_NAMESPACE, SqsError } from './errors.ts';
 import type { MessageAttributeValue } from './md5.ts';
 import { type SendInput, SqsQueues, type SqsSnapshot } from './SqsQueues.ts';
 
@@ -177,7 +177,7 @@ class SqsService implements SqsEmulator {
       },
       GetQueueUrl: (input, request) => {
         const name = requiredString(input, 'QueueName', 'GetQueueUrl');
-        if (!q.has(name)) q.attributes(name, []);
+        if (!q.has(name)) throw queueDoesNotExist(name);
         return { QueueUrl: this.url(request, name) };
       },
       ListQueues: (input, request) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeQuery } from '../../../../localstack/awsQuery.ts';
+import { queueDoesNotExist } from '../../../../localstack/sqs/errors.ts';
 import { fromQuery, md5OfMessageAttributes, toXml } from '../../../../localstack/sqs/index.ts';
 
 describe('SQS query requests in the JSON shape', () => {
@@ -141,5 +142,33 @@ describe('md5OfMessageAttributes', () => {
 
   it('is absent for a message without attributes', () => {
     expect(md5OfMessageAttributes({})).toBeUndefined();
+  });
+});
+
+describe('SQS errors on the wire', () => {
+  it('name the modelled error in __type and the query code in x-amzn-query-error (JSON 1.0)', () => {
+    // Act
+    const response = queueDoesNotExist('orders').toJsonResponse();
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.headers).toMatchObject({
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender',
+    });
+    expect(JSON.parse(String(response.body))).toEqual({
+      __type: 'com.amazonaws.sqs#QueueDoesNotExist',
+      message: 'The specified queue does not exist: orders',
+    });
+  });
+
+  it('carry the query code in the query protocol ErrorResponse', () => {
+    // Act
+    const response = queueDoesNotExist('orders').toQueryResponse();
+
+    // Assess
+    expect(String(response.body)).toContain(
+      '<Error><Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code><Message>The specified queue does not exist: orders</Message></Error>',
+    );
   });
 });
