@@ -80,9 +80,13 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]>
   ['Kinesis_20131202.', 'kinesis'],
   ['DynamoDB_20120810.', 'dynamodb'],
   ['RedshiftData.', 'redshift-data'],
+  ['AmazonSQS.', 'sqs'],
+  ['AWSEvents.', 'events'],
 ];
 
 const LAMBDA_PATH = '/2015-03-31/functions/';
+/** The local SNS's inbox of email notifications (`GET /_local/sns/messages`), read without signing. */
+const SNS_LOCAL_PATH = '/_local/sns/';
 /** LocalStack's health endpoint path, answered by the edge itself. */
 const HEALTH_PATH = '/_localstack/health';
 
@@ -153,6 +157,7 @@ export function identifyService(url: string, headers: IncomingHttpHeaders): Serv
     if (match !== undefined) return { service: match[1], region: DEFAULT_REGION, via: 'target' };
   }
   if (url.startsWith(LAMBDA_PATH)) return { service: 'lambda', region: DEFAULT_REGION, via: 'path' };
+  if (url.startsWith(SNS_LOCAL_PATH)) return { service: 'sns', region: DEFAULT_REGION, via: 'path' };
   return problem === undefined
     ? { region: DEFAULT_REGION, via: 'none' }
     : { region: DEFAULT_REGION, via: 'none', problem };

@@ -199,12 +199,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const closers: Closer[] = [];
+  // Released last, once every emulation has written what it keeps in the directory.
+  let unlock: Closer = async () => {};
   // Every emulation ever registered is closed on stop, including one a later registration replaced.
   const emulators = new Set<ServiceEmulator>();
   const dataDir = options.dataDir;
   let edge: Edge;
   try {
-    if (dataDir !== undefined) closers.push(await lockDataDirectory(dataDir));
+    if (dataDir !== undefined) unlock = await lockDataDirectory(dataDir);
     const parts = await Promise.allSettled([
       startKinesis(options.kinesis ?? 'kinesalite', host, dataDir, log),
       startDynamoDb(host, dataDir),
@@ -225,15 +227,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     edge.route('dynamodb', { kind: 'proxy', host, port: dynamodb ?? 0 });
     edge.route('s3', { kind: 'proxy', host, port: s3 ?? 0, accessKeyId: 'S3RVER', decodeAwsChunked: true });
   } catch (error) {
-    await closeAll(closers).catch(() => {});
+    await closeAll([unlock, ...closers]).catch(() => {});
     throw error;
   }
 
+  const aws: AwsEnvironment = {
+    endpoint: edge.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
   let stopping: Promise<void> | undefined;
   const register = (service: ServiceEmulator): void => {
     if (stopping !== undefined)
       throw new Error(`local stack: cannot register '${service.signingName}' after stop()`);
     emulators.add(service);
+    service.attach?.({ aws });
     edge.route(service.signingName, { kind: 'emulator', emulator: service });
   };
   for (const service of options.services ?? []) register(service);
@@ -244,11 +252,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const startedInMs = performance.now() - started;
   log(`local stack on ${edge.endpoint} (${edge.services().join(', ')}) in ${Math.round(startedInMs)} ms`);
 
-  const aws: AwsEnvironment = {
-    endpoint: edge.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
   return {
     endpoint: edge.endpoint,
     port: edge.port,
@@ -263,8 +266,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(dataDir === undefined ? {} : { dataDir }),
     register,
     stop() {
-      // Closers run last-started first: the edge closes before anything behind it.
-      stopping ??= closeAll([...[...emulators].map((service) => () => service.close()), ...closers]);
+      // Closers run last-started first: the edge closes before anything behind it, the lock after all.
+      stopping ??= closeAll([unlock, ...[...emulators].map((service) => () => service.close()), ...closers]);
       return stopping;
     },
   };
