@@ -3,8 +3,9 @@
  * copies of them, mutated bytes, poison of every kind, KPL aggregates, corrupt aggregates) is fed to the
  * router the way Lambda feeds it: a batch from the checkpoint, and after a response with
  * `batchItemFailures` the shard again from the lowest reported record. Steps throttle a planned number
- * of times; in the second property the execution store also fails (before or after applying a write,
- * the latter being a lost answer) and leases run out on a virtual clock.
+ * of times; in the second and third properties the execution store also fails (before or after applying
+ * a write, the latter being a lost answer) and leases run out on a virtual clock, and in the third the
+ * attempt limit is low enough for those faults to make the router give up on routed records.
  *
  * Every record must end accounted for exactly once (its message's execution finished, or quarantined
  * with the reason its bytes call for), nothing is retried forever, each unit of work has one effect,
@@ -31,7 +32,7 @@ import { aggregateUserRecords, kinesisRecordFactory } from '../../support/record
 import { inMemoryRouter, sequentialGraph } from '../../support/router.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? '20260301');
-const RUNS = Number(process.env.FUZZ_RUNS ?? '1200');
+const RUNS = Number(process.env.FUZZ_RUNS ?? '1000');
 const MAX_ATTEMPTS = 3;
 const MAX_RECORD_BYTES = 1024;
 const LEASE_MS = 5_000;
@@ -134,6 +135,16 @@ const scenario = fc.record({
   batchSizes: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 5 }),
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+/** Which of the store's first calls fail, and how; the rest succeed. */
+const storePlan = fc.array(
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constant('ok' as const) },
+    { weight: 1, arbitrary: fc.constant('before' as const) },
+    { weight: 1, arbitrary: fc.constant('after' as const) },
+  ),
+  { minLength: 1, maxLength: 40 },
+);
 
 /** The CloudEvent of message `n`; its id differs from every other message's in two places. */
 function event(n: number, spec: MessageSpec | undefined, engine: 'orders' | 'ghost' | 'none', pad = 0) {
@@ -484,14 +495,6 @@ describe('redelivery fuzz', () => {
   }, 120_000);
 
   it('accounts for every record exactly once when the execution store fails and leases run out', async () => {
-    const storePlan = fc.array(
-      fc.oneof(
-        { weight: 8, arbitrary: fc.constant('ok' as const) },
-        { weight: 1, arbitrary: fc.constant('before' as const) },
-        { weight: 1, arbitrary: fc.constant('after' as const) },
-      ),
-      { minLength: 1, maxLength: 40 },
-    );
     await fc.assert(
       fc.asyncProperty(scenario, storePlan, async (s, plan) => {
         // Prepare
@@ -537,6 +540,66 @@ describe('redelivery fuzz', () => {
           expectedEffects(messages.values(), (data) => planned({ ...data, t1: 0, t2: 0 })),
         );
         expect(orderViolations([...messages.values()], counted.effects)).toEqual([]);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 120_000);
+
+  it('leaves no record retried forever when store faults and throttles use up the attempt limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, storePlan, async (s, plan) => {
+        // Prepare
+        const records = shard(s);
+        const clock = new VirtualClock(Date.parse('2026-03-01T10:00:00Z'), { auto: false });
+        const counted = countingSteps();
+        const executions = new FlakyExecutionStore(plan);
+        const r = inMemoryRouter(
+          counted.steps,
+          { maxAttempts: MAX_ATTEMPTS, maxRecordBytes: MAX_RECORD_BYTES, leaseMs: LEASE_MS },
+          clock,
+          { executions },
+        );
+        await r.publish(sequentialGraph(3), { engine: 'orders' });
+        const { decoded, poison, messages } = oracle(records);
+        // Act
+        await deliver(
+          async (batch) => (await r.router.handleBatch({ Records: batch })).batchItemFailures,
+          records,
+          s.batchSizes,
+          clock,
+          decoded.length * 60,
+        );
+        // Assess: poison quarantined with its reason; any other entry is a routed record given up on
+        const quarantined = await entries(r.quarantine.list());
+        const found = new Map(quarantined.map((q) => [positionOf(q.record), q.reason]));
+        expect(found.size, 'one quarantine entry per record').toBe(quarantined.length);
+        const routedAt = new Map<string, string>();
+        for (const d of decoded) {
+          if (d.ok && d.envelope.kind !== 'callback') routedAt.set(positionOf(d), d.envelope.dedupKey);
+        }
+        const givenUp = new Set<string>();
+        for (const [at, reason] of found) {
+          const want = poison.get(at);
+          if (want !== undefined) expect(reason === want || want === '*', `${at}: ${reason}`).toBe(true);
+          else {
+            expect(reason, at).toBe('max-attempts');
+            givenUp.add(routedAt.get(at) ?? at);
+          }
+        }
+        for (const at of poison.keys()) expect(found.has(at), `poison at ${at} quarantined`).toBe(true);
+        // every routed message finished, or was given up on with its record quarantined
+        const statuses = new Map([...executions.records.values()].map((x) => [x.dedupKey, x.status]));
+        for (const m of messages.values()) {
+          if (givenUp.has(m.dedupKey)) continue;
+          expect(['SUCCEEDED', 'FAILED'], m.dedupKey).toContain(statuses.get(m.dedupKey));
+        }
+        // no unit of work took effect more often than its messages planned
+        const planned0 = expectedEffects(messages.values(), (data) => planned({ ...data, t1: 0, t2: 0 }));
+        for (const [unit, n] of Object.entries(effectsPerUnit(counted.effects))) {
+          expect(n, unit).toBeLessThanOrEqual(planned0[unit] ?? 0);
+        }
+        const kept = [...messages.values()].filter((m) => !givenUp.has(m.dedupKey));
+        expect(orderViolations(kept, counted.effects)).toEqual([]);
       }),
       { seed: SEED, numRuns: RUNS },
     );
