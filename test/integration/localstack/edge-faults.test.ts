@@ -167,7 +167,7 @@ describe('edge fault injection', () => {
     expect(invocations).toBe(before);
   });
 
-  it('loses the answer after the service acted: the retry meets the effect already done', async () => {
+  it('loses the answer after the service acted: the client retries an action that already happened', async () => {
     // Prepare
     stack.faults.replace('dynamodb:drop-response=1,lambda:drop-response=1');
     stack.faults.enable();
