@@ -16,6 +16,8 @@
  * HTTP/2, which the emulators do not speak). Emulators that are HTTP servers themselves (kinesalite, dynalite, s3rver, kinesis-mock) get the request
  * streamed through unchanged; in-process emulations (`ServiceEmulator`) get it buffered. Anything the
  * edge cannot place is answered with an AWS-shaped error, never a crash, and the edge keeps serving.
+ * When armed, a fault injector (`faults.ts`) decides per routed request whether it is held, throttled,
+ * failed, or its connection dropped before or after the service acts.
  */
 import { randomUUID } from 'node:crypto';
 import {
