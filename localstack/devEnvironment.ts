@@ -104,6 +104,13 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       local: true,
       log: (line) => log(`bootstrap: ${line}`),
     });
+    // Faults from LOCALSTACK_FAULTS start now: the resources exist.
+    if (stack.faults.active) {
+      stack.faults.enable();
+      log(
+        `faults: injecting ${JSON.stringify(stack.faults.plan)} (GET ${stack.endpoint}/_localstack/faults)`,
+      );
+    }
     if (options.router !== undefined) {
       router = await startLocalRouter({ aws: stack.aws, env, ...options.router });
     }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { AwsEnvironment } from '../router/aws/index.ts';
 import { lockDataDirectory } from './dataDirectory.ts';
 import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
+import { FaultInjector, type FaultPlan } from './faults.ts';
 import { startKinesisLocal } from './kinesis-local.ts';
 import type { ServiceEmulator } from './service.ts';
 
@@ -40,6 +41,11 @@ export interface LocalStackOptions {
    * Default: in memory (S3 in a temporary directory removed on stop).
    */
   readonly dataDir?: string;
+  /**
+   * Faults the edge injects once `faults.enable()` is called (after bootstrap), in the
+   * `LOCALSTACK_FAULTS` syntax of `localstack/faults.ts`. Default: the `LOCALSTACK_FAULTS` variable, or none.
+   */
+  readonly faults?: string | FaultPlan;
 }
 
 /** A running stack. */
@@ -59,6 +65,8 @@ export interface LocalStack {
   stop(): Promise<void>;
   /** Serves `service.signingName` with this emulation from now on. */
   register(service: ServiceEmulator): void;
+  /** The edge's fault injector: disabled until `enable()`, its counters readable at any time. */
+  readonly faults: FaultInjector;
 }
 
 const REGION = 'us-east-1';
@@ -204,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Every emulation ever registered is closed on stop, including one a later registration replaced.
   const emulators = new Set<ServiceEmulator>();
   const dataDir = options.dataDir;
+  const faults = new FaultInjector(options.faults ?? process.env.LOCALSTACK_FAULTS ?? '');
   let edge: Edge;
   try {
     if (dataDir !== undefined) unlock = await lockDataDirectory(dataDir);
@@ -220,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 4566,
       host,
       log,
+      faults,
       ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
     });
     closers.push(() => edge.close());
@@ -265,6 +275,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     startedInMs,
     ...(dataDir === undefined ? {} : { dataDir }),
     register,
+    faults,
     stop() {
       // Closers run last-started first: the edge closes before anything behind it, the lock after all.
       stopping ??= closeAll([unlock, ...[...emulators].map((service) => () => service.close()), ...closers]);
