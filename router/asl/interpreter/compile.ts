@@ -4,6 +4,7 @@
  * `engine@version`; compiling a 200-state graph takes a few milliseconds.
  */
 import { type ExpressionDialect, jsonPathDialect } from '../expressions/index.ts';
+import { waitsForTaskToken } from '../taskResource.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -161,7 +162,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
       return withBase(base, {
         type: 'Task',
         resource: state.Resource,
-        callback: state.Resource.endsWith('.waitForTaskToken'),
+        callback: waitsForTaskToken(state.Resource),
         parameters: template(state.Parameters),
         resultSelector: template(state.ResultSelector),
         resultPath: compileResultPath(state.ResultPath),
