@@ -65,7 +65,6 @@ export const OPTIMIZED_INTEGRATIONS: Readonly<Record<string, readonly Integratio
   'elasticmapreduce:createCluster': ['request-response', 'sync'],
   'elasticmapreduce:addStep': ['request-response', 'sync'],
   'elasticmapreduce:terminateCluster': ['request-response', 'sync'],
-  'codebuild:startBuild': ['request-response', 'sync'],
 };
 
 const LAMBDA_ARN =

@@ -142,6 +142,6 @@ describe('createTaskInvoker against the local Lambda host and S3', () => {
       effect('arn:aws:states:::aws-sdk:s3:getObject', { Bucket: DEFAULT_RESOURCE_NAMES.bucket, Key: 'nope' }),
       signal,
     );
-    expect(missing).toMatchObject({ ok: false, error: 'S3.NoSuchKey' });
+    expect(missing).toMatchObject({ ok: false, error: 'S3.NoSuchKeyException' });
   });
 });
