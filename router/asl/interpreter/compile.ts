@@ -49,6 +49,8 @@ export interface CompileOptions {
   readonly stateMachineName?: string;
   /** `$$.StateMachine.Id`; defaults to the name. */
   readonly stateMachineId?: string;
+  /** `$$.Execution.RoleArn` of executions that start without one: the role the router runs steps with. */
+  readonly roleArn?: string;
   /** The expression language of paths, templates and rules; the ASL JSONPath dialect by default. */
   readonly dialect?: ExpressionDialect;
 }
@@ -299,6 +301,7 @@ export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): 
     taskTokenSecret: typeof secret === 'string' ? new TextEncoder().encode(secret) : secret,
     stateMachineName: name,
     stateMachineId: options.stateMachineId ?? name,
+    roleArn: options.roleArn ?? '',
     stateCount: counter.states,
   };
 }

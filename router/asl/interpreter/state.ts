@@ -18,6 +18,9 @@ export interface ExecutionContext {
   stateMachineName: string;
   stateMachineId: string;
   roleArn?: string;
+  /** Times the execution was redriven (`$$.Execution.RedriveCount`), and when it last was (epoch ms). */
+  redriveCount?: number;
+  redriveTime?: number;
 }
 
 /** Invoke a Task's resource; the runtime answers with TaskSucceeded / TaskFailed (or TaskSubmitted). */
