@@ -130,13 +130,7 @@ const batchPoll: JobPoll = {
     if (status === 'SUCCEEDED') return { state: 'succeeded', output: job };
     return status === 'FAILED' ? jobFailed(job) : { state: 'running' };
   },
-  iam: [
-    'batch:DescribeJobs',
-    'batch:TerminateJob',
-    'events:PutTargets',
-    'events:PutRule',
-    'events:DescribeRule',
-  ],
+  iam: ['batch:DescribeJobs', 'batch:TerminateJob'],
 };
 
 const ecsPoll: JobPoll = {
@@ -158,7 +152,7 @@ const ecsPoll: JobPoll = {
     const failed = containers.some((c) => obj(c).ExitCode !== 0);
     return failed ? jobFailed(task) : { state: 'succeeded', output: task };
   },
-  iam: ['ecs:DescribeTasks', 'ecs:StopTask', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+  iam: ['ecs:DescribeTasks', 'ecs:StopTask'],
 };
 
 const executionPoll: JobPoll = {
@@ -174,13 +168,7 @@ const executionPoll: JobPoll = {
         : described;
     return status === 'SUCCEEDED' ? { state: 'succeeded', output } : jobFailed(output);
   },
-  iam: [
-    'states:DescribeExecution',
-    'states:StopExecution',
-    'events:PutTargets',
-    'events:PutRule',
-    'events:DescribeRule',
-  ],
+  iam: ['states:DescribeExecution', 'states:StopExecution'],
 };
 
 function emrClusterPoll(done: readonly string[]): JobPoll {
@@ -401,7 +389,10 @@ export function httpMetadata(output: unknown): JsonObject {
   };
 }
 
-/** IAM actions an integration needs in a pattern: its command's, and for `.sync` its poll's. */
+/**
+ * IAM actions an integration needs in a pattern: its command's, and for `.sync` its poll's (the router
+ * polls the job itself, so none of the EventBridge rules Step Functions manages for `.sync`).
+ */
 export function integrationActions(service: string, action: string, pattern: IntegrationPattern): string[] {
   if (service === 'lambda' && action === 'invoke') return [];
   if (service === 'http' && action === 'invoke') {
