@@ -21,7 +21,6 @@ export {
   type IntegrationPattern,
   isLambdaInvoke,
   parseTaskResource,
-  type TaskResource,
   unsupportedReason,
 } from './taskResource.ts';
 export type {

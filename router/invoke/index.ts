@@ -1,5 +1,4 @@
 /** The invoke folder's surface: what the rest of the runtime imports from it. */
-export { type ActivityQueue, MemoryActivityQueue } from './ActivityQueue.ts';
 export { DynamoDBActivityQueue } from './DynamoDBActivityQueue.ts';
 export { integrationActions } from './integrations.ts';
 export { createLocalInvoker } from './LocalInvoker.ts';
