@@ -353,6 +353,21 @@ function namedResource(
         arn: `arn:aws:athena:${region}:${account}:workgroup/${text('WorkGroup') ?? 'primary'}`,
       });
       break;
+    case 'apigateway': {
+      const host = /^(?:https:\/\/)?([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(
+        text('ApiEndpoint') ?? '',
+      );
+      const method = text('Method') ?? 'GET';
+      const path = (text('Path') ?? '').replace(/^\/+/, '');
+      found.push({
+        prefix: 'execute-api',
+        arn:
+          host === null
+            ? undefined
+            : `arn:aws:execute-api:${host[2]}:${account}:${host[1]}/${text('Stage') ?? '*'}/${method}/${path}`,
+      });
+      break;
+    }
     case 'bedrock':
       found.push({
         prefix: 'bedrock',
@@ -367,7 +382,7 @@ function namedResource(
 
 /**
  * Resource ARNs per IAM prefix that the graphs' optimized integrations name in their Parameters (a topic,
- * a queue, a table, a bus, a state machine, a Glue job, an Athena workgroup, a model), for
+ * a queue, a table, a bus, a state machine, a Glue job, an Athena workgroup, a model, an API route), for
  * `allowlistStatements`' `sdkResources`. A resource a graph computes at run time (`TopicArn.$`) is not
  * known here: give it in `sdkResources` yourself, or synth stops naming the action that lacks one.
  */

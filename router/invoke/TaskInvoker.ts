@@ -22,6 +22,7 @@ import { toJson } from './json.ts';
 import { createOptimizedIntegrations } from './OptimizedIntegrations.ts';
 import { functionArn } from './resources.ts';
 import type { SdkIntegrations } from './SdkIntegrations.ts';
+import { iamRequestSigner } from './sigv4.ts';
 
 /**
  * What an invoke came to: a result, an error, handed over (the result comes back by task token), or a
@@ -109,7 +110,7 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
   const allowed = (resource: string): boolean => isResourceAllowed(resource, deps.allowlist);
   const optimized = createOptimizedIntegrations({
     sdk: deps.sdk,
-    ...(deps.http === undefined ? {} : { http: deps.http }),
+    http: { sign: iamRequestSigner(deps.region), ...deps.http },
   });
 
   async function invokeLambda(

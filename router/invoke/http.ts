@@ -8,6 +8,7 @@
  */
 import type { JsonObject, JsonValue } from '../asl/index.ts';
 import { isJsonObject } from '../asl/index.ts';
+import type { RequestSigner } from './sigv4.ts';
 import type { InvokeOutcome } from './TaskInvoker.ts';
 
 /** What the HTTP integrations need from their host. */
@@ -22,6 +23,8 @@ export interface HttpDeps {
     connectionArn: string,
     signal: AbortSignal,
   ) => Promise<Record<string, string>>;
+  /** Signs `apigateway:invoke` requests with `AuthType: IAM_ROLE`; without it they go out unsigned. */
+  readonly sign?: RequestSigner;
 }
 
 function strings(value: JsonValue | undefined): [string, string][] {
@@ -100,9 +103,13 @@ export async function callHttpEndpoint(
   let response: Response;
   try {
     const requestBody = method === 'GET' || method === 'HEAD' ? undefined : body(params, headers);
+    const sent =
+      !http && params.AuthType === 'IAM_ROLE' && deps.sign !== undefined
+        ? await deps.sign({ url, method, headers, body: requestBody })
+        : headers;
     response = await (deps.fetch ?? fetch)(url, {
       method,
-      headers,
+      headers: sent,
       signal,
       ...(requestBody === undefined ? {} : { body: requestBody }),
     });

@@ -395,14 +395,10 @@ export function httpMetadata(output: unknown): JsonObject {
  */
 export function integrationActions(service: string, action: string, pattern: IntegrationPattern): string[] {
   if (service === 'lambda' && action === 'invoke') return [];
-  if (service === 'http' && action === 'invoke') {
-    return [
-      'events:RetrieveConnectionCredentials',
-      'secretsmanager:GetSecretValue',
-      'secretsmanager:DescribeSecret',
-    ];
-  }
-  if (service === 'apigateway' && action === 'invoke') return ['execute-api:Invoke'];
+  // The router calls endpoints itself: an HTTP task with the credentials its host gives (`HttpDeps`),
+  // API Gateway signed with the router's own role.
+  if (service === 'http') return [];
+  if (service === 'apigateway') return ['execute-api:Invoke'];
   const spec = SDK_INTEGRATIONS[`${service}:${action}`];
   if (spec === undefined) return [];
   const sync = pattern === 'sync' || pattern === 'sync:2';

@@ -3,6 +3,7 @@ import type { InvokeEffect, JsonValue } from '../../../router/asl/index.ts';
 import type { AwsEnvironment } from '../../../router/aws/index.ts';
 import { createOptimizedIntegrations } from '../../../router/invoke/OptimizedIntegrations.ts';
 import { createSdkIntegrations } from '../../../router/invoke/SdkIntegrations.ts';
+import { iamRequestSigner } from '../../../router/invoke/sigv4.ts';
 
 const AWS: AwsEnvironment = { region: 'us-east-1' };
 const signal = new AbortController().signal;
@@ -513,5 +514,37 @@ describe('HTTP task and API Gateway', () => {
 
     expect(calls[0]?.url).toBe('https://abc.execute-api.us-east-1.amazonaws.com/dev/pets?n=1&n=2');
     expect(outcome).toEqual({ ok: false, error: 'ApiGateway.403', cause: '{"message":"Forbidden"}' });
+  });
+
+  it('apigateway:invoke with AuthType IAM_ROLE is signed for execute-api in the region its host names', async () => {
+    const { calls, stub } = fetchStub(200, '{}');
+    const sign = iamRequestSigner('us-east-1', {
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+    });
+    const integrations = createOptimizedIntegrations({
+      sdk: createSdkIntegrations(AWS, async () => ({})),
+      http: { fetch: stub, sign },
+    });
+
+    const outcome = await integrations(
+      'apigateway',
+      'invoke',
+      'request-response',
+      effect({
+        ApiEndpoint: 'abc.execute-api.eu-west-1.amazonaws.com',
+        Stage: 'prod',
+        Method: 'POST',
+        AuthType: 'IAM_ROLE',
+        RequestBody: { a: 1 },
+      }),
+      signal,
+    );
+
+    const headers = new Headers(calls[0]?.init?.headers);
+    expect(outcome).toMatchObject({ ok: true });
+    expect(headers.get('authorization')).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/,
+    );
+    expect(headers.get('x-amz-date')).toMatch(/^\d{8}T\d{6}Z$/);
   });
 });
