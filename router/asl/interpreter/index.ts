@@ -43,6 +43,7 @@ export {
   invokeIdForToken,
   jsonSize,
   PARSED_GROWTH,
+  PendingIndex,
   pendingEffects,
   SizeBounds,
   type Step,

@@ -9,7 +9,6 @@ import { stateError } from './causes.ts';
 import type { CompiledState } from './compiled.ts';
 import { type Ctx, type Frame, record } from './ctx.ts';
 import { checkSize, sizeBound } from './payload-limit.ts';
-import { removePending } from './pending.ts';
 import { nextRandom } from './random.ts';
 import type { RetryBlock } from './state.ts';
 import { addTimer, enter, visitOf } from './threads.ts';
@@ -69,7 +68,7 @@ export function failState(ctx: Ctx, f: Frame, s: CompiledState, error: string, c
  */
 export function retryTimerFired(ctx: Ctx, f: Frame, b: RetryBlock, id: string): boolean {
   if (b.timerId !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   f.thread.block = undefined;
   return true;
 }

@@ -11,7 +11,7 @@ import type { Clock } from './clock.ts';
 import type { CompiledGraph } from './compiled.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
 import { SizeBounds } from './payload-limit.ts';
-import { getPending } from './pending.ts';
+import { PendingIndex } from './pending.ts';
 import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
 import {
   applyEvent,
@@ -176,7 +176,12 @@ export async function runExecution(
   let callbacks: Set<string> | undefined;
   const events: ExecutionEvent[] = [];
   let first: Step | undefined;
-  const transitionOptions: TransitionOptions = { history: deps.history !== false, sizes: new SizeBounds() };
+  const pendingIndex = new PendingIndex();
+  const transitionOptions: TransitionOptions = {
+    history: deps.history !== false,
+    sizes: new SizeBounds(),
+    pendingIndex,
+  };
   let state: ExecutionState;
   if (isState(stateOrInit)) {
     state = stateOrInit;
@@ -203,7 +208,7 @@ export async function runExecution(
     effect.timeoutSeconds !== undefined ||
     effect.heartbeatSeconds !== undefined ||
     graph.timeoutSeconds !== undefined ||
-    (getPending(state, effect.id)?.loc.length ?? 0) > 0;
+    (pendingIndex.get(state, effect.id)?.loc.length ?? 0) > 0;
 
   /** Settles one invoke: frees its slot, starts a queued one, and queues the event unless cancelled. */
   const settle = (

@@ -8,7 +8,6 @@ import type { CompiledState, CompiledTask, Evaluate } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
-import { removePending } from '../pending.ts';
 import { taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
@@ -129,7 +128,7 @@ export function taskEvent(
       }
       return false;
     case 'TaskSucceeded':
-      removePending(ctx.state, b.invokeId);
+      ctx.pendingIndex.remove(ctx.state, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
       t.block = undefined;
@@ -137,7 +136,7 @@ export function taskEvent(
       succeedWithResult(ctx, f, s, event.output);
       return true;
     case 'TaskFailed':
-      removePending(ctx.state, b.invokeId);
+      ctx.pendingIndex.remove(ctx.state, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
       t.block = undefined;
@@ -163,7 +162,7 @@ export function taskTimerFired(
 ): boolean {
   const t = f.thread;
   if ((heartbeat ? b.heartbeatId : b.timeoutId) !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   cancelThread(ctx, t);
   const error = heartbeat ? STATES_ERRORS.HeartbeatTimeout : STATES_ERRORS.Timeout;
   const cause = heartbeat

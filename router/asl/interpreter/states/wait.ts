@@ -17,7 +17,6 @@ import {
   record,
 } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
-import { removePending } from '../pending.ts';
 import { failState } from '../retry-catch.ts';
 import type { WaitBlock } from '../state.ts';
 import { addTimer, finishState, visitOf } from '../threads.ts';
@@ -77,7 +76,7 @@ export function executeWait(ctx: Ctx, f: Frame, s: CompiledWait): void {
 export function waitTimerFired(ctx: Ctx, f: Frame, s: CompiledState, b: WaitBlock, id: string): boolean {
   const t = f.thread;
   if (b.timerId !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   t.block = undefined;
   const context = s.usesContext ? contextObject(ctx, t, s) : NO_CONTEXT;
   try {
