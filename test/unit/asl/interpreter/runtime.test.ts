@@ -188,4 +188,33 @@ describe('runExecution', () => {
     await expect(run).rejects.toThrow('lease lost');
     expect(aborted).toEqual(['slow']);
   });
+
+  it('waits in-process on a clock that can only sleep, and cancels the sleep a result makes needless', async () => {
+    // Prepare: a Wait, then a Task whose 60 s timeout the result beats
+    const graph = graphOf('W', {
+      W: { Type: 'Wait', Seconds: 5, Next: 'T' },
+      T: task('t', { TimeoutSeconds: 60 }),
+    });
+    const virtual = new VirtualClock(T0);
+    const clock = {
+      now: () => virtual.now(),
+      sleep: (ms: number, signal?: AbortSignal) => virtual.sleep(ms, signal),
+    };
+    const invoke = async (effect: InvokeEffect): Promise<InvokeOutcome> => {
+      await virtual.sleep(1_000);
+      return { ok: true, output: effect.resource };
+    };
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 's', input: {}, startTime: T0 },
+      { clock, invoke },
+    );
+
+    // Assess
+    expect(result.status === 'SUCCEEDED' ? result.output : result.status).toBe('t');
+    expect(virtual.now()).toBe(T0 + 6_000);
+    expect(virtual.pending).toBe(0);
+  });
 });
