@@ -20,6 +20,7 @@ export {
   type RunResult,
   type RuntimeDeps,
   runExecution,
+  SharedSignal,
 } from './runtime.ts';
 export {
   type Block,

@@ -44,8 +44,12 @@ export interface RuntimeDeps {
   onStep?(step: Step): void | Promise<void>;
   /** Longest timer waited for in-process; further ones end the run as WAITING (default 10 s). */
   maxInProcessWaitMs?: number;
-  /** Aborting ends the run as WAITING (`interrupted`) with in-flight invokes recorded in the state. */
-  signal?: AbortSignal;
+  /**
+   * Aborting ends the run as WAITING (`interrupted`) with in-flight invokes recorded in the state. Runs
+   * that share one signal (a batch's deadline) share it as a {@link SharedSignal}, which wakes them all
+   * with one listener; a plain AbortSignal gets a listener of its own from each run.
+   */
+  signal?: AbortSignal | SharedSignal;
   /** Invokes running at once (default 16). */
   maxConcurrentInvokes?: number;
   /** False to keep no history at all (express executions store none). Default true. */
@@ -128,6 +132,39 @@ class InFlight {
 }
 
 /**
+ * One abort signal shared by many runs at once (an invocation's deadline, shared by every run of a
+ * batch): one listener on the signal wakes every run in progress. A listener per run costs more than a
+ * short run's own work, and more the more runs share the signal.
+ */
+export class SharedSignal {
+  private readonly runs = new Set<Interruptible>();
+
+  constructor(readonly signal: AbortSignal) {
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const run of this.runs) run.interrupt();
+      },
+      { once: true },
+    );
+  }
+
+  /** Wakes `run` when the signal aborts, until it leaves. */
+  join(run: Interruptible): void {
+    this.runs.add(run);
+  }
+
+  leave(run: Interruptible): void {
+    this.runs.delete(run);
+  }
+}
+
+/** A run a {@link SharedSignal} wakes: on waking it sees the signal aborted and ends. */
+export interface Interruptible {
+  interrupt(): void;
+}
+
+/**
  * The signal of an invoke nobody can cancel: the run was given none. Every such invoke of every run in
  * the process shares it, and an SDK client listens on it for the length of its call, so it takes any
  * number of listeners (each call removes its own).
@@ -152,7 +189,7 @@ function isState(value: ExecutionState | ExecutionInit): value is ExecutionState
  * callbacks), the events that arrived, and the one timer armed on its earliest due time. The effects of
  * each transition are performed here, and their outcomes queued as events for the next.
  */
-class ExecutionRun {
+class ExecutionRun implements Interruptible {
   private readonly history: HistoryEvent[] = [];
   private readonly running = new InFlight();
   private readonly queued: InvokeEffect[] = [];
@@ -188,7 +225,9 @@ class ExecutionRun {
     this.maxWait = deps.maxInProcessWaitMs ?? 10_000;
     this.maxInvokes = Math.max(1, deps.maxConcurrentInvokes ?? 16);
     this.historyLimit = deps.historyLimit ?? 10_000;
-    this.uncancellable = deps.signal ?? NEVER_ABORTED;
+    const { signal } = deps;
+    this.uncancellable =
+      signal === undefined ? NEVER_ABORTED : signal instanceof SharedSignal ? signal.signal : signal;
   }
 
   private static transitionOptions(
@@ -232,10 +271,13 @@ class ExecutionRun {
    * WAITING, an infrastructure failure, a throwing checkpoint) stops what still runs.
    */
   async loop(): Promise<RunResult> {
-    // One listener for the whole run: adding and removing one around every wait costs more than the wait.
     const { signal } = this.deps;
-    const onAbort = (): void => this.interrupt();
-    signal?.addEventListener('abort', onAbort);
+    let onAbort: (() => void) | undefined;
+    if (signal instanceof SharedSignal) signal.join(this);
+    else if (signal !== undefined) {
+      onAbort = () => this.interrupt();
+      signal.addEventListener('abort', onAbort);
+    }
     try {
       for (;;) {
         const result = this.outcome();
@@ -259,7 +301,8 @@ class ExecutionRun {
         await new Promise<void>(this.park);
       }
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      if (signal instanceof SharedSignal) signal.leave(this);
+      else if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       this.stopAll();
     }
   }
