@@ -3,6 +3,7 @@ import {
   type InvokeEffect,
   type InvokeOutcome,
   runExecution,
+  SharedSignal,
   VirtualClock,
 } from '../../../../router/asl/interpreter/index.ts';
 import { graphOf, outline, T0, task } from './helpers.ts';
@@ -216,5 +217,26 @@ describe('runExecution', () => {
     expect(result.status === 'SUCCEEDED' ? result.output : result.status).toBe('t');
     expect(virtual.now()).toBe(T0 + 6_000);
     expect(virtual.pending).toBe(0);
+  });
+});
+
+describe('SharedSignal', () => {
+  it('wakes, once, the runs that joined and have not left, in whatever slot they took', () => {
+    // Prepare
+    const controller = new AbortController();
+    const shared = new SharedSignal(controller.signal);
+    const woken: string[] = [];
+    const run = (name: string) => ({ interrupt: () => woken.push(name) });
+    const first = shared.join(run('first'));
+    shared.join(run('second'));
+    shared.leave(first);
+    shared.join(run('third'));
+
+    // Act
+    controller.abort();
+    controller.signal.dispatchEvent(new Event('abort'));
+
+    // Assess
+    expect(woken.sort()).toEqual(['second', 'third']);
   });
 });
