@@ -125,6 +125,7 @@ class InFlight {
 
   /** Cancels and forgets every entry. */
   abortAll(): void {
+    if (this.ids.length === 0) return;
     for (const controller of this.controllers) controller?.abort();
     this.ids.length = 0;
     this.controllers.length = 0;
@@ -296,17 +297,19 @@ class ExecutionRun implements Interruptible {
           await this.apply(event);
           continue;
         }
-        const now = this.clock.now();
         const next = this.earliestTimer();
-        if (next !== undefined && next <= now) {
-          this.fireDueTimers(now);
-          continue;
+        if (next === undefined) {
+          if (this.running.size === 0) return this.waitingOutside(undefined);
+          this.stopSleep();
+        } else {
+          const now = this.clock.now();
+          if (next <= now) {
+            this.fireDueTimers(now);
+            continue;
+          }
+          if (this.running.size === 0 && next - now > this.maxWait) return this.waitingOutside(next);
+          this.sleepUntil(next, now);
         }
-        if (this.running.size === 0 && (next === undefined || next - now > this.maxWait)) {
-          return this.waitingOutside(next);
-        }
-        if (next === undefined) this.stopSleep();
-        else this.sleepUntil(next, now);
         await new Promise<void>(this.park);
       }
     } finally {
@@ -543,7 +546,7 @@ class ExecutionRun implements Interruptible {
   private stopAll(): void {
     this.stopSleep();
     this.running.abortAll();
-    this.queued.length = 0;
+    if (this.queued.length > 0) this.queued.length = 0;
   }
 }
 
