@@ -17,7 +17,7 @@ import type {
   InvokeEffect,
   JsonValue,
 } from '../asl/index.ts';
-import { type RunResult, runExecution } from '../asl/index.ts';
+import { type RunResult, runExecution, SharedSignal } from '../asl/index.ts';
 import type { InvokeOutcome } from '../invoke/index.ts';
 
 /**
@@ -55,8 +55,11 @@ export interface ExecuteDeps {
   readonly invoke: (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
   readonly clock: Clock;
   readonly maxInProcessWaitMs: number;
-  /** Aborted when the invocation is about to time out: the run ends as an interrupted wait. */
-  readonly signal?: AbortSignal;
+  /**
+   * Aborted when the invocation is about to time out: the run ends as an interrupted wait. Shared by
+   * every run of a batch, so that one listener wakes them all.
+   */
+  readonly signal?: AbortSignal | SharedSignal;
   /** False to build no history (express runs store none). */
   readonly history?: boolean;
 }
@@ -123,8 +126,8 @@ export const SAFETY_MARGIN_MS = 3_000;
 
 /**
  * The runs of one batch or sweep: their shared dependencies and the signal that interrupts them before
- * the invocation's deadline. One signal and one timer per batch, shared by its executions: an
- * AbortController and a timer per record cost more than running a short graph.
+ * the invocation's deadline. One signal, one timer and one listener per batch, shared by its executions:
+ * an AbortController, a timer or a listener per record costs more than running a short graph.
  */
 export class RunScope {
   readonly deps: RunDeps;
@@ -132,15 +135,15 @@ export class RunScope {
 
   /** `remainingMs` is Lambda's time left; without it runs are never interrupted. */
   constructor(base: Omit<ExecuteDeps, 'signal' | 'history'>, remainingMs?: () => number) {
-    let signal: AbortSignal | undefined;
+    let signal: SharedSignal | undefined;
     if (remainingMs !== undefined) {
       const controller = new AbortController();
-      // Every running execution of the batch listens to it: more than the default ten is expected.
+      // Every invoke in flight in the batch may listen to it: more than the default ten is expected.
       setMaxListeners(0, controller.signal);
       const left = remainingMs() - SAFETY_MARGIN_MS;
       if (left <= 0) controller.abort();
       else this.timer = setTimeout(() => controller.abort(), left);
-      signal = controller.signal;
+      signal = new SharedSignal(controller.signal);
     }
     const standard: ExecuteDeps = signal === undefined ? base : { ...base, signal };
     this.deps = { standard, express: { ...standard, history: false } };

@@ -3,7 +3,9 @@
  * virtual clock on which an hour-long Wait or a retry back-off passes instantly, so timing semantics
  * (exact due times, timeouts racing results) are checked without waiting.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
+/** Cancels a timer that has not fired yet; does nothing once it has. */
+export type CancelTimer = () => void;
 
 /** A source of time the runtime can sleep on. */
 export interface Clock {
@@ -11,32 +13,57 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or as soon as `signal` aborts; never rejects. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fire` after `ms` unless the returned function is called first. The runtime arms one on an
+   * execution's earliest timer and cancels it whenever that timer is answered first (a Task's timeout
+   * when the Task ends), which through `sleep` costs an AbortController and an abort each time.
+   * Optional: {@link startTimer} falls back to `sleep`.
+   */
+  timer?(ms: number, fire: () => void): CancelTimer;
 }
 
 /** Longest delay a Node timer takes; a longer one would fire at once. Sleeps are cut to it (callers loop). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** Real time. A sleep longer than {@link MAX_TIMER_MS} resolves early, after that long. */
+function timerDelay(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
+}
+
+/** Real time. A sleep or timer longer than {@link MAX_TIMER_MS} ends early, after that long. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: async (ms, signal) => {
-    if (signal?.aborted) return;
-    try {
-      await delay(
-        Math.min(MAX_TIMER_MS, Math.max(0, ms)),
-        undefined,
-        signal === undefined ? undefined : { signal },
-      );
-    } catch (error) {
-      if (!(error instanceof Error && error.name === 'AbortError')) throw error;
-    }
+  sleep: (ms, signal) => {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timeout);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timeout = setTimeout(done, timerDelay(ms));
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  },
+  timer: (ms, fire) => {
+    const timeout = setTimeout(fire, timerDelay(ms));
+    return () => clearTimeout(timeout);
   },
 };
+
+/** Arms a timer on `clock`: its own `timer` when it has one, else a `sleep` cancelled through a signal. */
+export function startTimer(clock: Clock, ms: number, fire: () => void): CancelTimer {
+  if (clock.timer !== undefined) return clock.timer(ms, fire);
+  const controller = new AbortController();
+  void clock.sleep(ms, controller.signal).then(() => {
+    if (!controller.signal.aborted) fire();
+  });
+  return () => controller.abort();
+}
 
 interface Sleeper {
   readonly dueAt: number;
   readonly seq: number;
-  readonly resolve: () => void;
+  readonly fire: () => void;
 }
 
 /**
@@ -73,19 +100,30 @@ export class VirtualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const sleeper: Sleeper = { dueAt: this.current + Math.max(0, ms), seq: this.seq++, resolve };
-      this.sleepers.push(sleeper);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const index = this.sleepers.indexOf(sleeper);
-          if (index >= 0) this.sleepers.splice(index, 1);
-          resolve();
-        },
-        { once: true },
-      );
-      this.schedule();
+      if (signal === undefined) {
+        this.timer(ms, resolve);
+        return;
+      }
+      const cancel = this.timer(ms, () => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      });
+      const stop = (): void => {
+        cancel();
+        resolve();
+      };
+      signal.addEventListener('abort', stop, { once: true });
     });
+  }
+
+  timer(ms: number, fire: () => void): CancelTimer {
+    const sleeper: Sleeper = { dueAt: this.current + Math.max(0, ms), seq: this.seq++, fire };
+    this.sleepers.push(sleeper);
+    this.schedule();
+    return () => {
+      const index = this.sleepers.indexOf(sleeper);
+      if (index >= 0) this.sleepers.splice(index, 1);
+    };
   }
 
   /** Moves time forward by `ms`, waking every sleeper due by then, in due order. */
@@ -115,7 +153,7 @@ export class VirtualClock implements Clock {
   private wake(sleeper: Sleeper): void {
     this.sleepers.splice(this.sleepers.indexOf(sleeper), 1);
     if (sleeper.dueAt > this.current) this.current = sleeper.dueAt;
-    sleeper.resolve();
+    sleeper.fire();
   }
 
   /** After the current turn settles, wakes the earliest sleeper (and every one due at the same time). */

@@ -11,6 +11,7 @@ import type { JsonObject, JsonValue } from '../types.ts';
 import type { CompiledGraph, CompiledMachine, CompiledState, Evaluate } from './compiled.ts';
 import type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
 import type { SizeBounds } from './payload-limit.ts';
+import type { PendingIndex } from './pending.ts';
 import { executionEnv } from './random.ts';
 import type { Effect, ExecutionState, ThreadState } from './state.ts';
 
@@ -37,6 +38,8 @@ export interface Ctx {
   env: IntrinsicEnv | undefined;
   /** The sizes the run knows of its values, for the payload limit. */
   readonly sizes: SizeBounds;
+  /** Finds, records and forgets the state's pending invokes and timers. */
+  readonly pendingIndex: PendingIndex;
   /**
    * The dispatcher that runs a thread's states: Parallel and Map start their child threads with it, so
    * the state-type modules need not import the dispatcher that imports them.

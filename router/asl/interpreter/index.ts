@@ -15,6 +15,7 @@ export {
   type InvokeOutcome,
   type RunResult,
   runExecution,
+  SharedSignal,
 } from './runtime.ts';
 export type {
   Effect,
@@ -27,6 +28,8 @@ export {
   invokeIdForToken,
   jsonSize,
   PARSED_GROWTH,
+  PendingIndex,
+  pendingEffects,
   SizeBounds,
   sizeBound,
   startExecution,

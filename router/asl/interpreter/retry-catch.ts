@@ -10,7 +10,6 @@ import type { CompiledState } from './compiled.ts';
 import { type Ctx, type Frame, record } from './ctx.ts';
 import type { HistoryDetails } from './history.ts';
 import { checkSize, sizeBound } from './payload-limit.ts';
-import { removePending } from './pending.ts';
 import { assignments, runQuery } from './query.ts';
 import { nextRandom } from './random.ts';
 import type { RetryBlock } from './state.ts';
@@ -85,7 +84,7 @@ export function failState(ctx: Ctx, f: Frame, s: CompiledState, error: string, c
  */
 export function retryTimerFired(ctx: Ctx, f: Frame, b: RetryBlock, id: string): boolean {
   if (b.timerId !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   f.thread.block = undefined;
   return true;
 }

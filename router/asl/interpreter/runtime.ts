@@ -7,11 +7,11 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { JsonValue } from '../types.ts';
-import type { Clock } from './clock.ts';
+import { type CancelTimer, type Clock, startTimer } from './clock.ts';
 import type { CompiledGraph } from './compiled.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
 import { SizeBounds } from './payload-limit.ts';
-import { getPending } from './pending.ts';
+import { PendingIndex } from './pending.ts';
 import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
 import {
   applyEvent,
@@ -48,8 +48,12 @@ export interface RuntimeDeps {
   onStep?(step: Step): void | Promise<void>;
   /** Longest timer waited for in-process; further ones end the run as WAITING (default 10 s). */
   maxInProcessWaitMs?: number;
-  /** Aborting ends the run as WAITING (`interrupted`) with in-flight invokes recorded in the state. */
-  signal?: AbortSignal;
+  /**
+   * Aborting ends the run as WAITING (`interrupted`) with in-flight invokes recorded in the state. Runs
+   * that share one signal (a batch's deadline) share it as a {@link SharedSignal}, which wakes them all
+   * with one listener; a plain AbortSignal gets a listener of its own from each run.
+   */
+  signal?: AbortSignal | SharedSignal;
   /** Invokes running at once (default 16). */
   maxConcurrentInvokes?: number;
   /** False to keep no history at all (express executions store none). Default true. */
@@ -125,10 +129,52 @@ class InFlight {
 
   /** Cancels and forgets every entry. */
   abortAll(): void {
+    if (this.ids.length === 0) return;
     for (const controller of this.controllers) controller?.abort();
     this.ids.length = 0;
     this.controllers.length = 0;
   }
+}
+
+/**
+ * One abort signal shared by many runs at once (an invocation's deadline, shared by every run of a
+ * batch): one listener on the signal wakes every run in progress. A listener per run costs more than a
+ * short run's own work, and more the more runs share the signal.
+ */
+export class SharedSignal {
+  /**
+   * The runs in progress by slot, and the slots runs have left, for the next to take. An array, not a
+   * Set: a Set of runs coming and going tripled the garbage collector's share of a short run.
+   */
+  private readonly runs: (Interruptible | undefined)[] = [];
+  private readonly free: number[] = [];
+
+  constructor(readonly signal: AbortSignal) {
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const run of this.runs) run?.interrupt();
+      },
+      { once: true },
+    );
+  }
+
+  /** Wakes `run` when the signal aborts, until it leaves its slot. */
+  join(run: Interruptible): number {
+    const slot = this.free.pop() ?? this.runs.length;
+    this.runs[slot] = run;
+    return slot;
+  }
+
+  leave(slot: number): void {
+    this.runs[slot] = undefined;
+    this.free.push(slot);
+  }
+}
+
+/** A run a {@link SharedSignal} wakes: on waking it sees the signal aborted and ends. */
+export interface Interruptible {
+  interrupt(): void;
 }
 
 /**
@@ -152,6 +198,375 @@ function isState(value: ExecutionState | ExecutionInit): value is ExecutionState
 }
 
 /**
+ * One execution being run: its state, what it waits on (invokes running and queued, timers, submitted
+ * callbacks), the events that arrived, and the one timer armed on its earliest due time. The effects of
+ * each transition are performed here, and their outcomes queued as events for the next.
+ */
+class ExecutionRun implements Interruptible {
+  private readonly history: HistoryEvent[] = [];
+  private readonly running = new InFlight();
+  private readonly queued: InvokeEffect[] = [];
+  // Most runs never set a timer or wait for a callback: those are made on first use.
+  private timers: Map<string, number> | undefined;
+  private callbacks: Set<string> | undefined;
+  private readonly events: ExecutionEvent[] = [];
+  private infraFailure: { error: unknown } | undefined;
+  /** Resumes the main loop when it awaits the next event. */
+  private wake: (() => void) | undefined;
+  /** The timer armed on the earliest due time, replaced only when that time changes. */
+  private sleeping: { dueAt: number; cancel: CancelTimer } | undefined;
+  private readonly clock: Clock;
+  private readonly maxWait: number;
+  private readonly maxInvokes: number;
+  private readonly historyLimit: number;
+  /**
+   * The signal of an invoke that nothing in the run can cancel on its own (see {@link cancellable}): the
+   * caller's, so that only the caller stops it.
+   */
+  private readonly uncancellable: AbortSignal;
+  private readonly park = (resolve: () => void): void => {
+    this.wake = resolve;
+  };
+
+  private constructor(
+    private readonly graph: CompiledGraph,
+    private readonly deps: RuntimeDeps,
+    private readonly state: ExecutionState,
+    private readonly transition: TransitionOptions & { readonly pendingIndex: PendingIndex },
+  ) {
+    this.clock = deps.clock;
+    this.maxWait = deps.maxInProcessWaitMs ?? 10_000;
+    this.maxInvokes = Math.max(1, deps.maxConcurrentInvokes ?? 16);
+    this.historyLimit = deps.historyLimit ?? 10_000;
+    const { signal } = deps;
+    this.uncancellable =
+      signal === undefined ? NEVER_ABORTED : signal instanceof SharedSignal ? signal.signal : signal;
+  }
+
+  private static transitionOptions(
+    deps: RuntimeDeps,
+  ): TransitionOptions & { readonly pendingIndex: PendingIndex } {
+    return { history: deps.history !== false, sizes: new SizeBounds(), pendingIndex: new PendingIndex() };
+  }
+
+  /** A new execution, past its first transition, with the effects it asked for under way. */
+  static start(graph: CompiledGraph, init: ExecutionInit, deps: RuntimeDeps): ExecutionRun {
+    const transition = ExecutionRun.transitionOptions(deps);
+    const first = startExecution(graph, init, deps.clock.now(), transition);
+    const run = new ExecutionRun(graph, deps, first.state, transition);
+    appendBounded(run.history, first.history, run.historyLimit);
+    run.perform(first.effects);
+    return run;
+  }
+
+  /**
+   * A saved execution, resumed: its in-flight invokes issued again (same ids and idempotency keys), its
+   * timers re-armed, its submitted callbacks awaited, and the events that arrived meanwhile queued.
+   */
+  static resume(
+    graph: CompiledGraph,
+    state: ExecutionState,
+    deps: RuntimeDeps,
+    events: readonly ExecutionEvent[] | undefined,
+  ): ExecutionRun {
+    const run = new ExecutionRun(graph, deps, state, ExecutionRun.transitionOptions(deps));
+    for (const { effect, submitted } of pendingEffects(state)) {
+      if (effect.type === 'timer') run.addTimer(effect.id, effect.dueAt);
+      else if (submitted) {
+        // A job between two polls waits on its poll timer, not on a callback.
+        if (effect.poll === undefined) run.awaitCallback(effect.id);
+      } else run.performOne(effect);
+    }
+    if (events !== undefined) run.events.push(...events);
+    return run;
+  }
+
+  /**
+   * Applies events as they arrive until the execution ends or can only wait. Every way out (a result,
+   * WAITING, an infrastructure failure, a throwing checkpoint) stops what still runs.
+   */
+  async loop(): Promise<RunResult> {
+    const { signal } = this.deps;
+    let slot = -1;
+    let onAbort: (() => void) | undefined;
+    if (signal instanceof SharedSignal) slot = signal.join(this);
+    else if (signal !== undefined) {
+      onAbort = () => this.interrupt();
+      signal.addEventListener('abort', onAbort);
+    }
+    try {
+      for (;;) {
+        const result = this.outcome();
+        if (result !== undefined) return result;
+        const event = this.events.shift();
+        if (event !== undefined) {
+          await this.apply(event);
+          continue;
+        }
+        const next = this.earliestTimer();
+        if (next === undefined) {
+          if (this.running.size === 0) return this.waitingOutside(undefined);
+          this.stopSleep();
+        } else {
+          const now = this.clock.now();
+          if (next <= now) {
+            this.fireDueTimers(now);
+            continue;
+          }
+          if (this.running.size === 0 && next - now > this.maxWait) return this.waitingOutside(next);
+          this.sleepUntil(next, now);
+        }
+        await new Promise<void>(this.park);
+      }
+    } finally {
+      if (signal instanceof SharedSignal) signal.leave(slot);
+      else if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      this.stopAll();
+    }
+  }
+
+  /** Wakes the main loop: an event arrived, a timer is due, or the caller's signal aborted. */
+  interrupt(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** How the run ends now, if it does: the execution ended, an invoke failed, or the caller aborted. */
+  private outcome(): RunResult | undefined {
+    const { state } = this;
+    if (state.status !== 'RUNNING') {
+      const done: RunResult = { status: state.status, state, history: this.keptHistory() };
+      if (state.output !== undefined) done.output = state.output;
+      if (state.error !== undefined) done.error = state.error;
+      if (state.cause !== undefined) done.cause = state.cause;
+      return done;
+    }
+    if (this.infraFailure !== undefined) throw this.infraFailure.error;
+    if (this.uncancellable.aborted) {
+      const waiting: RunResult = {
+        status: 'WAITING',
+        state,
+        waitingFor: 'interrupted',
+        history: this.keptHistory(),
+      };
+      const due = this.earliestTimer();
+      if (due !== undefined) waiting.dueAt = due;
+      return waiting;
+    }
+    return undefined;
+  }
+
+  /**
+   * The run can only wait for what happens outside it (a callback, or a timer beyond the in-process
+   * limit): WAITING, for the caller to save.
+   */
+  private waitingOutside(next: number | undefined): RunResult {
+    const callbacks = this.callbacks?.size ?? 0;
+    if (next === undefined && callbacks === 0) {
+      throw new Error(
+        `execution ${this.state.context.executionId} waits on nothing (no invoke, timer or callback) yet is still RUNNING`,
+      );
+    }
+    const waiting: RunResult = {
+      status: 'WAITING',
+      state: this.state,
+      waitingFor: callbacks > 0 ? 'callback' : 'timer',
+      history: this.keptHistory(),
+    };
+    if (next !== undefined) waiting.dueAt = next;
+    return waiting;
+  }
+
+  private keptHistory(): HistoryEvent[] {
+    return trimHistory(this.history, this.historyLimit);
+  }
+
+  /** One transition: the event applied, its effects performed, and the checkpoint hook called after a step. */
+  private async apply(event: ExecutionEvent): Promise<void> {
+    const step = applyEvent(this.graph, this.state, event, this.clock.now(), this.transition);
+    appendBounded(this.history, step.history, this.historyLimit);
+    this.perform(step.effects);
+    const { onStep } = this.deps;
+    if (
+      onStep !== undefined &&
+      (event.type === 'TaskSucceeded' ||
+        event.type === 'TaskFailed' ||
+        event.type === 'TaskPolling' ||
+        step.history.some((h) => ENDS_CHILD.has(h.type)))
+    ) {
+      await onStep(step);
+    }
+  }
+
+  private perform(effects: readonly Effect[]): void {
+    for (const effect of effects) this.performOne(effect);
+  }
+
+  private performOne(effect: Effect): void {
+    switch (effect.type) {
+      case 'invoke':
+        if (this.running.size < this.maxInvokes) this.startInvoke(effect);
+        else this.queued.push(effect);
+        break;
+      case 'timer':
+        this.addTimer(effect.id, effect.dueAt);
+        break;
+      case 'cancel':
+        this.cancel(effect.id);
+        break;
+    }
+  }
+
+  private addTimer(id: string, dueAt: number): void {
+    if (this.timers === undefined) this.timers = new Map();
+    this.timers.set(id, dueAt);
+  }
+
+  private awaitCallback(id: string): void {
+    if (this.callbacks === undefined) this.callbacks = new Set();
+    this.callbacks.add(id);
+  }
+
+  /** Stops waiting on an invoke, timer or callback: a running invoke is aborted and frees its slot. */
+  private cancel(id: string): void {
+    this.timers?.delete(id);
+    this.callbacks?.delete(id);
+    const at = this.running.indexOf(id);
+    if (at >= 0) {
+      this.running.removeAt(at)?.abort();
+      this.startQueued();
+    }
+    const index = this.queued.findIndex((q) => q.id === id);
+    if (index >= 0) this.queued.splice(index, 1);
+  }
+
+  /**
+   * True when something in the run may have to cancel this invoke before it ends: a timeout or heartbeat,
+   * the execution's timeout, or a sibling in a Parallel or Map that fails. Such an invoke gets an
+   * AbortController of its own; any other gets the caller's signal, since AbortControllers are costly to
+   * abort (a DOMException each). At the top level one state runs at a time, so an uncancellable invoke is
+   * never a sibling the run must cancel; if the run ends while it is in flight (a throwing checkpoint),
+   * its late outcome is ignored.
+   */
+  private cancellable(effect: InvokeEffect): boolean {
+    return (
+      effect.timeoutSeconds !== undefined ||
+      effect.heartbeatSeconds !== undefined ||
+      this.graph.timeoutSeconds !== undefined ||
+      (this.transition.pendingIndex.get(this.state, effect.id)?.loc.length ?? 0) > 0
+    );
+  }
+
+  private startInvoke(effect: InvokeEffect): void {
+    const controller = this.cancellable(effect) ? new AbortController() : undefined;
+    this.running.add(effect.id, controller);
+    void this.invokeOnce(effect, controller);
+  }
+
+  private startQueued(): void {
+    const next = this.queued.shift();
+    if (next !== undefined) this.startInvoke(next);
+  }
+
+  /** Performs one invoke to its outcome (one async call per invoke, no closures per invoke). */
+  private async invokeOnce(effect: InvokeEffect, controller: AbortController | undefined): Promise<void> {
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await this.deps.invoke(effect, controller?.signal ?? this.uncancellable);
+    } catch (error) {
+      this.settle(effect, controller, undefined, { error });
+      return;
+    }
+    if ('pending' in outcome && outcome.pending === 'poll') {
+      this.settle(effect, controller, {
+        type: 'TaskPolling',
+        id: effect.id,
+        poll: outcome.poll,
+        afterSeconds: outcome.afterSeconds,
+      });
+    } else if ('pending' in outcome) {
+      this.awaitCallback(effect.id);
+      this.settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
+    } else if (outcome.ok) {
+      this.settle(effect, controller, { type: 'TaskSucceeded', id: effect.id, output: outcome.output });
+    } else {
+      this.settle(effect, controller, {
+        type: 'TaskFailed',
+        id: effect.id,
+        error: outcome.error,
+        cause: outcome.cause,
+      });
+    }
+  }
+
+  /**
+   * Settles one invoke: frees its slot, starts a queued one, and queues its event, unless the invoke was
+   * cancelled or the run no longer holds it.
+   */
+  private settle(
+    effect: InvokeEffect,
+    controller: AbortController | undefined,
+    event: ExecutionEvent | undefined,
+    failure?: { error: unknown },
+  ): void {
+    const at = this.running.indexOf(effect.id);
+    if (at < 0 || this.running.controllerAt(at) !== controller) return;
+    this.running.removeAt(at);
+    this.startQueued();
+    if (controller?.signal.aborted) return;
+    if (failure !== undefined) this.infraFailure ??= failure;
+    else if (event !== undefined) this.events.push(event);
+    this.interrupt();
+  }
+
+  private earliestTimer(): number | undefined {
+    if (this.timers === undefined) return undefined;
+    let best: number | undefined;
+    for (const due of this.timers.values()) if (best === undefined || due < best) best = due;
+    return best;
+  }
+
+  /** Queues a TimerFired for every timer due by `now`, in due order (then by id). */
+  private fireDueTimers(now: number): void {
+    const { timers } = this;
+    if (timers === undefined) return;
+    const due = [...timers]
+      .filter(([, at]) => at <= now)
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    for (const [id] of due) {
+      timers.delete(id);
+      this.events.push({ type: 'TimerFired', id });
+    }
+  }
+
+  private sleepUntil(dueAt: number, now: number): void {
+    if (this.sleeping?.dueAt === dueAt) return;
+    this.stopSleep();
+    const sleeping = { dueAt, cancel: NO_TIMER };
+    this.sleeping = sleeping;
+    sleeping.cancel = startTimer(this.clock, dueAt - now, () => {
+      if (this.sleeping !== sleeping) return;
+      this.sleeping = undefined;
+      this.interrupt();
+    });
+  }
+
+  private stopSleep(): void {
+    this.sleeping?.cancel();
+    this.sleeping = undefined;
+  }
+
+  private stopAll(): void {
+    this.stopSleep();
+    this.running.abortAll();
+    if (this.queued.length > 0) this.queued.length = 0;
+  }
+}
+
+const NO_TIMER: CancelTimer = () => {};
+
+/**
  * Runs an execution (new, or resumed from a saved state) until it ends or can only wait.
  *
  * @example
@@ -168,260 +583,8 @@ export async function runExecution(
   deps: RuntimeDeps,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const { clock } = deps;
-  const maxWait = deps.maxInProcessWaitMs ?? 10_000;
-  const maxInvokes = Math.max(1, deps.maxConcurrentInvokes ?? 16);
-  const historyLimit = deps.historyLimit ?? 10_000;
-  const history: HistoryEvent[] = [];
-  const running = new InFlight();
-  // Most runs never queue an invoke, set a timer or wait for a callback: those are made on first use.
-  const queued: InvokeEffect[] = [];
-  let timers: Map<string, number> | undefined;
-  let callbacks: Set<string> | undefined;
-  const events: ExecutionEvent[] = [];
-  let first: Step | undefined;
-  const transitionOptions: TransitionOptions = { history: deps.history !== false, sizes: new SizeBounds() };
-  let state: ExecutionState;
-  if (isState(stateOrInit)) {
-    state = stateOrInit;
-  } else {
-    const step = startExecution(graph, stateOrInit, clock.now(), transitionOptions);
-    state = step.state;
-    first = step;
-  }
-  let infraFailure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-
-  // AbortControllers are costly to create (a DOMException on abort). An invoke that nothing in the run
-  // can cancel on its own (top level, no timeout or heartbeat, no execution timeout) gets the caller's
-  // signal: the only thing that can stop it is the caller. At the top level one state runs at a time, so
-  // such an invoke is never a sibling the run must cancel; if the run ends while it is in flight (a
-  // throwing checkpoint), its late outcome is ignored.
-  const uncancellable = deps.signal ?? NEVER_ABORTED;
-  const cancellable = (effect: InvokeEffect): boolean =>
-    effect.timeoutSeconds !== undefined ||
-    effect.heartbeatSeconds !== undefined ||
-    graph.timeoutSeconds !== undefined ||
-    (getPending(state, effect.id)?.loc.length ?? 0) > 0;
-
-  /** Settles one invoke: frees its slot, starts a queued one, and queues the event unless cancelled. */
-  const settle = (
-    effect: InvokeEffect,
-    controller: AbortController | undefined,
-    event: ExecutionEvent | undefined,
-    failure?: { error: unknown },
-  ): void => {
-    const at = running.indexOf(effect.id);
-    if (at < 0 || running.controllerAt(at) !== controller) return;
-    running.removeAt(at);
-    const next = queued.shift();
-    if (next !== undefined) start(next);
-    if (controller?.signal.aborted) return;
-    if (failure !== undefined) infraFailure ??= failure;
-    else if (event !== undefined) events.push(event);
-    notify();
-  };
-
-  /** Performs one invoke to its outcome (one async call per invoke, no closures per invoke). */
-  const invokeOnce = async (effect: InvokeEffect, controller: AbortController | undefined): Promise<void> => {
-    let outcome: InvokeOutcome;
-    try {
-      outcome = await deps.invoke(effect, controller?.signal ?? uncancellable);
-    } catch (error) {
-      settle(effect, controller, undefined, { error });
-      return;
-    }
-    if ('pending' in outcome && outcome.pending === 'poll') {
-      settle(effect, controller, {
-        type: 'TaskPolling',
-        id: effect.id,
-        poll: outcome.poll,
-        afterSeconds: outcome.afterSeconds,
-      });
-    } else if ('pending' in outcome) {
-      if (callbacks === undefined) callbacks = new Set();
-      callbacks.add(effect.id);
-      settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
-    } else if (outcome.ok) {
-      settle(effect, controller, { type: 'TaskSucceeded', id: effect.id, output: outcome.output });
-    } else {
-      settle(effect, controller, {
-        type: 'TaskFailed',
-        id: effect.id,
-        error: outcome.error,
-        cause: outcome.cause,
-      });
-    }
-  };
-
-  function start(effect: InvokeEffect): void {
-    const controller = cancellable(effect) ? new AbortController() : undefined;
-    running.add(effect.id, controller);
-    void invokeOnce(effect, controller);
-  }
-
-  const perform = (effects: readonly Effect[]): void => {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'invoke':
-          if (running.size < maxInvokes) start(effect);
-          else queued.push(effect);
-          break;
-        case 'timer':
-          if (timers === undefined) timers = new Map();
-          timers.set(effect.id, effect.dueAt);
-          break;
-        case 'cancel': {
-          timers?.delete(effect.id);
-          callbacks?.delete(effect.id);
-          const at = running.indexOf(effect.id);
-          if (at >= 0) {
-            running.removeAt(at)?.abort();
-            const next = queued.shift();
-            if (next !== undefined) start(next);
-          }
-          const index = queued.findIndex((q) => q.id === effect.id);
-          if (index >= 0) queued.splice(index, 1);
-          break;
-        }
-      }
-    }
-  };
-
-  if (isState(stateOrInit)) {
-    for (const { effect, submitted } of pendingEffects(state)) {
-      if (effect.type === 'timer') {
-        if (timers === undefined) timers = new Map();
-        timers.set(effect.id, effect.dueAt);
-      } else if (submitted) {
-        // A job between two polls waits on its poll timer, not on a callback.
-        if (effect.poll !== undefined) continue;
-        if (callbacks === undefined) callbacks = new Set();
-        callbacks.add(effect.id);
-      } else perform([effect]);
-    }
-    if (options.resumeEvents !== undefined) events.push(...options.resumeEvents);
-  } else if (first !== undefined) {
-    appendBounded(history, first.history, historyLimit);
-    perform(first.effects);
-  }
-
-  // One sleep on the earliest timer at a time, replaced only when the earliest timer changes.
-  let sleeping: { dueAt: number; controller: AbortController } | undefined;
-  const stopSleep = (): void => {
-    sleeping?.controller.abort();
-    sleeping = undefined;
-  };
-  const sleepUntil = (dueAt: number, now: number): void => {
-    if (sleeping?.dueAt === dueAt) return;
-    stopSleep();
-    const controller = new AbortController();
-    sleeping = { dueAt, controller };
-    void clock.sleep(dueAt - now, controller.signal).then(() => {
-      if (controller.signal.aborted) return;
-      if (sleeping?.controller === controller) sleeping = undefined;
-      notify();
-    });
-  };
-  const stopAll = (): void => {
-    stopSleep();
-    running.abortAll();
-    queued.length = 0;
-  };
-  const earliestTimer = (): number | undefined => {
-    if (timers === undefined) return undefined;
-    let best: number | undefined;
-    for (const due of timers.values()) if (best === undefined || due < best) best = due;
-    return best;
-  };
-
-  // One listener for the whole run: adding and removing one around every wait costs more than the wait.
-  deps.signal?.addEventListener('abort', notify);
-  // Every way out (result, WAITING, an infrastructure failure, a throwing onStep) stops what still runs.
-  try {
-    for (;;) {
-      if (state.status !== 'RUNNING') {
-        stopAll();
-        const done: RunResult = { status: state.status, state, history: trimHistory(history, historyLimit) };
-        if (state.output !== undefined) done.output = state.output;
-        if (state.error !== undefined) done.error = state.error;
-        if (state.cause !== undefined) done.cause = state.cause;
-        return done;
-      }
-      if (infraFailure !== undefined) {
-        stopAll();
-        throw infraFailure.error;
-      }
-      if (deps.signal?.aborted) {
-        stopAll();
-        const waiting: RunResult = {
-          status: 'WAITING',
-          state,
-          waitingFor: 'interrupted',
-          history: trimHistory(history, historyLimit),
-        };
-        const due = earliestTimer();
-        if (due !== undefined) waiting.dueAt = due;
-        return waiting;
-      }
-      const event = events.shift();
-      if (event !== undefined) {
-        const step = applyEvent(graph, state, event, clock.now(), transitionOptions);
-        appendBounded(history, step.history, historyLimit);
-        perform(step.effects);
-        if (
-          deps.onStep !== undefined &&
-          (event.type === 'TaskSucceeded' ||
-            event.type === 'TaskFailed' ||
-            event.type === 'TaskPolling' ||
-            step.history.some((h) => ENDS_CHILD.has(h.type)))
-        ) {
-          await deps.onStep(step);
-        }
-        continue;
-      }
-      const now = clock.now();
-      const next = earliestTimer();
-      if (next !== undefined && next <= now) {
-        const due = [...(timers ?? [])]
-          .filter(([, at]) => at <= now)
-          .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-        for (const [id] of due) {
-          timers?.delete(id);
-          events.push({ type: 'TimerFired', id });
-        }
-        continue;
-      }
-      if (running.size === 0) {
-        if (next === undefined || next - now > maxWait) {
-          if (next === undefined && (callbacks?.size ?? 0) === 0) {
-            throw new Error(
-              `execution ${state.context.executionId} waits on nothing (no invoke, timer or callback) yet is still RUNNING`,
-            );
-          }
-          const waiting: RunResult = {
-            status: 'WAITING',
-            state,
-            waitingFor: (callbacks?.size ?? 0) > 0 ? 'callback' : 'timer',
-            history: trimHistory(history, historyLimit),
-          };
-          if (next !== undefined) waiting.dueAt = next;
-          return waiting;
-        }
-      }
-      if (next === undefined) stopSleep();
-      else sleepUntil(next, now);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-  } finally {
-    deps.signal?.removeEventListener('abort', notify);
-    stopAll();
-  }
+  const run = isState(stateOrInit)
+    ? ExecutionRun.resume(graph, stateOrInit, deps, options.resumeEvents)
+    : ExecutionRun.start(graph, stateOrInit, deps);
+  return run.loop();
 }

@@ -7,7 +7,6 @@ import { STATES_ERRORS } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 import type { CompiledState } from './compiled.ts';
 import { type Ctx, ExecutionAbort, type Frame, record, stateOf } from './ctx.ts';
-import { addPending as addPendingEntry, removePending } from './pending.ts';
 import type { InvokeEffect, ThreadState, TimerEffect, TimerReason } from './state.ts';
 
 /** A thread that has entered no state yet. */
@@ -46,7 +45,7 @@ export function enter(ctx: Ctx, f: Frame, name: string, input: JsonValue): void 
 
 /** Records an invoke or timer the thread at `loc` waits on, and hands it to the runtime. */
 export function addPending(ctx: Ctx, loc: number[], effect: InvokeEffect | TimerEffect): void {
-  addPendingEntry(ctx.state, { effect, loc });
+  ctx.pendingIndex.add(ctx.state, { effect, loc });
   ctx.effects.push(effect);
 }
 
@@ -57,7 +56,7 @@ export function addTimer(ctx: Ctx, loc: number[], id: string, dueAt: number, rea
 
 /** Stops waiting on an invoke or timer, if it is still pending. */
 export function cancelId(ctx: Ctx, id: string | undefined): void {
-  if (id === undefined || !removePending(ctx.state, id)) return;
+  if (id === undefined || !ctx.pendingIndex.remove(ctx.state, id)) return;
   ctx.effects.push({ type: 'cancel', id });
 }
 

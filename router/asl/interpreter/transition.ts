@@ -38,7 +38,7 @@ import type { CompiledGraph } from './compiled.ts';
 import { type Ctx, ExecutionAbort, type Frame, record, stateOf, toError } from './ctx.ts';
 import type { HistoryEvent } from './history.ts';
 import { checkSize, PARSED_GROWTH, SizeBounds } from './payload-limit.ts';
-import { getPending, removePending } from './pending.ts';
+import { PendingIndex } from './pending.ts';
 import { retryTimerFired } from './retry-catch.ts';
 import {
   type Effect,
@@ -54,6 +54,7 @@ import { waitTimerFired } from './states/wait.ts';
 import { addTimer, cancelId, enter, newThread } from './threads.ts';
 
 export { jsonSize, PARSED_GROWTH, SizeBounds, sizeBound } from './payload-limit.ts';
+export { PendingIndex } from './pending.ts';
 
 /** What starts an execution. */
 export interface ExecutionInit {
@@ -95,6 +96,11 @@ export interface TransitionOptions {
    * state); without it each call learns afresh.
    */
   readonly sizes?: SizeBounds;
+  /**
+   * The run's index of the state's pending invokes and timers (a wide Map or Parallel has many), kept
+   * like `sizes` by the caller from one transition to the next; without it each call indexes afresh.
+   */
+  readonly pendingIndex?: PendingIndex;
 }
 
 const NO_HISTORY: readonly HistoryEvent[] = Object.freeze([]);
@@ -112,6 +118,7 @@ function newCtx(graph: CompiledGraph, state: ExecutionState, now: number, option
     history: historyOf(options),
     env: undefined,
     sizes: options.sizes ?? new SizeBounds(),
+    pendingIndex: options.pendingIndex ?? new PendingIndex(),
     advance,
   };
 }
@@ -274,12 +281,12 @@ export function applyEvent(
 ): Step {
   const ctx = newCtx(graph, state, now, options);
   if (state.status !== 'RUNNING') return { state, effects: ctx.effects, history: NO_HISTORY };
-  const pending = getPending(state, event.id);
+  const pending = ctx.pendingIndex.get(state, event.id);
   if (pending === undefined) return { state, effects: ctx.effects, history: NO_HISTORY };
   return run(ctx, () => {
     if (pending.effect.type === 'timer' && pending.effect.reason === 'execution-timeout') {
       if (event.type !== 'TimerFired') return;
-      removePending(state, event.id);
+      ctx.pendingIndex.remove(state, event.id);
       throw new ExecutionAbort(
         STATES_ERRORS.Timeout,
         `The execution did not finish within the state machine's TimeoutSeconds (${graph.timeoutSeconds ?? 0})`,

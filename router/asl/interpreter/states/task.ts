@@ -8,7 +8,6 @@ import type { CompiledState, CompiledTask, Evaluate } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
-import { getPending, removePending } from '../pending.ts';
 import { queryCount, runQuery } from '../query.ts';
 import { taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
@@ -177,7 +176,7 @@ export function taskEvent(
       return false;
     }
     case 'TaskSucceeded':
-      removePending(ctx.state, b.invokeId);
+      ctx.pendingIndex.remove(ctx.state, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
       cancelId(ctx, b.pollId);
@@ -186,7 +185,7 @@ export function taskEvent(
       succeedWithResult(ctx, f, s, event.output);
       return true;
     case 'TaskFailed':
-      removePending(ctx.state, b.invokeId);
+      ctx.pendingIndex.remove(ctx.state, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
       cancelId(ctx, b.pollId);
@@ -205,9 +204,9 @@ export function taskEvent(
  */
 export function taskPollFired(ctx: Ctx, b: TaskBlock, id: string): boolean {
   if (b.pollId !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   b.pollId = undefined;
-  const invoke = getPending(ctx.state, b.invokeId);
+  const invoke = ctx.pendingIndex.get(ctx.state, b.invokeId);
   if (invoke === undefined || invoke.effect.type !== 'invoke') return false;
   invoke.submitted = false;
   ctx.effects.push(invoke.effect);
@@ -228,7 +227,7 @@ export function taskTimerFired(
 ): boolean {
   const t = f.thread;
   if ((heartbeat ? b.heartbeatId : b.timeoutId) !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   cancelThread(ctx, t);
   const error = heartbeat ? STATES_ERRORS.HeartbeatTimeout : STATES_ERRORS.Timeout;
   const cause = heartbeat

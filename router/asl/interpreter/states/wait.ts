@@ -18,7 +18,6 @@ import {
   record,
 } from '../ctx.ts';
 import { holdOutput } from '../payload-limit.ts';
-import { removePending } from '../pending.ts';
 import { assignments, queryCount, runQuery } from '../query.ts';
 import { failState } from '../retry-catch.ts';
 import type { WaitBlock } from '../state.ts';
@@ -99,7 +98,7 @@ export function executeWait(ctx: Ctx, f: Frame, s: CompiledWait): void {
 export function waitTimerFired(ctx: Ctx, f: Frame, s: CompiledState, b: WaitBlock, id: string): boolean {
   const t = f.thread;
   if (b.timerId !== id) return false;
-  removePending(ctx.state, id);
+  ctx.pendingIndex.remove(ctx.state, id);
   t.block = undefined;
   const context = s.usesContext && !s.jsonata ? contextObject(ctx, t, s) : NO_CONTEXT;
   try {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { systemClock, VirtualClock } from '../../../../router/asl/interpreter/index.ts';
 
@@ -68,6 +69,36 @@ describe('VirtualClock', () => {
     expect([clock.now(), clock.pending]).toEqual([100, 0]);
     expect(woke).toBe(false); // resolution is asynchronous
   });
+
+  it('fires a timer when time reaches it, unless cancelled first', () => {
+    // Prepare
+    const clock = new VirtualClock(0, { auto: false });
+    const fired: [string, number][] = [];
+    clock.timer(100, () => fired.push(['kept', clock.now()]));
+    const cancel = clock.timer(50, () => fired.push(['cancelled', clock.now()]));
+
+    // Act
+    cancel();
+    clock.advance(200);
+    cancel();
+
+    // Assess
+    expect(fired).toEqual([['kept', 100]]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('stops listening on the signal of a sleep that ended', async () => {
+    // Prepare
+    const clock = new VirtualClock(0);
+    const controller = new AbortController();
+
+    // Act
+    await clock.sleep(1_000, controller.signal);
+
+    // Assess
+    expect(clock.now()).toBe(1_000);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
 });
 
 describe('systemClock', () => {
@@ -96,5 +127,28 @@ describe('systemClock', () => {
     await sleeping;
 
     expect(early).toBe(false);
+  });
+
+  it('stops listening on the signal of a sleep that ended', async () => {
+    const controller = new AbortController();
+
+    await systemClock.sleep(0, controller.signal);
+
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('fires a timer, and never one cancelled before it was due', async () => {
+    // Prepare
+    const { timer } = systemClock;
+    if (timer === undefined) throw new Error('systemClock has no timer');
+    const fired: string[] = [];
+
+    // Act: the later timer fires after the cancelled one would have
+    const cancel = timer(1, () => fired.push('cancelled'));
+    cancel();
+    await new Promise<void>((resolve) => timer(5, resolve));
+
+    // Assess
+    expect(fired).toEqual([]);
   });
 });

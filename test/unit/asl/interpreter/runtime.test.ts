@@ -3,6 +3,7 @@ import {
   type InvokeEffect,
   type InvokeOutcome,
   runExecution,
+  SharedSignal,
   VirtualClock,
 } from '../../../../router/asl/interpreter/index.ts';
 import { graphOf, outline, T0, task } from './helpers.ts';
@@ -187,5 +188,55 @@ describe('runExecution', () => {
     // Assess
     await expect(run).rejects.toThrow('lease lost');
     expect(aborted).toEqual(['slow']);
+  });
+
+  it('waits in-process on a clock that can only sleep, and cancels the sleep a result makes needless', async () => {
+    // Prepare: a Wait, then a Task whose 60 s timeout the result beats
+    const graph = graphOf('W', {
+      W: { Type: 'Wait', Seconds: 5, Next: 'T' },
+      T: task('t', { TimeoutSeconds: 60 }),
+    });
+    const virtual = new VirtualClock(T0);
+    const clock = {
+      now: () => virtual.now(),
+      sleep: (ms: number, signal?: AbortSignal) => virtual.sleep(ms, signal),
+    };
+    const invoke = async (effect: InvokeEffect): Promise<InvokeOutcome> => {
+      await virtual.sleep(1_000);
+      return { ok: true, output: effect.resource };
+    };
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 's', input: {}, startTime: T0 },
+      { clock, invoke },
+    );
+
+    // Assess
+    expect(result.status === 'SUCCEEDED' ? result.output : result.status).toBe('t');
+    expect(virtual.now()).toBe(T0 + 6_000);
+    expect(virtual.pending).toBe(0);
+  });
+});
+
+describe('SharedSignal', () => {
+  it('wakes, once, the runs that joined and have not left, in whatever slot they took', () => {
+    // Prepare
+    const controller = new AbortController();
+    const shared = new SharedSignal(controller.signal);
+    const woken: string[] = [];
+    const run = (name: string) => ({ interrupt: () => woken.push(name) });
+    const first = shared.join(run('first'));
+    shared.join(run('second'));
+    shared.leave(first);
+    shared.join(run('third'));
+
+    // Act
+    controller.abort();
+    controller.signal.dispatchEvent(new Event('abort'));
+
+    // Assess
+    expect(woken.sort()).toEqual(['second', 'third']);
   });
 });
