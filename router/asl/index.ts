@@ -11,6 +11,13 @@ export * from './expressions/index.ts';
 export * from './interpreter/index.ts';
 export { redriveExecution } from './interpreter/redrive.ts';
 export {
+  type StateInspection,
+  type StateTest,
+  StateTestError,
+  type StateTestResult,
+  testState,
+} from './interpreter/test-state.ts';
+export {
   formatProblems,
   loadGraph,
 } from './load.ts';
