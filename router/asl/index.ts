@@ -14,7 +14,6 @@ export {
   type StateInspection,
   type StateTest,
   StateTestError,
-  type StateTestResult,
   testState,
 } from './interpreter/test-state.ts';
 export {
