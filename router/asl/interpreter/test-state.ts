@@ -88,6 +88,9 @@ export interface StateInspection {
   errorDetails?: { retryIndex?: number; retryBackoffIntervalSeconds?: number; catchIndex?: number };
 }
 
+/** The data-flow steps of the inspection, gathered as the state runs. */
+type DataFlow = Omit<StateInspection, 'variables' | 'assignedVariables' | 'errorDetails'>;
+
 /** What the state did. */
 export interface StateTestResult {
   status: StateTestStatus;
@@ -226,13 +229,7 @@ function lastEvent(history: readonly HistoryEvent[], type: string, name: string)
 }
 
 /** The JSONPath data flow steps the history does not hold, from the state's own expressions. */
-function jsonPathSteps(
-  ctx: Ctx,
-  frame: Frame,
-  s: CompiledState,
-  context: JsonValue,
-  into: StateInspection,
-): void {
+function jsonPathSteps(ctx: Ctx, frame: Frame, s: CompiledState, context: JsonValue, into: DataFlow): void {
   const input = frame.thread.input;
   const effective = attempt(() => applyIo(s.inputPath, input, context, ctx, 'InputPath', frame));
   if (s.inputPath !== undefined && effective !== undefined) into.afterInputPath = effective;
@@ -246,13 +243,7 @@ function jsonPathSteps(
 }
 
 /** ResultSelector and ResultPath applied to the result, as the state applied them. */
-function resultSteps(
-  ctx: Ctx,
-  frame: Frame,
-  s: CompiledState,
-  context: JsonValue,
-  into: StateInspection,
-): void {
+function resultSteps(ctx: Ctx, frame: Frame, s: CompiledState, context: JsonValue, into: DataFlow): void {
   const result = into.result;
   if (result === undefined || s.jsonata) return;
   if (s.type !== 'Task' && s.type !== 'Pass' && s.type !== 'Map' && s.type !== 'Parallel') return;
@@ -276,6 +267,172 @@ const RESULT_EVENT: Partial<Record<CompiledState['type'], string>> = {
   Map: 'MapStateSucceeded',
   Parallel: 'ParallelStateSucceeded',
 };
+
+/**
+ * The graph with the tested state standing alone in its machine: the state under a key of its own (so a
+ * transition back to its own name reaches a stand-in rather than running it again), every other state of
+ * its machine a stand-in.
+ */
+function standAlone(
+  graph: CompiledGraph,
+  s: CompiledState,
+  machine: CompiledMachine,
+): { single: CompiledGraph; key: string } {
+  const key = `${s.name}\u0000`;
+  const states = new Map<string, CompiledState>([[key, s]]);
+  for (const [name, other] of machine.states) states.set(name, standIn(name, other));
+  return { single: { ...graph, root: { startAt: key, states }, timeoutSeconds: undefined }, key };
+}
+
+/**
+ * A new execution state whose one thread has entered the tested state with the test's input, variables,
+ * context and retry count. Returns the working set, the thread's frame and the retries each Retrier had
+ * made before the state ran (to tell which one takes its error).
+ */
+function enterState(
+  graph: CompiledGraph,
+  single: CompiledGraph,
+  key: string,
+  s: CompiledState,
+  test: StateTest,
+  now: number,
+): { ctx: Ctx; frame: Frame; retriesBefore: number[] } {
+  const state: ExecutionState = {
+    format: 1,
+    context: executionContext(graph, test, now),
+    status: 'RUNNING',
+    transitions: 0,
+    events: 0,
+    draws: 0,
+    root: newThread('', '', now),
+    pending: [],
+  };
+  const ctx: Ctx = {
+    graph: single,
+    state,
+    now,
+    effects: [],
+    history: [],
+    env: undefined,
+    sizes: new SizeBounds(),
+    advance,
+  };
+  const t = state.root;
+  const frame: Frame = { thread: t, machine: single.root, loc: [], parent: undefined };
+  enter(ctx, frame, key, test.input);
+  if (test.variables !== undefined) t.vars = { ...test.variables };
+  const given = isJsonObject(test.context?.State) ? test.context.State : {};
+  const entered = text(given.EnteredTime);
+  if (entered !== undefined && !Number.isNaN(Date.parse(entered))) t.enteredAt = Date.parse(entered);
+  const retryCount = test.retrierRetryCount ?? (typeof given.RetryCount === 'number' ? given.RetryCount : 0);
+  const retriers = s.type === 'Task' || s.type === 'Parallel' || s.type === 'Map' ? s.retry : [];
+  if (retryCount > 0) {
+    t.attempt = retryCount;
+    if (retriers.length > 0) t.retries = retriers.map(() => retryCount);
+  }
+  return { ctx, frame, retriesBefore: [...(t.retries ?? retriers.map(() => 0))] };
+}
+
+/**
+ * Performs the work the state waits on (its invoke, a Wait timer, Map items or Parallel branches) with
+ * the runtime, stopping at a retry (a Retrier took the error) or when the state is left; returns the
+ * history it made. The state's own invoke is answered by the mock when there is one.
+ */
+async function performWork(
+  single: CompiledGraph,
+  state: ExecutionState,
+  s: CompiledState,
+  mock: StateTestMock | undefined,
+  deps: StateTestDeps,
+): Promise<HistoryEvent[]> {
+  const stop = new AbortController();
+  const run: RunResult = await runExecution(single, state, {
+    invoke: (effect, signal) =>
+      mock !== undefined && effect.stateName === s.name && effect.id.startsWith(`${s.name}#`)
+        ? Promise.resolve<InvokeOutcome>(mock)
+        : deps.invoke(effect, signal),
+    clock: deps.clock,
+    maxInProcessWaitMs: Number.POSITIVE_INFINITY,
+    signal: stop.signal,
+    onStep: (step) => {
+      if (step.state.root.block?.kind === 'retry') stop.abort();
+    },
+  });
+  if (run.status === 'WAITING' && run.waitingFor === 'callback') {
+    throw new StateTestError(
+      `state '${s.name}' waits for a task token, which a single-state run cannot receive: mock its result or error`,
+    );
+  }
+  const t = state.root;
+  if (run.status === 'FAILED' && t.end === undefined) {
+    t.end = { status: 'FAILED', error: run.error ?? '', cause: run.cause ?? '' };
+  }
+  return run.history;
+}
+
+/** How the state ended, read from its history and its thread. */
+interface Outcome {
+  status: StateTestStatus;
+  /** nextState, output, error, cause: the fields a result shows, in TestState's order. */
+  shown: Pick<StateTestResult, 'nextState' | 'output' | 'error' | 'cause'>;
+  assigned: Record<string, JsonValue> | undefined;
+  errorDetails: StateInspection['errorDetails'];
+  /** The state's events, up to the next state's entry. */
+  history: HistoryEvent[];
+}
+
+function outcomeOf(
+  s: CompiledState,
+  t: ThreadState,
+  events: HistoryEvent[],
+  retriesBefore: readonly number[],
+): Outcome {
+  if (t.block?.kind === 'retry') {
+    const retry = lastEvent(events, 'TaskRetry', s.name);
+    const index = (t.retries ?? []).findIndex((n, i) => n > (retriesBefore[i] ?? 0));
+    const backoff = retry?.details?.dueAt === undefined ? 0 : (retry.details.dueAt - retry.timestamp) / 1000;
+    return {
+      status: 'RETRIABLE',
+      shown: { nextState: s.name, error: retry?.details?.error ?? '', cause: retry?.details?.cause ?? '' },
+      assigned: undefined,
+      errorDetails: { retryIndex: index, retryBackoffIntervalSeconds: backoff },
+      history: events,
+    };
+  }
+  const exited = lastEvent(events, s.exited, s.name);
+  if (exited === undefined) {
+    const end = t.end;
+    const shown = end?.status === 'FAILED' ? { error: end.error, cause: end.cause } : {};
+    return { status: 'FAILED', shown, assigned: undefined, errorDetails: undefined, history: events };
+  }
+  const details = exited.details ?? {};
+  const after = events.slice(events.indexOf(exited) + 1);
+  const next = after.find((h) => h.thread === '' && h.type.endsWith('StateEntered'));
+  const shown: Outcome['shown'] = {};
+  if (next?.stateName !== undefined) shown.nextState = next.stateName;
+  if (details.output !== undefined) shown.output = details.output;
+  const history = next === undefined ? events : events.slice(0, events.indexOf(next) + 1);
+  const error = details.error;
+  if (error === undefined) {
+    return {
+      status: 'SUCCEEDED',
+      shown,
+      assigned: details.assignedVariables,
+      errorDetails: undefined,
+      history,
+    };
+  }
+  shown.error = error;
+  shown.cause = details.cause ?? '';
+  const catchers = s.type === 'Task' || s.type === 'Parallel' || s.type === 'Map' ? s.catch : [];
+  return {
+    status: 'CAUGHT_ERROR',
+    shown,
+    assigned: details.assignedVariables,
+    errorDetails: { catchIndex: catchers.findIndex((c) => errorMatches(error, c.errorEquals, false)) },
+    history,
+  };
+}
 
 /**
  * Runs one state of a compiled graph on its own and reports what it did.
@@ -304,59 +461,18 @@ export async function testState(
     );
   }
   const s = found.state;
-  // The tested state sits under a key of its own, so a transition back to its own name reaches a
-  // stand-in rather than running it again.
-  const key = `${s.name}\u0000`;
-  const states = new Map<string, CompiledState>([[key, s]]);
-  for (const [name, other] of found.machine.states) states.set(name, standIn(name, other));
-  const single: CompiledGraph = { ...graph, root: { startAt: key, states }, timeoutSeconds: undefined };
-
-  const now = deps.clock.now();
-  const state: ExecutionState = {
-    format: 1,
-    context: executionContext(graph, test, now),
-    status: 'RUNNING',
-    transitions: 0,
-    events: 0,
-    draws: 0,
-    root: newThread('', '', now),
-    pending: [],
-  };
-  const history: HistoryEvent[] = [];
-  const ctx: Ctx = {
-    graph: single,
-    state,
-    now,
-    effects: [],
-    history,
-    env: undefined,
-    sizes: new SizeBounds(),
-    advance,
-  };
-  const t = state.root;
-  const frame: Frame = { thread: t, machine: single.root, loc: [], parent: undefined };
-  enter(ctx, frame, key, test.input);
-  const givenState = isJsonObject(test.context?.State) ? test.context.State : {};
-  const retryCount =
-    test.retrierRetryCount ?? (typeof givenState.RetryCount === 'number' ? givenState.RetryCount : 0);
+  const { single, key } = standAlone(graph, s, found.machine);
+  const { ctx, frame, retriesBefore } = enterState(graph, single, key, s, test, deps.clock.now());
+  const t = frame.thread;
+  const history = ctx.history ?? [];
   const variables: Record<string, JsonValue> = { ...test.variables };
-  if (test.variables !== undefined) t.vars = { ...variables };
-  const entered = text(givenState.EnteredTime);
-  if (entered !== undefined && !Number.isNaN(Date.parse(entered))) t.enteredAt = Date.parse(entered);
-  const retriers = s.type === 'Task' || s.type === 'Parallel' || s.type === 'Map' ? s.retry : [];
-  if (retryCount > 0) {
-    t.attempt = retryCount;
-    if (retriers.length > 0) t.retries = retriers.map(() => retryCount);
-  }
-  const retriesBefore = [...(t.retries ?? retriers.map(() => 0))];
 
   // What the state's expressions read as it is entered: the inspection recomputes with the same.
   const entry: ThreadState = { ...t, visits: { ...t.visits } };
-  if (t.vars !== undefined) entry.vars = t.vars;
-  const entryFrame: Frame = { thread: entry, machine: single.root, loc: [], parent: undefined };
+  const entryFrame: Frame = { ...frame, thread: entry };
   const context = s.usesContext && !s.jsonata ? contextObject(ctx, entry, s) : NO_CONTEXT;
-  const inspection: StateInspection = { input: test.input, variables };
-  if (!s.jsonata) jsonPathSteps(ctx, entryFrame, s, context, inspection);
+  const flow: DataFlow = { input: test.input };
+  if (!s.jsonata) jsonPathSteps(ctx, entryFrame, s, context, flow);
 
   try {
     if (test.mock !== undefined && (s.type === 'Map' || s.type === 'Parallel')) {
@@ -367,91 +483,29 @@ export async function testState(
     if (!(error instanceof ExecutionAbort)) throw error;
     t.end = { status: 'FAILED', error: error.error, cause: error.cause };
   }
-
   if (t.end === undefined && t.block !== undefined && t.block.kind !== 'retry') {
-    // The state waits on its work (an invoke, a Wait timer, Map items or Parallel branches): the runtime
-    // performs it, and the run stops at a retry (a Retrier took the error) or when the state is left.
-    const mock = test.mock;
-    const stop = new AbortController();
-    const run: RunResult = await runExecution(single, state, {
-      invoke: (effect, signal) =>
-        mock !== undefined && effect.stateName === s.name && effect.id.startsWith(`${s.name}#`)
-          ? Promise.resolve<InvokeOutcome>(mock)
-          : deps.invoke(effect, signal),
-      clock: deps.clock,
-      maxInProcessWaitMs: Number.POSITIVE_INFINITY,
-      signal: stop.signal,
-      onStep: (step) => {
-        if (step.state.root.block?.kind === 'retry') stop.abort();
-      },
-    });
-    history.push(...run.history);
-    if (run.status === 'WAITING' && run.waitingFor === 'callback') {
-      throw new StateTestError(
-        `state '${s.name}' waits for a task token, which a single-state run cannot receive: mock its result or error`,
-      );
-    }
-    if (run.status === 'FAILED' && t.end === undefined) {
-      t.end = { status: 'FAILED', error: run.error ?? '', cause: run.cause ?? '' };
-    }
+    history.push(...(await performWork(single, ctx.state, s, test.mock, deps)));
   }
 
   const events = history.map((h) => (h.stateName === key ? { ...h, stateName: s.name } : h));
   const scheduled = s.type === 'Task' ? lastEvent(events, 'TaskScheduled', s.name) : undefined;
   if (scheduled?.details?.input !== undefined) {
-    if (s.jsonata) inspection.afterArguments = scheduled.details.input;
-    else inspection.afterParameters = scheduled.details.input;
+    if (s.jsonata) flow.afterArguments = scheduled.details.input;
+    else flow.afterParameters = scheduled.details.input;
   }
   const succeeded = RESULT_EVENT[s.type];
   const worked = succeeded === undefined ? undefined : lastEvent(events, succeeded, s.name);
-  if (test.mock?.ok === true && (s.type === 'Map' || s.type === 'Parallel'))
-    inspection.result = test.mock.output;
-  else if (worked?.details?.output !== undefined) inspection.result = worked.details.output;
-  resultSteps(ctx, entryFrame, s, context, inspection);
+  if (test.mock?.ok === true && (s.type === 'Map' || s.type === 'Parallel')) flow.result = test.mock.output;
+  else if (worked?.details?.output !== undefined) flow.result = worked.details.output;
+  resultSteps(ctx, entryFrame, s, context, flow);
 
-  const result: StateTestResult = { status: 'FAILED', inspectionData: inspection, history: events };
-  if (t.block?.kind === 'retry') {
-    const retry = lastEvent(events, 'TaskRetry', s.name);
-    result.status = 'RETRIABLE';
-    result.nextState = s.name;
-    result.error = retry?.details?.error ?? '';
-    result.cause = retry?.details?.cause ?? '';
-    const index = (t.retries ?? []).findIndex((n, i) => n > (retriesBefore[i] ?? 0));
-    const backoff = retry?.details?.dueAt === undefined ? 0 : (retry.details.dueAt - retry.timestamp) / 1000;
-    inspection.errorDetails = { retryIndex: index, retryBackoffIntervalSeconds: backoff };
-    return result;
-  }
-  const exited = lastEvent(events, s.exited, s.name);
-  if (exited === undefined) {
-    const end = t.end;
-    if (end?.status === 'FAILED') {
-      result.error = end.error;
-      result.cause = end.cause;
-    }
-    return result;
-  }
-  const details = exited.details ?? {};
-  const assigned = details.assignedVariables;
-  if (assigned !== undefined) {
-    inspection.assignedVariables = assigned;
-    inspection.variables = { ...variables, ...assigned };
-  }
-  result.status = details.error === undefined ? 'SUCCEEDED' : 'CAUGHT_ERROR';
-  if (details.output !== undefined) result.output = details.output;
-  const after = events.indexOf(exited);
-  const next = events.slice(after + 1).find((h) => h.thread === '' && h.type.endsWith('StateEntered'));
-  if (next?.stateName !== undefined) result.nextState = next.stateName;
-  if (details.error !== undefined) {
-    const error = details.error;
-    result.error = error;
-    result.cause = details.cause ?? '';
-    const catchers = s.type === 'Task' || s.type === 'Parallel' || s.type === 'Map' ? s.catch : [];
-    inspection.errorDetails = {
-      catchIndex: catchers.findIndex((c) => errorMatches(error, c.errorEquals, false)),
-    };
-  }
-  return {
-    ...result,
-    history: events.slice(0, next === undefined ? events.length : events.indexOf(next) + 1),
+  const outcome = outcomeOf(s, t, events, retriesBefore);
+  const { assigned, errorDetails, shown } = outcome;
+  const inspectionData: StateInspection = {
+    ...flow,
+    variables: assigned === undefined ? variables : { ...variables, ...assigned },
   };
+  if (assigned !== undefined) inspectionData.assignedVariables = assigned;
+  if (errorDetails !== undefined) inspectionData.errorDetails = errorDetails;
+  return { status: outcome.status, ...shown, inspectionData, history: outcome.history };
 }

@@ -281,6 +281,55 @@ describe('router engine run --state: JSONata and variables (order-enrichment)', 
   });
 });
 
+describe('router engine run: a public AWS sample in JSONata (test/fixtures/jsonata)', () => {
+  const sample = 'test/fixtures/jsonata/bedrock-evaluations.json';
+
+  it('runs the sample to its end with the sample mock file', async () => {
+    // Act
+    const result = await run([
+      sample,
+      '--input',
+      '{}',
+      '--mocks',
+      'test/fixtures/jsonata/mocks.json',
+      '--test-case',
+      'BothEvaluationsComplete',
+    ]);
+
+    // Assess
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.json).toEqual({
+      status: 'SUCCEEDED',
+      output: [{ Status: 'Completed' }, { Status: 'Completed' }],
+    });
+  });
+
+  it('runs one of its states with the variables the branch assigned', async () => {
+    // Act
+    const result = await run([
+      sample,
+      '--state',
+      'Start Ingestion Job 2',
+      '--input',
+      '{}',
+      '--variables',
+      json({ KnowledgeBaseId: 'KB2', DataSourceId: 'DS2' }),
+      '--mock-result',
+      json({ IngestionJob: { IngestionJobId: 'IJ2' } }),
+    ]);
+
+    // Assess
+    expect(result.json).toMatchObject({
+      status: 'SUCCEEDED',
+      nextState: 'Wait 60 Seconds 2',
+      inspectionData: {
+        afterArguments: { DataSourceId: 'DS2', KnowledgeBaseId: 'KB2' },
+        assignedVariables: { IngestionJobId: 'IJ2' },
+      },
+    });
+  });
+});
+
 describe('router engine run --state: context, Map iteration and options', () => {
   let dir: string;
   beforeAll(async () => {
