@@ -383,6 +383,9 @@ export class RouterStack extends Stack {
       retainLogs: retain,
     });
     this.router = routerBuilt.function;
+    // `$$.Execution.RoleArn`: the role the router calls every step with, as a state machine's role.
+    if (this.router.role !== undefined)
+      this.router.addEnvironment('ROUTER_ROLE_ARN', this.router.role.roleArn);
 
     // Least privilege: engines are read-only, quarantine is write-only, the tables (and their indexes)
     // read-write, the stream read (ESM) and write (redrive and callback records).

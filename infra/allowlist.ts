@@ -8,6 +8,11 @@
  *   qualifiers;
  * - `arn:aws:states:::lambda:invoke[.waitForTaskToken]` -> nothing by itself: the function named in the
  *   state's Parameters must match a Lambda pattern;
+ * - `arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken]` (an optimized integration) -> the
+ *   actions that integration sends in that pattern (`athena:startQueryExecution.sync` ->
+ *   `athena:StartQueryExecution`, `athena:GetQueryExecution`, `athena:StopQueryExecution`), from the table
+ *   the invoker runs (`router/invoke/integrations.ts`), on the resources given in `sdkResources`;
+ * - `arn:aws:states:REGION:ACCOUNT:activity:NAME` -> nothing: activity tasks wait in the router's own table;
  * - `arn:aws:states:::aws-sdk:SERVICE:ACTION` -> IAM `prefix:Action`. An ACTION glob is expanded to the
  *   commands of the installed `@aws-sdk/client-*` package, because a service wildcard (`redshift-data:*`)
  *   would also grant every action added to the service later. Actions with resource-level permissions
@@ -16,7 +21,15 @@
  */
 import { createRequire } from 'node:module';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { sdkService } from '../router/invoke/index.ts';
+import {
+  type EngineGraph,
+  type IntegrationPattern,
+  isJsonObject,
+  isLambdaInvoke,
+  type JsonObject,
+  parseTaskResource,
+} from '../router/asl/index.ts';
+import { integrationActions, sdkService } from '../router/invoke/index.ts';
 
 /**
  * IAM actions that support no resource-level permission (the Service Authorization Reference lists no
@@ -39,13 +52,23 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL: ReadonlySet<string> = new Set([
   'states:ListActivities',
   'secretsmanager:ListSecrets',
   'secretsmanager:GetRandomPassword',
+  'batch:DescribeJobs',
+  'elasticmapreduce:RunJobFlow',
 ]);
 
 /** One parsed allowlist entry. */
 export type AllowlistEntry =
   | { readonly kind: 'lambda'; readonly pattern: string }
   | { readonly kind: 'lambda-integration'; readonly pattern: string }
-  | { readonly kind: 'sdk'; readonly pattern: string; readonly service: string; readonly action: string };
+  | { readonly kind: 'sdk'; readonly pattern: string; readonly service: string; readonly action: string }
+  | {
+      readonly kind: 'integration';
+      readonly pattern: string;
+      readonly service: string;
+      readonly action: string;
+      readonly integrationPattern: IntegrationPattern;
+    }
+  | { readonly kind: 'activity'; readonly pattern: string };
 
 /** Thrown when an allowlist entry cannot be deployed; the message names the entry and the reason. */
 export class AllowlistError extends Error {
@@ -55,6 +78,9 @@ export class AllowlistError extends Error {
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:[^:]+(:[^:]+)?$/;
 const LAMBDA_INTEGRATION = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
 const SDK_INTEGRATION = /^arn:aws[a-z-]*:states:::aws-sdk:([^:]+):([^:]+)$/;
+const OPTIMIZED_INTEGRATION =
+  /^arn:aws[a-z-]*:states:[^:]*:[^:]*:([a-z][a-z0-9-]*):([A-Za-z][A-Za-z0-9]*)(?:\.(sync:2|sync|waitForTaskToken))?$/;
+const ACTIVITY = /^arn:aws[a-z-]*:states:[^:]*:[^:]*:activity:[^:]+$/;
 
 /** Splits `ROUTER_RESOURCE_ALLOWLIST` (comma-separated) into patterns, dropping blanks. */
 export function splitAllowlist(value: string): string[] {
@@ -79,9 +105,25 @@ export function parseAllowlist(patterns: readonly string[]): AllowlistEntry[] {
       }
       return { kind: 'sdk', pattern, service, action };
     }
+    if (ACTIVITY.test(pattern)) return { kind: 'activity', pattern };
+    const optimized = OPTIMIZED_INTEGRATION.exec(pattern);
+    if (optimized?.[1] !== undefined && optimized[2] !== undefined && optimized[1] !== 'aws-sdk') {
+      const integrationPattern = (optimized[3] ?? 'request-response') as IntegrationPattern;
+      const parsed = parseTaskResource(pattern);
+      if (parsed?.kind !== 'service')
+        throw new AllowlistError(`${where}: not an integration this runtime runs`);
+      if (isLambdaInvoke(parsed)) return { kind: 'lambda-integration', pattern };
+      return {
+        kind: 'integration',
+        pattern,
+        service: optimized[1],
+        action: optimized[2],
+        integrationPattern,
+      };
+    }
     throw new AllowlistError(
-      `${where}: not a Lambda function ARN, arn:aws:states:::lambda:invoke[.waitForTaskToken] or ` +
-        'arn:aws:states:::aws-sdk:SERVICE:ACTION',
+      `${where}: not a Lambda function ARN, arn:aws:states:::lambda:invoke[.waitForTaskToken], ` +
+        'arn:aws:states:::SERVICE:ACTION[.PATTERN], an activity or arn:aws:states:::aws-sdk:SERVICE:ACTION',
     );
   });
 }
@@ -157,13 +199,17 @@ export function allowlistStatements(
       }
       continue;
     }
-    if (entry.kind === 'lambda-integration') continue;
-    const { iamPrefix } = sdkService(entry.service);
-    for (const action of sdkActions(entry)) {
+    if (entry.kind === 'lambda-integration' || entry.kind === 'activity') continue;
+    const actions =
+      entry.kind === 'sdk'
+        ? sdkActions(entry)
+        : integrationActions(entry.service, entry.action, entry.integrationPattern);
+    for (const action of actions) {
       if (ACTIONS_WITHOUT_RESOURCE_LEVEL.has(action)) {
         unscoped.add(action);
         continue;
       }
+      const iamPrefix = action.slice(0, action.indexOf(':'));
       const resources = options.sdkResources?.[iamPrefix];
       if (resources === undefined || resources.length === 0) {
         throw new AllowlistError(
@@ -207,4 +253,158 @@ export function allowlistStatements(
     );
   }
   return statements;
+}
+
+/** Every Task of a graph, its branches and Map processors included. */
+function* tasksOf(machine: unknown): Generator<JsonObject> {
+  if (!isJsonObject(machine) || !isJsonObject(machine.States)) return;
+  for (const state of Object.values(machine.States)) {
+    if (!isJsonObject(state)) continue;
+    if (state.Type === 'Task') yield state;
+    if (Array.isArray(state.Branches)) for (const branch of state.Branches) yield* tasksOf(branch);
+    yield* tasksOf(state.ItemProcessor ?? state.Iterator);
+  }
+}
+
+/**
+ * The allowlist the graphs need, read from their Task states: each resource as written, and for
+ * `lambda:invoke` the function named in its Parameters (when written out), so a deployment grants what
+ * its engines call and nothing else.
+ *
+ * @example
+ * const allowlist = allowlistFromGraphs(engines.map((e) => e.graph), { region, account });
+ * new RouterStack(app, 'Router', { resourceAllowlist: allowlist, sdkResources: resourcesFromGraphs(...) });
+ */
+export function allowlistFromGraphs(
+  graphs: readonly EngineGraph[],
+  where: { readonly region: string; readonly account: string },
+): string[] {
+  const patterns = new Set<string>();
+  for (const graph of graphs) {
+    for (const task of tasksOf(graph)) {
+      if (typeof task.Resource !== 'string') continue;
+      patterns.add(task.Resource);
+      const params = isJsonObject(task.Parameters) ? task.Parameters : {};
+      if (isLambdaInvoke(parseTaskResource(task.Resource)) && typeof params.FunctionName === 'string') {
+        const name = params.FunctionName;
+        patterns.add(
+          name.startsWith('arn:') ? name : `arn:aws:lambda:${where.region}:${where.account}:function:${name}`,
+        );
+      }
+    }
+  }
+  return [...patterns].sort();
+}
+
+/** The resource an integration's Parameters name when written out (not computed with `.$`). */
+function namedResource(
+  service: string,
+  params: JsonObject,
+  region: string,
+  account: string,
+): { prefix: string; arn: string }[] {
+  const text = (field: string): string | undefined =>
+    typeof params[field] === 'string' ? (params[field] as string) : undefined;
+  const arnOr = (value: string | undefined, make: (name: string) => string): string | undefined =>
+    value === undefined ? undefined : value.startsWith('arn:') ? value : make(value);
+  const found: { prefix: string; arn: string | undefined }[] = [];
+  switch (service) {
+    case 'sns':
+      found.push({ prefix: 'sns', arn: text('TopicArn') });
+      break;
+    case 'sqs': {
+      const url = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\/(\d+)\/(.+)$/.exec(text('QueueUrl') ?? '');
+      found.push({
+        prefix: 'sqs',
+        arn: url === null ? undefined : `arn:aws:sqs:${url[1]}:${url[2]}:${url[3]}`,
+      });
+      break;
+    }
+    case 'dynamodb':
+      found.push({
+        prefix: 'dynamodb',
+        arn: arnOr(text('TableName'), (n) => `arn:aws:dynamodb:${region}:${account}:table/${n}`),
+      });
+      break;
+    case 'events': {
+      const entries = Array.isArray(params.Entries) ? params.Entries : [];
+      for (const entry of entries) {
+        const bus =
+          isJsonObject(entry) && typeof entry.EventBusName === 'string' ? entry.EventBusName : 'default';
+        found.push({
+          prefix: 'events',
+          arn: arnOr(bus, (n) => `arn:aws:events:${region}:${account}:event-bus/${n}`),
+        });
+      }
+      break;
+    }
+    case 'states':
+      found.push({ prefix: 'states', arn: text('StateMachineArn') });
+      break;
+    case 'glue':
+      found.push({
+        prefix: 'glue',
+        arn: arnOr(text('JobName'), (n) => `arn:aws:glue:${region}:${account}:job/${n}`),
+      });
+      break;
+    case 'athena':
+      found.push({
+        prefix: 'athena',
+        arn: `arn:aws:athena:${region}:${account}:workgroup/${text('WorkGroup') ?? 'primary'}`,
+      });
+      break;
+    case 'apigateway': {
+      const host = /^(?:https:\/\/)?([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(
+        text('ApiEndpoint') ?? '',
+      );
+      const method = text('Method') ?? 'GET';
+      const path = (text('Path') ?? '').replace(/^\/+/, '');
+      found.push({
+        prefix: 'execute-api',
+        arn:
+          host === null
+            ? undefined
+            : `arn:aws:execute-api:${host[2]}:${account}:${host[1]}/${text('Stage') ?? '*'}/${method}/${path}`,
+      });
+      break;
+    }
+    case 'bedrock':
+      found.push({
+        prefix: 'bedrock',
+        arn: arnOr(text('ModelId'), (m) => `arn:aws:bedrock:${region}::foundation-model/${m}`),
+      });
+      break;
+    default:
+      break;
+  }
+  return found.flatMap((one) => (one.arn === undefined ? [] : [{ prefix: one.prefix, arn: one.arn }]));
+}
+
+/**
+ * Resource ARNs per IAM prefix that the graphs' optimized integrations name in their Parameters (a topic,
+ * a queue, a table, a bus, a state machine, a Glue job, an Athena workgroup, a model, an API route), for
+ * `allowlistStatements`' `sdkResources`. A resource a graph computes at run time (`TopicArn.$`) is not
+ * known here: give it in `sdkResources` yourself, or synth stops naming the action that lacks one.
+ */
+export function resourcesFromGraphs(
+  graphs: readonly EngineGraph[],
+  where: { readonly region: string; readonly account: string },
+): Record<string, string[]> {
+  const resources: Record<string, Set<string>> = {};
+  for (const graph of graphs) {
+    for (const task of tasksOf(graph)) {
+      const parsed = typeof task.Resource === 'string' ? parseTaskResource(task.Resource) : undefined;
+      if (parsed?.kind !== 'service') continue;
+      const params = isJsonObject(task.Parameters) ? task.Parameters : {};
+      for (const { prefix, arn } of namedResource(parsed.service, params, where.region, where.account)) {
+        const set = resources[prefix] ?? new Set<string>();
+        resources[prefix] = set;
+        set.add(arn);
+        if (prefix === 'states' && (parsed.pattern === 'sync' || parsed.pattern === 'sync:2')) {
+          set.add(`${arn.replace(':stateMachine:', ':execution:')}:*`);
+        }
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(resources).map(([prefix, set]) => [prefix, [...set].sort()]));
 }

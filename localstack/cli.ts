@@ -21,13 +21,14 @@ import type { KinesisEngine } from './stack.ts';
 
 const USAGE = `Usage: npm run localstack:up -- [options]
 
-Starts the embedded local AWS stack (Kinesis, DynamoDB, S3, Lambda, Redshift Data) on one endpoint,
-creates the runtime's stream, tables and bucket, runs the router on the stream (event source mapping
-emulator, MessageEventRouter, sweep of due waits), and serves until Ctrl-C.
+Starts the embedded local AWS stack (Kinesis, DynamoDB, S3, Lambda, Redshift Data, SQS, SNS,
+EventBridge) on one endpoint, creates the runtime's stream, tables and bucket, runs the router on the
+stream (event source mapping emulator, MessageEventRouter, sweep of due waits), prints the SNS email
+notifications as they arrive, and serves until Ctrl-C.
 
 Options:
-  --data DIR        keep streams, tables, objects, the database and the router's checkpoints in DIR
-                    across restarts (default .local/stack)
+  --data DIR        keep streams, tables, objects, the database, queues, topics, rules and the
+                    router's checkpoints in DIR across restarts (default .local/stack)
   --in-memory       keep nothing: a fresh stack every start
   --no-router       serve the stack only; nothing consumes the stream
   --log FILE        the router's JSON log (default DIR/router.log, or .local/router.log in memory)
@@ -35,7 +36,8 @@ Options:
   --host H          interface to listen on (default 127.0.0.1)
   --kinesis ENGINE  kinesalite (default) or kinesis-local (kinesis-mock, LocalStack's engine)
   --shards N        shards of the stream when it is created (default 2)
-  --no-services     serve only Kinesis, DynamoDB and S3 (no Lambda host, no Redshift Data)
+  --no-services     serve only Kinesis, DynamoDB and S3 (no Lambda, Redshift Data, SQS, SNS,
+                    EventBridge)
   -h, --help        this text`;
 
 /** Where the command writes; injectable so it can be driven in-process. */
@@ -171,6 +173,7 @@ export async function up(options: UpOptions, io: CliIo): Promise<Up> {
       services: options.services,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       log: (line) => io.err(line),
+      onEmail: (email) => io.out(`sns: email to ${email.to}: ${email.subject} (${email.topicArn})`),
       hostLog: {
         info: () => {},
         error: (message, extra) => logger.error(`lambda host: ${message}`, extra),
@@ -220,6 +223,12 @@ export async function up(options: UpOptions, io: CliIo): Promise<Up> {
       ? 'Router not running (--no-router): nothing consumes the stream.'
       : `Router running on ${names.stream} (event source mapping emulator, MessageEventRouter, sweep of due waits); log ${options.logFile}`,
   );
+  if (options.services) {
+    const file = options.dataDir === undefined ? '' : ` and ${join(options.dataDir, 'sns', 'inbox.jsonl')}`;
+    io.out(
+      `SNS email notifications are printed here as 'sns: email to ...' lines; read them in full at GET ${stack.endpoint}/_local/sns/messages${file}`,
+    );
+  }
   io.out('Export these to point the SDK, the CLI and the tests at it:');
   for (const [name, value] of Object.entries(stack.env)) io.out(`export ${name}=${value}`);
   io.out('Ctrl-C stops it.');

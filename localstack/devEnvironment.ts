@@ -10,6 +10,7 @@ import { bootstrap } from './bootstrap.ts';
 import type { HostLog } from './lambda/index.ts';
 import { type LocalRouter, type LocalRouterOptions, startLocalRouter } from './localRouter.ts';
 import { defaultServices } from './services.ts';
+import type { EmailNotification } from './sns/index.ts';
 import { type KinesisEngine, type LocalStack, startLocalStack } from './stack.ts';
 
 /** The repository root: defaults for data and logs live under its `.local/` (ignored by git). */
@@ -32,7 +33,7 @@ export interface DevEnvironmentOptions {
   readonly kinesis?: KinesisEngine;
   /** Shards of the stream when it is created (an existing stream keeps its own). */
   readonly shards: number;
-  /** Serve the Lambda host and Redshift Data (otherwise Kinesis, DynamoDB and S3 only). */
+  /** Serve the Lambda host, Redshift Data, SQS, SNS and EventBridge (otherwise Kinesis, DynamoDB and S3 only). */
   readonly services: boolean;
   /** Keep the data here across restarts; undefined = in memory. */
   readonly dataDir?: string;
@@ -46,6 +47,8 @@ export interface DevEnvironmentOptions {
   readonly log?: (line: string) => void;
   /** Where the Lambda host and Redshift Data log. */
   readonly hostLog?: HostLog;
+  /** Told of every email notification the local SNS delivers (the CLI prints one line for each). */
+  readonly onEmail?: (notification: EmailNotification) => void;
 }
 
 /** A running environment. */
@@ -79,6 +82,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     services: options.services
       ? defaultServices({
           ...(options.hostLog === undefined ? {} : { log: options.hostLog }),
+          ...(options.onEmail === undefined ? {} : { onEmail: options.onEmail }),
           ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
         })
       : [],
@@ -100,6 +104,13 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       local: true,
       log: (line) => log(`bootstrap: ${line}`),
     });
+    // Faults from LOCALSTACK_FAULTS start now: the resources exist.
+    if (stack.faults.active) {
+      stack.faults.enable();
+      log(
+        `faults: injecting ${JSON.stringify(stack.faults.plan)} (GET ${stack.endpoint}/_localstack/faults)`,
+      );
+    }
     if (options.router !== undefined) {
       router = await startLocalRouter({ aws: stack.aws, env, ...options.router });
     }

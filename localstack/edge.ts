@@ -16,6 +16,8 @@
  * HTTP/2, which the emulators do not speak). Emulators that are HTTP servers themselves (kinesalite, dynalite, s3rver, kinesis-mock) get the request
  * streamed through unchanged; in-process emulations (`ServiceEmulator`) get it buffered. Anything the
  * edge cannot place is answered with an AWS-shaped error, never a crash, and the edge keeps serving.
+ * When armed, a fault injector (`faults.ts`) decides per routed request whether it is held, throttled,
+ * failed, or its connection dropped before or after the service acts.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -35,6 +37,7 @@ import {
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { AwsChunkedDecoder, isAwsChunked, withoutAwsChunked } from './aws-chunked.ts';
+import { type FaultDecision, type FaultInjector, FaultSpecError, faultResponse } from './faults.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator } from './service.ts';
 
 /** Where the edge sends the requests signed for one service. */
@@ -80,11 +83,17 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]>
   ['Kinesis_20131202.', 'kinesis'],
   ['DynamoDB_20120810.', 'dynamodb'],
   ['RedshiftData.', 'redshift-data'],
+  ['AmazonSQS.', 'sqs'],
+  ['AWSEvents.', 'events'],
 ];
 
 const LAMBDA_PATH = '/2015-03-31/functions/';
+/** The local SNS's inbox of email notifications (`GET /_local/sns/messages`), read without signing. */
+const SNS_LOCAL_PATH = '/_local/sns/';
 /** LocalStack's health endpoint path, answered by the edge itself. */
 const HEALTH_PATH = '/_localstack/health';
+/** The fault injector's switch and counters, answered by the edge itself. */
+const FAULTS_PATH = '/_localstack/faults';
 
 /** Headers that describe one connection, not the request, and so are never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -153,6 +162,7 @@ export function identifyService(url: string, headers: IncomingHttpHeaders): Serv
     if (match !== undefined) return { service: match[1], region: DEFAULT_REGION, via: 'target' };
   }
   if (url.startsWith(LAMBDA_PATH)) return { service: 'lambda', region: DEFAULT_REGION, via: 'path' };
+  if (url.startsWith(SNS_LOCAL_PATH)) return { service: 'sns', region: DEFAULT_REGION, via: 'path' };
   return problem === undefined
     ? { region: DEFAULT_REGION, via: 'none' }
     : { region: DEFAULT_REGION, via: 'none', problem };
@@ -261,6 +271,12 @@ function endToEnd(
   return out;
 }
 
+/** Closes the connection a request came on, without an answer: the client sees a reset. */
+function dropConnection(request: IncomingRequest): void {
+  if ('stream' in request) request.stream.session?.destroy();
+  else request.socket.destroy();
+}
+
 function send(response: OutgoingResponse, answer: EdgeResponse): void {
   if (response.headersSent) {
     response.destroy();
@@ -282,6 +298,11 @@ export interface EdgeOptions {
   readonly maxBodyBytes?: number;
   /** Sees every request the edge routes, so tests and benchmarks count round trips where they cross the wire. */
   readonly onRequest?: (info: EdgeRequestInfo) => void;
+  /**
+   * Decides which routed requests get a fault (throttling, a 5xx, latency, a dropped connection);
+   * `GET /_localstack/faults` reads its counters and `POST` switches it (`localstack/faults.ts`).
+   */
+  readonly faults?: FaultInjector;
 }
 
 /** What {@link EdgeOptions.onRequest} is told about a routed request. */
@@ -365,6 +386,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     response: OutgoingResponse,
     backend: Extract<EdgeBackend, { kind: 'proxy' }>,
     identity: ServiceIdentity,
+    loseAnswer: boolean,
   ): void => {
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(request.headers)) {
@@ -416,6 +438,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     });
     upstream.on('response', (answer) => {
       answered = true;
+      if (loseAnswer) {
+        // The service acted; its answer never reaches the client.
+        answer.on('error', () => dropConnection(request));
+        answer.once('end', () => dropConnection(request));
+        answer.resume();
+        return;
+      }
       response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
       answer.pipe(response);
       answer.on('error', () => response.destroy());
@@ -450,6 +479,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     response: OutgoingResponse,
     emulator: ServiceEmulator,
     identity: ServiceIdentity,
+    loseAnswer: boolean,
   ): Promise<void> => {
     const format = errorFormatFor(identity.service, request.headers);
     let body: Buffer;
@@ -478,23 +508,124 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       body,
       region: identity.region,
     };
+    let answer: EdgeResponse;
     try {
-      send(response, await emulator.handle(edgeRequest));
+      answer = await emulator.handle(edgeRequest);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(
         `edge: ${emulator.signingName} emulator failed on ${edgeRequest.method} ${edgeRequest.url}: ${message}`,
       );
-      send(
-        response,
-        awsError(
-          format,
-          500,
-          'InternalFailure',
-          `The local ${emulator.signingName} emulator failed: ${message}`,
-        ),
+      answer = awsError(
+        format,
+        500,
+        'InternalFailure',
+        `The local ${emulator.signingName} emulator failed: ${message}`,
       );
     }
+    // A lost answer: the emulator acted, the client sees a reset.
+    if (loseAnswer) dropConnection(request);
+    else send(response, answer);
+  };
+
+  /** Hands a request to its backend; `loseAnswer` drops the connection instead of answering. */
+  const forward = (
+    request: IncomingRequest,
+    response: OutgoingResponse,
+    backend: EdgeBackend,
+    identity: ServiceIdentity,
+    loseAnswer = false,
+  ): void => {
+    if (backend.kind === 'proxy') {
+      proxy(request, response, backend, identity, loseAnswer);
+    } else {
+      dispatch(request, response, backend.emulator, identity, loseAnswer).catch((error: unknown) => {
+        log(`edge: ${String(error)}`);
+        response.destroy();
+      });
+    }
+  };
+
+  /** Performs a fault decision (its latency already waited out): answer with the fault, or forward. */
+  const inject = (
+    request: IncomingRequest,
+    response: OutgoingResponse,
+    backend: EdgeBackend,
+    identity: ServiceIdentity,
+    decision: FaultDecision,
+  ): void => {
+    switch (decision.fault) {
+      case undefined:
+        forward(request, response, backend, identity);
+        return;
+      case 'throttle':
+      case '5xx': {
+        request.resume();
+        const formEncoded = errorFormatFor(identity.service, request.headers) === 'query-xml';
+        send(response, faultResponse(identity.service ?? '', decision.fault, decision.variant, formEncoded));
+        return;
+      }
+      case 'drop':
+        dropConnection(request);
+        return;
+      case 'drop-response':
+        forward(request, response, backend, identity, true);
+        return;
+    }
+  };
+
+  /** `GET /_localstack/faults`: the switch, the plan and the counters; `POST` changes the switch or the plan. */
+  const controlFaults = async (
+    request: IncomingRequest,
+    response: OutgoingResponse,
+    faults: FaultInjector,
+  ): Promise<void> => {
+    if (request.method === 'POST') {
+      const text = (await readBody(request, 64 * 1024)).toString('utf8');
+      let change: unknown;
+      try {
+        change = text.trim() === '' ? {} : JSON.parse(text);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        send(response, awsError('json', 400, 'SerializationException', `${FAULTS_PATH}: ${message}`));
+        return;
+      }
+      const { enabled, plan } = (typeof change === 'object' && change !== null ? change : {}) as {
+        enabled?: unknown;
+        plan?: unknown;
+      };
+      if (
+        (enabled !== undefined && typeof enabled !== 'boolean') ||
+        (plan !== undefined && typeof plan !== 'string')
+      ) {
+        send(
+          response,
+          awsError(
+            'json',
+            400,
+            'ValidationException',
+            `${FAULTS_PATH} takes {"enabled": true|false, "plan": "LOCALSTACK_FAULTS syntax"}`,
+          ),
+        );
+        return;
+      }
+      try {
+        if (plan !== undefined) faults.replace(plan);
+      } catch (error) {
+        if (!(error instanceof FaultSpecError)) throw error;
+        send(response, awsError('json', 400, 'ValidationException', error.message));
+        return;
+      }
+      if (enabled === true) faults.enable();
+      if (enabled === false) faults.disable();
+    } else {
+      request.resume();
+    }
+    send(response, {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: faults.enabled, plan: faults.plan, counts: faults.counts() }),
+    });
   };
 
   const route = (request: IncomingRequest, response: OutgoingResponse): void => {
@@ -506,6 +637,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         status: 200,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ services, edition: 'embedded' }),
+      });
+      return;
+    }
+    if ((request.url ?? '').split('?')[0] === FAULTS_PATH && options.faults !== undefined) {
+      controlFaults(request, response, options.faults).catch((error: unknown) => {
+        log(`edge: ${FAULTS_PATH}: ${String(error)}`);
+        response.destroy();
       });
       return;
     }
@@ -523,19 +661,24 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     if (backend === undefined) {
       request.resume();
       refuse(response, identity, request.headers);
-    } else if (backend.kind === 'proxy') {
-      proxy(request, response, backend, identity);
+      return;
+    }
+    const decision = identity.service === undefined ? undefined : options.faults?.decide(identity.service);
+    if (decision === undefined) {
+      forward(request, response, backend, identity);
+    } else if (decision.delayMs > 0) {
+      setTimeout(
+        () => guard(request, response, () => inject(request, response, backend, identity, decision)),
+        decision.delayMs,
+      );
     } else {
-      dispatch(request, response, backend.emulator, identity).catch((error: unknown) => {
-        log(`edge: ${String(error)}`);
-        response.destroy();
-      });
+      inject(request, response, backend, identity, decision);
     }
   };
   // A throw here would be an uncaught exception in the server: answer it instead, and keep serving.
-  const serve = (request: IncomingRequest, response: OutgoingResponse): void => {
+  const guard = (request: IncomingRequest, response: OutgoingResponse, work: () => void): void => {
     try {
-      route(request, response);
+      work();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(`edge: cannot route ${request.method ?? ''} ${request.url ?? ''}: ${message}`);
@@ -543,6 +686,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       send(response, awsError(errorFormatFor(undefined, request.headers), 400, 'InvalidRequest', message));
     }
   };
+  const serve = (request: IncomingRequest, response: OutgoingResponse): void =>
+    guard(request, response, () => route(request, response));
   const http1 = createServer(serve);
   const http2 = createHttp2Server(serve);
   http2.on('sessionError', (error) => log(`edge: HTTP/2 session failed: ${error.message}`));

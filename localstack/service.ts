@@ -4,6 +4,7 @@
  * AWS-shaped response. Emulators that are their own HTTP servers (kinesalite, dynalite, s3rver) are
  * proxied instead and do not implement this.
  */
+import type { AwsEnvironment } from '../router/aws/index.ts';
 
 /** A buffered HTTP request as it reached the edge. */
 export interface EdgeRequest {
@@ -24,11 +25,22 @@ export interface EdgeResponse {
   readonly body?: Buffer | string;
 }
 
+/**
+ * What a registered emulation learns of the stack it runs in: the edge's endpoint and credentials, so it
+ * can reach the other services (SNS invoking a Lambda function, EventBridge putting on a Kinesis stream)
+ * through their real protocols, as the services do in AWS.
+ */
+export interface StackContext {
+  readonly aws: AwsEnvironment;
+}
+
 /** An in-process service behind the edge, keyed by its SigV4 signing name (`lambda`, `redshift-data`). */
 export interface ServiceEmulator {
   /** The SigV4 signing name this emulator answers for. */
   readonly signingName: string;
   handle(request: EdgeRequest): Promise<EdgeResponse>;
+  /** Called once the stack serves, before the first request; emulations that call no other service omit it. */
+  attach?(context: StackContext): void;
   /** Releases what the emulator holds (worker pools, databases); called when the stack stops. */
   close(): Promise<void>;
 }

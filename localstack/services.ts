@@ -1,12 +1,14 @@
 /**
  * The in-process service emulations `npm run localstack:up` serves by default, in one place, so the CLI,
  * the demo and the benchmarks get the same set: the Lambda Invoke host (serving the step functions of
- * `handlers/catalog.ts`) and the Redshift Data API over PGlite.
+ * `handlers/catalog.ts`), the Redshift Data API over PGlite, and SQS, SNS and EventBridge.
  */
 import { join } from 'node:path';
 import { createLambdaHost, type HostLog } from './lambda/index.ts';
+import { createMessagingServices } from './messaging.ts';
 import { createRedshiftDataEmulator } from './redshift/index.ts';
 import type { ServiceEmulator } from './service.ts';
+import type { EmailNotification } from './sns/index.ts';
 
 /** Options of {@link defaultServices}. */
 export interface DefaultServicesOptions {
@@ -17,13 +19,23 @@ export interface DefaultServicesOptions {
    * a developer's stack should answer the first Redshift query without the wait.
    */
   readonly startDatabaseNow?: boolean;
-  /** Keeps the Redshift database in `DIR/redshift` (the stack's data directory); default in memory. */
+  /**
+   * Keeps the Redshift database in `DIR/redshift` and the queues, topics and rules in `DIR/sqs`, `DIR/sns`,
+   * `DIR/events` (the stack's data directory); default in memory.
+   */
   readonly dataDir?: string;
+  /** Told of every email notification SNS delivers to the local inbox. */
+  readonly onEmail?: (notification: EmailNotification) => void;
 }
 
 /** Builds a fresh set of emulations; each stack owns (and closes) its own. */
 export function defaultServices(options: DefaultServicesOptions = {}): ServiceEmulator[] {
   const log = options.log === undefined ? {} : { log: options.log };
+  const { sqs, sns, events } = createMessagingServices({
+    ...log,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.onEmail === undefined ? {} : { onEmail: options.onEmail }),
+  });
   return [
     createLambdaHost(log),
     createRedshiftDataEmulator({
@@ -31,5 +43,8 @@ export function defaultServices(options: DefaultServicesOptions = {}): ServiceEm
       startNow: options.startDatabaseNow ?? true,
       ...(options.dataDir === undefined ? {} : { dataDir: join(options.dataDir, 'redshift') }),
     }),
+    sqs,
+    sns,
+    events,
   ];
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { AwsEnvironment } from '../router/aws/index.ts';
 import { lockDataDirectory } from './dataDirectory.ts';
 import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
+import { FaultInjector, type FaultPlan } from './faults.ts';
 import { startKinesisLocal } from './kinesis-local.ts';
 import type { ServiceEmulator } from './service.ts';
 
@@ -40,6 +41,11 @@ export interface LocalStackOptions {
    * Default: in memory (S3 in a temporary directory removed on stop).
    */
   readonly dataDir?: string;
+  /**
+   * Faults the edge injects once `faults.enable()` is called (after bootstrap), in the
+   * `LOCALSTACK_FAULTS` syntax of `localstack/faults.ts`. Default: the `LOCALSTACK_FAULTS` variable, or none.
+   */
+  readonly faults?: string | FaultPlan;
 }
 
 /** A running stack. */
@@ -59,6 +65,8 @@ export interface LocalStack {
   stop(): Promise<void>;
   /** Serves `service.signingName` with this emulation from now on. */
   register(service: ServiceEmulator): void;
+  /** The edge's fault injector: disabled until `enable()`, its counters readable at any time. */
+  readonly faults: FaultInjector;
 }
 
 const REGION = 'us-east-1';
@@ -199,12 +207,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const closers: Closer[] = [];
+  // Released last, once every emulation has written what it keeps in the directory.
+  let unlock: Closer = async () => {};
   // Every emulation ever registered is closed on stop, including one a later registration replaced.
   const emulators = new Set<ServiceEmulator>();
   const dataDir = options.dataDir;
+  const faults = new FaultInjector(options.faults ?? process.env.LOCALSTACK_FAULTS ?? '');
   let edge: Edge;
   try {
-    if (dataDir !== undefined) closers.push(await lockDataDirectory(dataDir));
+    if (dataDir !== undefined) unlock = await lockDataDirectory(dataDir);
     const parts = await Promise.allSettled([
       startKinesis(options.kinesis ?? 'kinesalite', host, dataDir, log),
       startDynamoDb(host, dataDir),
@@ -218,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 4566,
       host,
       log,
+      faults,
       ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
     });
     closers.push(() => edge.close());
@@ -225,15 +237,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     edge.route('dynamodb', { kind: 'proxy', host, port: dynamodb ?? 0 });
     edge.route('s3', { kind: 'proxy', host, port: s3 ?? 0, accessKeyId: 'S3RVER', decodeAwsChunked: true });
   } catch (error) {
-    await closeAll(closers).catch(() => {});
+    await closeAll([unlock, ...closers]).catch(() => {});
     throw error;
   }
 
+  const aws: AwsEnvironment = {
+    endpoint: edge.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
   let stopping: Promise<void> | undefined;
   const register = (service: ServiceEmulator): void => {
     if (stopping !== undefined)
       throw new Error(`local stack: cannot register '${service.signingName}' after stop()`);
     emulators.add(service);
+    service.attach?.({ aws });
     edge.route(service.signingName, { kind: 'emulator', emulator: service });
   };
   for (const service of options.services ?? []) register(service);
@@ -244,11 +262,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const startedInMs = performance.now() - started;
   log(`local stack on ${edge.endpoint} (${edge.services().join(', ')}) in ${Math.round(startedInMs)} ms`);
 
-  const aws: AwsEnvironment = {
-    endpoint: edge.endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
   return {
     endpoint: edge.endpoint,
     port: edge.port,
@@ -262,9 +275,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     startedInMs,
     ...(dataDir === undefined ? {} : { dataDir }),
     register,
+    faults,
     stop() {
-      // Closers run last-started first: the edge closes before anything behind it.
-      stopping ??= closeAll([...[...emulators].map((service) => () => service.close()), ...closers]);
+      // Closers run last-started first: the edge closes before anything behind it, the lock after all.
+      stopping ??= closeAll([unlock, ...[...emulators].map((service) => () => service.close()), ...closers]);
       return stopping;
     },
   };

@@ -23,7 +23,12 @@ import {
 } from './config.ts';
 import type { ExecutionStore } from './executions/index.ts';
 import { DynamoDBExecutionStore, S3PayloadStore } from './executions/index.ts';
-import { createSdkIntegrations, createTaskInvoker, type TaskInvoker } from './invoke/index.ts';
+import {
+  createSdkIntegrations,
+  createTaskInvoker,
+  DynamoDBActivityQueue,
+  type TaskInvoker,
+} from './invoke/index.ts';
 import type { RouterDeps } from './MessageEventRouter.ts';
 import {
   powertoolsLogger,
@@ -61,6 +66,8 @@ export interface RouterParts {
    * Default: the fixed `taskTokenSecret` and `previousTaskTokenSecrets` of `settings`.
    */
   readonly taskTokens?: TaskTokenKeyring;
+  /** `$$.Execution.RoleArn`: the role the router calls steps with (`ROUTER_ROLE_ARN`). */
+  readonly roleArn?: string;
 }
 
 /**
@@ -78,7 +85,11 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     index: parts.index,
     store: parts.store,
     load: parts.load,
-    compile: (graph) => compileGraph(graph, { taskTokenSecret: taskTokens.signingSecret() }),
+    compile: (graph) =>
+      compileGraph(graph, {
+        taskTokenSecret: taskTokens.signingSecret(),
+        ...(parts.roleArn === undefined ? {} : { roleArn: parts.roleArn }),
+      }),
     aliasTtlMs: settings.aliasTtlMs,
     ...(parts.storeLabel === undefined ? {} : { storeLabel: parts.storeLabel }),
     onError: (message, error) => logger.error(message, { error: String(error) }),
@@ -186,7 +197,9 @@ function depsFromEnv(
         allowlist: settings.allowlist,
         region: aws.region,
         ...(env.AWS_ACCOUNT_ID === undefined ? {} : { accountId: env.AWS_ACCOUNT_ID }),
+        activities: new DynamoDBActivityQueue({ dynamodb, table: names.executionsTable }),
       }),
+    ...(env.ROUTER_ROLE_ARN === undefined ? {} : { roleArn: env.ROUTER_ROLE_ARN }),
     settings,
     logger: overrides.logger ?? powertoolsLogger(),
     metrics: overrides.metrics ?? powertoolsMetrics(),

@@ -29,9 +29,18 @@ function patternToRegExp(pattern: string): RegExp {
   return regex;
 }
 
-/** Whether `resource` matches at least one pattern of the allowlist. */
+const REGIONAL_INTEGRATION = /^arn:(aws[a-z-]*):states:[a-z0-9-]*:\d*:(?!activity:)(.+)$/;
+
+/**
+ * Whether `resource` matches at least one pattern of the allowlist. An integration ARN that names its
+ * region and account (`arn:aws:states:us-east-1:123456789012:sns:publish`) also matches the patterns
+ * written without them (`arn:aws:states:::sns:publish`), since both call the same integration.
+ */
 export function isResourceAllowed(resource: string, allowlist: ResourceAllowlist): boolean {
-  return allowlist.some((pattern) => patternToRegExp(pattern).test(resource));
+  const matches = (text: string): boolean => allowlist.some((pattern) => patternToRegExp(pattern).test(text));
+  if (matches(resource)) return true;
+  const regionless = REGIONAL_INTEGRATION.exec(resource);
+  return regionless !== null && matches(`arn:${regionless[1]}:states:::${regionless[2]}`);
 }
 
 /**
@@ -51,9 +60,3 @@ export function isFunctionAllowed(functionName: string, allowlist: ResourceAllow
     return p >= 0 && patternToRegExp(pattern.slice(p + marker.length)).test(name);
   });
 }
-
-/** Resources that go through Step Functions' Lambda integration and name the function in Parameters. */
-export const LAMBDA_INVOKE_RESOURCES: ReadonlySet<string> = new Set([
-  'arn:aws:states:::lambda:invoke',
-  'arn:aws:states:::lambda:invoke.waitForTaskToken',
-]);

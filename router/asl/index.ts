@@ -23,6 +23,12 @@ export {
 export { renderMermaid } from './mermaid.ts';
 export { createMockInvoker, MockError, parseMockConfig, selectTestCase } from './mocks.ts';
 export { parseVariables, type Variables } from './substitute.ts';
+export {
+  type IntegrationPattern,
+  isLambdaInvoke,
+  parseTaskResource,
+  unsupportedReason,
+} from './taskResource.ts';
 export type {
   EngineGraph,
   ExecutionMode,

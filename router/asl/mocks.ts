@@ -19,6 +19,7 @@
  *   Local would);
  * - an invocation past the last index mocked stops the run with an error naming the state and the index.
  */
+import type { InvokeOutcome } from './interpreter/runtime.ts';
 import type { InvokeEffect } from './interpreter/state.ts';
 import { parseGraphSource, pointerJoin } from './parse.ts';
 import { type GraphProblem, isJsonObject, type JsonValue } from './types.ts';
@@ -307,10 +308,7 @@ function list(names: Iterable<string>): string {
 }
 
 /** Answers invoke effects from a test case; the shape matches the runtime's `invoke` dependency. */
-export type MockInvoke = (
-  effect: InvokeEffect,
-  signal: AbortSignal,
-) => Promise<MockOutcome | { readonly pending: 'callback' }>;
+export type MockInvoke = (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
 
 /** The mock invoker and what it saw, so a test can assert on invocation counts. */
 export interface MockInvoker {

@@ -4,6 +4,7 @@
  * on any command or command group prints its usage and options instead.
  */
 import { type Command, type CommandIo, commandHelp, UsageError } from './command.ts';
+import { activityPoll } from './commands/activity.ts';
 import { engineGraph } from './commands/engine-graph.ts';
 import { engineRegistryCommands } from './commands/engine-registry.ts';
 import { engineRun } from './commands/engine-run.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   put,
   ...executionsCommands,
   ...taskCommands,
+  activityPoll,
   ...quarantineCommands,
   redrive,
 ];

@@ -100,7 +100,11 @@ export function executeGraph(
     {
       ...deps,
       onStep: async (step) => {
-        if (!step.effects.some((effect) => effect.type === 'invoke')) return;
+        // A new invoke, or a job integration that started its job (or polled it) and now waits on a timer.
+        const durable = step.effects.some(
+          (effect) => effect.type === 'invoke' || (effect.type === 'timer' && effect.reason === 'poll'),
+        );
+        if (!durable) return;
         await checkpoint(JSON.stringify(step.state));
       },
     },

@@ -5,8 +5,7 @@
  * does for a Lambda function error).
  */
 import type { InvokeEffect } from '../asl/index.ts';
-import { isJsonObject, type JsonValue } from '../asl/index.ts';
-import { parseTaskResource } from './resources.ts';
+import { isJsonObject, isLambdaInvoke, type JsonValue, parseTaskResource } from '../asl/index.ts';
 import type { InvokeOutcome, TaskInvoker } from './TaskInvoker.ts';
 
 /** A step function run in-process: the payload, plus the invoke for its idempotency key. */
@@ -16,7 +15,7 @@ export type LocalStep = (payload: JsonValue, effect: InvokeEffect) => JsonValue 
 export function functionNameOf(effect: InvokeEffect): string | undefined {
   const resource = parseTaskResource(effect.resource);
   if (resource?.kind === 'lambda') return resource.functionName;
-  if (resource?.kind === 'lambda-invoke' && isJsonObject(effect.input)) {
+  if (isLambdaInvoke(resource) && isJsonObject(effect.input)) {
     const name = effect.input.FunctionName;
     if (typeof name !== 'string') return undefined;
     const last = name.split(':function:').pop() ?? name;
@@ -38,13 +37,15 @@ export function createLocalInvoker(steps: Readonly<Record<string, LocalStep>>): 
       };
     }
     const resource = parseTaskResource(effect.resource);
-    const viaIntegration = resource?.kind === 'lambda-invoke';
+    const viaIntegration = isLambdaInvoke(resource);
     const payload =
       viaIntegration && isJsonObject(effect.input) ? (effect.input.Payload ?? null) : effect.input;
     try {
       const output = await step(payload, effect);
       // `.waitForTaskToken`: the step got the token; the result arrives later by callback.
-      if (resource?.kind === 'lambda-invoke' && resource.callback) return { pending: 'callback' };
+      if (viaIntegration && resource?.kind === 'service' && resource.pattern === 'waitForTaskToken') {
+        return { pending: 'callback' };
+      }
       const result: InvokeOutcome = viaIntegration
         ? { ok: true, output: { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } }
         : { ok: true, output };

@@ -1,21 +1,38 @@
 /**
  * Performs a Task's invoke effect against real services: step Lambdas (direct ARN or the
- * `lambda:invoke` integration, sync, async or with a callback token) and any AWS SDK v3 action. Clients
- * are built once and passed in. Errors come back named the way Step Functions names them, so the graph's
- * Retry and Catch rules match: a function error by its `errorType`, a service error as `Service.Name`.
+ * `lambda:invoke` integration, sync, async or with a callback token), the optimized integrations
+ * (`sns:publish`, `dynamodb:putItem`, `athena:startQueryExecution.sync`...), any AWS SDK v3 action, and
+ * activities (queued for a worker). Clients are built once and passed in. Errors come back named the way
+ * Step Functions names them, so the graph's Retry and Catch rules match: a function error by its
+ * `errorType`, a service error as `Service.NameException`.
  */
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { InvokeEffect } from '../asl/index.ts';
-import { isJsonObject, isResourceAllowed, type JsonValue, type ResourceAllowlist } from '../asl/index.ts';
+import {
+  isJsonObject,
+  isResourceAllowed,
+  type JsonValue,
+  parseTaskResource,
+  type ResourceAllowlist,
+  unsupportedReason,
+} from '../asl/index.ts';
+import type { ActivityQueue } from './ActivityQueue.ts';
+import type { HttpDeps } from './http.ts';
 import { toJson } from './json.ts';
-import { functionArn, parseTaskResource } from './resources.ts';
+import { createOptimizedIntegrations } from './OptimizedIntegrations.ts';
+import { functionArn } from './resources.ts';
 import type { SdkIntegrations } from './SdkIntegrations.ts';
+import { iamRequestSigner } from './sigv4.ts';
 
-/** What an invoke came to. */
+/**
+ * What an invoke came to: a result, an error, handed over (the result comes back by task token), or a
+ * running job to poll again after `afterSeconds` with `poll` (`.sync`).
+ */
 export type InvokeOutcome =
   | { readonly ok: true; readonly output: JsonValue }
   | { readonly ok: false; readonly error: string; readonly cause: string }
-  | { readonly pending: 'callback' };
+  | { readonly pending: 'callback' }
+  | { readonly pending: 'poll'; readonly poll: JsonValue; readonly afterSeconds: number };
 
 /** Performs invoke effects; one per process, shared by every execution. */
 export type TaskInvoker = (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
@@ -30,6 +47,10 @@ export interface TaskInvokerDeps {
   readonly accountId?: string;
   /** Execution id added to each step's client context, for logs. */
   readonly describe?: (effect: InvokeEffect) => Record<string, string>;
+  /** Where activity tasks wait for a worker; without one an activity task fails with States.Runtime. */
+  readonly activities?: ActivityQueue;
+  /** `fetch` and connection credentials for `http:invoke` and `apigateway:invoke`. */
+  readonly http?: HttpDeps;
 }
 
 const CLIENT_CONTEXT_LIMIT = 3583;
@@ -87,6 +108,10 @@ function lambdaServiceError(error: unknown): InvokeOutcome {
 export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
   const accountId = deps.accountId ?? '000000000000';
   const allowed = (resource: string): boolean => isResourceAllowed(resource, deps.allowlist);
+  const optimized = createOptimizedIntegrations({
+    sdk: deps.sdk,
+    http: { sign: iamRequestSigner(deps.region), ...deps.http },
+  });
 
   async function invokeLambda(
     effect: InvokeEffect,
@@ -124,10 +149,11 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
 
   return async (effect, signal) => {
     const resource = parseTaskResource(effect.resource);
-    if (resource === undefined) {
+    const unsupported = resource === undefined ? 'is not supported' : unsupportedReason(resource);
+    if (resource === undefined || unsupported !== undefined) {
       return fail(
         'States.Runtime',
-        `state '${effect.stateName}': resource ${effect.resource} is not supported`,
+        `state '${effect.stateName}': resource ${effect.resource} ${unsupported}`,
       );
     }
     if (!allowed(effect.resource)) {
@@ -136,50 +162,78 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
         `state '${effect.stateName}': resource ${effect.resource} is not in this deployment's allowlist`,
       );
     }
-    if (resource.kind === 'lambda') {
-      const result = await invokeLambda(effect, signal, {
-        functionName: resource.functionName,
-        ...(resource.qualifier === undefined ? {} : { qualifier: resource.qualifier }),
-        invocationType: 'RequestResponse',
-        payload: effect.input,
-      });
-      if (!('$metadata' in result)) return result;
-      if (result.FunctionError !== undefined) return functionError(result);
-      return { ok: true, output: parsePayload(payloadText(result)) };
-    }
-    if (resource.kind === 'lambda-invoke') {
-      const params = isJsonObject(effect.input) ? effect.input : {};
-      const name = params.FunctionName;
-      if (typeof name !== 'string' || name === '') {
-        return fail(
-          'States.Runtime',
-          `state '${effect.stateName}': Parameters.FunctionName must be a non-empty string`,
-        );
+    switch (resource.kind) {
+      case 'lambda': {
+        const result = await invokeLambda(effect, signal, {
+          functionName: resource.functionName,
+          ...(resource.qualifier === undefined ? {} : { qualifier: resource.qualifier }),
+          invocationType: 'RequestResponse',
+          payload: effect.input,
+        });
+        if (!('$metadata' in result)) return result;
+        if (result.FunctionError !== undefined) return functionError(result);
+        return { ok: true, output: parsePayload(payloadText(result)) };
       }
-      const requested = params.InvocationType;
-      const invocationType = resource.callback || requested === 'Event' ? 'Event' : 'RequestResponse';
-      const result = await invokeLambda(effect, signal, {
-        functionName: name,
-        ...(typeof params.Qualifier === 'string' ? { qualifier: params.Qualifier } : {}),
-        invocationType,
-        payload: params.Payload ?? null,
-      });
-      if (!('$metadata' in result)) return result;
-      if (result.FunctionError !== undefined) return functionError(result);
-      if (resource.callback) return { pending: 'callback' };
-      return {
-        ok: true,
-        output: {
-          ExecutedVersion: result.ExecutedVersion ?? '$LATEST',
-          Payload: invocationType === 'Event' ? '' : parsePayload(payloadText(result)),
-          SdkHttpMetadata: { HttpStatusCode: result.StatusCode ?? 200 },
-          SdkResponseMetadata: { RequestId: result.$metadata.requestId ?? '' },
-          StatusCode: result.StatusCode ?? 200,
-        },
-      };
+      case 'activity': {
+        if (deps.activities === undefined || effect.taskToken === undefined) {
+          return fail('States.Runtime', `state '${effect.stateName}': this runtime has no activity queue`);
+        }
+        await deps.activities.enqueue({
+          activityArn: effect.resource,
+          activity: resource.name,
+          taskToken: effect.taskToken,
+          input: effect.input,
+          invokeId: effect.id,
+          stateName: effect.stateName,
+        });
+        return { pending: 'callback' };
+      }
+      case 'sdk': {
+        const outcome = await deps.sdk.call(resource.service, resource.action, effect.input, signal);
+        if (outcome.ok && resource.pattern === 'waitForTaskToken') return { pending: 'callback' };
+        return outcome.ok ? { ok: true, output: toJson(outcome.output) } : outcome;
+      }
+      case 'service':
+        if (resource.service !== 'lambda') {
+          return optimized(resource.service, resource.action, resource.pattern, effect, signal);
+        }
+        return lambdaIntegration(effect, signal, resource.pattern === 'waitForTaskToken');
     }
-    const outcome = await deps.sdk.call(resource.service, resource.action, effect.input, signal);
-    if (outcome.ok && resource.callback) return { pending: 'callback' };
-    return outcome.ok ? { ok: true, output: toJson(outcome.output) } : outcome;
   };
+
+  async function lambdaIntegration(
+    effect: InvokeEffect,
+    signal: AbortSignal,
+    callback: boolean,
+  ): Promise<InvokeOutcome> {
+    const params = isJsonObject(effect.input) ? effect.input : {};
+    const name = params.FunctionName;
+    if (typeof name !== 'string' || name === '') {
+      return fail(
+        'States.Runtime',
+        `state '${effect.stateName}': Parameters.FunctionName must be a non-empty string`,
+      );
+    }
+    const requested = params.InvocationType;
+    const invocationType = callback || requested === 'Event' ? 'Event' : 'RequestResponse';
+    const result = await invokeLambda(effect, signal, {
+      functionName: name,
+      ...(typeof params.Qualifier === 'string' ? { qualifier: params.Qualifier } : {}),
+      invocationType,
+      payload: params.Payload ?? null,
+    });
+    if (!('$metadata' in result)) return result;
+    if (result.FunctionError !== undefined) return functionError(result);
+    if (callback) return { pending: 'callback' };
+    return {
+      ok: true,
+      output: {
+        ExecutedVersion: result.ExecutedVersion ?? '$LATEST',
+        Payload: invocationType === 'Event' ? '' : parsePayload(payloadText(result)),
+        SdkHttpMetadata: { HttpStatusCode: result.StatusCode ?? 200 },
+        SdkResponseMetadata: { RequestId: result.$metadata.requestId ?? '' },
+        StatusCode: result.StatusCode ?? 200,
+      },
+    };
+  }
 }

@@ -25,6 +25,8 @@ const KNOWN: Readonly<Record<string, Partial<SdkService>>> = {
   cloudwatchlogs: { packageName: 'cloudwatch-logs', iamPrefix: 'logs', errorPrefix: 'CloudWatchLogs' },
   secretsmanager: { packageName: 'secrets-manager', errorPrefix: 'SecretsManager' },
   apigateway: { packageName: 'api-gateway', errorPrefix: 'ApiGateway' },
+  bedrockruntime: { packageName: 'bedrock-runtime', iamPrefix: 'bedrock', errorPrefix: 'BedrockRuntime' },
+  emr: { iamPrefix: 'elasticmapreduce', errorPrefix: 'Emr' },
 };
 
 /** The package, IAM prefix and error prefix of a service name from a resource ARN. */

@@ -92,11 +92,16 @@ export class Disposer {
     try {
       await this.deps.lifecycle.giveUp(key, 'QUARANTINED', `Router.${rejection.reason}`, rejection.detail);
     } catch (error) {
+      // The quarantine entry is written (again, harmlessly, on a redelivery); an execution left RUNNING
+      // is not acceptable while the store may yet answer, so a transient failure delivers the record again.
+      const again = disposition(error).kind !== 'give-up';
       this.deps.logger.warn('could not mark a quarantined execution', {
         error: String(error),
         engine: key.engine,
+        ...(again ? { next: 'the record is delivered again' } : {}),
         ...refOf(d),
       });
+      if (again) return { kind: 'retry', error };
     }
     return outcome;
   }

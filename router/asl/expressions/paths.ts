@@ -38,10 +38,39 @@ export type CompiledPath = (input: JsonValue, context: JsonValue, vars?: Variabl
 const NOT_IN_DOT_NAME = new Set([...'.[]*?@,()\'"\\ \t\r\n']);
 
 /**
+ * The path as Step Functions reads it: a dot directly before a bracket (`$.[0]`, `$.Snapshots.[0].State`,
+ * `$.[?(@.OU > 0)]`) is accepted there and means the bracket alone, so it is dropped here. A `..[`
+ * (recursive descent) and anything inside brackets or quotes are left as written.
+ */
+export function loosePath(path: string): string {
+  if (!path.includes('.[')) return path;
+  let out = '';
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const ch = path[i] ?? '';
+    if (quote !== undefined) {
+      if (ch === '\\') {
+        out += ch + (path[i + 1] ?? '');
+        i++;
+        continue;
+      }
+      if (ch === quote) quote = undefined;
+    } else if (depth > 0 && (ch === "'" || ch === '"')) quote = ch;
+    else if (ch === '[') depth++;
+    else if (ch === ']') depth--;
+    else if (depth === 0 && ch === '.' && path[i + 1] === '[' && path[i - 1] !== '.') continue;
+    out += ch;
+  }
+  return out;
+}
+
+/**
  * Parses a reference path, returning the parsed form or a message saying what is wrong and where.
  * Accepts `$`, `$$`, `.name`, `['name']` / `["name"]` (backslash escapes the quote), `[n]`.
  */
-export function parseReferencePath(path: string): ReferencePath | string {
+export function parseReferencePath(written: string): ReferencePath | string {
+  const path = loosePath(written);
   if (!path.startsWith('$')) return `path '${path}' must start with '$'`;
   const context = path.startsWith('$$');
   const segments: PathSegment[] = [];
@@ -93,8 +122,8 @@ export function parseReferencePath(path: string): ReferencePath | string {
     }
   }
   return variable === undefined
-    ? { text: path, context, segments }
-    : { text: path, context, variable, segments };
+    ? { text: written, context, segments }
+    : { text: written, context, variable, segments };
 }
 
 /** A variable name as the documentation defines it: a letter or `_`, then letters, digits and `_`. */
@@ -183,7 +212,8 @@ function splitUnion(inner: string): string[] | undefined {
 }
 
 /** Checks a full JSONPath (wildcards, `..`, unions, slices, filters); returns a message or undefined. */
-function validateFullPath(path: string): string | undefined {
+function validateFullPath(written: string): string | undefined {
+  const path = loosePath(written);
   if (!path.startsWith('$')) return `path '${path}' must start with '$'`;
   let i = path.startsWith('$$') ? 2 : 1 + (variableAt(path)?.length ?? 0);
   while (i < path.length) {
@@ -417,8 +447,57 @@ function compileReference(parsed: ReferencePath): CompiledPath {
   };
 }
 
-/** Compiles a full JSONPath: always an array of the matched values (empty when nothing matches). */
-function compileFull(path: string): CompiledPath {
+/** A path ending in a union of two or more quoted names (`$[*]['bucket','key']`), split there. */
+function trailingNames(path: string): { prefix: string; names: string[] } | undefined {
+  if (!path.endsWith(']')) return undefined;
+  for (let open = path.lastIndexOf('['); open > 0; open = path.lastIndexOf('[', open - 1)) {
+    if (scanBracket(path, open) !== path.length) continue;
+    const parts = splitUnion(path.slice(open + 1, -1).trim());
+    if (parts === undefined || parts.length < 2 || !parts.every((p) => /^(['"]).*\1$/s.test(p)))
+      return undefined;
+    const names = parts.map((p) => p.slice(1, -1).replace(/\\(.)/g, '$1'));
+    return { prefix: path.slice(0, open), names };
+  }
+  return undefined;
+}
+
+/** The named fields an object has, as one object (fields it lacks are left out). */
+function pick(node: JsonValue, names: readonly string[]): JsonObject | undefined {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+  const out: JsonObject = {};
+  for (const name of names) {
+    const value = Object.hasOwn(node, name) ? node[name] : undefined;
+    if (value !== undefined) setOwn(out, name, value);
+  }
+  return out;
+}
+
+/**
+ * Compiles a full JSONPath: always an array of the matched values (empty when nothing matches). A path
+ * that ends in a union of names reads, as Step Functions' JSONPath does, one object per match holding
+ * those fields (`$[*]['bucket','key']` -> `[{ bucket, key }, ...]`; a single object after a reference
+ * path), not the fields' values one after the other.
+ */
+function compileFull(written: string): CompiledPath {
+  const path = loosePath(written);
+  const names = trailingNames(path);
+  if (names !== undefined) {
+    const prefix = parseReferencePath(names.prefix);
+    if (typeof prefix !== 'string') {
+      const lookup = compileReference(prefix);
+      return (input, ctx) => pick(lookup(input, ctx), names.names) ?? [];
+    }
+    const matches = compileFull(names.prefix);
+    return (input, ctx) => {
+      const found = matches(input, ctx);
+      const out: JsonValue[] = [];
+      for (const node of Array.isArray(found) ? found : []) {
+        const picked = pick(node, names.names);
+        if (picked !== undefined) out.push(picked);
+      }
+      return out;
+    };
+  }
   const context = path.startsWith('$$');
   const variable = context ? undefined : variableAt(path);
   const local = context

@@ -13,6 +13,7 @@ import {
   type JsonataLimits,
   jsonPathDialect,
 } from '../expressions/index.ts';
+import { waitsForTaskToken } from '../taskResource.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -59,6 +60,8 @@ export interface CompileOptions {
   readonly stateMachineName?: string;
   /** `$$.StateMachine.Id`; defaults to the name. */
   readonly stateMachineId?: string;
+  /** `$$.Execution.RoleArn` of executions that start without one: the role the router runs steps with. */
+  readonly roleArn?: string;
   /** The expression language of paths, templates and rules; the ASL JSONPath dialect by default. */
   readonly dialect?: ExpressionDialect;
   /** What one JSONata evaluation may spend (steps, time, value sizes). */
@@ -272,7 +275,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
       return withBase(base, {
         type: 'Task',
         resource: state.Resource,
-        callback: state.Resource.endsWith('.waitForTaskToken'),
+        callback: waitsForTaskToken(state.Resource),
         parameters: jsonata ? undefined : template(state.Parameters),
         resultSelector: jsonata ? undefined : template(state.ResultSelector),
         resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
@@ -436,6 +439,7 @@ export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): 
     taskTokenSecret: typeof secret === 'string' ? new TextEncoder().encode(secret) : secret,
     stateMachineName: name,
     stateMachineId: options.stateMachineId ?? name,
+    roleArn: options.roleArn ?? '',
     stateCount: counter.states,
   };
 }

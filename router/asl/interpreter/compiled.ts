@@ -212,6 +212,8 @@ export interface CompiledGraph {
   readonly taskTokenSecret: Uint8Array | undefined;
   readonly stateMachineName: string;
   readonly stateMachineId: string;
+  /** `$$.Execution.RoleArn` when the execution names none (empty when the deployment named none). */
+  readonly roleArn: string;
   /** Number of states, branches and processors included. */
   readonly stateCount: number;
 }

@@ -98,9 +98,11 @@ export function contextObject(
     Id: x.executionId,
     Input: x.input,
     Name: x.name,
+    RoleArn: x.roleArn ?? ctx.graph.roleArn,
     StartTime: isoTime(x.startTime),
+    RedriveCount: x.redriveCount ?? 0,
   };
-  if (x.roleArn !== undefined) execution.RoleArn = x.roleArn;
+  if (x.redriveTime !== undefined) execution.RedriveTime = isoTime(x.redriveTime);
   const context: JsonObject = {
     Execution: execution,
     State: { Name: s.name, EnteredTime: isoTime(t.enteredAt), RetryCount: t.attempt },

@@ -80,9 +80,15 @@ export class SizeBounds {
   }
 }
 
+/**
+ * The longest JSON a number writes: a sign, `0.00000` and 17 significant digits
+ * (`-0.0000010360000000000001`); exponent forms and large integers are shorter.
+ */
+const MAX_NUMBER_BYTES = 25;
+
 function walkBound(value: JsonValue, budget: number, memo: SizeBounds | undefined): number {
   if (typeof value === 'string') return value.length * 6 + 2;
-  if (typeof value !== 'object' || value === null) return 24;
+  if (typeof value !== 'object' || value === null) return MAX_NUMBER_BYTES;
   let total = 2;
   if (Array.isArray(value)) {
     const remember = memo !== undefined && value.length >= REMEMBERED_ARRAY_LENGTH;
@@ -106,7 +112,7 @@ function walkBound(value: JsonValue, budget: number, memo: SizeBounds | undefine
 
 /**
  * An upper bound of a value's UTF-8 JSON size, walking no further than `budget` (past it, the partial sum
- * is returned): a string unit is at most 6 bytes (`\u0000` escapes), a number at most 24. Each node it
+ * is returned): a string unit is at most 6 bytes (`\u0000` escapes), a number at most 25. Each node it
  * visits adds at least a byte, so it visits at most `budget` nodes; it reads no string's content.
  */
 export function sizeBound(value: JsonValue, budget = Number.POSITIVE_INFINITY): number {
@@ -115,9 +121,9 @@ export function sizeBound(value: JsonValue, budget = Number.POSITIVE_INFINITY): 
 
 /**
  * How much larger than its JSON text a parsed value's {@link sizeBound} can be: a number token of one byte
- * counts 24, and strings, keys and literals count at most 6 per byte of their text.
+ * counts {@link MAX_NUMBER_BYTES}, and strings, keys and literals count at most 6 per byte of their text.
  */
-export const PARSED_GROWTH = 24;
+export const PARSED_GROWTH = MAX_NUMBER_BYTES;
 
 /** UTF-8 bytes of a string as `JSON.stringify` writes it, quotes included; stops once past `budget`. */
 function stringSize(text: string, budget: number): number {

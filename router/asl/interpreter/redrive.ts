@@ -55,6 +55,8 @@ export function redriveExecution(graph: CompiledGraph, failed: ExecutionState, n
     );
   }
   state.status = 'RUNNING';
+  state.context.redriveCount = (state.context.redriveCount ?? 0) + 1;
+  state.context.redriveTime = now;
   delete state.error;
   delete state.cause;
   delete state.output;

@@ -22,11 +22,15 @@ import {
   type TransitionOptions,
 } from './transition.ts';
 
-/** How an invoke ended: a result, an error, or handed over to finish later by task token. */
+/**
+ * How an invoke ended: a result, an error, handed over to finish later by task token, or a job that runs
+ * on (`.sync`): issue the invoke again with `poll` after `afterSeconds`.
+ */
 export type InvokeOutcome =
   | { ok: true; output: JsonValue }
   | { ok: false; error: string; cause: string }
-  | { pending: 'callback' };
+  | { pending: 'callback' }
+  | { pending: 'poll'; poll: JsonValue; afterSeconds: number };
 
 /** What the runtime needs from its host. */
 export interface RuntimeDeps {
@@ -232,7 +236,14 @@ export async function runExecution(
       settle(effect, controller, undefined, { error });
       return;
     }
-    if ('pending' in outcome) {
+    if ('pending' in outcome && outcome.pending === 'poll') {
+      settle(effect, controller, {
+        type: 'TaskPolling',
+        id: effect.id,
+        poll: outcome.poll,
+        afterSeconds: outcome.afterSeconds,
+      });
+    } else if ('pending' in outcome) {
       if (callbacks === undefined) callbacks = new Set();
       callbacks.add(effect.id);
       settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
@@ -288,6 +299,8 @@ export async function runExecution(
         if (timers === undefined) timers = new Map();
         timers.set(effect.id, effect.dueAt);
       } else if (submitted) {
+        // A job between two polls waits on its poll timer, not on a callback.
+        if (effect.poll !== undefined) continue;
         if (callbacks === undefined) callbacks = new Set();
         callbacks.add(effect.id);
       } else perform([effect]);
@@ -365,6 +378,7 @@ export async function runExecution(
           deps.onStep !== undefined &&
           (event.type === 'TaskSucceeded' ||
             event.type === 'TaskFailed' ||
+            event.type === 'TaskPolling' ||
             step.history.some((h) => ENDS_CHILD.has(h.type)))
         ) {
           await deps.onStep(step);

@@ -18,6 +18,9 @@ export interface ExecutionContext {
   stateMachineName: string;
   stateMachineId: string;
   roleArn?: string;
+  /** Times the execution was redriven (`$$.Execution.RedriveCount`), and when it last was (epoch ms). */
+  redriveCount?: number;
+  redriveTime?: number;
   /**
    * Fields laid over the context object the runtime builds, one level deep (`Map`, `State`...): the
    * context a single-state test is given. Absent in an execution.
@@ -35,6 +38,11 @@ export interface InvokeEffect {
   idempotencyKey: string;
   /** Set for `.waitForTaskToken` resources: the result arrives later as an event for this invoke. */
   taskToken?: string;
+  /**
+   * Set once a job integration (`.sync`) has started its job: what the invoker needs to ask how the job
+   * stands (its id), as the invoker returned it. The invoke is issued again with it after each poll timer.
+   */
+  poll?: JsonValue;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
   stateName: string;
@@ -43,7 +51,7 @@ export interface InvokeEffect {
 }
 
 /** Why a timer exists. */
-export type TimerReason = 'wait' | 'retry' | 'timeout' | 'heartbeat' | 'execution-timeout';
+export type TimerReason = 'wait' | 'retry' | 'timeout' | 'heartbeat' | 'execution-timeout' | 'poll';
 
 /** Deliver a TimerFired event for `id` at `dueAt` (epoch ms). */
 export interface TimerEffect {
@@ -69,13 +77,21 @@ export type ExecutionEvent =
   | { type: 'TimerFired'; id: string }
   | { type: 'TaskHeartbeat'; id: string }
   /** The invoke was handed over and its result will come back later by task token (callback tasks). */
-  | { type: 'TaskSubmitted'; id: string };
+  | { type: 'TaskSubmitted'; id: string }
+  /**
+   * A job integration's job runs: ask again (the same invoke with `poll` set) after `afterSeconds`. The
+   * execution holds no compute meanwhile: the poll is a timer like a Wait state's.
+   */
+  | { type: 'TaskPolling'; id: string; poll: JsonValue; afterSeconds: number };
 
 /** An effect the execution is still waiting on, and which thread waits (indices from the root). */
 export interface PendingEffect {
   effect: InvokeEffect | TimerEffect;
   loc: number[];
-  /** A callback invoke that has been handed over: on resume, wait for its token instead of re-invoking. */
+  /**
+   * A callback invoke that has been handed over, or a job integration between two polls: on resume, wait
+   * for its token or its poll timer instead of re-invoking.
+   */
   submitted?: boolean;
 }
 
@@ -88,6 +104,9 @@ export interface TaskBlock {
   heartbeatId?: string;
   heartbeatSeconds?: number;
   heartbeats: number;
+  /** The pending poll timer of a job integration (`.sync`), and how many polls came before it. */
+  pollId?: string | undefined;
+  polls?: number;
 }
 
 /** A Wait state waiting for its timer. */

@@ -70,6 +70,7 @@ export function cancelThread(ctx: Ctx, t: ThreadState): void {
       cancelId(ctx, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
+      cancelId(ctx, b.pollId);
       break;
     case 'wait':
     case 'retry':

@@ -49,7 +49,7 @@ import {
   type PendingEffect,
   type TimerEffect,
 } from './state.ts';
-import { taskEvent, taskTimerFired } from './states/task.ts';
+import { taskEvent, taskPollFired, taskTimerFired } from './states/task.ts';
 import { waitTimerFired } from './states/wait.ts';
 import { addTimer, cancelId, enter, newThread } from './threads.ts';
 
@@ -250,6 +250,8 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
     case 'timeout':
     case 'heartbeat':
       return b.kind === 'task' && taskTimerFired(ctx, f, s, b, effect.reason === 'heartbeat', event.id);
+    case 'poll':
+      return b.kind === 'task' && taskPollFired(ctx, b, event.id);
     default:
       return false;
   }

@@ -1,14 +1,17 @@
 /**
- * Task resources: the forms the runtime can invoke (a Lambda function ARN, `lambda:invoke` with its
- * FunctionName, an AWS SDK action) and the deployment's allowlist, checked at publish and at load.
+ * Task resources: the forms the runtime can invoke (a Lambda function ARN, an optimized integration with
+ * its pattern, `lambda:invoke` with its FunctionName, an AWS SDK action, an activity) and the deployment's
+ * allowlist, checked at publish and at load.
  */
-import { isFunctionAllowed, isResourceAllowed, LAMBDA_INVOKE_RESOURCES } from '../allowlist.ts';
+import { isFunctionAllowed, isResourceAllowed } from '../allowlist.ts';
 import { isJsonataText } from '../expressions/jsonata/template.ts';
 import { pointerJoin } from '../parse.ts';
+import { isLambdaInvoke, parseTaskResource, unsupportedReason } from '../taskResource.ts';
 import { type Checker, isObj, type Obj, PLACEHOLDER } from './Checker.ts';
 
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]*:\d*:function:[A-Za-z0-9_-]+(?::[A-Za-z0-9$_-]+)?$/;
-const SDK_ARN = /^arn:aws[a-z-]*:states:::aws-sdk:[a-z0-9]+:[A-Za-z0-9]+(?:\.waitForTaskToken)?$/;
+const FORMS =
+  'a Lambda function ARN, arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken], ' +
+  'arn:aws:states:::aws-sdk:SERVICE:ACTION or arn:aws:states:REGION:ACCOUNT:activity:NAME';
 
 /**
  * Checks a Task state's `Resource` (and, for `lambda:invoke`, `Parameters.FunctionName`, or in a JSONata
@@ -19,7 +22,14 @@ export function checkResource(c: Checker, obj: Obj, path: string, state: string,
   const resource = c.string(obj, 'Resource', path, state, true);
   const resourcePath = pointerJoin(path, 'Resource');
   if (resource === undefined || PLACEHOLDER.test(resource)) return;
-  if (LAMBDA_INVOKE_RESOURCES.has(resource)) {
+  const parsed = parseTaskResource(resource);
+  if (parsed === undefined) {
+    c.report(resourcePath, state, `unsupported resource '${resource}' (expected ${FORMS})`);
+    return;
+  }
+  const reason = unsupportedReason(parsed);
+  if (reason !== undefined) c.report(resourcePath, state, `unsupported resource '${resource}': ${reason}`);
+  if (isLambdaInvoke(parsed)) {
     const field = jsonata ? 'Arguments' : 'Parameters';
     const params = obj[field];
     const paramsPath = pointerJoin(path, field);
@@ -40,12 +50,6 @@ export function checkResource(c: Checker, obj: Obj, path: string, state: string,
         );
       }
     }
-  } else if (!LAMBDA_ARN.test(resource) && !SDK_ARN.test(resource)) {
-    c.report(
-      resourcePath,
-      state,
-      `unsupported resource '${resource}' (expected a Lambda function ARN, arn:aws:states:::lambda:invoke[.waitForTaskToken] or arn:aws:states:::aws-sdk:SERVICE:ACTION)`,
-    );
   }
   if (allowlist !== undefined && !isResourceAllowed(resource, allowlist))
     c.report(resourcePath, state, `resource '${resource}' is not in the resource allowlist`);

@@ -5,7 +5,8 @@
  * keeps its shard checkpoints in DynamoDB, so a new process resumes where the killed one last
  * checkpointed; the sweep runs on idle ticks, so parked and orphaned executions are resumed too.
  *
- * Prints `ready` once polling, then one JSON line per batch (`{"batch":..}`) for the parent's tally.
+ * Prints `ready` once polling, then one JSON line per batch (`{"batch":..}`, the batch summary's counts)
+ * and per sweep that resumed anything (`{"sweep":..}`), for the parent's tally.
  */
 import { startEventSourceMapping } from '../../../localstack/esm/index.ts';
 import { awsEnvironmentFromEnv } from '../../../router/aws/clients.ts';
@@ -31,8 +32,9 @@ await startEventSourceMapping({
     const summary = await router.processBatch(event, {
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
+    const { records, succeeded, waiting, retried, duplicates, quarantined } = summary;
     process.stdout.write(
-      `${JSON.stringify({ batch: { records: summary.records, succeeded: summary.succeeded, waiting: summary.waiting, retried: summary.retried } })}\n`,
+      `${JSON.stringify({ batch: { records, succeeded, waiting, retried, duplicates, quarantined } })}\n`,
     );
     return { batchItemFailures: summary.failures };
   },
@@ -40,7 +42,7 @@ await startEventSourceMapping({
     const summary = await router.sweep({ limit: 200 });
     if (summary.succeeded + summary.waiting + summary.failed > 0) {
       process.stdout.write(
-        `${JSON.stringify({ sweep: { succeeded: summary.succeeded, failed: summary.failed } })}\n`,
+        `${JSON.stringify({ sweep: { succeeded: summary.succeeded, failed: summary.failed, retried: summary.retried } })}\n`,
       );
     }
   },

@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../../../localstack/bootstrap.ts';
 import { createLambdaHost } from '../../../localstack/lambda/index.ts';
 import type { InvokeEffect } from '../../../router/asl/interpreter/state.ts';
-import { clientConfig, lambdaClient, s3Client } from '../../../router/aws/clients.ts';
+import { clientConfig, dynamoDbDocumentClient, lambdaClient, s3Client } from '../../../router/aws/clients.ts';
 import { DEFAULT_RESOURCE_NAMES } from '../../../router/config.ts';
+import { DynamoDBActivityQueue } from '../../../router/invoke/DynamoDBActivityQueue.ts';
 import { createSdkIntegrations } from '../../../router/invoke/SdkIntegrations.ts';
 import { createTaskInvoker, type TaskInvoker } from '../../../router/invoke/TaskInvoker.ts';
 import { useLocalStack } from '../support/stack.ts';
@@ -55,6 +56,7 @@ beforeAll(async () => {
       'arn:aws:lambda:*:*:function:slow',
       'arn:aws:states:::lambda:invoke',
       'arn:aws:states:::aws-sdk:s3:getObject',
+      'arn:aws:states:::dynamodb:*',
     ],
     region: 'us-east-1',
   });
@@ -142,6 +144,61 @@ describe('createTaskInvoker against the local Lambda host and S3', () => {
       effect('arn:aws:states:::aws-sdk:s3:getObject', { Bucket: DEFAULT_RESOURCE_NAMES.bucket, Key: 'nope' }),
       signal,
     );
-    expect(missing).toMatchObject({ ok: false, error: 'S3.NoSuchKey' });
+    expect(missing).toMatchObject({ ok: false, error: 'S3.NoSuchKeyException' });
+  });
+});
+
+describe('optimized integrations and activities against the local DynamoDB', () => {
+  const table = DEFAULT_RESOURCE_NAMES.executionsTable;
+  const key = { pk: { S: 'TEST#dynamodb' }, sk: { S: 'ITEM' } };
+
+  it('putItem and getItem answer with the item and the HTTP metadata; a failed condition is named', async () => {
+    const put = await invoke(
+      effect('arn:aws:states:::dynamodb:putItem', {
+        TableName: table,
+        Item: { ...key, note: { S: 'hello' } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      signal,
+    );
+    const got = await invoke(
+      effect('arn:aws:states:us-east-1:000000000000:dynamodb:getItem', { TableName: table, Key: key }),
+      signal,
+    );
+    const again = await invoke(
+      effect('arn:aws:states:::dynamodb:putItem', {
+        TableName: table,
+        Item: { ...key, note: { S: 'twice' } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      signal,
+    );
+
+    expect(put).toMatchObject({ ok: true, output: { SdkHttpMetadata: { HttpStatusCode: 200 } } });
+    expect(got).toMatchObject({
+      ok: true,
+      output: { Item: { note: { S: 'hello' } }, SdkHttpMetadata: { HttpStatusCode: 200 } },
+    });
+    expect(again).toMatchObject({ ok: false, error: 'DynamoDB.ConditionalCheckFailedException' });
+  });
+
+  it('an activity task waits in the executions table until one worker takes it', async () => {
+    const queue = new DynamoDBActivityQueue({ dynamodb: dynamoDbDocumentClient(stack().aws), table });
+    const task = {
+      activityArn: 'arn:aws:states:us-east-1:000000000000:activity:approve',
+      activity: 'approve',
+      taskToken: 'locator.mac',
+      input: { order: 7 },
+      invokeId: 'Approve#1.0',
+      stateName: 'Approve',
+    };
+    await queue.enqueue(task);
+    await queue.enqueue(task);
+
+    const [first, second] = await Promise.all([queue.take('approve'), queue.take('approve')]);
+
+    const taken = [first, second].filter((one) => one !== undefined);
+    expect(taken).toHaveLength(1);
+    expect(taken[0]).toMatchObject({ taskToken: 'locator.mac', input: { order: 7 } });
   });
 });

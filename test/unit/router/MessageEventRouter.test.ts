@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../../router/asl/types.ts';
-import type { CheckpointUpdate, ExecutionRecord } from '../../../router/executions/ExecutionStore.ts';
+import type {
+  CheckpointUpdate,
+  Completion,
+  ExecutionRecord,
+} from '../../../router/executions/ExecutionStore.ts';
 import { MemoryExecutionStore } from '../../../router/executions/MemoryExecutionStore.ts';
 import type { QuarantineEntry } from '../../../router/quarantine/QuarantineStore.ts';
 import { cloudEventFactory, kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';
@@ -195,6 +199,45 @@ describe('MessageEventRouter', () => {
     const [record] = [...executions.records.values()];
     expect(record).toMatchObject({ status: 'QUARANTINED', error: 'Router.unprocessable' });
     expect(record?.cause).toMatch(/maximum allowed size/);
+  });
+
+  it('delivers a given-up record again when marking its execution QUARANTINED fails for now', async () => {
+    // Prepare: checkpoints are refused for good; the first terminal write is throttled
+    let throttle = true;
+    class FlakyStore extends MemoryExecutionStore {
+      override async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
+        if (update.status === undefined) {
+          throw Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), {
+            name: 'ValidationException',
+          });
+        }
+        return super.checkpoint(record, update);
+      }
+      override async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
+        if (throttle) {
+          throttle = false;
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        }
+        return super.complete(record, completion);
+      }
+    }
+    const executions = new FlakyStore();
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const clock = { now: () => now, sleep: () => Promise.resolve() };
+    const r = inMemoryRouter(recordingSteps(['step1', 'step2']).steps, { leaseMs: 1_000 }, clock, {
+      executions,
+    });
+    await r.publish(sequentialGraph(2), { engine: 'orders' });
+    const records = batch([event(1)]);
+    // Act: the redelivery comes once the first attempt's lease has run out
+    const first = await r.router.processBatch(records);
+    now += 1_001;
+    const second = await r.router.processBatch(records);
+    // Assess
+    expect(first.failures).toEqual([{ itemIdentifier: records.Records[0]?.kinesis.sequenceNumber }]);
+    expect(second.failures).toEqual([]);
+    expect(await all(r.quarantine.list())).toHaveLength(1);
+    expect([...executions.records.values()][0]).toMatchObject({ status: 'QUARANTINED' });
   });
 
   it('logs a quarantined record with its reason and detail under keys the logger keeps', async () => {

@@ -8,7 +8,7 @@ import type { CompiledState, CompiledTask, Evaluate } from '../compiled.ts';
 import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
-import { removePending } from '../pending.ts';
+import { getPending, removePending } from '../pending.ts';
 import { queryCount, runQuery } from '../query.ts';
 import { taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
@@ -166,10 +166,21 @@ export function taskEvent(
         addTimer(ctx, f.loc, b.heartbeatId, ctx.now + b.heartbeatSeconds * 1000, 'heartbeat');
       }
       return false;
+    case 'TaskPolling': {
+      const polls = b.polls ?? 0;
+      if (pending.effect.type === 'invoke') pending.effect.poll = event.poll;
+      pending.submitted = true;
+      if (polls === 0) record(ctx, 'TaskSubmitted', t.path, s.name, { output: event.poll });
+      b.polls = polls + 1;
+      b.pollId = `${b.invokeId}:poll${polls}`;
+      addTimer(ctx, f.loc, b.pollId, ctx.now + Math.max(0, event.afterSeconds) * 1000, 'poll');
+      return false;
+    }
     case 'TaskSucceeded':
       removePending(ctx.state, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
+      cancelId(ctx, b.pollId);
       t.block = undefined;
       record(ctx, 'TaskSucceeded', t.path, s.name, { output: event.output });
       succeedWithResult(ctx, f, s, event.output);
@@ -178,6 +189,7 @@ export function taskEvent(
       removePending(ctx.state, b.invokeId);
       cancelId(ctx, b.timeoutId);
       cancelId(ctx, b.heartbeatId);
+      cancelId(ctx, b.pollId);
       t.block = undefined;
       record(ctx, 'TaskFailed', t.path, s.name, { error: event.error, cause: event.cause });
       failState(ctx, f, s, event.error, event.cause);
@@ -185,6 +197,21 @@ export function taskEvent(
     default:
       return false;
   }
+}
+
+/**
+ * A job integration's poll timer fired: the invoke is issued again, carrying the job's poll state, and
+ * answers with the job's result, its failure, or another poll. Returns false for a stale timer.
+ */
+export function taskPollFired(ctx: Ctx, b: TaskBlock, id: string): boolean {
+  if (b.pollId !== id) return false;
+  removePending(ctx.state, id);
+  b.pollId = undefined;
+  const invoke = getPending(ctx.state, b.invokeId);
+  if (invoke === undefined || invoke.effect.type !== 'invoke') return false;
+  invoke.submitted = false;
+  ctx.effects.push(invoke.effect);
+  return false;
 }
 
 /**

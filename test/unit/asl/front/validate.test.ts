@@ -197,7 +197,7 @@ const cases: Case[] = [
     value: graph({ A: task({ Resource: 'arn:aws:sqs:us-east-1:1:q' }) }),
     path: '/States/A/Resource',
     message:
-      "unsupported resource 'arn:aws:sqs:us-east-1:1:q' (expected a Lambda function ARN, arn:aws:states:::lambda:invoke[.waitForTaskToken] or arn:aws:states:::aws-sdk:SERVICE:ACTION)",
+      "unsupported resource 'arn:aws:sqs:us-east-1:1:q' (expected a Lambda function ARN, arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken], arn:aws:states:::aws-sdk:SERVICE:ACTION or arn:aws:states:REGION:ACCOUNT:activity:NAME)",
   },
   {
     rule: 'allowlist',

@@ -33,7 +33,8 @@ describe('the cause of a path that finds nothing', () => {
     expect(cause).toBe(
       "Map state 'Orders' (item 3): ItemSelector field 'customer.$': path '$$.Map.Item.Value.customer' found " +
         "nothing in the context object (field 'customer' is missing): " +
-        '{"Execution":{"Id":"exec-1","Input":{…},"Name":"exec-1","StartTime":"2026-01-01T00:00:00.000Z"},' +
+        '{"Execution":{"Id":"exec-1","Input":{…},"Name":"exec-1","RoleArn":"",' +
+        '"StartTime":"2026-01-01T00:00:00.000Z","RedriveCount":0},' +
         '"State":{"Name":"Orders","EnteredTime":"2026-01-01T00:00:00.000Z","RetryCount":0},' +
         '"StateMachine":{"Id":"engine","Name":"engine"},"Map":{"Item":{"Index":3,"Value":{"id":4}}}}',
     );

@@ -49,6 +49,13 @@ describe('payload size bounds', () => {
     );
   });
 
+  it('cover the longest number JSON writes', () => {
+    for (const n of [-1.0360000000000001e-6, -1.7976931348623157e308, -5e-324, -123456789012345680000]) {
+      expect(sizeBound(n)).toBeGreaterThanOrEqual(utf8Size(n));
+    }
+    expect(utf8Size(-1.0360000000000001e-6)).toBe(25);
+  });
+
   it('of a parsed value are at most PARSED_GROWTH times its text, however the numbers are written', () => {
     const numberText = fc.oneof(
       fc.constantFrom('1e21', '5e-324', '-1e20', '1E5', '0.1', '9', '-0'),

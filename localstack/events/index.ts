@@ -1,0 +1,2 @@
+/** The local EventBridge: what the edge registers under the `events` signing name. */
+export { createEventBridgeEmulator, type EventBridgeEmulator } from './EventBridgeEmulator.ts';
