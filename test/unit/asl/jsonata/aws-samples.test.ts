@@ -2,10 +2,7 @@
  * Public AWS sample state machines written in JSONata with variables (test/fixtures/jsonata, sources in
  * its README): each is validated as published with every resource allowed, and run with the mocks of
  * test/fixtures/jsonata/mocks.json (the Step Functions Local format `router engine run --mocks` reads) to
- * its end. The samples this runtime refuses as published (optimized integrations, distributed Map) are
- * refused for exactly those reasons (docs/jsonata.md lists them); those refused only for their optimized
- * integrations also run with each such Task written as the AWS SDK integration it stands for, so their
- * JSONata and variables are exercised all the same.
+ * its end. The one this runtime refuses (a distributed Map) is refused for exactly that (docs/jsonata.md).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -39,31 +36,25 @@ const PLACEHOLDERS = {
   EventSource: 'meeting.summarization',
 };
 
-/** The optimized integrations the samples use, and the AWS SDK integration each stands for. */
-const SDK_FORM: Record<string, string> = {
-  'arn:aws:states:::states:startExecution.sync:2': 'arn:aws:states:::aws-sdk:sfn:startExecution',
-  'arn:aws:states:::bedrock:invokeModel': 'arn:aws:states:::aws-sdk:bedrockruntime:invokeModel',
-  'arn:aws:states:::events:putEvents': 'arn:aws:states:::aws-sdk:eventbridge:putEvents',
-  'arn:aws:states:::http:invoke': `arn:aws:lambda:us-east-1:${ACCOUNT}:function:http-invoke`,
-};
-
 function source(name: string): string {
   return readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8');
 }
 
 /**
- * The sample with each optimized integration written in its SDK form; a Task that hands its task token
- * to the child execution (`$states.context.Task.Token`) waits for it (`.waitForTaskToken`), the only
- * Task this runtime gives a token to.
+ * The sample with the Tasks that hand `$states.context.Task.Token` to a child execution waiting for that
+ * token (`.waitForTaskToken`) instead of the child's end (`.sync:2`): this runtime gives a token to
+ * callback and activity Tasks only (docs/integrations.md).
  */
-function inSdkForm(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(inSdkForm);
+function asCallbacks(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(asCallbacks);
   if (value === null || typeof value !== 'object') return value;
   const handsToken = JSON.stringify(value.Arguments ?? null).includes('$states.context.Task.Token');
   const out: Record<string, JsonValue> = {};
   for (const [key, item] of Object.entries(value)) {
-    const sdk = key === 'Resource' && typeof item === 'string' ? SDK_FORM[item] : undefined;
-    out[key] = sdk === undefined ? inSdkForm(item) : `${sdk}${handsToken ? '.waitForTaskToken' : ''}`;
+    out[key] =
+      key === 'Resource' && handsToken && typeof item === 'string'
+        ? item.replace(/\.sync(:2)?$/, '.waitForTaskToken')
+        : asCallbacks(item);
   }
   return out;
 }
@@ -72,8 +63,8 @@ function load(name: string, text: string): ReturnType<typeof loadGraph> {
   return loadGraph(text, { file: `${name}.json`, variables: PLACEHOLDERS, allowlist: ['*'] });
 }
 
-function loaded(name: string, sdkForm: boolean): EngineGraph {
-  const text = sdkForm ? JSON.stringify(inSdkForm(JSON.parse(source(name)) as JsonValue)) : source(name);
+function loaded(name: string, callbacks: boolean): EngineGraph {
+  const text = callbacks ? JSON.stringify(asCallbacks(JSON.parse(source(name)) as JsonValue)) : source(name);
   const { graph, problems } = load(name, text);
   if (graph === undefined) throw new Error(formatProblems(problems));
   return graph;
@@ -90,8 +81,8 @@ function mocks(): NonNullable<typeof mockFile.config> {
 }
 
 /** Runs a sample with a test case of the mock file on a virtual clock, recording every invoke. */
-async function runSample(name: string, testCase: string, input: JsonValue, sdkForm = false) {
-  const compiled = compileGraph(loaded(name, sdkForm), {
+async function runSample(name: string, testCase: string, input: JsonValue, callbacks = false) {
+  const compiled = compileGraph(loaded(name, callbacks), {
     stateMachineName: name,
     stateMachineId: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:${name}`,
     taskTokenSecret: 'aws-samples',
@@ -116,46 +107,21 @@ async function runSample(name: string, testCase: string, input: JsonValue, sdkFo
   return { result, invokes, inputsOf, elapsed: clock.now() - T0 };
 }
 
-/** Each sample and what keeps it from running as published, if anything (docs/jsonata.md). */
+/** Each sample and what keeps it from running, if anything (docs/jsonata.md). */
 const SAMPLES: ReadonlyArray<{ name: string; refused: readonly string[] }> = [
   { name: 'bedrock-evaluations', refused: [] },
-  {
-    name: 'meeting-transcribe-file',
-    refused: [
-      "state 'Aquire Lock': unsupported resource 'arn:aws:states:::states:startExecution.sync:2'",
-      "state 'Publish Event - Transcription Completed': unsupported resource 'arn:aws:states:::events:putEvents'",
-      "state 'Release Lock': unsupported resource 'arn:aws:states:::states:startExecution.sync:2'",
-    ],
-  },
-  {
-    name: 'meeting-summarize-transcription',
-    refused: [
-      "state 'Aquire Lock': unsupported resource 'arn:aws:states:::states:startExecution.sync:2'",
-      "state 'Create Summary of Transcription': unsupported resource 'arn:aws:states:::bedrock:invokeModel'",
-      "state 'Publish Event - Summarization Completed': unsupported resource 'arn:aws:states:::events:putEvents'",
-      "state 'Release Lock': unsupported resource 'arn:aws:states:::states:startExecution.sync:2'",
-    ],
-  },
+  { name: 'meeting-transcribe-file', refused: [] },
+  { name: 'meeting-summarize-transcription', refused: [] },
   {
     name: 'stream-aggregator',
     refused: [
       "state 'Iterate Containers': 'Label' belongs to a distributed Map",
       "state 'Iterate Containers': 'ItemBatcher' belongs to a distributed Map",
       "ProcessorConfig.Mode must be 'INLINE' (distributed Map is not supported)",
-      "state 'Get location Summary': unsupported resource 'arn:aws:states:::http:invoke'",
-      "state 'Extract Data': unsupported resource 'arn:aws:states:::states:startExecution.sync:2'",
-      "state 'Combine Part Files': unsupported resource 'arn:aws:states:::glue:startJobRun'",
-      "state 'Update DynamoDb': unsupported resource 'arn:aws:states:::dynamodb:updateItem'",
     ],
   },
-  {
-    name: 'stream-aggregator-extraction-child',
-    refused: ["state 'Get Data': unsupported resource 'arn:aws:states:::states:startExecution.sync:2'"],
-  },
-  {
-    name: 'stream-aggregator-processing-child',
-    refused: ["state 'Get Data': unsupported resource 'arn:aws:states:::http:invoke'"],
-  },
+  { name: 'stream-aggregator-extraction-child', refused: [] },
+  { name: 'stream-aggregator-processing-child', refused: [] },
 ];
 
 describe('AWS sample state machines in JSONata with variables: validation as published', () => {
@@ -182,13 +148,6 @@ describe('AWS sample state machines in JSONata with variables: validation as pub
     // Every JSONata expression of every sample parses and reads only what it may.
     expect(messages.filter((m) => /JSONata|QueryLanguage|\$states|variable/.test(m))).toEqual([]);
   });
-
-  it.each(SAMPLES.filter((s) => s.name !== 'stream-aggregator'))(
-    '$name: valid once its optimized integrations are written in their SDK form',
-    ({ name }) => {
-      expect(() => loaded(name, true)).not.toThrow();
-    },
-  );
 });
 
 describe('AWS sample state machines in JSONata with variables: runs with mocks', () => {
@@ -223,12 +182,9 @@ describe('AWS sample state machines in JSONata with variables: runs with mocks',
 
   it('meeting-transcribe-file: configuration in variables carried to the summary, the copy and the event', async () => {
     // Act
-    const run = await runSample(
-      'meeting-transcribe-file',
-      'Transcribed',
-      { detail: { bucket: { name: 'in-bucket' }, object: { key: 'uploads/weekly sync.mp4' } } },
-      true,
-    );
+    const run = await runSample('meeting-transcribe-file', 'Transcribed', {
+      detail: { bucket: { name: 'in-bucket' }, object: { key: 'uploads/weekly sync.mp4' } },
+    });
 
     // Assess
     expect(run.result.status).toBe('SUCCEEDED');
@@ -290,12 +246,9 @@ describe('AWS sample state machines in JSONata with variables: runs with mocks',
 
   it('meeting-transcribe-file: a failed job has no language or transcript, so the Assign of its poll fails', async () => {
     // Act
-    const run = await runSample(
-      'meeting-transcribe-file',
-      'TranscriptionFails',
-      { detail: { bucket: { name: 'in-bucket' }, object: { key: 'uploads/weekly sync.mp4' } } },
-      true,
-    );
+    const run = await runSample('meeting-transcribe-file', 'TranscriptionFails', {
+      detail: { bucket: { name: 'in-bucket' }, object: { key: 'uploads/weekly sync.mp4' } },
+    });
 
     // Assess: as in Step Functions, the evaluation error is retried by the state's States.ALL retrier.
     expect(run.inputsOf('Get Transcription Job')).toHaveLength(10);
@@ -309,16 +262,11 @@ describe('AWS sample state machines in JSONata with variables: runs with mocks',
 
   it('meeting-summarize-transcription: the model ARN from the state machine ARN, a retried throttle, the summary stored', async () => {
     // Act
-    const run = await runSample(
-      'meeting-summarize-transcription',
-      'Summarized',
-      {
-        inbucketname: 'in-bucket',
-        inkey: 'completed-files/weekly-sync/transcription_output.json',
-        job_name: 'weekly-sync',
-      },
-      true,
-    );
+    const run = await runSample('meeting-summarize-transcription', 'Summarized', {
+      inbucketname: 'in-bucket',
+      inkey: 'completed-files/weekly-sync/transcription_output.json',
+      job_name: 'weekly-sync',
+    });
 
     // Assess
     expect(run.result.status).toBe('SUCCEEDED');
@@ -349,7 +297,25 @@ describe('AWS sample state machines in JSONata with variables: runs with mocks',
     ]);
   });
 
-  it('stream-aggregator-extraction-child: a Map whose iterations page through their own variables', async () => {
+  it('stream-aggregator-extraction-child: as published, a .sync:2 Task has no task token to hand on', async () => {
+    // Act
+    const run = await runSample('stream-aggregator-extraction-child', 'TwoPagesOfFailed', {
+      locationId: 'loc-7',
+      taskId: 'task-1',
+      taskToken: 'parent-token',
+    });
+
+    // Assess
+    expect(run.invokes).toEqual([]);
+    expect(run.result).toMatchObject({
+      status: 'FAILED',
+      error: 'States.QueryEvaluationError',
+      cause:
+        "An error occurred while executing the state 'Get Data'. The JSONata expression '$states.context.Task.Token' specified for the field 'Arguments/Input/childTaskToken' returned nothing (undefined).",
+    });
+  });
+
+  it('stream-aggregator-extraction-child: as callbacks, a Map whose iterations page through their own variables', async () => {
     // Act
     const run = await runSample(
       'stream-aggregator-extraction-child',
@@ -389,12 +355,13 @@ describe('AWS sample state machines in JSONata with variables: runs with mocks',
 
   it('stream-aggregator-processing-child: one page formatted by a Map and reported with the next offset', async () => {
     // Act
-    const run = await runSample(
-      'stream-aggregator-processing-child',
-      'OnePage',
-      { locationId: 'loc-7', dataType: 'failed', limit: 400, offset: 0, childTaskToken: 'child-token' },
-      true,
-    );
+    const run = await runSample('stream-aggregator-processing-child', 'OnePage', {
+      locationId: 'loc-7',
+      dataType: 'failed',
+      limit: 400,
+      offset: 0,
+      childTaskToken: 'child-token',
+    });
 
     // Assess
     expect(run.result.status).toBe('SUCCEEDED');
