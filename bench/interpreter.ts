@@ -1,11 +1,20 @@
 /**
  * Interpreter figures: state transitions per second on a Task + Choice + Pass loop with invokes answered
- * in-process, and the time to load (parse + validate) and compile a 200-state graph. Run alone with
+ * in-process, and the time to load (parse + validate) and compile a 200-state graph; then the same loop
+ * written in JSONata (Pass with Output, Task with Arguments, Choice by Condition) and the rate of single
+ * JSONata evaluations, so the cost of the second query language is read beside the first. Run alone with
  * `node --import tsx bench/interpreter.ts`.
  */
 import { pathToFileURL } from 'node:url';
-import type { EngineGraph, JsonObject, JsonValue } from '../router/asl/index.ts';
-import { compileGraph, loadGraph, runExecution, systemClock } from '../router/asl/index.ts';
+import type { EngineGraph, IntrinsicEnv, JsonObject, JsonValue } from '../router/asl/index.ts';
+import {
+  type CompiledGraph,
+  compileGraph,
+  compileJsonataField,
+  loadGraph,
+  runExecution,
+  systemClock,
+} from '../router/asl/index.ts';
 import { median } from './stats.ts';
 
 const LOOP_GRAPH: EngineGraph = {
@@ -21,6 +30,31 @@ const LOOP_GRAPH: EngineGraph = {
     'More?': {
       Type: 'Choice',
       Choices: [{ Variable: '$.i', NumericLessThan: 100_000, Next: 'Again' }],
+      Default: 'Done',
+    },
+    Again: { Type: 'Pass', Next: 'Work' },
+    Done: { Type: 'Succeed' },
+  },
+};
+
+/** Iterations of the JSONata loop: fewer than the JSONPath one, as each of its expressions costs more. */
+const JSONATA_ITERATIONS = 10_000;
+
+/** {@link LOOP_GRAPH} in JSONata: the same states and data, with Output, Arguments and a Condition. */
+const LOOP_GRAPH_JSONATA: EngineGraph = {
+  QueryLanguage: 'JSONata',
+  StartAt: 'Init',
+  States: {
+    Init: { Type: 'Pass', Output: { i: 0, total: 0 }, Next: 'Work' },
+    Work: {
+      Type: 'Task',
+      Resource: 'arn:aws:lambda:us-east-1:000000000000:function:add',
+      Arguments: { i: '{% $states.input.i %}', total: '{% $states.input.total %}' },
+      Next: 'More?',
+    },
+    'More?': {
+      Type: 'Choice',
+      Choices: [{ Condition: `{% $states.input.i < ${JSONATA_ITERATIONS} %}`, Next: 'Again' }],
       Default: 'Done',
     },
     Again: { Type: 'Pass', Next: 'Work' },
@@ -68,16 +102,19 @@ function graphSource(count: number): string {
   return `# ${count}-state benchmark graph\n${JSON.stringify({ StartAt: 'S0', States: states }, null, 2)}\n`;
 }
 
-/** Runs the interpreter benchmarks and returns their figures. */
-export async function benchInterpreter(): Promise<Record<string, number>> {
-  const compiled = compileGraph(LOOP_GRAPH, { maxTransitions: 10_000_000 });
-  const answer = (input: JsonValue): JsonValue => {
-    const o = input as JsonObject;
-    return { i: (o.i as number) + 1, total: (o.total as number) + (o.i as number) };
-  };
-  const invoke = (effect: { input: JsonValue }) =>
-    Promise.resolve({ ok: true as const, output: answer(effect.input) });
-  // Warm up, then measure.
+/** The Task's answer in both loops: the next counter and the running total. */
+function answer(input: JsonValue): JsonValue {
+  const o = input as JsonObject;
+  return { i: (o.i as number) + 1, total: (o.total as number) + (o.i as number) };
+}
+
+const invoke = (effect: { input: JsonValue }) =>
+  Promise.resolve({ ok: true as const, output: answer(effect.input) });
+
+/** Runs a loop graph once to warm up, then once measured: its transitions, wall and CPU seconds. */
+async function measureLoop(
+  compiled: CompiledGraph,
+): Promise<{ transitions: number; seconds: number; cpuSeconds: number }> {
   await runExecution(
     compiled,
     { executionId: 'warm', input: {}, startTime: 0 },
@@ -92,9 +129,31 @@ export async function benchInterpreter(): Promise<Record<string, number>> {
   );
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (result.status !== 'SUCCEEDED') throw new Error(`bench execution ended ${result.status}`);
-  const transitions = result.state.transitions;
+  return {
+    transitions: result.state.transitions,
+    seconds: elapsed / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+/** Evaluations per second of one JSONata field (`$states.input.i + 1`), outside any state. */
+function jsonataEvaluationsPerSecond(count: number): number {
+  const field = compileJsonataField('{% $states.input.i + 1 %}', 'Bench', 'Output');
+  const env: IntrinsicEnv = { random: () => 0.5, uuid: () => '00000000-0000-4000-8000-000000000000' };
+  const evaluate = (i: number): JsonValue => field({ states: { input: { i } }, variables: {}, env, now: 0 });
+  for (let i = 0; i < 1_000; i++) evaluate(i);
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (evaluate(i) !== i + 1) throw new Error(`JSONata evaluation ${i} gave a wrong answer`);
+  }
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+/** Runs the interpreter benchmarks and returns their figures. */
+export async function benchInterpreter(): Promise<Record<string, number>> {
+  const loop = await measureLoop(compileGraph(LOOP_GRAPH, { maxTransitions: 10_000_000 }));
+  const transitions = loop.transitions;
 
   const source = graphSource(200);
   const loadTimes: number[] = [];
@@ -114,11 +173,15 @@ export async function benchInterpreter(): Promise<Record<string, number>> {
     compileTimes.push(t2 - t1);
   }
   const cpuLoad = process.cpuUsage(cpuLoadBefore);
+
+  // JSONata after the JSONPath figures, so its warm-up does not touch theirs.
+  const jsonata = await measureLoop(compileGraph(LOOP_GRAPH_JSONATA, { maxTransitions: 10_000_000 }));
+  const evaluations = jsonataEvaluationsPerSecond(50_000);
   return {
     'interpreter.transitions': transitions,
-    'interpreter.transitionsPerSecond': Math.round(transitions / (elapsed / 1000)),
+    'interpreter.transitionsPerSecond': Math.round(transitions / loop.seconds),
     // CPU time of this process: the figure that holds when other work shares the machine.
-    'interpreter.transitionsPerCpuSecond': Math.round(transitions / cpuSeconds),
+    'interpreter.transitionsPerCpuSecond': Math.round(transitions / loop.cpuSeconds),
     'interpreter.load200StatesMs': Number(median(loadTimes).toFixed(2)),
     'interpreter.compile200StatesMs': Number(median(compileTimes).toFixed(2)),
     'interpreter.loadAndCompile200StatesCpuMs': Number(
@@ -127,6 +190,10 @@ export async function benchInterpreter(): Promise<Record<string, number>> {
     'interpreter.loadAndCompile200StatesMs': Number(
       median(loadTimes.map((t, i) => t + (compileTimes[i] ?? 0))).toFixed(2),
     ),
+    'interpreter.jsonata.transitions': jsonata.transitions,
+    'interpreter.jsonata.transitionsPerSecond': Math.round(jsonata.transitions / jsonata.seconds),
+    'interpreter.jsonata.transitionsPerCpuSecond': Math.round(jsonata.transitions / jsonata.cpuSeconds),
+    'interpreter.jsonata.evaluationsPerSecond': evaluations,
   };
 }
 

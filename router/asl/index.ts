@@ -11,6 +11,12 @@ export * from './expressions/index.ts';
 export * from './interpreter/index.ts';
 export { redriveExecution } from './interpreter/redrive.ts';
 export {
+  type StateInspection,
+  type StateTest,
+  StateTestError,
+  testState,
+} from './interpreter/test-state.ts';
+export {
   formatProblems,
   loadGraph,
 } from './load.ts';

@@ -7,7 +7,7 @@ import { isoTime } from '../../time.ts';
 import { STATES_ERRORS, StatesError } from '../errors.ts';
 import type { IntrinsicEnv } from '../expressions/intrinsics.ts';
 import type { Variables } from '../expressions/paths.ts';
-import type { JsonObject, JsonValue } from '../types.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../types.ts';
 import type { CompiledGraph, CompiledMachine, CompiledState, Evaluate } from './compiled.ts';
 import type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
 import type { SizeBounds } from './payload-limit.ts';
@@ -111,9 +111,18 @@ export function contextObject(
     State: { Name: s.name, EnteredTime: isoTime(t.enteredAt), RetryCount: t.attempt },
     StateMachine: { Id: x.stateMachineId, Name: x.stateMachineName },
   };
+  if (x.contextOverlay !== undefined) overlay(context, x.contextOverlay);
   if (extra?.task !== undefined) context.Task = extra.task;
   if (extra?.item !== undefined) context.Map = { Item: { Index: extra.item.index, Value: extra.item.value } };
   return context;
+}
+
+/** Lays `fields` over `context`: an object over an object merges one level deep, anything else replaces. */
+function overlay(context: JsonObject, fields: JsonObject): void {
+  for (const [key, value] of Object.entries(fields)) {
+    const under = context[key];
+    context[key] = isJsonObject(value) && isJsonObject(under) ? { ...under, ...value } : value;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * (`JSON.parse(JSON.stringify(state))` gives back an equal state). The transition function reads and
  * updates it; the router checkpoints it; nothing else about an execution lives in memory.
  */
-import type { JsonValue } from '../types.ts';
+import type { JsonObject, JsonValue } from '../types.ts';
 
 /** Status of an execution as a whole. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
@@ -21,6 +21,11 @@ export interface ExecutionContext {
   /** Times the execution was redriven (`$$.Execution.RedriveCount`), and when it last was (epoch ms). */
   redriveCount?: number;
   redriveTime?: number;
+  /**
+   * Fields laid over the context object the runtime builds, one level deep (`Map`, `State`...): the
+   * context a single-state test is given. Absent in an execution.
+   */
+  contextOverlay?: JsonObject;
 }
 
 /** Invoke a Task's resource; the runtime answers with TaskSucceeded / TaskFailed (or TaskSubmitted). */

@@ -88,3 +88,100 @@ describe('renderMermaid', () => {
     ).toBe('($.a == $.b or $.c == false)');
   });
 });
+
+describe('renderMermaid: JSONata and variables', () => {
+  const lambda = 'arn:aws:lambda:us-east-1:123456789012:function:f';
+
+  it('labels JSONata Choice edges with their Condition, cut at a word when long', () => {
+    // Prepare
+    const graph: EngineGraph = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Route',
+      States: {
+        Route: {
+          Type: 'Choice',
+          Choices: [
+            { Condition: '{% $states.input.total >= 500 %}', Next: 'Big' },
+            {
+              Condition:
+                "{%\n  $states.input.customer.tier = 'gold' and $count($states.input.lines) > 10\n%}",
+              Next: 'Big',
+            },
+            { Condition: true, Next: 'Small' },
+          ],
+        },
+        Big: { Type: 'Succeed' },
+        Small: { Type: 'Succeed' },
+      },
+    };
+
+    // Act
+    const text = renderMermaid(graph);
+
+    // Assess
+    const id = (name: string): string => idOf(text, name);
+    expect(text).toContain(`${id('Route')} -->|"$states.input.total #gt;= 500"| ${id('Big')}`);
+    expect(text).toContain(`${id('Route')} -->|"$states.input.customer.tier = 'gold'…"| ${id('Big')}`);
+    expect(text).toContain(`${id('Route')} -->|"true"| ${id('Small')}`);
+    expect(describeRule({ Condition: '{%   $a  and\n $b %}' })).toBe('$a and $b');
+  });
+
+  it('notes the variables a state, a Choice rule and a Catcher assign', () => {
+    // Prepare
+    const graph: EngineGraph = {
+      StartAt: 'Start',
+      States: {
+        Start: { Type: 'Pass', Assign: { orderId: 'o-1', 'total.$': '$.total' }, Next: 'Check' },
+        Check: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.total', Assign: { route: 'big' }, NumericGreaterThan: 9, Next: 'Work' }],
+          Default: 'Work',
+        },
+        Work: {
+          Type: 'Task',
+          Resource: lambda,
+          Catch: [{ ErrorEquals: ['States.ALL'], Assign: { failed: true }, Next: 'Work' }],
+          End: true,
+        },
+      },
+    };
+
+    // Act
+    const text = renderMermaid(graph);
+
+    // Assess
+    const id = (name: string): string => idOf(text, name);
+    expect(text).toContain(
+      `${id('Start')}["Start<br/><small>Pass</small><br/><small>assigns orderId, total</small>"]`,
+    );
+    expect(text).toContain(`${id('Check')} -->|"$.total #gt; 9 · assigns route"| ${id('Work')}`);
+    expect(text).toContain(`${id('Work')} -.->|"States.ALL · assigns failed"| ${id('Work')}`);
+    expect(text).toContain(`${id('Work')}["Work<br/><small>Task</small>"]`);
+  });
+
+  it('names the query language of a state only where it differs from the graph', () => {
+    // Prepare
+    const graph: EngineGraph = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Old',
+      States: {
+        Old: { Type: 'Pass', QueryLanguage: 'JSONPath', Parameters: { 'a.$': '$.a' }, Next: 'Same' },
+        Same: { Type: 'Pass', QueryLanguage: 'JSONata', Assign: '{% {"a": 1} %}', Next: 'Plain' },
+        Plain: { Type: 'Succeed' },
+      },
+    };
+    const mixed: EngineGraph = {
+      StartAt: 'New',
+      States: { New: { Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% 1 %}', End: true } },
+    };
+
+    // Act
+    const text = renderMermaid(graph);
+
+    // Assess
+    expect(text).toContain('["Old<br/><small>Pass · JSONPath</small>"]');
+    expect(text).toContain('["Same<br/><small>Pass</small><br/><small>assigns (expression)</small>"]');
+    expect(text).toContain('(["Plain<br/><small>Succeed</small>"])');
+    expect(renderMermaid(mixed)).toContain('["New<br/><small>Pass · JSONata</small>"]');
+  });
+});
