@@ -29,7 +29,6 @@ export {
   jsonSize,
   PARSED_GROWTH,
   PendingIndex,
-  pendingEffects,
   SizeBounds,
   sizeBound,
   startExecution,

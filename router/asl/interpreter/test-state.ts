@@ -28,6 +28,7 @@ import type { CompiledGraph, CompiledMachine, CompiledState, CompiledSucceed } f
 import { applyIo, type Ctx, contextObject, ExecutionAbort, evaluate, type Frame, NO_CONTEXT } from './ctx.ts';
 import type { HistoryEvent } from './history.ts';
 import { SizeBounds } from './payload-limit.ts';
+import { PendingIndex } from './pending.ts';
 import { succeedWithResult } from './result.ts';
 import { failState } from './retry-catch.ts';
 import { type InvokeOutcome, type RunResult, type RuntimeDeps, runExecution } from './runtime.ts';
@@ -315,6 +316,7 @@ function enterState(
     history: [],
     env: undefined,
     sizes: new SizeBounds(),
+    pendingIndex: new PendingIndex(),
     advance,
   };
   const t = state.root;
