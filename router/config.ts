@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ENGINES_ALLOWLIST } from '../engines/allowlist.ts';
+import { InputError } from './errors.ts';
 
 /** Resource names for one deployment (one stage). */
 export interface ResourceNames {
@@ -188,7 +189,7 @@ export type TaskTokenSecretSource =
   | { readonly kind: 'secrets-manager'; readonly arn: string };
 
 /** A setting that is missing or malformed; `setting` names the environment variable to fix. */
-export class SettingError extends Error {
+export class SettingError extends InputError {
   override readonly name = 'SettingError';
   readonly setting: string;
 

@@ -35,6 +35,18 @@ export class RouterError extends Error {
   }
 }
 
+/**
+ * Input the runtime refuses: a graph, a pattern, a mock file, a setting or a command line. Never
+ * retryable (the same input fails the same way); its message names the thing and the reason.
+ */
+export class InputError extends RouterError {
+  override readonly name: string = 'InputError';
+
+  constructor(message: string, options: RouterErrorOptions = {}) {
+    super(message, false, options);
+  }
+}
+
 /** Why a record could not be decoded; also the quarantine reason. */
 export type DecodeReason =
   | 'bad-base64'

@@ -75,7 +75,9 @@ export interface StatesErrorOptions {
 
 /**
  * A workflow error as Retry / Catch see it: `name` is the error name matched by `ErrorEquals`, `cause` the
- * human-readable cause placed in the error output (`{ Error, Cause }`).
+ * human-readable cause placed in the error output (`{ Error, Cause }`). It is the workflow's error, data
+ * inside an execution, not a router error: its `retryable` says whether a Retry rule may match it, which is
+ * unrelated to whether a record should be delivered again, so it stays outside `RouterError`.
  *
  * @example
  * throw new StatesError('States.Runtime', "The JSONPath '$.a' could not be found in the input");

@@ -4,6 +4,7 @@
  * at load, and every stage reports its problems in the same `file:line:col` form.
  */
 import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.ts';
 import type { ResourceAllowlist } from './allowlist.ts';
 import { compileLegacyGraph, isLegacyGraph } from './legacy.ts';
 import { type Position, parseGraphSource } from './parse.ts';
@@ -39,7 +40,7 @@ export function formatProblems(problems: readonly GraphProblem[]): string {
 }
 
 /** Thrown by callers that need a graph or nothing (publish, the registry loader); carries every problem. */
-export class GraphError extends Error {
+export class GraphError extends InputError {
   override readonly name = 'GraphError';
   constructor(
     readonly problems: readonly GraphProblem[],

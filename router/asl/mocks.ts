@@ -19,6 +19,8 @@
  *   Local would);
  * - an invocation past the last index mocked stops the run with an error naming the state and the index.
  */
+
+import { InputError } from '../errors.ts';
 import type { InvokeOutcome } from './interpreter/runtime.ts';
 import type { InvokeEffect } from './interpreter/state.ts';
 import { parseGraphSource, pointerJoin } from './parse.ts';
@@ -62,7 +64,7 @@ export interface MockTestCase {
 }
 
 /** A mock lookup that cannot be answered: the run stops, since its result would mean nothing. */
-export class MockError extends Error {
+export class MockError extends InputError {
   override readonly name = 'MockError';
 }
 

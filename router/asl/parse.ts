@@ -13,6 +13,7 @@
  * validator to find the value wrong (a state named `Rejected } ]`).
  */
 import Hjson from 'hjson';
+import { InputError } from '../errors.ts';
 import type { GraphProblem } from './types.ts';
 
 /** Sources above this many bytes are rejected before scanning. */
@@ -53,7 +54,7 @@ export function pointerJoin(path: string, segment: string | number): string {
   return `${path}/${text.includes('~') || text.includes('/') ? text.replaceAll('~', '~0').replaceAll('/', '~1') : text}`;
 }
 
-class ScanError extends Error {
+class ScanError extends InputError {
   constructor(
     message: string,
     readonly at: number,

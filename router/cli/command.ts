@@ -5,6 +5,7 @@
  * the two cannot drift apart.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { InputError } from '../errors.ts';
 
 /** How `node:util` parseArgs reads one option. */
 type ParseArgsOption = NonNullable<ParseArgsConfig['options']>[string];
@@ -41,7 +42,7 @@ export interface Command {
 }
 
 /** A usage or input error: the dispatcher prints the message and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends InputError {
   override readonly name = 'UsageError';
 }
 

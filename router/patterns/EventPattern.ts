@@ -8,11 +8,13 @@
  * authors, so it must not use `eval`/`new Function`. Invalid patterns are rejected with the path of the
  * offending field.
  */
+
+import { InputError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 import { compileWildcard, WildcardSyntaxError } from './wildcard.ts';
 
 /** An invalid event pattern (or a route holding one); the message names the field and the reason. */
-export class PatternError extends Error {
+export class PatternError extends InputError {
   override readonly name = 'PatternError';
 }
 
@@ -88,7 +90,7 @@ function wildcardTest(operand: JsonValue | undefined, where: string): ValueTest 
   } catch (error) {
     if (!(error instanceof WildcardSyntaxError)) throw error;
     throw new PatternError(
-      error.reason === 'consecutive-stars'
+      error.kind === 'consecutive-stars'
         ? `${where}: 'wildcard' cannot contain consecutive '*'`
         : `${where}: 'wildcard' ${JSON.stringify(text)}: ${error.message}`,
       { cause: error },

@@ -14,6 +14,7 @@
  * proportional to the pattern times the value: no regular expression, so no backtracking on values
  * that producers control.
  */
+import { InputError } from '../errors.ts';
 
 /** How a wildcard pattern is read; see the module comment for the rule each dialect follows. */
 export interface WildcardOptions {
@@ -22,14 +23,14 @@ export interface WildcardOptions {
 }
 
 /** Why a wildcard pattern is invalid, and where (a UTF-16 offset into the pattern). */
-export class WildcardSyntaxError extends Error {
+export class WildcardSyntaxError extends InputError {
   override readonly name = 'WildcardSyntaxError';
   constructor(
-    readonly reason: 'escape' | 'consecutive-stars',
+    readonly kind: 'escape' | 'consecutive-stars',
     readonly offset: number,
   ) {
     super(
-      reason === 'escape'
+      kind === 'escape'
         ? `a backslash may only escape '*' or '\\' (offset ${offset})`
         : `two '*' in a row (offset ${offset})`,
     );

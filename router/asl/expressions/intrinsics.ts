@@ -8,6 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { InputError } from '../../errors.ts';
 import { STATES_ERRORS, type StatesError, statesFailure } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
 import { type CompiledPath, compilePath, kindOf, preview, type Variables, validatePath } from './paths.ts';
@@ -46,7 +47,7 @@ export type IntrinsicNode =
 export const MAX_INTRINSIC_NESTING = 10;
 
 /** Thrown by the parser; carries the offset so the validator can point at it. */
-export class IntrinsicSyntaxError extends Error {
+export class IntrinsicSyntaxError extends InputError {
   override readonly name = 'IntrinsicSyntaxError';
   readonly offset: number;
 

@@ -9,12 +9,14 @@
  * so the ordinary runtime, resumed from the returned state, re-enters the state as it re-enters one after
  * a Retry (with the next attempt number, hence fresh invoke ids and task tokens).
  */
+
+import { InputError } from '../../errors.ts';
 import type { CompiledGraph } from './compiled.ts';
 import type { HistoryEvent } from './history.ts';
 import { EXECUTION_TIMEOUT_ID, type ExecutionState } from './state.ts';
 
 /** Why an execution cannot be redriven. */
-export class RedriveError extends Error {
+export class RedriveError extends InputError {
   override readonly name = 'RedriveError';
 }
 

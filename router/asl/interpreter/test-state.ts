@@ -19,6 +19,8 @@
  * error; the next state is its Next), RETRIABLE (a Retrier has attempts left; the next state is the state
  * itself), FAILED (nothing handled the error).
  */
+
+import { InputError } from '../../errors.ts';
 import { errorMatches } from '../errors.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../types.ts';
 import { advance } from './advance.ts';
@@ -113,7 +115,7 @@ export interface StateTestDeps {
 }
 
 /** A state that cannot be run on its own as asked (no such state, or it waits for a task token). */
-export class StateTestError extends Error {
+export class StateTestError extends InputError {
   override readonly name = 'StateTestError';
 }
 
