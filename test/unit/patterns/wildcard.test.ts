@@ -46,8 +46,8 @@ describe('compileWildcard', () => {
   });
 
   it('rejects ** for EventBridge and reads it as * for StringMatches', () => {
-    expect(syntaxError('a**b')).toMatchObject({ reason: 'consecutive-stars', offset: 1 });
-    expect(syntaxError('a\\\\**')).toMatchObject({ reason: 'consecutive-stars', offset: 3 });
+    expect(syntaxError('a**b')).toMatchObject({ kind: 'consecutive-stars', offset: 1 });
+    expect(syntaxError('a\\\\**')).toMatchObject({ kind: 'consecutive-stars', offset: 3 });
     expect(compileWildcard('a\\**', eventBridge)('a*b')).toBe(true);
     expect(compileWildcard('a**b', states)('aXYb')).toBe(true);
     expect(compileWildcard('***', states)('')).toBe(true);
@@ -55,7 +55,7 @@ describe('compileWildcard', () => {
 
   it('refuses a backslash before anything but * or itself, in both dialects', () => {
     expect(syntaxError('a\\b').message).toBe("a backslash may only escape '*' or '\\' (offset 1)");
-    expect(syntaxError('end\\', states)).toMatchObject({ reason: 'escape', offset: 3 });
+    expect(syntaxError('end\\', states)).toMatchObject({ kind: 'escape', offset: 3 });
   });
 
   it('compares code points: a lone surrogate in the pattern never matches half of a pair', () => {
