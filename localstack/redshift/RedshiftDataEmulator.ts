@@ -46,6 +46,11 @@ export interface RedshiftDataEmulatorOptions {
   /** Finished statements kept for Describe / GetStatementResult (AWS keeps them 24 hours). */
   readonly maxStatements?: number;
   readonly log?: EmulatorLog;
+  /**
+   * Awaited after each sub-statement of a running statement finishes, before the next starts: lets a
+   * test hold a batch at a known point (to cancel it while it runs) instead of racing its duration.
+   */
+  readonly afterSubStatement?: (sql: string) => Promise<void> | void;
 }
 
 /** The Data API emulation plus a way to wait for the database, for benchmarks and tests. */
@@ -614,6 +619,7 @@ class RedshiftDataApi implements RedshiftDataEmulator {
       sub.durationNs = Number(process.hrtime.bigint() - subStarted);
       sub.updatedAt = Date.now();
       if (sub.status === 'FAILED') break;
+      await this.options.afterSubStatement?.(sub.sql);
       // Lets requests (CancelStatement above all) in between statements.
       await yieldToEventLoop();
     }

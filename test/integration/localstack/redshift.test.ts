@@ -17,9 +17,23 @@ import { createRedshiftDataEmulator } from '../../../localstack/redshift/index.t
 import { redshiftDataClient } from '../../../router/aws/clients.ts';
 import { useLocalStack } from '../support/stack.ts';
 
+/** Holds a running batch after its `select 'hold'` statement until the test releases it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+const hold = { reached: signal(), release: signal() };
 const redshift = createRedshiftDataEmulator({
   pageSize: 2,
   log: { info: () => undefined, error: () => undefined },
+  afterSubStatement: async (sql) => {
+    if (sql !== "select 'hold'") return;
+    hold.reached.resolve();
+    await hold.release.promise;
+  },
 });
 const stack = useLocalStack({ services: [redshift] });
 const TARGET = { Database: 'dev', WorkgroupName: 'local' } as const;
@@ -232,18 +246,20 @@ describe('Redshift Data API through the edge with the AWS SDK', () => {
   it('cancels a queued statement and a running batch, which is rolled back', async () => {
     const client = redshiftDataClient(stack().aws);
     await run(client, 'create table cancelled (n int)');
-    // About 10 s of sleeps, each short (a request waits for the one running): the cancel below lands
-    // long before the batch could end on its own.
-    const sleeps = Array.from({ length: 39 }, () => 'select pg_sleep(0.25)');
-
+    // The batch is held after its second statement until both cancels are in: no race with its duration.
     const batch = await client.send(
-      new BatchExecuteStatementCommand({ ...TARGET, Sqls: ['insert into cancelled values (1)', ...sleeps] }),
+      new BatchExecuteStatementCommand({
+        ...TARGET,
+        Sqls: ['insert into cancelled values (1)', "select 'hold'", 'insert into cancelled values (3)'],
+      }),
     );
     const queued = await client.send(
       new ExecuteStatementCommand({ ...TARGET, Sql: 'insert into cancelled values (2)' }),
     );
+    await hold.reached.promise;
     const cancelQueued = await client.send(new CancelStatementCommand({ Id: queued.Id }));
     const cancelBatch = await client.send(new CancelStatementCommand({ Id: batch.Id }));
+    hold.release.resolve();
     const batchEnd = await waitFor(client, batch.Id ?? '');
     const queuedEnd = await waitFor(client, queued.Id ?? '');
     const rows = await run(client, 'select count(*) from cancelled');
