@@ -65,6 +65,21 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
           data: { source_id: `source-${i + 1}`, batch_execution_params: params, runtime_count: 2 },
         }))
       : [],
+  // The JSONata engine: a small order, priced without the review step.
+  'order-enrichment': (phase) =>
+    phase === 0
+      ? [
+          {
+            type: 'order.placed',
+            source: 'shop.orders',
+            data: {
+              orderId: 'o-1',
+              customer: { tier: 'gold' },
+              lines: [{ sku: 'a', qty: 2, unitPrice: 10 }],
+            },
+          },
+        ]
+      : [],
   // Seed 001: files dropped where the SFTP stand-in reads them (the demo uploads them first).
   'demo-flow': (phase) =>
     phase === 0
@@ -77,9 +92,14 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       : [],
 };
 
-/** The fallback: one event of the engine's first `Match` type, if it has one. */
+/** The fallback: one event of the engine's first `Match` type (and source, when it names one), if any. */
 export function fallbackScenario(match: JsonObject | undefined): Scenario {
-  const types = match?.type;
-  const type = Array.isArray(types) && typeof types[0] === 'string' ? types[0] : undefined;
-  return (phase) => (phase === 0 && type !== undefined ? [{ type, data: {} }] : []);
+  const first = (values: unknown): string | undefined =>
+    Array.isArray(values) && typeof values[0] === 'string' ? values[0] : undefined;
+  const type = first(match?.type);
+  const source = first(match?.source);
+  return (phase) =>
+    phase === 0 && type !== undefined
+      ? [{ type, data: {}, ...(source === undefined ? {} : { source }) }]
+      : [];
 }
