@@ -269,6 +269,14 @@ function ownAssigns(machine: Obj, path: string): { name: string; path: string; s
   return found;
 }
 
+/** True for a Parallel or Map state, whose branches or items have a scope of their own. */
+function hasNestedMachine(state: unknown): boolean {
+  return (
+    isObj(state) &&
+    (Array.isArray(state.Branches) || state.ItemProcessor !== undefined || state.Iterator !== undefined)
+  );
+}
+
 /**
  * Variable scopes: a Parallel branch or a Map item processor reads the variables of the scopes around it
  * but may not assign one of their names (outer variables are read-only there). Walks the graph once
@@ -281,6 +289,9 @@ export function checkVariableScopes(
   outer: ReadonlySet<string> = new Set(),
 ): void {
   if (!isObj(machine) || !isObj(machine.States)) return;
+  // Only a Parallel branch or Map iteration has an outer scope: a machine without them, at the top, has
+  // nothing to check.
+  if (outer.size === 0 && !Object.values(machine.States).some(hasNestedMachine)) return;
   const own = ownAssigns(machine, path);
   for (const a of own) {
     if (outer.has(a.name)) {
