@@ -182,6 +182,37 @@ export function evaluate(
   }
 }
 
+/** What a numeric field's path may select, and how a cause names it. */
+export interface NumberRule {
+  readonly accepts: (n: number) => boolean;
+  /** e.g. `a positive integer`. */
+  readonly expected: string;
+}
+
+/**
+ * A numeric field given either as a literal or as a path (`TimeoutSecondsPath`, `MaxConcurrencyPath`,
+ * ...): the literal as it is, the path's selection checked against `rule` (States.Runtime otherwise).
+ */
+export function numberField(
+  ctx: Ctx,
+  f: Frame,
+  value: number | Evaluate | undefined,
+  field: string,
+  rule: NumberRule,
+  effective: JsonValue,
+  context: JsonValue,
+): number | undefined {
+  if (value === undefined || typeof value === 'number') return value;
+  const n = evaluate(ctx, f, field, value, effective, context);
+  if (typeof n !== 'number' || !rule.accepts(n)) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `${field} must select ${rule.expected}, got ${JSON.stringify(n)}`,
+    );
+  }
+  return n;
+}
+
 /** InputPath / OutputPath (`field`): undefined is the identity, null the spec's empty object. */
 export function applyIo(
   path: Evaluate | null | undefined,

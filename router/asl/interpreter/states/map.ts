@@ -8,8 +8,18 @@ import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import { expectType } from '../../expressions/index.ts';
 import type { JsonValue } from '../../types.ts';
 import { stateError } from '../causes.ts';
-import type { CompiledMap, Evaluate, Query } from '../compiled.ts';
-import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import type { CompiledMap, Query } from '../compiled.ts';
+import {
+  applyIo,
+  type Ctx,
+  contextObject,
+  evaluate,
+  type Frame,
+  NO_CONTEXT,
+  type NumberRule,
+  numberField,
+  record,
+} from '../ctx.ts';
 import { checkSize } from '../payload-limit.ts';
 import { queryCount, runQuery } from '../query.ts';
 import { succeedWithResult } from '../result.ts';
@@ -17,24 +27,11 @@ import { failState } from '../retry-catch.ts';
 import type { MapBlock } from '../state.ts';
 import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
 
-function countOrPercent(
-  ctx: Ctx,
-  f: Frame,
-  value: number | Evaluate | undefined,
-  field: string,
-  effective: JsonValue,
-  context: JsonValue,
-): number | undefined {
-  if (value === undefined || typeof value === 'number') return value;
-  const n = evaluate(ctx, f, field, value, effective, context);
-  if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) {
-    throw new StatesError(
-      STATES_ERRORS.Runtime,
-      `${field} must select a non-negative number, got ${JSON.stringify(n)}`,
-    );
-  }
-  return n;
-}
+/** A count or percentage selected by a path. */
+const NON_NEGATIVE: NumberRule = {
+  accepts: (n) => n >= 0 && Number.isFinite(n),
+  expected: 'a non-negative number',
+};
 
 /** Runs a Map state: selects its items and starts as many as MaxConcurrency allows. */
 export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
@@ -70,7 +67,7 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
       : queryCount(ctx, f, s, q, field, states, field !== 'ToleratedFailurePercentage');
   const maxConcurrency =
     fromQuery(s.maxConcurrencyQuery, 'MaxConcurrency') ??
-    countOrPercent(ctx, f, s.maxConcurrency, 'MaxConcurrencyPath', effective, context) ??
+    numberField(ctx, f, s.maxConcurrency, 'MaxConcurrencyPath', NON_NEGATIVE, effective, context) ??
     0;
   const block: MapBlock = {
     kind: 'map',
@@ -86,14 +83,23 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
   };
   const count =
     fromQuery(s.toleratedFailureCountQuery, 'ToleratedFailureCount') ??
-    countOrPercent(ctx, f, s.toleratedFailureCount, 'ToleratedFailureCountPath', effective, context);
+    numberField(
+      ctx,
+      f,
+      s.toleratedFailureCount,
+      'ToleratedFailureCountPath',
+      NON_NEGATIVE,
+      effective,
+      context,
+    );
   const percent =
     fromQuery(s.toleratedFailurePercentageQuery, 'ToleratedFailurePercentage') ??
-    countOrPercent(
+    numberField(
       ctx,
       f,
       s.toleratedFailurePercentage,
       'ToleratedFailurePercentagePath',
+      NON_NEGATIVE,
       effective,
       context,
     );

@@ -5,7 +5,17 @@
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import type { JsonObject, JsonValue } from '../../types.ts';
 import type { CompiledState, CompiledTask, Evaluate } from '../compiled.ts';
-import { applyIo, type Ctx, contextObject, evaluate, type Frame, NO_CONTEXT, record } from '../ctx.ts';
+import {
+  applyIo,
+  type Ctx,
+  contextObject,
+  evaluate,
+  type Frame,
+  NO_CONTEXT,
+  type NumberRule,
+  numberField,
+  record,
+} from '../ctx.ts';
 import type { HistoryDetails } from '../history.ts';
 import { checkSize } from '../payload-limit.ts';
 import { queryCount, runQuery } from '../query.ts';
@@ -15,24 +25,11 @@ import { failState } from '../retry-catch.ts';
 import type { ExecutionEvent, InvokeEffect, PendingEffect, TaskBlock } from '../state.ts';
 import { addPending, addTimer, cancelId, cancelThread, visitOf } from '../threads.ts';
 
-function positiveSeconds(
-  ctx: Ctx,
-  f: Frame,
-  value: number | Evaluate | undefined,
-  field: string,
-  effective: JsonValue,
-  context: JsonValue,
-): number | undefined {
-  if (value === undefined || typeof value === 'number') return value;
-  const seconds = evaluate(ctx, f, field, value, effective, context);
-  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
-    throw new StatesError(
-      STATES_ERRORS.Runtime,
-      `${field} must select a positive integer, got ${JSON.stringify(seconds)}`,
-    );
-  }
-  return seconds;
-}
+/** Seconds selected by a path (TimeoutSecondsPath, HeartbeatSecondsPath). */
+const POSITIVE_INTEGER: NumberRule = {
+  accepts: (n) => Number.isInteger(n) && n > 0,
+  expected: 'a positive integer',
+};
 
 function literal(value: number | Evaluate | undefined): number | undefined {
   return typeof value === 'number' ? value : undefined;
@@ -95,12 +92,21 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
       s.parameters === undefined
         ? effective
         : evaluate(ctx, f, 'Parameters', s.parameters, effective, context);
-    timeoutSeconds = positiveSeconds(ctx, f, s.timeoutSeconds, 'TimeoutSecondsPath', effective, context);
-    heartbeatSeconds = positiveSeconds(
+    timeoutSeconds = numberField(
+      ctx,
+      f,
+      s.timeoutSeconds,
+      'TimeoutSecondsPath',
+      POSITIVE_INTEGER,
+      effective,
+      context,
+    );
+    heartbeatSeconds = numberField(
       ctx,
       f,
       s.heartbeatSeconds,
       'HeartbeatSecondsPath',
+      POSITIVE_INTEGER,
       effective,
       context,
     );
