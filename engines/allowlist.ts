@@ -7,6 +7,8 @@ export const ENGINES_ALLOWLIST: readonly string[] = [
   'arn:aws:lambda:*:*:function:*',
   'arn:aws:states:::lambda:invoke',
   'arn:aws:states:::aws-sdk:s3:getObject',
+  'arn:aws:states:::aws-sdk:s3:putObject',
+  'arn:aws:states:::aws-sdk:s3:listObjectsV2',
   'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:executeStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:describeStatement',
