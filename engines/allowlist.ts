@@ -13,4 +13,6 @@ export const ENGINES_ALLOWLIST: readonly string[] = [
   'arn:aws:states:::aws-sdk:redshiftdata:executeStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:describeStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:getStatementResult',
+  'arn:aws:states:::states:startExecution.sync:2',
+  'arn:aws:states:::sns:publish',
 ];

@@ -196,9 +196,24 @@ describe('router engine run: redshift-etl (seed 003) with mocks', () => {
       history.find((h) => h.stateName === 'run_validation' && h.type === 'TaskScheduled')?.details?.input,
     ).toMatchObject({
       Sqls: [
-        'SELECT count(*) AS store_sales_rows FROM store_sales',
+        'SELECT 3 AS staged_sales_rows, 3 AS loaded_sales_rows',
         '\nSELECT 0 AS customers_without_one_current_address',
       ],
+    });
+  });
+
+  it('fails the run naming the check when fewer sales rows were loaded than staged', async () => {
+    // Act
+    const result = await mocked('redshift-etl', 'SalesNotLoaded', input);
+
+    // Assess
+    expect(result).toMatchObject({
+      code: 1,
+      json: {
+        status: 'FAILED',
+        error: 'SalesDataPipeline.ValidationFailed',
+        cause: expect.stringMatching(/^store_sales: 2 of 3 staged sales rows loaded for 2026-01-15;/),
+      },
     });
   });
 
