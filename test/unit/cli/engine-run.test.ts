@@ -173,9 +173,9 @@ describe('router engine run: redshift-etl (seed 003) with mocks', () => {
       store_sales_rows: 3,
     });
     const history = result.json.history ?? [];
-    // STARTED, then FINISHED: one more 5 s wait round in the setup loop.
+    // STARTED, then FINISHED: one more wait round (StatementPollSeconds, 1 s locally) in the setup loop.
     expect(offsets(history, 'TaskScheduled', 'setup_sales_data_pipeline_status_check')).toEqual([
-      10000, 15000,
+      2000, 3000,
     ]);
     // PICKED, STARTED, FINISHED inside the second Parallel branch.
     const branch = history.filter(
