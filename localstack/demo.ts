@@ -31,6 +31,7 @@ import { PublishValidationError, publishEngine, registryFromEnv } from '../route
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
 import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { playSeed003, prepareSeed003 } from './demo/seed003.ts';
 import {
   accounting,
   addSummary,
@@ -218,8 +219,12 @@ async function main(argv: readonly string[]): Promise<number> {
           : "the shipped engines' (ROUTER_RESOURCE_ALLOWLIST unset)"
       }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
     );
-    const uploaded = await uploadEngineData(names);
-    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
+    const uploaded =
+      (await uploadEngineData(names)) +
+      (await prepareSeed003(ENGINES_DIR, s3Client(stack.aws), names.bucket, stack.aws));
+    term.say(
+      `  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /scripts/, /sales/, /inbound/)`,
+    );
     const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
     term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
 
@@ -325,6 +330,26 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     await put(firstWave.map((e) => e.event));
     waves.push({ name: 'wave 1', count: firstWave.length });
+    // Seed 003 plays alongside, in an order of its own (see demo/seed003.ts).
+    const seed003Engines = ['redshift-etl', 'sql-collection', 'sql-collection-round', 'sql-query'];
+    const seed003 = seed003Engines.every((engine) => publishedEngines.includes(engine))
+      ? playSeed003({
+          enginesDir: ENGINES_DIR,
+          aws: stack.aws,
+          s3: s3Client(stack.aws),
+          bucket: names.bucket,
+          timeoutMs: FINISH_TIMEOUT_MS,
+          put: async (events) => {
+            const envelopes = events.map((e) => cloudEvent({ type: e.type, data: e.data as JsonObject }));
+            term.say(`Seed 003: putting ${envelopes.map((e) => e.type).join(', ')}`);
+            await put(envelopes);
+            return envelopes.map((e) => `${String(e.source)}#${String(e.id)}`);
+          },
+          execution: (engine, dedupKey) => router.deps.executions.get({ engine, dedupKey }),
+        }).catch((error: unknown) => [
+          `Seed 003 did not finish: ${error instanceof Error ? error.message : String(error)}`,
+        ])
+      : Promise.resolve([`Seed 003: not played (${seed003Engines.join(', ')} must all be published)`]);
     await untilTaken();
 
     // A hot swap per later version: published while wave 1's durable executions are still in flight;
@@ -369,6 +394,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await producer.put([{ partitionKey: 'poison', data: Buffer.from('this is not JSON') }]);
     sent += 1;
     waves.push({ name: `wave ${number}`, count: duplicates.length + 2 });
+    const seed003Lines = await seed003;
     term.say(
       `Sent ${sent} records in ${waves.length} waves (${waves.map((w) => `${w.name} ${w.count}`).join(' + ')}).`,
     );
@@ -396,8 +422,10 @@ async function main(argv: readonly string[]): Promise<number> {
     term.say(`\n${summaryTable(tally)}`);
     term.say(
       "DURABLE WAITS counts each time an execution parked: batch-average once per run (its Map's Waits\n" +
-        'run side by side), redshift-etl once per statement it polls (again if a statement outlasts its 5 s Wait).',
+        'run side by side), redshift-etl and sql-query once per statement they poll, sql-collection and\n' +
+        'sql-collection-round once per nested execution they wait for (and sql-collection before a retry round).',
     );
+    for (const line of seed003Lines) term.say(line);
     for (const swap of swaps) {
       const ran = ranByVersion(tally, swap.engine);
       const versions = [...ran]

@@ -47,10 +47,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
           data: { repetitions },
         }))
       : [],
-  'redshift-etl': (phase) =>
-    phase === 0
-      ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refresh_date: '2026-11-01' } }]
-      : [],
+  // Seed 003 needs an order of its own (the ETL's second load after the first, a script fixed between
+  // two rounds of the collection): `demo/seed003.ts` puts these events itself. Levels 1 and 2 are started
+  // by Level 3 as nested executions.
+  'redshift-etl': () => [],
+  'sql-collection': () => [],
+  'sql-collection-round': () => [],
+  'sql-query': () => [],
   // Seed 000: one source per flow type, as the `batch_execution_params` column would hold them.
   'flow-types': (phase) =>
     phase === 0
