@@ -174,9 +174,7 @@ describe('router engine run: redshift-etl (seed 003) with mocks', () => {
     });
     const history = result.json.history ?? [];
     // STARTED, then FINISHED: one more wait round (StatementPollSeconds, 1 s locally) in the setup loop.
-    expect(offsets(history, 'TaskScheduled', 'setup_sales_data_pipeline_status_check')).toEqual([
-      2000, 3000,
-    ]);
+    expect(offsets(history, 'TaskScheduled', 'setup_sales_data_pipeline_status_check')).toEqual([2000, 3000]);
     // PICKED, STARTED, FINISHED inside the second Parallel branch.
     const branch = history.filter(
       (h) => h.type === 'TaskScheduled' && h.stateName === 'load_customer_address_table_status_check',

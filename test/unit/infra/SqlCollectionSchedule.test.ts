@@ -28,8 +28,9 @@ describe('SqlCollectionSchedule', () => {
     // Assess
     const rules = template.findResources('AWS::Events::Rule');
     const [rule] = Object.values(rules) as { Properties: Record<string, unknown> }[];
-    expect(rule?.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
-    const [target] = rule?.Properties.Targets as {
+    if (rule === undefined) throw new Error('no rule synthesised');
+    expect(rule.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    const [target] = rule.Properties.Targets as {
       KinesisParameters: { PartitionKeyPath: string };
       InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string };
     }[];
