@@ -7,11 +7,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import type { MessagingServices } from '../../../localstack/messaging.ts';
 import { createMessagingServices } from '../../../localstack/messaging.ts';
 import { createRedshiftDataEmulator } from '../../../localstack/redshift/index.ts';
 import { parseVariables } from '../../../router/asl/index.ts';
-import { s3Client } from '../../../router/aws/clients.ts';
+import type { Clock } from '../../../router/asl/interpreter/clock.ts';
+import { clientConfig, s3Client } from '../../../router/aws/clients.ts';
 import type { ExecutionRecord } from '../../../router/executions/ExecutionStore.ts';
 import { type RouterStack, startRouterStack } from '../support/routerStack.ts';
 
@@ -36,11 +38,16 @@ export interface LevelsRuntime {
 /** Starts the runtime and publishes `engines` (file names under engines/). */
 export async function startLevels(
   engines: readonly string[],
-  options: { readonly settings?: Readonly<Record<string, string>>; readonly pageSize?: number } = {},
+  options: {
+    readonly settings?: Readonly<Record<string, string>>;
+    readonly pageSize?: number;
+    readonly clock?: Clock;
+  } = {},
 ): Promise<LevelsRuntime> {
   const rt = await startRouterStack({
     functions: {},
     settings: { ROUTER_MAX_INPROCESS_WAIT_MS: '5000', ...options.settings },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const messaging = createMessagingServices({ log: quiet });
   const redshift = createRedshiftDataEmulator({
@@ -50,6 +57,10 @@ export async function startLevels(
   });
   for (const service of [redshift, messaging.sqs, messaging.sns, messaging.events])
     rt.stack.register(service);
+  const sns = new SNSClient(clientConfig(rt.stack.aws, 'sns'));
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'sql-collection-alerts' }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: 'data-team@example.com' }));
+  sns.destroy();
   const s3 = s3Client(rt.stack.aws);
   const bucket = rt.names.bucket;
   const put = async (key: string, body: string): Promise<void> => {
