@@ -14,6 +14,7 @@ import type { ExecutionRecord, ExecutionStore } from './executions/index.ts';
 import {
   ExecutionLifecycle,
   type ExpressCompletion,
+  type LifecycleDeps,
   RunScope,
   SAFETY_MARGIN_MS,
 } from './executions/index.ts';
@@ -66,6 +67,8 @@ export interface RouterDeps extends TaskTokenDeps {
   readonly metrics: RouterMetrics;
   /** A unique lease owner per invocation. */
   readonly newOwner: () => string;
+  /** How child executions answer their parents and how parents list them (nested executions). */
+  readonly childExecutions?: Pick<LifecycleDeps, 'settleParent' | 'waitedChildren'>;
 }
 
 /** Per-invocation limits given by Lambda. */
@@ -115,7 +118,7 @@ export class MessageEventRouter {
 
   constructor(private readonly deps: RouterDeps) {
     const pinned = (engine: string, version: number) => deps.resolver.version(engine, version);
-    this.lifecycle = new ExecutionLifecycle({ ...deps, pinned });
+    this.lifecycle = new ExecutionLifecycle({ ...deps, ...deps.childExecutions, pinned });
     this.aliasRoutes = new AliasRoutes(deps.resolver);
     this.disposer = new Disposer({ ...deps, lifecycle: this.lifecycle });
     this.callbackDeps = {
@@ -178,6 +181,7 @@ export class MessageEventRouter {
         lifecycle: this.lifecycle,
         resolve: (key) => resolveVersion(deps.resolver, aliases, key),
         pinned: (engine, version) => deps.resolver.version(engine, version),
+        aliased: (key, alias) => deps.resolver.aliasVersion(key.engine, alias, key.dedupKey),
         run: scope.deps,
       },
       ...(remainingMs === undefined ? {} : { shouldStop: () => remainingMs() < SAFETY_MARGIN_MS * 2 }),
