@@ -4,7 +4,6 @@ export type { ExpressCompletion, LifecycleDeps, RunOutcome, StartingMessage } fr
 export { ExecutionLifecycle } from './ExecutionLifecycle.ts';
 export type { ExecutionKey, ExecutionRecord, ExecutionStatus, ExecutionStore } from './ExecutionStore.ts';
 export {
-  executionIdFor,
   executionMapKey,
   hasAppliedCallback,
   isExpired,
@@ -15,7 +14,6 @@ export { RunScope, SAFETY_MARGIN_MS } from './execute.ts';
 export { EXECUTIONS_TABLE_SCHEMA } from './executionsTable.ts';
 export { appendHistory, decodeHistory } from './history.ts';
 export { linkLines, traceLines } from './historyTrace.ts';
-export type { NestedExecutions, StreamRecord } from './NestedExecutions.ts';
 export {
   childStartAttributes,
   createNestedExecutions,
@@ -23,5 +21,5 @@ export {
   streamPut,
   withNestedExecutions,
 } from './NestedExecutions.ts';
-export type { ChildResultShape, ParentLink, Settlement, SettleParent } from './parentLink.ts';
+export type { ParentLink } from './parentLink.ts';
 export { S3PayloadStore } from './S3PayloadStore.ts';
