@@ -14,6 +14,7 @@ import type { ExecutionRecord, ExecutionStore } from './executions/index.ts';
 import {
   ExecutionLifecycle,
   type ExpressCompletion,
+  isChildEnd,
   type LifecycleDeps,
   RunScope,
   SAFETY_MARGIN_MS,
@@ -46,6 +47,7 @@ import {
   precheck,
   processInOrder,
   recordOutcome,
+  refOf,
   resolveVersion,
   tally,
 } from './pipeline/index.ts';
@@ -274,6 +276,14 @@ export class MessageEventRouter {
         tally(run.summary, `${decision.record.engine}@${decision.record.version}`, 'duplicates');
         return DONE;
       case 'reject':
+        if (decision.reason === 'task-not-waiting' && isChildEnd(envelope.event)) {
+          // The parent stopped waiting (its task timed out or was cancelled): nothing is lost.
+          this.deps.logger.warn('a child execution ended after its parent stopped waiting for it', {
+            ...refOf(d),
+            detail: decision.message,
+          });
+          return DONE;
+        }
         return this.disposer.quarantine(run.summary, d, {
           reason: decision.reason,
           detail: `${describe(d)}: ${decision.message}`,

@@ -256,7 +256,15 @@ export function settlementRecord(
   const result = settlement.ok
     ? { ok: true as const, output: settlement.output }
     : { ok: false as const, error: settlement.error, cause: settlement.cause };
-  return taskResultRecord(settlement.token, result, `child-end:${child.executionId}`);
+  return taskResultRecord(settlement.token, result, `${CHILD_END}${child.executionId}`);
+}
+
+/** Message id prefix of the task-result record a child's end puts. */
+const CHILD_END = 'child-end:';
+
+/** True for the task-result record a child's end put (see {@link settlementRecord}). */
+export function isChildEnd(event: { readonly source: string; readonly id: string }): boolean {
+  return event.source === RESULT_SOURCE && event.id.startsWith(CHILD_END);
 }
 
 /** What nested executions need: which engines exist here, the stream, and the scope of the ARNs. */

@@ -17,6 +17,7 @@ export { linkLines, traceLines } from './historyTrace.ts';
 export {
   childStartAttributes,
   createNestedExecutions,
+  isChildEnd,
   settlementRecord,
   streamPut,
   withNestedExecutions,

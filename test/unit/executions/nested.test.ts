@@ -289,6 +289,125 @@ describe('states:startExecution of an engine of this runtime', () => {
   });
 });
 
+describe('nested executions, further cases', () => {
+  it('an express child answers its parent too', async () => {
+    // Prepare
+    const { r } = await setup(
+      parentGraph('startExecution.sync:2', { StateMachineArn: `${ARN}quick`, Input: { n: 3 } }),
+    );
+    await r.publish(JSON.stringify({ ...JSON.parse(CHILD_GRAPH), Mode: 'express' }), { engine: 'quick' });
+    // Act
+    await r.router.processBatch(parentMessage({}));
+    await drain(r);
+    // Assess
+    const parent = await only(r, 'parent');
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(JSON.parse(parent.output ?? 'null').child).toMatchObject({
+      Output: { n: 6 },
+      Status: 'SUCCEEDED',
+    });
+    expect((await only(r, 'quick')).parent?.executionId).toBe(parent.executionId);
+  });
+
+  it('runs three levels: a grandchild answers the child, which answers the parent', async () => {
+    // Prepare
+    const { r } = await setup(
+      parentGraph('startExecution.sync:2', { StateMachineArn: `${ARN}middle`, Input: { n: 4 } }),
+    );
+    await r.publish(
+      JSON.stringify({
+        StartAt: 'Down',
+        States: {
+          Down: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.sync:2',
+            Parameters: { StateMachineArn: `${ARN}child`, 'Input.$': '$' },
+            OutputPath: '$.Output',
+            End: true,
+          },
+        },
+      }),
+      { engine: 'middle' },
+    );
+    // Act
+    await r.router.processBatch(parentMessage({}));
+    await drain(r);
+    // Assess
+    const parent = await only(r, 'parent');
+    const middle = await only(r, 'middle');
+    const child = await only(r, 'child');
+    expect(JSON.parse(parent.output ?? 'null').child.Output).toEqual({ n: 8 });
+    expect(middle.parent?.executionId).toBe(parent.executionId);
+    expect(child.parent?.executionId).toBe(middle.executionId);
+    expect(middle.children).toEqual([child.executionId]);
+  });
+
+  it('aws-sdk:sfn:sendTaskFailure with our token fails the waiting task with its error and cause', async () => {
+    // Prepare
+    const r = inMemoryRouter({}, SETTINGS, new VirtualClock(T0));
+    await r.publish(
+      JSON.stringify({
+        StartAt: 'Refuse',
+        States: {
+          Refuse: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:sfn:sendTaskFailure',
+            Parameters: { 'TaskToken.$': '$.token', Error: 'Refused', Cause: 'no stock' },
+            End: true,
+          },
+        },
+      }),
+      { engine: 'child' },
+    );
+    await r.publish(
+      parentGraph(
+        'startExecution.waitForTaskToken',
+        { StateMachineArn: 'child', Input: { 'token.$': '$$.Task.Token' } },
+        { Catch: [{ ErrorEquals: ['Refused'], ResultPath: '$.error', Next: 'Caught' }] },
+      ),
+      { engine: 'parent' },
+    );
+    // Act
+    await r.router.processBatch(parentMessage({}));
+    await drain(r);
+    // Assess
+    const parent = await only(r, 'parent');
+    expect(JSON.parse(parent.output ?? 'null').error).toEqual({ Error: 'Refused', Cause: 'no stock' });
+  });
+
+  it('a child that ends after its parent timed out is dropped, not quarantined', async () => {
+    // Prepare
+    const clock = new VirtualClock(T0);
+    const r = inMemoryRouter(
+      { double: (payload: JsonValue) => ({ n: ((payload as { n: number }).n ?? 0) * 2 }) },
+      { ...SETTINGS, maxInProcessWaitMs: 0 },
+      clock,
+    );
+    await r.publish(CHILD_GRAPH, { engine: 'child' });
+    await r.publish(
+      parentGraph(
+        'startExecution.sync:2',
+        { StateMachineArn: 'child', Input: { n: 1 } },
+        {
+          TimeoutSeconds: 5,
+          Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Caught' }],
+        },
+      ),
+      { engine: 'parent' },
+    );
+    await r.router.processBatch(parentMessage({}));
+    // Act
+    clock.advanceTo(T0 + 6_000);
+    await r.router.sweep();
+    await drain(r);
+    // Assess
+    const parent = await only(r, 'parent');
+    expect(JSON.parse(parent.output ?? 'null').error.Error).toBe('States.Timeout');
+    expect((await only(r, 'child')).status).toBe('SUCCEEDED');
+    expect(r.metrics.totals.get('Quarantined') ?? 0).toBe(0);
+  });
+});
+
 describe('child identity', () => {
   it('reads state machine ARNs and plain names, with a version or an alias', () => {
     expect(stateMachineTarget(`${ARN}orders`)).toEqual({ engine: 'orders' });
