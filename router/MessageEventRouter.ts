@@ -7,7 +7,7 @@
  * Lambda redelivers them in order and dedup absorbs what already ran).
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { Clock, CompiledGraph } from './asl/index.ts';
+import type { Clock, CompiledGraph, InvokeEffect } from './asl/index.ts';
 import type { RouterSettings } from './config.ts';
 import { disposition, errorMessage } from './errors.ts';
 import type { ExecutionRecord, ExecutionStore } from './executions/index.ts';
@@ -70,7 +70,12 @@ export interface RouterDeps extends TaskTokenDeps {
   /** A unique lease owner per invocation. */
   readonly newOwner: () => string;
   /** How child executions answer their parents and how parents list them (nested executions). */
-  readonly childExecutions?: Pick<LifecycleDeps, 'settleParent' | 'waitedChildren'>;
+  readonly childExecutions?: Pick<LifecycleDeps, 'settleParent' | 'waitedChildren' | 'waitedChild'>;
+  /** Stops the job of a `.sync` task its execution stopped waiting on (see `createJobStopper`). */
+  readonly stopJob?: (
+    effect: InvokeEffect,
+    signal: AbortSignal,
+  ) => Promise<{ readonly stopped: boolean; readonly error?: string }>;
 }
 
 /** Per-invocation limits given by Lambda. */
@@ -108,6 +113,9 @@ interface BatchRun {
 const WINDOW_RECORDS = 200;
 
 const DONE: Outcome = { kind: 'done' };
+
+/** How long stopping a cancelled task's job may take before the run goes on without it. */
+const STOP_TIMEOUT_MS = 10_000;
 
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
@@ -372,8 +380,31 @@ export class MessageEventRouter {
       invoke: deps.invoke,
       clock: deps.clock,
       maxInProcessWaitMs: deps.settings.maxInProcessWaitMs,
+      stopWork: (effect: InvokeEffect) => this.stopWork(effect),
     };
     return new RunScope(base, remainingMs);
+  }
+
+  /**
+   * Stops the work a handed-over invoke left running when its execution stopped waiting for it (a child
+   * execution here); a failure is logged, never the run's.
+   */
+  private async stopWork(effect: InvokeEffect): Promise<void> {
+    try {
+      await this.lifecycle.stopWork(effect);
+      const job = await this.deps.stopJob?.(effect, AbortSignal.timeout(STOP_TIMEOUT_MS));
+      if (job?.error !== undefined) {
+        this.deps.logger.warn('stopping the job of a cancelled task failed', {
+          state: effect.stateName,
+          error: job.error,
+        });
+      }
+    } catch (error) {
+      this.deps.logger.warn('stopping the work of a cancelled task failed', {
+        state: effect.stateName,
+        error: errorMessage(error),
+      });
+    }
   }
 
   /** The counters of a batch or sweep as metrics, with the engine cache's activity since the last one. */

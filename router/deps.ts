@@ -31,6 +31,7 @@ import {
   withNestedExecutions,
 } from './executions/index.ts';
 import {
+  createJobStopper,
   createSdkIntegrations,
   createTaskInvoker,
   DynamoDBActivityQueue,
@@ -225,9 +226,11 @@ function depsFromEnv(
   });
   return {
     ...built,
+    stopJob: createJobStopper(sdk),
     childExecutions: {
       settleParent: (settlement, child) => put(settlementRecord(settlement, child)),
       waitedChildren: (state) => nested.waitedChildren(state),
+      waitedChild: (effect) => nested.waitedChild(effect),
     },
   };
 }

@@ -21,6 +21,7 @@ import type {
   ExecutionEvent,
   ExecutionState,
   HistoryEvent,
+  InvokeEffect,
   JsonValue,
   RunResult,
 } from '../asl/index.ts';
@@ -47,6 +48,9 @@ import {
   settlementOf,
 } from './parentLink.ts';
 
+/** The error of a child execution stopped because its parent stopped waiting for it. */
+const ABORTED = 'States.Aborted';
+
 /** What the lifecycle needs, built once at cold start. */
 export interface LifecycleDeps {
   readonly executions: ExecutionStore;
@@ -63,6 +67,8 @@ export interface LifecycleDeps {
   readonly settleParent?: SettleParent;
   /** The child executions a parked execution waits on, listed in its record as its children. */
   readonly waitedChildren?: (state: ExecutionState) => Promise<readonly string[]>;
+  /** The child execution of this runtime a `.sync` invoke waits on, so it can be stopped with its parent. */
+  readonly waitedChild?: (effect: InvokeEffect) => Promise<ExecutionKey | undefined>;
 }
 
 /** A message that may start an execution: its key, where it came from, and the input it starts with. */
@@ -270,6 +276,7 @@ export class ExecutionLifecycle {
   ): Promise<void> {
     const record = await this.deps.executions.get(key);
     if (record === undefined || (record.status !== 'RUNNING' && record.status !== 'WAITING')) return;
+    await this.stopChildrenOf(record, `its parent ${record.executionId} ended ${status}`);
     const end: ChildEnd = {
       status: status === 'QUARANTINED' ? 'ABORTED' : 'FAILED',
       input: inputOf(record),
@@ -285,6 +292,38 @@ export class ExecutionLifecycle {
       now: this.deps.clock.now(),
       retentionSeconds: this.deps.settings.retentionSeconds,
     });
+  }
+
+  /**
+   * Stops the child execution a handed-over invoke waits on, when there is one: what the interpreter asks
+   * when the invoke's Task times out or a sibling fails (`RuntimeDeps.stopWork`). The child ends FAILED
+   * with `States.Aborted` and answers no one (its parent stopped waiting); its own children stop too.
+   */
+  async stopWork(
+    effect: InvokeEffect,
+    reason = `its parent's task '${effect.stateName}' stopped waiting`,
+  ): Promise<void> {
+    const key = await this.deps.waitedChild?.(effect);
+    if (key === undefined) return;
+    const record = await this.deps.executions.get(key);
+    if (record === undefined || (record.status !== 'RUNNING' && record.status !== 'WAITING')) return;
+    await this.stopChildrenOf(record, `its parent ${record.executionId} was stopped`);
+    await this.deps.executions.complete(record, {
+      status: 'FAILED',
+      error: ABORTED,
+      cause: `stopped: ${reason}`,
+      now: this.deps.clock.now(),
+      retentionSeconds: this.deps.settings.retentionSeconds,
+    });
+  }
+
+  /** Stops the children an execution's checkpoint still waits on. */
+  private async stopChildrenOf(record: ExecutionRecord, reason: string): Promise<void> {
+    if (this.deps.waitedChild === undefined || record.checkpoint === undefined) return;
+    const state = JSON.parse(record.checkpoint) as ExecutionState;
+    for (const { effect } of state.pending) {
+      if (effect.type === 'invoke' && effect.taskToken !== undefined) await this.stopWork(effect, reason);
+    }
   }
 
   /**

@@ -284,6 +284,8 @@ export interface NestedExecutions {
   sendTask(action: string, input: JsonValue, idempotencyKey: string): Promise<InvokeOutcome | undefined>;
   /** The children of this runtime an execution waits on (its pending `states:startExecution` invokes). */
   waitedChildren(state: ExecutionState): Promise<string[]>;
+  /** The child of this runtime a `.sync` / `.sync:2` invoke waits on, if it started one. */
+  waitedChild(effect: InvokeEffect): Promise<ChildIdentity | undefined>;
 }
 
 /** The patterns of `states:startExecution`. */
@@ -300,6 +302,23 @@ export function createNestedExecutions(deps: NestedExecutionDeps): NestedExecuti
     if (typeof arn !== 'string') return undefined;
     const target = stateMachineTarget(arn);
     return target !== undefined && (await deps.isEngine(target.engine)) ? target : undefined;
+  }
+
+  /** The child of this runtime an invoke of one of `patterns` started, if it started one. */
+  async function childOf(
+    effect: InvokeEffect,
+    patterns: readonly ChildPattern[],
+  ): Promise<ChildIdentity | undefined> {
+    if (effect.taskToken === undefined) return undefined;
+    const resource = parseTaskResource(effect.resource);
+    if (resource?.kind !== 'service' || resource.service !== 'states' || resource.action !== 'startExecution')
+      return undefined;
+    if (!patterns.includes(resource.pattern)) return undefined;
+    const params = isJsonObject(effect.input) ? effect.input : {};
+    const target = await localTarget(params);
+    if (target === undefined) return undefined;
+    const child = childIdentity(params, effect.idempotencyKey, target, deps);
+    return 'invalid' in child ? undefined : child;
   }
 
   return {
@@ -367,23 +386,14 @@ export function createNestedExecutions(deps: NestedExecutionDeps): NestedExecuti
       return undefined;
     },
 
+    waitedChild: (effect) => childOf(effect, ['sync', 'sync:2']),
+
     async waitedChildren(state) {
       const ids: string[] = [];
       for (const { effect } of state.pending) {
-        if (effect.type !== 'invoke' || effect.taskToken === undefined) continue;
-        const resource = parseTaskResource(effect.resource);
-        if (
-          resource?.kind !== 'service' ||
-          resource.service !== 'states' ||
-          resource.pattern === 'request-response'
-        )
-          continue;
-        if (resource.action !== 'startExecution') continue;
-        const params = isJsonObject(effect.input) ? effect.input : {};
-        const target = await localTarget(params);
-        if (target === undefined) continue;
-        const child = childIdentity(params, effect.idempotencyKey, target, deps);
-        if (!('invalid' in child)) ids.push(child.executionId);
+        if (effect.type !== 'invoke') continue;
+        const child = await childOf(effect, ['sync', 'sync:2', 'waitForTaskToken']);
+        if (child !== undefined) ids.push(child.executionId);
       }
       return ids;
     },

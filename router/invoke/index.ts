@@ -2,6 +2,7 @@
 export { DynamoDBActivityQueue } from './DynamoDBActivityQueue.ts';
 export { httpMetadata, integrationActions } from './integrations.ts';
 export { createLocalInvoker } from './LocalInvoker.ts';
+export { createJobStopper } from './OptimizedIntegrations.ts';
 export type { SdkIntegrations } from './SdkIntegrations.ts';
 export { createSdkIntegrations } from './SdkIntegrations.ts';
 export { sdkService } from './sdkServices.ts';

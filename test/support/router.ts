@@ -3,7 +3,7 @@
  * functions, graphs published through the real publishing path.
  */
 
-import type { ExecutionState } from '../../router/asl/index.ts';
+import type { ExecutionState, InvokeEffect } from '../../router/asl/index.ts';
 import type { Clock } from '../../router/asl/interpreter/clock.ts';
 import { loadGraph } from '../../router/asl/load.ts';
 import { DEFAULT_ALLOWLIST, type RouterSettings, routerSettingsFromEnv } from '../../router/config.ts';
@@ -81,6 +81,7 @@ export function inMemoryRouter(
     settleParent: (settlement: Settlement, child: { executionId: string }) =>
       put(settlementRecord(settlement, child)),
     waitedChildren: (state: ExecutionState) => nested.waitedChildren(state),
+    waitedChild: (effect: InvokeEffect) => nested.waitedChild(effect),
   };
   return {
     router: new MessageEventRouter({ ...deps, childExecutions }),

@@ -408,6 +408,57 @@ describe('nested executions, further cases', () => {
   });
 });
 
+describe('stopping children', () => {
+  it('a parent whose .sync task times out stops the child it waited on, which answers no one', async () => {
+    // Prepare
+    const clock = new VirtualClock(T0);
+    const r = inMemoryRouter({ double: () => ({ n: 0 }) }, { ...SETTINGS, maxInProcessWaitMs: 0 }, clock);
+    await r.publish(
+      JSON.stringify({
+        StartAt: 'Sleep',
+        States: {
+          Sleep: { Type: 'Wait', Seconds: 60, Next: 'Double' },
+          Double: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:000000000000:function:double',
+            End: true,
+          },
+        },
+      }),
+      { engine: 'sleeper' },
+    );
+    await r.publish(
+      parentGraph(
+        'startExecution.sync',
+        { StateMachineArn: 'sleeper', Input: {} },
+        {
+          TimeoutSeconds: 5,
+          Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Caught' }],
+        },
+      ),
+      { engine: 'parent' },
+    );
+    await r.router.processBatch(parentMessage({}));
+    await drain(r);
+    const sleeping = await only(r, 'sleeper');
+    // Act
+    clock.advanceTo(T0 + 6_000);
+    await r.router.sweep();
+    clock.advanceTo(T0 + 61_000);
+    await r.router.sweep();
+    await drain(r);
+    // Assess
+    expect(sleeping.status).toBe('WAITING');
+    const child = await only(r, 'sleeper');
+    expect(child.status).toBe('FAILED');
+    expect(child.error).toBe('States.Aborted');
+    expect(child.cause).toContain("task 'Child' stopped waiting");
+    const parent = await only(r, 'parent');
+    expect(JSON.parse(parent.output ?? 'null').error.Error).toBe('States.Timeout');
+    expect(r.metrics.totals.get('Quarantined') ?? 0).toBe(0);
+  });
+});
+
 describe('child identity', () => {
   it('reads state machine ARNs and plain names, with a version or an alias', () => {
     expect(stateMachineTarget(`${ARN}orders`)).toEqual({ engine: 'orders' });
