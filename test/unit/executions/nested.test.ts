@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../router/asl/interpreter/clock.ts';
 import type { JsonValue } from '../../../router/asl/types.ts';
+import { executionSummary } from '../../../router/cli/commands/executions.ts';
 import { DEFAULT_ALLOWLIST } from '../../../router/config.ts';
+import { linkLines } from '../../../router/executions/historyTrace.ts';
 import {
   CHILD_SOURCE,
   childIdentity,
@@ -494,5 +496,42 @@ describe('child identity', () => {
     expect(
       describeExecution({ executionId: 'p' }, { ...end, status: 'SUCCEEDED', output: [1] }, T0, 'sync'),
     ).toMatchObject({ Output: '[1]', Input: '{}' });
+  });
+});
+
+describe('showing the links', () => {
+  it('prints the parent without its token, and the children, in show and in the trace', () => {
+    // Prepare
+    const record = {
+      engine: 'child',
+      dedupKey: `${CHILD_SOURCE}#n1`,
+      executionId: 'child:abc',
+      version: 1,
+      mode: 'standard' as const,
+      status: 'RUNNING' as const,
+      rev: 1,
+      startedAt: '2026-03-01T00:00:00.000Z',
+      updatedAt: '2026-03-01T00:00:00.000Z',
+      parent: {
+        executionId: 'parent:xyz',
+        invokeId: 'Child#1.0',
+        token: 'secret-token',
+        shape: 'sync:2' as const,
+      },
+      children: ['grandchild:def'],
+    };
+    // Act
+    const summary = executionSummary(record);
+    const lines = linkLines(record);
+    // Assess
+    expect(summary.parent).toEqual({
+      executionId: 'parent:xyz',
+      invokeId: 'Child#1.0',
+      shape: 'sync:2',
+      waits: true,
+    });
+    expect(JSON.stringify(summary)).not.toContain('secret-token');
+    expect(summary.children).toEqual(['grandchild:def']);
+    expect(lines).toEqual(['parent: parent:xyz task Child#1.0, waits (sync:2)', 'child: grandchild:def']);
   });
 });
