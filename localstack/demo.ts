@@ -399,12 +399,28 @@ async function main(argv: readonly string[]): Promise<number> {
       `Sent ${sent} records in ${waves.length} waves (${waves.map((w) => `${w.name} ${w.count}`).join(' + ')}).`,
     );
 
+    // Each nested execution that ended put one record on the stream, its result for its parent.
+    const childResults = async (): Promise<number> => {
+      let count = 0;
+      for (const engine of publishedEngines) {
+        const records = await router.deps.executions.list({ engine, limit: 1000 });
+        count += records.filter(
+          (r) =>
+            r.parent !== undefined &&
+            Date.parse(r.startedAt) >= startedAt &&
+            (r.status === 'SUCCEEDED' || r.status === 'FAILED'),
+        ).length;
+      }
+      return count;
+    };
+    let children = 0;
     const deadline = Date.now() + FINISH_TIMEOUT_MS;
     for (;;) {
       await router.mapping.waitForIdle(FINISH_TIMEOUT_MS);
       await refresh();
+      if (tally.records >= sent && waiting.length === 0) children = await childResults();
       // Done when every record sent was taken and every execution it started has ended.
-      if (tally.records >= sent && waiting.length === 0 && accounting(tally).balanced) break;
+      if (tally.records >= sent && waiting.length === 0 && accounting(tally, children).balanced) break;
       if (Date.now() > deadline) {
         term.say(`Gave up after ${FINISH_TIMEOUT_MS / 1000} s: ${progressLine(tally, sent, waiting.length)}`);
         break;
@@ -418,7 +434,7 @@ async function main(argv: readonly string[]): Promise<number> {
     term.say(
       `\nDone in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${progressLine(tally, sent, waiting.length)}`,
     );
-    term.say(`  ${accounting(tally).text}`);
+    term.say(`  ${accounting(tally, children).text}`);
     term.say(`\n${summaryTable(tally)}`);
     term.say(
       "DURABLE WAITS counts each time an execution parked: batch-average once per run (its Map's Waits\n" +
