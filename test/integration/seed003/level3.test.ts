@@ -8,8 +8,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../router/asl/interpreter/clock.ts';
+import { clientConfig } from '../../../router/aws/clients.ts';
 import { type LevelsRuntime, levelEvent, ROOT, startLevels } from './levels.ts';
 
 const clock = new VirtualClock(Date.now());
@@ -147,5 +149,52 @@ describe('sql-collection (seed 003, Level 3) through the router', () => {
     expect(await levels.rt.executions('sql-collection')).toHaveLength(2);
     expect(levels.messaging.sns.inbox.list({ to: 'data-team@example.com' })).toHaveLength(1);
     await levels.put('scripts/storage_by_node.sql', broken);
+  }, 240_000);
+
+  it('starts from a scheduled EventBridge rule shaped as the CDK app deploys it, once per firing', async () => {
+    // Prepare
+    const events = new EventBridgeClient(clientConfig(levels.rt.stack.aws, 'eventbridge'));
+    await events.send(
+      new PutRuleCommand({ Name: 'sql-collection', ScheduleExpression: 'cron(0 6 * * ? *)' }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: 'sql-collection',
+        Targets: [
+          {
+            Id: 'stream',
+            Arn: `arn:aws:kinesis:us-east-1:000000000000:stream/${levels.rt.names.stream}`,
+            KinesisParameters: { PartitionKeyPath: '$.id' },
+            InputTransformer: {
+              InputPathsMap: { id: '$.id', time: '$.time' },
+              InputTemplate: JSON.stringify({
+                specversion: '1.0',
+                id: '<id>',
+                source: 'aws.events/sql-collection',
+                type: 'sql.collection.requested',
+                time: '<time>',
+                data: { queries: [QUERIES[0]] },
+              })
+                .replace('"<id>"', '<id>')
+                .replace('"<time>"', '<time>'),
+            },
+          },
+        ],
+      }),
+    );
+
+    // Act
+    const firing = await levels.messaging.events.runSchedule('sql-collection');
+    await levels.messaging.events.idle();
+    const done = await levels.finished('sql-collection', `aws.events/sql-collection#${firing}`, 120_000);
+
+    // Assess: the collection is named after its start time, its one query written as CSV.
+    expect(done.status, done.cause ?? '').toBe('SUCCEEDED');
+    const output = JSON.parse(done.output ?? 'null') as { collection: string; rounds: number; csv: string[] };
+    expect(output.collection).toMatch(/^\d{8}T\d{6}$/);
+    expect(output).toMatchObject({
+      rounds: 1,
+      csv: [`collections/${output.collection}/csv/node_details.csv`],
+    });
   }, 240_000);
 });
