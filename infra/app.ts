@@ -70,10 +70,12 @@ export function buildApp(app: App = new App()): { app: App; stack: RouterStack }
   const schedule: unknown = app.node.tryGetContext('sqlCollectionSchedule');
   if (typeof schedule === 'string' && schedule !== '') {
     const email: unknown = app.node.tryGetContext('sqlCollectionEmail');
+    const role = stack.router.role;
+    if (role === undefined) throw new Error('sqlCollectionSchedule: the router function has no role');
     new SqlCollectionSchedule(stack, 'SqlCollection', {
       stage: props.stage,
       stream: stack.stream,
-      publisher: stack.router,
+      publisher: role,
       schedule: Schedule.expression(schedule),
       queries: SCHEDULED_QUERIES,
       ...(typeof email === 'string' && email !== '' ? { email } : {}),

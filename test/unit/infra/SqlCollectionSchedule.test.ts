@@ -4,7 +4,7 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { describe, expect, it } from 'vitest';
-import { SCHEDULED_QUERIES } from '../../../infra/app.ts';
+import { buildApp, SCHEDULED_QUERIES } from '../../../infra/app.ts';
 import { SqlCollectionSchedule } from '../../../infra/constructs/SqlCollectionSchedule.ts';
 
 function synth(email?: string): Template {
@@ -68,4 +68,24 @@ describe('SqlCollectionSchedule', () => {
       },
     });
   }, 60_000);
+
+  it('is added by `-c sqlCollectionSchedule` and passes cdk-nag with the rest of the app', () => {
+    // Prepare
+    const app = new App({
+      context: {
+        stage: 'prod',
+        sqlCollectionSchedule: 'rate(1 day)',
+        sqlCollectionEmail: 'data-team@example.com',
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+
+    // Act
+    const { stack } = buildApp(app);
+    const template = Template.fromJSON(app.synth().getStackByName(stack.stackName).template);
+
+    // Assess: synth throws on an unacknowledged cdk-nag finding, so reaching here is the check.
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'prod-sql-collection-alerts' });
+  }, 120_000);
 });
