@@ -85,6 +85,7 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]>
   ['RedshiftData.', 'redshift-data'],
   ['AmazonSQS.', 'sqs'],
   ['AWSEvents.', 'events'],
+  ['secretsmanager.', 'secretsmanager'],
 ];
 
 const LAMBDA_PATH = '/2015-03-31/functions/';
