@@ -223,11 +223,14 @@ class SecretsManagerService implements SecretsManagerEmulator {
         return {
           ARN: secret.arn,
           Name: secret.name,
-          Versions: secret.versions.map((version) => ({
-            VersionId: version.id,
-            VersionStages: labelsOf(secret, version.id),
-            CreatedDate: seconds(version.created),
-          })),
+          // Versions without a label are deprecated: listed only when asked for, as in AWS.
+          Versions: secret.versions
+            .filter((version) => input.IncludeDeprecated === true || labelsOf(secret, version.id).length > 0)
+            .map((version) => ({
+              VersionId: version.id,
+              VersionStages: labelsOf(secret, version.id),
+              CreatedDate: seconds(version.created),
+            })),
         };
       }
       case 'DeleteSecret': {
