@@ -1,2 +1,2 @@
 /** The local Secrets Manager: what the edge registers under the `secretsmanager` signing name. */
-export { createSecretsManagerEmulator, type SecretsManagerEmulator } from './SecretsManagerEmulator.ts';
+export { createSecretsManagerEmulator } from './SecretsManagerEmulator.ts';
