@@ -411,6 +411,7 @@ describe('crash test', () => {
       }
       expect(mostCalls).toBeLessThanOrEqual(10);
     },
-    Math.max(300_000, MESSAGES * 450),
+    // generous: the machine running it is often shared, and a timeout here says nothing about the router
+    Math.max(900_000, MESSAGES * 900),
   );
 });
