@@ -12,4 +12,9 @@ export interface StepFunctionSpec {
   readonly memoryMb?: number;
   /** AWS access the step needs beyond logging, as IAM actions on the runtime's own resources. */
   readonly needs?: readonly ('executions-table:read-write' | 'bucket:read' | 'redshift-data')[];
+  /**
+   * Runs the function on a schedule (EventBridge Scheduler when deployed, the local scheduler otherwise),
+   * with `{ idempotencyKey: "NAME:SCHEDULED_TIME", scheduled_time }` as its input.
+   */
+  readonly schedule?: { readonly everyMinutes: number };
 }

@@ -31,6 +31,13 @@ import {
   type IBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
+import {
+  ContextAttribute,
+  Schedule as ScheduledRun,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -320,6 +327,20 @@ export class RouterStack extends Stack {
       }
       stepFunctions.set(spec.name, step.function);
       stepBuilds.push({ build: step, spec });
+      if (spec.schedule !== undefined) {
+        // The input carries the scheduled time: the step's idempotency key, the same on a retry.
+        new ScheduledRun(this, `Schedule-${spec.name}`, {
+          description: `Runs ${spec.name} every ${spec.schedule.everyMinutes} minutes.`,
+          schedule: ScheduleExpression.rate(Duration.minutes(spec.schedule.everyMinutes)),
+          target: new LambdaInvoke(step.function, {
+            input: ScheduleTargetInput.fromObject({
+              idempotencyKey: `${spec.name}:${ContextAttribute.scheduledTime}`,
+              scheduled_time: ContextAttribute.scheduledTime,
+            }),
+            retryAttempts: 2,
+          }),
+        });
+      }
     }
     this.stepFunctions = stepFunctions;
 

@@ -226,39 +226,7 @@ describe('event-engine (seed 004, legacy form) against the local stack, without 
   }, 60_000);
 });
 
-describe('flow-types (seed 000) against the local stack, without mocks', () => {
-  it('runs the Re-specs flow and resets the source to NORMAL; a first NORMAL run becomes a Full Load', async () => {
-    // Act
-    const respecs = await engineRun('flow-types', {
-      source_id: 'src-itest',
-      runtime_count: 4,
-      batch_execution_params: { type: 'Re-specs', Sql: 'update attributes set size = upper(size)' },
-    });
-    const firstRun = await engineRun('flow-types', {
-      source_id: 'src-new',
-      runtime_count: 1,
-      batch_execution_params: { flow_type: 'Normal' },
-    });
-
-    // Assess
-    expect(respecs.json.status, JSON.stringify(respecs.json)).toBe('SUCCEEDED');
-    expect(respecs.json).toMatchObject({
-      status: 'SUCCEEDED',
-      output: {
-        flow: 'RE-SPECS',
-        download: { type: 'RE-SPECS', attributes_updated: true },
-        batch_execution_params: { flow_type: 'NORMAL' },
-      },
-    });
-    expect((respecs.json.output as { download: { window: string } }).download.window).toMatch(
-      /^last_modified_date >= 1990-01-01 and < \d{4}-\d{2}-\d{2}$/,
-    );
-    expect(firstRun.json).toMatchObject({
-      status: 'SUCCEEDED',
-      output: { flow: 'FULL_LOAD', batch_execution_params: { flow_type: 'NORMAL' } },
-    });
-  }, 60_000);
-});
+// flow-types (seed 000) runs through the router in flow-types.test.ts, on its own tables and sources.
 
 describe('demo-flow (seed 001) against the local stack, without mocks', () => {
   it('fetches, streams, records and counts an inbound file; each execution records one import', async () => {

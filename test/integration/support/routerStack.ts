@@ -16,6 +16,7 @@ import {
   startEventSourceMapping,
 } from '../../../localstack/esm/index.ts';
 import { createLambdaHost, type LocalFunction } from '../../../localstack/lambda/index.ts';
+import type { ServiceEmulator } from '../../../localstack/service.ts';
 import { type LocalStack, startLocalStack } from '../../../localstack/stack.ts';
 import type { Clock } from '../../../router/asl/interpreter/clock.ts';
 import { dynamoDbDocumentClient, kinesisClient, s3Client } from '../../../router/aws/clients.ts';
@@ -70,6 +71,8 @@ export interface RouterStackOptions {
   readonly wrap?: (handler: KinesisBatchHandler) => KinesisBatchHandler;
   /** The router's clock (due times, leases), so a test moves time instead of waiting for it. Default: real time. */
   readonly clock?: Clock;
+  /** More emulators behind the edge (e.g. Redshift Data for steps that use the database). */
+  readonly services?: readonly ServiceEmulator[];
 }
 
 /** A running runtime and the handles a test asserts through. */
@@ -161,7 +164,7 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
     ...(options.concurrencyLimit === undefined ? {} : { concurrencyLimit: options.concurrencyLimit }),
     log: { info() {}, error() {} },
   });
-  const stack = await startLocalStack({ port: 0, services: [lambda] });
+  const stack = await startLocalStack({ port: 0, services: [lambda, ...(options.services ?? [])] });
   let esm: EventSourceMapping | undefined;
   try {
     const names = uniqueNames();
