@@ -22,8 +22,8 @@ import type { KinesisEngine } from './stack.ts';
 const USAGE = `Usage: npm run localstack:up -- [options]
 
 Starts the embedded local AWS stack (Kinesis, DynamoDB, S3, Lambda, Redshift Data, SQS, SNS,
-EventBridge) on one endpoint, creates the runtime's stream, tables and bucket, runs the router on the
-stream (event source mapping emulator, MessageEventRouter, sweep of due waits), prints the SNS email
+EventBridge) on one endpoint and an SFTP server beside it (user test, password test), creates the
+runtime's stream, tables and bucket, runs the router on the stream (event source mapping emulator, MessageEventRouter, sweep of due waits), prints the SNS email
 notifications as they arrive, and serves until Ctrl-C.
 
 Options:
