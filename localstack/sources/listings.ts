@@ -76,7 +76,7 @@ export function listingsCsv(listings: readonly UpstreamListing[]): string {
       quote(l.city),
       l.price.toFixed(2),
       l.propertyType,
-      l.updatedAt.slice(0, 19).replace('T', ' '),
+      l.updatedAt.slice(0, 23).replace('T', ' '),
       l.soldOn ?? '',
     ].join(','),
   );

@@ -5,10 +5,10 @@
  *
  * ```
  * listing_id,street,city,price,property_type,modified_at,sold_date
- * S-1,"1 Quay St, Unit 4",Dublin,350000.00,apartment,2026-11-01 10:00:00,2021-05-03
+ * S-1,"1 Quay St, Unit 4",Dublin,350000.00,apartment,2026-11-01 10:00:00.000,2021-05-03
  * ```
  *
- * `modified_at` is UTC; `sold_date` is empty while unsold. Connection settings:
+ * `modified_at` is UTC (`YYYY-MM-DD HH:MM:SS[.mmm]`); `sold_date` is empty while unsold. Connection settings:
  * `{ "host", "port"?: 22, "username", "password", "directory": "/exports", "host_key_sha256"?: "base64" }`.
  */
 import { createHash } from 'node:crypto';
@@ -53,7 +53,7 @@ export function listingsOfCsv(text: string, file: string): Listing[] {
       throw new SourceFormatError(`${where}: price ${JSON.stringify(price)} is not a number`);
     if (Number.isNaN(time))
       throw new SourceFormatError(
-        `${where}: modified_at ${JSON.stringify(modified)} is not 'YYYY-MM-DD HH:MM:SS'`,
+        `${where}: modified_at ${JSON.stringify(modified)} is not 'YYYY-MM-DD HH:MM:SS[.mmm]'`,
       );
     if (sold !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(sold))
       throw new SourceFormatError(`${where}: sold_date ${JSON.stringify(sold)} is not YYYY-MM-DD`);

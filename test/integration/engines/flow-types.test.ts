@@ -4,7 +4,8 @@
  * upstream (the listing API over HTTP, CSV files over SFTP) through the Redshift Data API on PGlite.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES_ALLOWLIST } from '../../../engines/allowlist.ts';
 import { registerSource } from '../../../handlers/flow-types/tables.ts';
@@ -15,7 +16,7 @@ import { createRedshiftDataEmulator } from '../../../localstack/redshift/index.t
 import { type LocalScheduler, startLocalScheduler } from '../../../localstack/scheduler/index.ts';
 import {
   type ListingApi,
-  ListingStore,
+  listingsCsv,
   sampleListings,
   startListingApi,
   type UpstreamListing,
@@ -36,17 +37,52 @@ const runtime = useRouterStack({
   settings: { ROUTER_RESOURCE_ALLOWLIST: ENGINES_ALLOWLIST.join(',') },
 });
 
-/** One source type's upstream, as the tests drive it. */
-interface Upstream {
-  readonly sourceType: string;
+/** One source's upstream, as a test drives it: the connection settings and a way to change its data. */
+interface Feed {
   readonly connection: Record<string, unknown>;
-  /** Replaces what the upstream serves. */
-  set(listings: readonly UpstreamListing[]): Promise<void>;
+  /** Adds or changes listings upstream. */
+  add(listings: readonly UpstreamListing[]): Promise<void>;
 }
 
-let api: ListingApi;
+/** Each source type's upstream: a feed of its own per source, so sources never see each other's data. */
+const UPSTREAMS: Readonly<Record<string, (sourceId: string) => Promise<Feed>>> = {
+  async 'http-json'() {
+    const api = await startListingApi();
+    servers.push(api);
+    // Two listings a page, so every download follows the cursor.
+    return {
+      connection: { base_url: api.url, page_size: 2 },
+      add: async (listings) => api.store.upsert(listings),
+    };
+  },
+  async 'sftp-csv'(sourceId) {
+    const sftp = runtime().stack.sftp;
+    if (sftp === undefined) throw new Error('the stack runs no SFTP server');
+    const directory = `exports/${sourceId}`;
+    await mkdir(join(sftp.root, directory), { recursive: true });
+    let drop = 0;
+    return {
+      connection: {
+        host: sftp.host,
+        port: sftp.port,
+        username: sftp.username,
+        password: sftp.password,
+        directory: `/${directory}`,
+      },
+      // Each change is a new export file, as an upstream drops them; the newest version of a listing wins.
+      async add(listings) {
+        drop += 1;
+        await writeFile(
+          join(sftp.root, directory, `listings-${String(drop).padStart(4, '0')}.csv`),
+          listingsCsv(listings),
+        );
+      },
+    };
+  },
+};
+
 let scheduler: LocalScheduler;
-const upstreams = new Map<string, Upstream>();
+const servers: ListingApi[] = [];
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -61,21 +97,11 @@ beforeAll(async () => {
     variables,
   });
   scheduler = startLocalScheduler({ aws: rt.stack.aws, catalog: steps, timers: false });
-  const store = new ListingStore();
-  api = await startListingApi({ store });
-  upstreams.set('http-json', {
-    sourceType: 'http-json',
-    // Two listings a page, so every download follows the cursor.
-    connection: { base_url: api.url, page_size: 2 },
-    async set(listings) {
-      store.upsert(listings);
-    },
-  });
 }, 60_000);
 
 afterAll(async () => {
   scheduler?.stop();
-  await api?.stop();
+  await Promise.all(servers.map((server) => server.stop()));
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
 });
@@ -148,199 +174,204 @@ function sqlTime(iso: unknown): string {
     .replace(/(\.\d*?)0+$/, '$1');
 }
 
-async function register(upstream: Upstream, sourceId: string, now: Date): Promise<void> {
-  await upstream.set(sampleListings(now, sourceId));
+/** A NORMAL source of the type, with the sample listings upstream; returns its feed. */
+async function register(sourceType: string, sourceId: string, now: Date): Promise<Feed> {
+  const open = UPSTREAMS[sourceType];
+  if (open === undefined) throw new Error(`no upstream for ${sourceType}`);
+  const feed = await open(sourceId);
+  await feed.add(sampleListings(now, sourceId));
   await registerSource(
     {
       id: sourceId,
-      source_type: upstream.sourceType,
-      connection: upstream.connection,
+      source_type: sourceType,
+      connection: feed.connection,
       batch_execution_params: { flow_type: 'Normal' },
     },
     now.toISOString(),
   );
+  return feed;
 }
 
-describe.each(['http-json'])('flow-types (seed 000) through the router, source type %s', (sourceType) => {
-  it('runs Backdated on the first run, then Normal from its watermark, Re-specs, Sold; the schedule restores NORMAL', async () => {
-    // Prepare
-    const upstream = upstreams.get(sourceType);
-    if (upstream === undefined) throw new Error(`no upstream for ${sourceType}`);
-    const id = `${sourceType}-flows`;
-    const now = new Date();
-    await register(upstream, id, now);
+describe.each(['http-json', 'sftp-csv'])(
+  'flow-types (seed 000) through the router, source type %s',
+  (sourceType) => {
+    it('runs Backdated on the first run, then Normal from its watermark, Re-specs, Sold; the schedule restores NORMAL', async () => {
+      // Prepare
+      const id = `${sourceType}-flows`;
+      const now = new Date();
+      const upstream = await register(sourceType, id, now);
 
-    // Act 1: the first run of a NORMAL source is a Backdated full load of the last 30 days.
-    const first = await run(id);
+      // Act 1: the first run of a NORMAL source is a Backdated full load of the last 30 days.
+      const first = await run(id);
 
-    // Assess 1
-    expect(first.record.status, first.record.cause).toBe('SUCCEEDED');
-    expect(first.output).toMatchObject({ flow: 'FULL_LOAD', date_field: 'last_modified_date', rows: 2 });
-    expect(Date.parse(String(first.output.to)) - Date.parse(String(first.output.from))).toBe(30 * 86_400_000);
-    expect((await listings(id)).map((row) => row.listing_id)).toEqual([`${id}-1`, `${id}-2`]);
-    expect(await source(id)).toEqual({
-      batch_execution_params: JSON.stringify({ type: 'Full Load' }),
-      runtime_count: 1,
-      locked_by: null,
-      last_watermark: sqlTime(first.output.to),
-      last_flow_type: 'FULL_LOAD',
-    });
+      // Assess 1
+      expect(first.record.status, first.record.cause).toBe('SUCCEEDED');
+      expect(first.output).toMatchObject({ flow: 'FULL_LOAD', date_field: 'last_modified_date', rows: 2 });
+      expect(Date.parse(String(first.output.to)) - Date.parse(String(first.output.from))).toBe(
+        30 * 86_400_000,
+      );
+      expect((await listings(id)).map((row) => row.listing_id)).toEqual([`${id}-1`, `${id}-2`]);
+      expect(await source(id)).toEqual({
+        batch_execution_params: JSON.stringify({ type: 'Full Load' }),
+        runtime_count: 1,
+        locked_by: null,
+        last_watermark: sqlTime(first.output.to),
+        last_flow_type: 'FULL_LOAD',
+      });
 
-    // Act 2: the schedule fires; the Backdated flow has run, so the source goes back to NORMAL.
-    const reset = await scheduler.fire('flow-types-reset-flow-type');
+      // Act 2: the schedule fires; the Backdated flow has run, so the source goes back to NORMAL.
+      const reset = await scheduler.fire('flow-types-reset-flow-type');
 
-    // Assess 2
-    expect(reset.failed).toBe(false);
-    expect((reset.payload as { reset: string[] }).reset).toContain(id);
-    expect((await source(id)).batch_execution_params).toBe(JSON.stringify({ flow_type: 'NORMAL' }));
+      // Assess 2
+      expect(reset.failed).toBe(false);
+      expect((reset.payload as { reset: string[] }).reset).toContain(id);
+      expect((await source(id)).batch_execution_params).toBe(JSON.stringify({ flow_type: 'NORMAL' }));
 
-    // Act 3: one listing changes upstream and one is added; the Normal run loads only those.
-    const later = new Date().toISOString();
-    const [, , third] = sampleListings(now, id);
-    if (third === undefined) throw new Error('sample has no third listing');
-    await upstream.set([
-      { ...third, price: 499_000, updatedAt: later },
-      { ...third, id: `${id}-7`, street: '2 New Row', price: 120_000, updatedAt: later, soldOn: null },
-    ]);
-    const second = await run(id);
+      // Act 3: one listing changes upstream and one is added; the Normal run loads only those.
+      const later = new Date().toISOString();
+      const [, , third] = sampleListings(now, id);
+      if (third === undefined) throw new Error('sample has no third listing');
+      await upstream.add([
+        { ...third, price: 499_000, updatedAt: later },
+        { ...third, id: `${id}-7`, street: '2 New Row', price: 120_000, updatedAt: later, soldOn: null },
+      ]);
+      const second = await run(id);
 
-    // Assess 3
-    expect(second.record.status, second.record.cause).toBe('SUCCEEDED');
-    expect(second.output).toMatchObject({ flow: 'NORMAL', from: first.output.to, rows: 2 });
-    expect((await listings(id)).map((row) => [row.listing_id, row.price])).toEqual([
-      [`${id}-1`, 315_000],
-      [`${id}-2`, 240_000],
-      [`${id}-3`, 499_000],
-      [`${id}-7`, 120_000],
-    ]);
-    expect(await source(id)).toMatchObject({ runtime_count: 2, last_watermark: sqlTime(second.output.to) });
+      // Assess 3
+      expect(second.record.status, second.record.cause).toBe('SUCCEEDED');
+      expect(second.output).toMatchObject({ flow: 'NORMAL', from: first.output.to, rows: 2 });
+      expect((await listings(id)).map((row) => [row.listing_id, row.price])).toEqual([
+        [`${id}-1`, 315_000],
+        [`${id}-2`, 240_000],
+        [`${id}-3`, 499_000],
+        [`${id}-7`, 120_000],
+      ]);
+      expect(await source(id)).toMatchObject({ runtime_count: 2, last_watermark: sqlTime(second.output.to) });
 
-    // Act 4: Re-specs loads everything modified since 1990, then runs its attributes update.
-    await setParams(id, {
-      type: 'Re-specs',
-      Sql: `UPDATE public.listing SET property_type = upper(property_type) WHERE source_id = '${id}'`,
-    });
-    const respecs = await run(id);
+      // Act 4: Re-specs loads everything modified since 1990, then runs its attributes update.
+      await setParams(id, {
+        type: 'Re-specs',
+        Sql: `UPDATE public.listing SET property_type = upper(property_type) WHERE source_id = '${id}'`,
+      });
+      const respecs = await run(id);
 
-    // Assess 4
-    expect(respecs.record.status, respecs.record.cause).toBe('SUCCEEDED');
-    expect(respecs.output).toMatchObject({ flow: 'RE-SPECS', from: '1990-01-01T00:00:00.000Z', rows: 6 });
-    expect((await listings(id)).map((row) => [row.listing_id, row.property_type])).toEqual([
-      [`${id}-1`, 'HOUSE'],
-      [`${id}-2`, 'APARTMENT'],
-      [`${id}-3`, 'HOUSE'],
-      [`${id}-4`, 'BUNGALOW'],
-      [`${id}-5`, 'COTTAGE'],
-      [`${id}-7`, 'HOUSE'],
-    ]);
+      // Assess 4
+      expect(respecs.record.status, respecs.record.cause).toBe('SUCCEEDED');
+      expect(respecs.output).toMatchObject({ flow: 'RE-SPECS', from: '1990-01-01T00:00:00.000Z', rows: 6 });
+      expect((await listings(id)).map((row) => [row.listing_id, row.property_type])).toEqual([
+        [`${id}-1`, 'HOUSE'],
+        [`${id}-2`, 'APARTMENT'],
+        [`${id}-3`, 'HOUSE'],
+        [`${id}-4`, 'BUNGALOW'],
+        [`${id}-5`, 'COTTAGE'],
+        [`${id}-7`, 'HOUSE'],
+      ]);
 
-    // Act 5: Sold without a year is refused before the lock is taken; with 2021 it loads by sold date.
-    await setParams(id, { type: 'Sold' });
-    const noYear = await run(id);
-    await setParams(id, { type: 'Sold', year: 2021 });
-    const sold = await run(id);
+      // Act 5: Sold without a year is refused before the lock is taken; with 2021 it loads by sold date.
+      await setParams(id, { type: 'Sold' });
+      const noYear = await run(id);
+      await setParams(id, { type: 'Sold', year: 2021 });
+      const sold = await run(id);
 
-    // Assess 5
-    expect(noYear.record).toMatchObject({ status: 'FAILED', error: 'FlowTypes.SoldYearMissing' });
-    expect(noYear.record.cause).toContain(`source '${id}'`);
-    expect(sold.record.status, sold.record.cause).toBe('SUCCEEDED');
-    expect(sold.output).toMatchObject({
-      flow: 'SOLD',
-      date_field: 'sold_date',
-      from: '2021-01-01T00:00:00.000Z',
-      rows: 3,
-    });
-    expect((await listings(id)).map((row) => [row.listing_id, row.sold_date])).toEqual([
-      [`${id}-1`, null],
-      [`${id}-2`, '2024-06-01'],
-      [`${id}-3`, '2021-03-15'],
-      [`${id}-4`, '2019-11-30'],
-      [`${id}-5`, null],
-      [`${id}-6`, '2022-02-02'],
-      [`${id}-7`, null],
-    ]);
-    // A Sold run filters on the sold date: the last-modified watermark stays where Re-specs left it.
-    expect(await source(id)).toEqual({
-      batch_execution_params: JSON.stringify({ type: 'Sold', year: 2021 }),
-      runtime_count: 4,
-      locked_by: null,
-      last_watermark: sqlTime(respecs.output.to),
-      last_flow_type: 'SOLD',
-    });
-    expect(
-      await query(
-        'SELECT flow_type, rows_loaded, status FROM public.source_run WHERE source_id = :id ORDER BY started_at',
-        {
-          id,
-        },
-      ),
-    ).toEqual([
-      { flow_type: 'FULL_LOAD', rows_loaded: 2, status: 'SUCCEEDED' },
-      { flow_type: 'NORMAL', rows_loaded: 2, status: 'SUCCEEDED' },
-      { flow_type: 'RE-SPECS', rows_loaded: 6, status: 'SUCCEEDED' },
-      { flow_type: 'SOLD', rows_loaded: 3, status: 'SUCCEEDED' },
-    ]);
-    await scheduler.fire('flow-types-reset-flow-type');
-    expect((await source(id)).batch_execution_params).toBe(JSON.stringify({ flow_type: 'NORMAL' }));
-  }, 180_000);
+      // Assess 5
+      expect(noYear.record).toMatchObject({ status: 'FAILED', error: 'FlowTypes.SoldYearMissing' });
+      expect(noYear.record.cause).toContain(`source '${id}'`);
+      expect(sold.record.status, sold.record.cause).toBe('SUCCEEDED');
+      expect(sold.output).toMatchObject({
+        flow: 'SOLD',
+        date_field: 'sold_date',
+        from: '2021-01-01T00:00:00.000Z',
+        rows: 3,
+      });
+      expect((await listings(id)).map((row) => [row.listing_id, row.sold_date])).toEqual([
+        [`${id}-1`, null],
+        [`${id}-2`, '2024-06-01'],
+        [`${id}-3`, '2021-03-15'],
+        [`${id}-4`, '2019-11-30'],
+        [`${id}-5`, null],
+        [`${id}-6`, '2022-02-02'],
+        [`${id}-7`, null],
+      ]);
+      // A Sold run filters on the sold date: the last-modified watermark stays where Re-specs left it.
+      expect(await source(id)).toEqual({
+        batch_execution_params: JSON.stringify({ type: 'Sold', year: 2021 }),
+        runtime_count: 4,
+        locked_by: null,
+        last_watermark: sqlTime(respecs.output.to),
+        last_flow_type: 'SOLD',
+      });
+      expect(
+        await query(
+          'SELECT flow_type, rows_loaded, status FROM public.source_run WHERE source_id = :id ORDER BY started_at',
+          {
+            id,
+          },
+        ),
+      ).toEqual([
+        { flow_type: 'FULL_LOAD', rows_loaded: 2, status: 'SUCCEEDED' },
+        { flow_type: 'NORMAL', rows_loaded: 2, status: 'SUCCEEDED' },
+        { flow_type: 'RE-SPECS', rows_loaded: 6, status: 'SUCCEEDED' },
+        { flow_type: 'SOLD', rows_loaded: 3, status: 'SUCCEEDED' },
+      ]);
+      await scheduler.fire('flow-types-reset-flow-type');
+      expect((await source(id)).batch_execution_params).toBe(JSON.stringify({ flow_type: 'NORMAL' }));
+    }, 180_000);
 
-  it('runs two concurrent runs of one source one after the other', async () => {
-    // Prepare
-    const upstream = upstreams.get(sourceType);
-    if (upstream === undefined) throw new Error(`no upstream for ${sourceType}`);
-    const id = `${sourceType}-concurrent`;
-    await register(upstream, id, new Date());
-    const a = requested(id);
-    const b = requested(id);
+    it('runs two concurrent runs of one source one after the other', async () => {
+      // Prepare
+      const id = `${sourceType}-concurrent`;
+      await register(sourceType, id, new Date());
+      const a = requested(id);
+      const b = requested(id);
 
-    // Act: different partition keys, so the router runs them side by side.
-    await runtime().put([
-      { partitionKey: a.id, data: a.event },
-      { partitionKey: b.id, data: b.event },
-    ]);
-    const records = await Promise.all([ended(a.id), ended(b.id)]);
+      // Act: different partition keys, so the router runs them side by side.
+      await runtime().put([
+        { partitionKey: a.id, data: a.event },
+        { partitionKey: b.id, data: b.event },
+      ]);
+      const records = await Promise.all([ended(a.id), ended(b.id)]);
 
-    // Assess: both ran, never at once; the second waited for the first one's lock.
-    expect(records.map((record) => record.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-    const runs = await query(
-      'SELECT flow_type, started_at, finished_at FROM public.source_run WHERE source_id = :id ORDER BY started_at',
-      { id },
-    );
-    // The first run switched the params to Full Load, and no schedule has reset them in between.
-    expect(runs.map((row) => row.flow_type)).toEqual(['FULL_LOAD', 'FULL_LOAD']);
-    const [one, two] = runs;
-    expect(String(two?.started_at) >= String(one?.finished_at)).toBe(true);
-    expect(await source(id)).toMatchObject({ runtime_count: 2, locked_by: null });
-  }, 180_000);
+      // Assess: both ran, never at once; the second waited for the first one's lock.
+      expect(records.map((record) => record.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      const runs = await query(
+        'SELECT flow_type, started_at, finished_at FROM public.source_run WHERE source_id = :id ORDER BY started_at',
+        { id },
+      );
+      // The first run switched the params to Full Load, and no schedule has reset them in between.
+      expect(runs.map((row) => row.flow_type)).toEqual(['FULL_LOAD', 'FULL_LOAD']);
+      const [one, two] = runs;
+      expect(String(two?.started_at) >= String(one?.finished_at)).toBe(true);
+      expect(await source(id)).toMatchObject({ runtime_count: 2, locked_by: null });
+      expect((await listings(id)).map((row) => row.listing_id)).toEqual([`${id}-1`, `${id}-2`]);
+    }, 180_000);
 
-  it('changes nothing when the same event is delivered again', async () => {
-    // Prepare
-    const upstream = upstreams.get(sourceType);
-    if (upstream === undefined) throw new Error(`no upstream for ${sourceType}`);
-    const id = `${sourceType}-redelivered`;
-    await register(upstream, id, new Date());
-    const { id: eventId, event } = requested(id);
-    await runtime().put([{ partitionKey: eventId, data: event }]);
-    const first = await ended(eventId);
-    const before = { source: await source(id), listings: await listings(id) };
+    it('changes nothing when the same event is delivered again', async () => {
+      // Prepare
+      const id = `${sourceType}-redelivered`;
+      await register(sourceType, id, new Date());
+      const { id: eventId, event } = requested(id);
+      await runtime().put([{ partitionKey: eventId, data: event }]);
+      const first = await ended(eventId);
+      const before = { source: await source(id), listings: await listings(id) };
 
-    const seen = runtime().batches.length;
+      const seen = runtime().batches.length;
 
-    // Act
-    await runtime().put([{ partitionKey: eventId, data: event }]);
-    await runtime().waitForIdle();
+      // Act
+      await runtime().put([{ partitionKey: eventId, data: event }]);
+      await runtime().waitForIdle();
 
-    // Assess
-    expect(first.status).toBe('SUCCEEDED');
-    expect(
-      runtime()
-        .batches.slice(seen)
-        .reduce((sum, batch) => sum + batch.duplicates, 0),
-    ).toBe(1);
-    expect(await source(id)).toEqual(before.source);
-    expect(await listings(id)).toEqual(before.listings);
-    expect(
-      await query('SELECT count(*) AS runs FROM public.source_run WHERE source_id = :id', { id }),
-    ).toEqual([{ runs: 1 }]);
-  }, 180_000);
-});
+      // Assess
+      expect(first.status).toBe('SUCCEEDED');
+      expect(
+        runtime()
+          .batches.slice(seen)
+          .reduce((sum, batch) => sum + batch.duplicates, 0),
+      ).toBe(1);
+      expect(await source(id)).toEqual(before.source);
+      expect(await listings(id)).toEqual(before.listings);
+      expect(
+        await query('SELECT count(*) AS runs FROM public.source_run WHERE source_id = :id', { id }),
+      ).toEqual([{ runs: 1 }]);
+    }, 180_000);
+  },
+);
