@@ -2,7 +2,8 @@
  * `npm start`: the whole product on a laptop. It is `npm run localstack:up` (the same startup: stack,
  * steps, bootstrap, router on the stream with its sweep) plus a demo played on it: every graph in
  * `engines/` published, events for every engine, a new version of the seed-004 EventEngine hot-swapped
- * between two waves, duplicates and poison records. Every wave is announced with its size; the summary
+ * between two waves, seed 000's four flows on both source types in consecutive runs, duplicates and
+ * poison records. Every wave is announced with its size; the summary
  * prints what the router reported, per engine@version. Then it keeps serving (for `router put` from
  * another terminal) until Ctrl-C; `--once` exits after the demo. In memory unless `--data DIR` is given.
  */
@@ -31,6 +32,7 @@ import { PublishValidationError, publishEngine, registryFromEnv } from '../route
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
 import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { playSourceFlows } from './demo/sourceFlows.ts';
 import {
   accounting,
   addSummary,
@@ -130,6 +132,18 @@ async function routerSees(deps: RouterDeps, engine: string, version: number): Pr
         `the router did not see ${engine}@${version} within 30 s (its alias cache: ROUTER_ALIAS_TTL_MS=${process.env.ROUTER_ALIAS_TTL_MS})`,
       );
     }
+    await sleep(100);
+  }
+}
+
+/** Resolves when the execution of a dedup key has ended (SUCCEEDED or FAILED). */
+async function executionEnded(deps: RouterDeps, engine: string, dedupKey: string): Promise<ExecutionRecord> {
+  const deadline = Date.now() + FINISH_TIMEOUT_MS;
+  for (;;) {
+    const record = await deps.executions.get({ engine, dedupKey });
+    if (record?.status === 'SUCCEEDED' || record?.status === 'FAILED') return record;
+    if (Date.now() > deadline)
+      throw new Error(`${engine} execution ${dedupKey} did not end within ${FINISH_TIMEOUT_MS / 1000} s`);
     await sleep(100);
   }
 }
@@ -356,6 +370,28 @@ async function main(argv: readonly string[]): Promise<number> {
       await put(wave);
       waves.push({ name: `wave ${number}`, count: wave.length });
       swaps.push({ engine: next.engine, version: published.version, wave: number, count: wave.length });
+    }
+
+    // Seed 000: the source flows, in consecutive runs that connect.
+    if (publishedEngines.includes('flow-types') && dev.listingApi && dev.scheduler && stack.sftp) {
+      await untilTaken();
+      const runs = await playSourceFlows({
+        listingApi: dev.listingApi,
+        sftp: stack.sftp,
+        scheduler: dev.scheduler,
+        request: async (sourceId) => {
+          const event = cloudEvent({
+            type: 'source.batch.requested',
+            subject: sourceId,
+            data: { source_id: sourceId },
+          });
+          await put([event]);
+          return `${String(event.source)}#${String(event.id)}`;
+        },
+        ended: (dedupKey) => executionEnded(router.deps, 'flow-types', dedupKey),
+        say: (line) => term.say(line),
+      });
+      waves.push({ name: 'seed 000 runs', count: runs });
     }
 
     // Duplicates and poison records: nothing is run twice, nothing is lost.

@@ -51,20 +51,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     phase === 0
       ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refresh_date: '2026-11-01' } }]
       : [],
-  // Seed 000: one source per flow type, as the `batch_execution_params` column would hold them.
-  'flow-types': (phase) =>
-    phase === 0
-      ? [
-          { flow_type: 'Normal' },
-          { type: 'Re-specs', Sql: "UPDATE attributes SET refreshed = true WHERE source_id = 'source-2'" },
-          { type: 'Full Load' },
-          { type: 'Sold', year: 2021 },
-        ].map((params, i) => ({
-          type: 'source.batch.requested',
-          subject: `source-${i + 1}`,
-          data: { source_id: `source-${i + 1}`, batch_execution_params: params, runtime_count: 2 },
-        }))
-      : [],
+  // Seed 000 runs after the waves, run after run (localstack/demo/sourceFlows.ts): its runs connect.
+  'flow-types': () => [],
   // The JSONata engine: a small order, priced without the review step.
   'order-enrichment': (phase) =>
     phase === 0
