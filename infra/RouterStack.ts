@@ -17,7 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -328,6 +328,14 @@ export class RouterStack extends Stack {
       stepFunctions.set(spec.name, step.function);
       stepBuilds.push({ build: step, spec });
       if (spec.schedule !== undefined) {
+        const role = new Role(this, `ScheduleRole-${spec.name}`, {
+          assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+          description: `EventBridge Scheduler: invokes ${spec.name}`,
+        });
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(defaultChild(step.function))}.Arn>:*]`,
+          reason: "The scheduler target's invoke grant, on this one function's versions and aliases.",
+        });
         // The input carries the scheduled time: the step's idempotency key, the same on a retry.
         new ScheduledRun(this, `Schedule-${spec.name}`, {
           description: `Runs ${spec.name} every ${spec.schedule.everyMinutes} minutes.`,
@@ -338,6 +346,7 @@ export class RouterStack extends Stack {
               scheduled_time: ContextAttribute.scheduledTime,
             }),
             retryAttempts: 2,
+            role,
           }),
         });
       }

@@ -1,8 +1,9 @@
 /**
  * The developer's environment, started the same way by `npm run localstack:up` and `npm start`: the
  * embedded stack (on a data directory or in memory), the step functions of `handlers/` reaching that
- * stack, the runtime's resources bootstrapped (idempotently, so a restart on kept data finds them), and
- * the router running on the stream with its sweep.
+ * stack, the runtime's resources bootstrapped (idempotently, so a restart on kept data finds them), the
+ * router running on the stream with its sweep, and with the services seed 000's listing API (its HTTP
+ * source) and the local scheduler running the catalog's scheduled steps.
  */
 import { resolve } from 'node:path';
 import { STEP_FUNCTIONS } from '../handlers/catalog.ts';
