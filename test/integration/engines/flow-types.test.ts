@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES_ALLOWLIST } from '../../../engines/allowlist.ts';
 import { registerSource } from '../../../handlers/flow-types/tables.ts';
@@ -21,6 +22,7 @@ import {
   startListingApi,
   type UpstreamListing,
 } from '../../../localstack/sources/index.ts';
+import { lambdaClient } from '../../../router/aws/clients.ts';
 import type { ExecutionRecord } from '../../../router/executions/ExecutionStore.ts';
 import { useRouterStack } from '../support/routerStack.ts';
 
@@ -375,3 +377,82 @@ describe.each(['http-json', 'sftp-csv'])(
     }, 180_000);
   },
 );
+
+describe('flow-types steps (seed 000) on the local stack', () => {
+  /** Invokes a step the way the router does: the idempotency key in the client context. */
+  async function invoke(
+    name: string,
+    key: string,
+    payload: unknown,
+  ): Promise<{ error?: string; result: Record<string, unknown> }> {
+    const response = await lambdaClient(runtime().stack.aws).send(
+      new InvokeCommand({
+        FunctionName: name,
+        ClientContext: Buffer.from(JSON.stringify({ custom: { idempotencyKey: key } })).toString('base64'),
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
+    const result = JSON.parse(Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    return response.FunctionError === undefined ? { result } : { error: String(result.errorType), result };
+  }
+
+  it('refuses the lock while another run holds it, and takes over a lock past its lease', async () => {
+    // Prepare
+    const id = 'locked-source';
+    await register('http-json', id, new Date());
+    await transaction([
+      `UPDATE public.source SET runtime_count = 3, locked_by = 'another-run', locked_at = ${literal(new Date().toISOString())}::timestamp WHERE id = ${literal(id)}`,
+    ]);
+    const input = { source_id: id, as_of: new Date().toISOString(), backdate_days: 30 };
+
+    // Act
+    const refused = await invoke('flow-types-validate-source', 'exec-a:Validate source', input);
+    await transaction([
+      `UPDATE public.source SET locked_at = ${literal(new Date(Date.now() - 3_600_000).toISOString())}::timestamp WHERE id = ${literal(id)}`,
+    ]);
+    const takenOver = await invoke('flow-types-validate-source', 'exec-a:Validate source', input);
+
+    // Assess
+    expect(refused.error).toBe('FlowTypes.SourceLocked');
+    expect(String(refused.result.errorMessage)).toContain(
+      "source 'locked-source' is locked by another run (another-run)",
+    );
+    expect(takenOver).toMatchObject({ result: { flow: 'NORMAL', lock: 'exec-a:Validate source' } });
+    expect((await source(id)).locked_by).toBe('exec-a:Validate source');
+  }, 60_000);
+
+  it('downloads once per idempotency key, and a new run over the same window leaves the table as it was', async () => {
+    // Prepare
+    const id = 'download-source';
+    await register('sftp-csv', id, new Date());
+    const window = {
+      date_field: 'last_modified_date',
+      from: '1990-01-01T00:00:00.000Z',
+      to: new Date().toISOString(),
+    };
+
+    // Act
+    const first = await invoke('flow-types-download-data', 'exec-b:Download data', { source_id: id, window });
+    const loaded = await listings(id);
+    const retried = await invoke('flow-types-download-data', 'exec-b:Download data', {
+      source_id: id,
+      window,
+    });
+    const rerun = await invoke('flow-types-download-data', 'exec-c:Download data', { source_id: id, window });
+
+    // Assess
+    expect(first.result).toMatchObject({ source_id: id, rows: 5 });
+    expect(retried.result).toEqual(first.result);
+    expect(rerun.result).toEqual(first.result);
+    expect(loaded).toHaveLength(5);
+    expect(await listings(id)).toEqual(loaded);
+    expect(
+      await query(
+        "SELECT count(*) AS effects FROM step_effects WHERE idempotency_key LIKE 'exec-_:Download data'",
+      ),
+    ).toEqual([{ effects: 2 }]);
+  }, 60_000);
+});
