@@ -22,21 +22,24 @@ export type FlowType = 'NORMAL' | 'RE-SPECS' | 'FULL_LOAD' | 'SOLD';
 /** The column a flow's window filters on. */
 export type DateField = 'last_modified_date' | 'sold_date';
 
-/** A window of source rows: `from <= date_field < to`, both ISO timestamps. */
-export interface Window {
+/**
+ * A window of source rows: `from <= date_field < to`, both ISO timestamps. This and {@link RunPlan} are
+ * type aliases, not interfaces, so they stay assignable to a step's JSON result (`StepResult`).
+ */
+export type Window = {
   readonly date_field: DateField;
   readonly from: string;
   readonly to: string;
-}
+};
 
 /** What one run does, as the validation Lambda decides it. */
-export interface RunPlan extends Window {
+export type RunPlan = Window & {
   readonly flow: FlowType;
   /** Re-specs: the attributes update query, run after the download. */
   readonly attributes_sql?: string;
   /** The params the validation writes back (the first run's switch to `{"type": "Full Load"}`). */
   readonly write_params?: Readonly<Record<string, string>>;
-}
+};
 
 /** The `public.source` fields a plan depends on. */
 export interface PlanInput {

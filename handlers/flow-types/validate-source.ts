@@ -15,7 +15,7 @@
  * (default 900) belongs to a run that died and is taken over.
  */
 import type { Context } from 'aws-lambda';
-import { idempotencyKeyOf, onceWhen, type StepResult } from '../shared/effects.ts';
+import { idempotencyKeyOf, onceWhen } from '../shared/effects.ts';
 import { literal } from '../shared/sql.ts';
 import { isoTime, planRun, type RunPlan, stringOf } from './flow.ts';
 import { readSource } from './tables.ts';
@@ -79,7 +79,7 @@ export async function handler(event: unknown, context: Context): Promise<Validat
            AND (locked_by IS NULL OR locked_by = ${literal(key)} OR locked_at < ${literal(expired)}::timestamp)
            AND NOT EXISTS (SELECT 1 FROM step_effects WHERE idempotency_key = ${literal(key)})`,
       ],
-      result: result as unknown as { [key: string]: StepResult },
+      result,
       when: `EXISTS (SELECT 1 FROM public.source WHERE id = ${id} AND locked_by = ${literal(key)})`,
     };
   });
@@ -88,5 +88,5 @@ export async function handler(event: unknown, context: Context): Promise<Validat
       `source '${sourceId}' is locked by another run (${holder ?? 'taken meanwhile'}); this run waits for it`,
     );
   }
-  return validated as unknown as Validated;
+  return validated;
 }
