@@ -302,6 +302,19 @@ export class RouterStack extends Stack {
           case 'bucket:read':
             this.bucket.grantRead(step.function);
             break;
+          case 'bucket:read-write':
+            this.bucket.grantReadWrite(step.function);
+            break;
+          case 'sftp-secrets':
+            step.function.addToRolePolicy(
+              new PolicyStatement({
+                actions: ['secretsmanager:GetSecretValue'],
+                resources: [
+                  `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:sftp/*`,
+                ],
+              }),
+            );
+            break;
           case 'redshift-data':
             for (const statement of allowlistStatements(
               parseAllowlist(['arn:aws:states:::aws-sdk:redshiftdata:*']),
@@ -663,6 +676,31 @@ export class RouterStack extends Stack {
           build.role,
           ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*'],
           grantFamilies,
+        );
+      }
+      if (needs.includes('bucket:read-write')) {
+        ack(
+          build.role,
+          [`Resource::${arn(this.bucket)}/*`],
+          `Step ${spec.name} declares 'bucket:read-write': it stores fetched files under any key.`,
+        );
+        ack(
+          build.role,
+          [
+            'Action::s3:GetObject*',
+            'Action::s3:GetBucket*',
+            'Action::s3:List*',
+            'Action::s3:DeleteObject*',
+            'Action::s3:Abort*',
+          ],
+          grantFamilies,
+        );
+      }
+      if (needs.includes('sftp-secrets')) {
+        ack(
+          build.role,
+          [`Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:sftp/*`],
+          `Step ${spec.name} declares 'sftp-secrets': it reads the SFTP connection secrets under sftp/.`,
         );
       }
       if (needs.includes('executions-table:read-write')) {

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { repetitionsOf } from '../../../handlers/batch-average/retrieve-run-id.ts';
+import { handler as redshiftSelect } from '../../../handlers/demo-flows/tasks/redshift-select.ts';
 import { handler as enrich } from '../../../handlers/event-engine/enrich-customer.ts';
 import { handler as score } from '../../../handlers/event-engine/score-risk.ts';
 import { handler as validateOrder } from '../../../handlers/event-engine/validate-order.ts';
@@ -8,7 +9,6 @@ import { filtersFor, flowConfigOf } from '../../../handlers/flow-types/flow.ts';
 import { handler as validateSource } from '../../../handlers/flow-types/validate-source.ts';
 import { idempotencyKeyOf } from '../../../handlers/shared/effects.ts';
 import { literal } from '../../../handlers/shared/sql.ts';
-import { handler as redshiftSelect } from '../../../handlers/tasks/redshift-select.ts';
 
 const AS_OF = '2026-01-15T08:00:00.000Z';
 
@@ -154,7 +154,7 @@ describe('shared step helpers', () => {
   it('lets the redshift-select task run nothing but one query', async () => {
     // Act / Assess
     await expect(redshiftSelect({ sql: 'delete from demo_imports' })).rejects.toThrow(
-      "tasks-redshift-select: input field 'sql' must be one SELECT (or WITH ... SELECT) query",
+      "demo-redshift-select: input field 'sql' must be one SELECT (or WITH ... SELECT) query",
     );
     await expect(redshiftSelect({ sql: 'select 1; drop table x' })).rejects.toThrow('must be one SELECT');
     await expect(redshiftSelect({ sql: 'select 1', parameters: { n: [1] } })).rejects.toThrow(
