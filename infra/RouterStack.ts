@@ -13,6 +13,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Tags,
   Validations,
 } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -36,6 +37,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
 import { STEP_FUNCTIONS, type StepFunctionSpec } from '../handlers/catalog.ts';
+import { DOMAINS, domainStepFunctions } from '../handlers/domains.ts';
 import { BUCKET_PREFIXES, TASK_TOKEN_SECRET_LENGTH } from '../router/config.ts';
 import { EXECUTIONS_TABLE_SCHEMA } from '../router/executions/index.ts';
 import { ENGINES_TABLE_SCHEMA } from '../router/registry/index.ts';
@@ -335,6 +337,14 @@ export class RouterStack extends Stack {
       stepBuilds.push({ build: step, spec });
     }
     this.stepFunctions = stepFunctions;
+    // The flow domains' steps come from each domain's index (through the catalog); the tag says whose
+    // they are, for costs and for finding a domain's functions in the console.
+    for (const domain of DOMAINS) {
+      for (const spec of domainStepFunctions([domain])) {
+        const step = stepFunctions.get(spec.name);
+        if (step !== undefined) Tags.of(step).add('router:domain', domain.name);
+      }
+    }
 
     // The integration forms grant nothing by themselves (the function they name must match a pattern),
     // so they are always allowed; then the catalog's functions, then the operator's patterns.
