@@ -5,14 +5,16 @@ import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as fetchFile } from '../../../handlers/demo-flows/tasks/fetch-sftp-file.ts';
 import { ensureBucket } from '../../../localstack/bootstrap.ts';
-import { s3Client } from '../../../router/aws/clients.ts';
+import { createSecretsManagerEmulator } from '../../../localstack/secrets/index.ts';
+import { clientConfig, s3Client } from '../../../router/aws/clients.ts';
 import { useLocalStack } from '../support/stack.ts';
 
 // The SFTP server is part of the embedded stack, so these tests always start one.
-const stack = useLocalStack();
+const stack = useLocalStack({ services: [createSecretsManagerEmulator()] });
 const BUCKET = 'demo-inbound';
 const MiB = 1024 * 1024;
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -119,6 +121,39 @@ describe('demo-fetch-sftp-file', () => {
 
     // Assess
     expect(result).toMatchObject({ bytes: 4 });
+  });
+
+  it('reads its connection from the Secrets Manager secret its input names, as deployed', async () => {
+    // Prepare
+    await writeFile(join(sftpRoot(), 'secret.csv'), 'a\n1\n2\n');
+    const secrets = new SecretsManagerClient(clientConfig(stack().aws, 'secretsmanager'));
+    await secrets.send(
+      new CreateSecretCommand({ Name: 'sftp/partner-drop', SecretString: JSON.stringify(connection()) }),
+    );
+    await secrets.send(
+      new CreateSecretCommand({
+        Name: 'sftp/stale',
+        SecretString: JSON.stringify(connection('rotated-away')),
+      }),
+    );
+
+    // Act
+    const result = await fetchFile({
+      path: '/secret.csv',
+      bucket: BUCKET,
+      key: 'in/secret.csv',
+      connection: { secretId: 'sftp/partner-drop' },
+    });
+    const stale = await fetchFile({
+      path: '/secret.csv',
+      bucket: BUCKET,
+      key: 'in/stale.csv',
+      connection: { secretId: 'sftp/stale' },
+    }).catch((error: unknown) => error);
+
+    // Assess
+    expect(result).toMatchObject({ bytes: 6 });
+    expect(stale).toMatchObject({ name: 'Sftp.AuthenticationFailed' });
   });
 
   it('fails a wrong password with Sftp.AuthenticationFailed and a missing file with Sftp.FileNotFound', async () => {
