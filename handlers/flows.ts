@@ -102,33 +102,4 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
     needs: ['redshift-data'],
     schedule: { everyMinutes: 5 },
   },
-  // Seed 001: the demo domain's reusable flow tasks and DemoFlow's own step.
-  {
-    name: 'tasks-fetch-s3-file',
-    entry: 'handlers/tasks/fetch-s3-file.ts',
-    description: 'Seed 001 flow task: fetches an inbound file (the SFTP drop, as an S3 prefix)',
-    timeoutSeconds: 30,
-    needs: ['bucket:read'],
-  },
-  {
-    name: 'tasks-stream-s3-object',
-    entry: 'handlers/tasks/stream-s3-object.ts',
-    description: 'Seed 001 flow task: streams an S3 object line by line into a summary',
-    timeoutSeconds: 30,
-    needs: ['bucket:read'],
-  },
-  {
-    name: 'tasks-redshift-select',
-    entry: 'handlers/tasks/redshift-select.ts',
-    description: 'Seed 001 flow task: one read-only query through the Redshift Data API',
-    timeoutSeconds: 30,
-    needs: ['redshift-data'],
-  },
-  {
-    name: 'demo-flow-record-import',
-    entry: 'handlers/demo-flow/record-import.ts',
-    description: 'Seed 001 DemoFlow: records an inbound file import once per key',
-    timeoutSeconds: 30,
-    needs: ['redshift-data'],
-  },
 ];

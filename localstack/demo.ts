@@ -8,7 +8,7 @@
  * another terminal) until Ctrl-C; `--once` exits after the demo. In memory unless `--data DIR` is given.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -17,6 +17,7 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { query } from '../handlers/shared/sql.ts';
 import type { JsonObject } from '../router/asl/index.ts';
 import {
   kinesisClient,
@@ -86,21 +87,35 @@ function perEngine(events: readonly { readonly engine: string }[]): string {
   return [...counts].map(([engine, count]) => `${engine} ${count}`).join(', ');
 }
 
-/** Uploads what the engines read from S3: seed 003's SQL scripts and seed 001's inbound files. */
-async function uploadEngineData(names: ResourceNames): Promise<number> {
+/**
+ * Uploads what the engines read from S3 (seed 003's SQL scripts) and drops seed 001's inbound files on
+ * the stack's SFTP server, where DemoFlow fetches them.
+ */
+async function uploadEngineData(names: ResourceNames, sftpRoot: string | undefined): Promise<number> {
   const dir = join(ENGINES_DIR, 'sql');
   const sql = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
-  const objects = [
-    ...(await Promise.all(
-      sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
-    )),
-    ...DEMO_FILES.map((f) => ({ key: `inbound/${f.name}`, body: f.body })),
-  ];
+  const objects = await Promise.all(
+    sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
+  );
   const s3 = s3Client();
   for (const object of objects) {
     await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: object.key, Body: object.body }));
   }
+  if (sftpRoot !== undefined) {
+    await mkdir(join(sftpRoot, 'inbound'), { recursive: true });
+    for (const file of DEMO_FILES) await writeFile(join(sftpRoot, 'inbound', file.name), file.body);
+  }
   return objects.length;
+}
+
+/** What DemoFlow loaded, per file, from its `demo_members` table; empty when it has not run. */
+async function loadedMembers(): Promise<string> {
+  const rows = await query(
+    'select file_key, count(*) as loaded from demo_members group by file_key order by file_key',
+  ).catch(() => []);
+  return rows
+    .map((row) => `${String(row.file_key).replace(/^inbound\//, '')} ${String(row.loaded)} rows`)
+    .join(', ');
 }
 
 /**
@@ -232,8 +247,13 @@ async function main(argv: readonly string[]): Promise<number> {
           : "the shipped engines' (ROUTER_RESOURCE_ALLOWLIST unset)"
       }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
     );
-    const uploaded = await uploadEngineData(names);
-    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
+    const uploaded = await uploadEngineData(names, stack.sftp?.root);
+    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/)`);
+    if (stack.sftp !== undefined) {
+      term.say(
+        `  SFTP sftp://${stack.sftp.username}@${stack.sftp.host}:${stack.sftp.port}/inbound/ (password ${stack.sftp.password}) holds ${DEMO_FILES.length} partner files for DemoFlow`,
+      );
+    }
     const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
     term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
 
@@ -441,6 +461,12 @@ async function main(argv: readonly string[]): Promise<number> {
         .map(([version, count]) => `@${version} ran ${count}`);
       term.say(
         `Hot swap of ${swap.engine}: ${versions.join(', ')} executions; wave ${swap.wave} (${swap.count} events) was put after the router served @${swap.version}.`,
+      );
+    }
+    const members = await loadedMembers();
+    if (members !== '') {
+      term.say(
+        `Seed 001 DemoFlow fetched its files over SFTP into s3://${names.bucket}/inbound/ and loaded ${members}.`,
       );
     }
     const quarantined = await quarantineFollower(router.deps.quarantine, new Date(startedAt))();

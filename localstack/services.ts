@@ -1,12 +1,13 @@
 /**
  * The in-process service emulations `npm run localstack:up` serves by default, in one place, so the CLI,
  * the demo and the benchmarks get the same set: the Lambda Invoke host (serving the step functions of
- * `handlers/catalog.ts`), the Redshift Data API over PGlite, and SQS, SNS and EventBridge.
+ * `handlers/catalog.ts`), the Redshift Data API over PGlite, SQS, SNS and EventBridge, and Secrets Manager.
  */
 import { join } from 'node:path';
 import { createLambdaHost, type HostLog } from './lambda/index.ts';
 import { createMessagingServices } from './messaging.ts';
 import { createRedshiftDataEmulator } from './redshift/index.ts';
+import { createSecretsManagerEmulator } from './secrets/index.ts';
 import type { ServiceEmulator } from './service.ts';
 import type { EmailNotification } from './sns/index.ts';
 
@@ -46,5 +47,9 @@ export function defaultServices(options: DefaultServicesOptions = {}): ServiceEm
     sqs,
     sns,
     events,
+    createSecretsManagerEmulator({
+      ...log,
+      ...(options.dataDir === undefined ? {} : { dataDir: join(options.dataDir, 'secretsmanager') }),
+    }),
   ];
 }

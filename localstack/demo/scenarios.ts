@@ -16,7 +16,7 @@ export interface DemoEvent {
   readonly source?: string;
 }
 
-/** Inbound files the demo drops for the seed-001 domain flow (`s3://BUCKET/inbound/NAME`). */
+/** Partner files the demo drops on the stack's SFTP server for the seed-001 domain flow (`/inbound/NAME`). */
 export const DEMO_FILES: readonly { readonly name: string; readonly body: string }[] = [
   { name: 'members-2026-10.csv', body: 'member_id,plan\nm-1,basic\nm-2,plus\nm-3,plus\n' },
   { name: 'members-2026-11.csv', body: 'member_id,plan\nm-4,basic\nm-5,basic\n' },
@@ -68,7 +68,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
           },
         ]
       : [],
-  // Seed 001: files dropped where the SFTP stand-in reads them (the demo uploads them first).
+  // Seed 001: files dropped on the stack's SFTP server (the demo drops them first).
   'demo-flow': (phase) =>
     phase === 0
       ? DEMO_FILES.map((file) => ({

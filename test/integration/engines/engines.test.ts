@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import {
@@ -229,15 +230,12 @@ describe('event-engine (seed 004, legacy form) against the local stack, without 
 // flow-types (seed 000) runs through the router in flow-types.test.ts, on its own tables and sources.
 
 describe('demo-flow (seed 001) against the local stack, without mocks', () => {
-  it('fetches, streams, records and counts an inbound file; each execution records one import', async () => {
-    // Prepare
-    await s3Client(stack().aws).send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: 'inbound/members-itest.csv',
-        Body: 'id,name\n1,Ada\n2,Alan\n3,Grace\n',
-      }),
-    );
+  it('fetches over SFTP, loads the rows, records and counts the import; each execution records one import', async () => {
+    // Prepare: the partner's drop on the stack's SFTP server.
+    const root = stack().embedded?.sftp?.root;
+    if (root === undefined) throw new Error('the stack runs no SFTP server');
+    await mkdir(join(root, 'inbound'), { recursive: true });
+    await writeFile(join(root, 'inbound', 'members-itest.csv'), 'id,name\n1,Ada\n2,Alan\n3,Grace\n');
 
     // Act
     const first = await engineRun('demo-flow', { file: 'members-itest.csv' });
@@ -248,6 +246,6 @@ describe('demo-flow (seed 001) against the local stack, without mocks', () => {
       status: 'SUCCEEDED',
       output: { file: 'members-itest.csv', bytes: 29, rows: 3, imports: 1 },
     });
-    expect(second.json).toMatchObject({ status: 'SUCCEEDED', output: { imports: 2 } });
+    expect(second.json).toMatchObject({ status: 'SUCCEEDED', output: { rows: 3, imports: 2 } });
   }, 60_000);
 });

@@ -372,12 +372,22 @@ describe('router engine run: event-engine (seed 004, legacy form) with mocks', (
 });
 
 describe('router engine run: demo-flow (seed 001) with mocks', () => {
+  it('hands the rows on chunk by chunk until the stream task says done', async () => {
+    // Act
+    const result = await mocked('demo-flow', 'HappyPath', { file: 'members.csv' }, '--history');
+
+    // Assess
+    expect(result.json.output).toEqual({ file: 'members.csv', bytes: 20, rows: 2, imports: 1 });
+    expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Stream rows')).toHaveLength(2);
+    expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Load rows')).toHaveLength(2);
+  });
+
   it('retries a late file every 60 s, then finishes', async () => {
     // Act
     const result = await mocked('demo-flow', 'LateFile', { file: 'members.csv' }, '--history');
 
     // Assess
-    expect(result.json.output).toEqual({ file: 'members.csv', bytes: 42, rows: 2, imports: 1 });
+    expect(result.json.output).toEqual({ file: 'members.csv', bytes: 20, rows: 2, imports: 1 });
     expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Fetch file')).toEqual([0, 60000, 120000]);
   });
 
@@ -389,8 +399,17 @@ describe('router engine run: demo-flow (seed 001) with mocks', () => {
     expect(result.json).toEqual({
       status: 'FAILED',
       error: 'DemoFlow.NoInboundFile',
-      cause: 'tasks-fetch-s3-file: s3://router-engines/inbound/members.csv does not exist',
+      cause: '/inbound/members.csv does not exist on test@127.0.0.1:2222',
     });
+  });
+
+  it('fails a refused login at once, without retrying it', async () => {
+    // Act
+    const result = await mocked('demo-flow', 'WrongPassword', { file: 'members.csv' }, '--history');
+
+    // Assess
+    expect(result.json).toMatchObject({ status: 'FAILED', error: 'DemoFlow.SftpAccessRefused' });
+    expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Fetch file')).toEqual([0]);
   });
 });
 

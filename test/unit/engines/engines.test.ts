@@ -66,7 +66,7 @@ describe('the shipped engines', () => {
       expect(result.code).toBe(0);
       expect(result.stdout.trim().split('\n')).toEqual([
         'engines/batch-average.hjson: valid (7 states)',
-        'engines/demo-flow.hjson: valid (6 states)',
+        'engines/demo-flow.hjson: valid (10 states)',
         'engines/event-engine.v1.0.hjson: valid (4 states)',
         'engines/event-engine.v1.1.hjson: valid (5 states)',
         'engines/flow-types.hjson: valid (8 states)',

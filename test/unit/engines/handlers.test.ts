@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { repetitionsOf } from '../../../handlers/batch-average/retrieve-run-id.ts';
+import { handler as redshiftSelect } from '../../../handlers/demo-flows/tasks/redshift-select.ts';
 import { handler as enrich } from '../../../handlers/event-engine/enrich-customer.ts';
 import { handler as score } from '../../../handlers/event-engine/score-risk.ts';
 import { handler as validateOrder } from '../../../handlers/event-engine/validate-order.ts';
@@ -9,7 +10,6 @@ import { parseCsv } from '../../../handlers/flow-types/sources/csv.ts';
 import { listingsOfCsv } from '../../../handlers/flow-types/sources/sftpCsv.ts';
 import { idempotencyKeyOf } from '../../../handlers/shared/effects.ts';
 import { literal } from '../../../handlers/shared/sql.ts';
-import { handler as redshiftSelect } from '../../../handlers/tasks/redshift-select.ts';
 import { ListingStore, listingsCsv, sampleListings } from '../../../localstack/sources/index.ts';
 import { answer } from '../../../localstack/sources/ListingApi.ts';
 
@@ -215,7 +215,7 @@ describe('shared step helpers', () => {
   it('lets the redshift-select task run nothing but one query', async () => {
     // Act / Assess
     await expect(redshiftSelect({ sql: 'delete from demo_imports' })).rejects.toThrow(
-      "tasks-redshift-select: input field 'sql' must be one SELECT (or WITH ... SELECT) query",
+      "demo-redshift-select: input field 'sql' must be one SELECT (or WITH ... SELECT) query",
     );
     await expect(redshiftSelect({ sql: 'select 1; drop table x' })).rejects.toThrow('must be one SELECT');
     await expect(redshiftSelect({ sql: 'select 1', parameters: { n: [1] } })).rejects.toThrow(
