@@ -1,0 +1,2 @@
+/** The local Secrets Manager's surface. */
+export { createSecretsManagerEmulator } from './SecretsManagerEmulator.ts';
