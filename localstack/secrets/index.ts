@@ -1,2 +1,0 @@
-/** The local Secrets Manager's surface. */
-export { createSecretsManagerEmulator } from './SecretsManagerEmulator.ts';
