@@ -258,6 +258,12 @@ export class MessageEventRouter {
     const admission = admit(known.get(item.mapKey ?? ''), modeOf(run.aliases, key.engine));
     if (admission.kind === 'duplicate') {
       tally(run.summary, `${admission.record.engine}@${admission.record.version}`, 'duplicates');
+      if (admission.record.parent?.token === undefined) return DONE;
+      try {
+        await this.lifecycle.settleAgain(admission.record);
+      } catch (error) {
+        return this.disposer.onError(d, key, error, run.summary);
+      }
       return DONE;
     }
     try {
