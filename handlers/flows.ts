@@ -1,5 +1,6 @@
 /**
- * The step functions of the shipped engines (engines/*.hjson), one entry per handler. The names are the
+ * The step functions of the shipped engines (engines/*.hjson) that belong to no flow domain (a domain's
+ * steps are listed by its own index, see `handlers/domains.ts`), one entry per handler. The names are the
  * graphs' function names after substituting engines/vars/local.hjson (where `FunctionPrefix` is empty),
  * so the local Lambda host serves exactly what the graphs call; `handlers/catalog.ts` includes this list.
  *
@@ -9,7 +10,7 @@
  */
 import type { StepFunctionSpec } from './types.ts';
 
-/** Every step function the engines in `engines/` invoke. */
+/** The step functions the engines in `engines/` invoke outside the flow domains. */
 export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
   // Seed 002: batch-average.
   {

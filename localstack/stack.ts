@@ -239,7 +239,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.sftp ?? true) {
       const server = await startLocalSftp({ host, log, ...(dataDir === undefined ? {} : { dataDir }) });
       closers.push(() => server.stop());
-      sftp = server;
+      const { stop: _stop, ...endpoint } = server;
+      sftp = endpoint;
     }
     const [kinesis, dynamodb, s3] = parts.map((part) => (part.status === 'fulfilled' ? part.value.port : 0));
     edge = await startEdge({

@@ -15,6 +15,7 @@
  * execution's input or history); fields left out fall back to `SFTP_HOST`, `SFTP_PORT`, `SFTP_USERNAME`,
  * `SFTP_PASSWORD` (what the local stack sets).
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { awsEnvironmentFromEnv, clientConfig } from '../../router/aws/index.ts';
 
@@ -56,14 +57,16 @@ export interface SftpSettings {
 /** Reads a secret's string value; injectable so the resolution is tested without AWS. */
 export type SecretReader = (secretId: string) => Promise<string>;
 
+/** Built on first use: a step whose connections name no secret never loads the Secrets Manager client. */
+let secrets: SecretsManagerClient | undefined;
+
 const readSecretFromSecretsManager: SecretReader = async (secretId) => {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  secrets ??= new SecretsManagerClient(clientConfig(awsEnvironmentFromEnv(), 'secretsmanager'));
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  secrets ??= new sdk.SecretsManagerClient(clientConfig(awsEnvironmentFromEnv(), 'secretsmanager'));
+  const { SecretString } = await secrets.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
   if (SecretString === undefined) throw new SftpSettingsError(`secret '${secretId}' has no string value`);
   return SecretString;
 };
-let secrets: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
 
 function fields(value: unknown, where: string): Record<string, unknown> {
   if (value === undefined) return {};

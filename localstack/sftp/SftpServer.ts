@@ -162,27 +162,27 @@ function serveSession(sftp: SFTPWrapper, root: string, log: (line: string) => vo
       }),
     )
     .on('READ', (reqId, handle, offset, length) => {
-      const open = lookup(handle);
-      if (open?.kind !== 'file') return badHandle(reqId);
+      const entry = lookup(handle);
+      if (entry?.kind !== 'file') return badHandle(reqId);
       answer(reqId, 'READ', async () => {
         const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await open.file.read(buffer, 0, length, offset);
+        const { bytesRead } = await entry.file.read(buffer, 0, length, offset);
         if (bytesRead === 0) sftp.status(reqId, STATUS_CODE.EOF);
         else sftp.data(reqId, buffer.subarray(0, bytesRead));
       });
     })
     .on('WRITE', (reqId, handle, offset, data) => {
-      const open = lookup(handle);
-      if (open?.kind !== 'file') return badHandle(reqId);
+      const entry = lookup(handle);
+      if (entry?.kind !== 'file') return badHandle(reqId);
       answer(reqId, 'WRITE', async () => {
-        await open.file.write(data, 0, data.length, offset);
+        await entry.file.write(data, 0, data.length, offset);
         sftp.status(reqId, STATUS_CODE.OK);
       });
     })
     .on('FSTAT', (reqId, handle) => {
-      const open = lookup(handle);
-      if (open?.kind !== 'file') return badHandle(reqId);
-      answer(reqId, 'FSTAT', async () => sftp.attrs(reqId, attributesOf(await open.file.stat())));
+      const entry = lookup(handle);
+      if (entry?.kind !== 'file') return badHandle(reqId);
+      answer(reqId, 'FSTAT', async () => sftp.attrs(reqId, attributesOf(await entry.file.stat())));
     })
     .on('FSETSTAT', (reqId, handle) => {
       if (lookup(handle) === undefined) return badHandle(reqId);
@@ -190,11 +190,11 @@ function serveSession(sftp: SFTPWrapper, root: string, log: (line: string) => vo
     })
     .on('SETSTAT', (reqId) => sftp.status(reqId, STATUS_CODE.OK))
     .on('CLOSE', (reqId, handle) => {
-      const open = lookup(handle);
-      if (open === undefined) return badHandle(reqId);
+      const entry = lookup(handle);
+      if (entry === undefined) return badHandle(reqId);
       handles.delete(handle.readUInt32BE(0));
       answer(reqId, 'CLOSE', async () => {
-        if (open.kind === 'file') await open.file.close();
+        if (entry.kind === 'file') await entry.file.close();
         sftp.status(reqId, STATUS_CODE.OK);
       });
     })
@@ -206,15 +206,15 @@ function serveSession(sftp: SFTPWrapper, root: string, log: (line: string) => vo
       }),
     )
     .on('READDIR', (reqId, handle) => {
-      const open = lookup(handle);
-      if (open?.kind !== 'dir') return badHandle(reqId);
-      if (open.listed) return sftp.status(reqId, STATUS_CODE.EOF);
-      open.listed = true;
+      const entry = lookup(handle);
+      if (entry?.kind !== 'dir') return badHandle(reqId);
+      if (entry.listed) return sftp.status(reqId, STATUS_CODE.EOF);
+      entry.listed = true;
       answer(reqId, 'READDIR', async () => {
-        const names = await readdir(open.path);
+        const names = await readdir(entry.path);
         const entries = await Promise.all(
           names.map(async (filename) => {
-            const attrs = attributesOf(await stat(join(open.path, filename)));
+            const attrs = attributesOf(await stat(join(entry.path, filename)));
             return { filename, longname: filename, attrs };
           }),
         );
@@ -263,7 +263,8 @@ function serveSession(sftp: SFTPWrapper, root: string, log: (line: string) => vo
       }),
     )
     .on('close', () => {
-      for (const open of handles.values()) if (open.kind === 'file') void open.file.close().catch(() => {});
+      for (const entry of handles.values())
+        if (entry.kind === 'file') void entry.file.close().catch(() => {});
       handles.clear();
     });
 }

@@ -3,23 +3,27 @@
  * local variables, triggered by a `demo.file.arrived` event on the stream, fetching the partner's file
  * from the stack's SFTP server into S3, handing its rows on in chunks to the loading step, then recording
  * and counting the import. The steps are the demo domain's own handlers, served by the local Lambda host
- * from the domain's index, against the stack's S3, Redshift Data (PGlite) and SFTP.
+ * from the domain's index, against the stack's S3, Redshift Data (PGlite), Secrets Manager and SFTP.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DOMAINS, domainStepFunctions } from '../../../handlers/domains.ts';
 import { query } from '../../../handlers/shared/sql.ts';
 import { ensureBucket } from '../../../localstack/bootstrap.ts';
 import { createRedshiftDataEmulator } from '../../../localstack/redshift/index.ts';
+import { createSecretsManagerEmulator } from '../../../localstack/secrets/index.ts';
 import { parseVariables } from '../../../router/asl/index.ts';
-import { s3Client } from '../../../router/aws/clients.ts';
+import { clientConfig, s3Client } from '../../../router/aws/clients.ts';
 import { useRouterStack } from '../support/routerStack.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const quiet = { info: () => undefined, error: () => undefined };
 const redshift = createRedshiftDataEmulator({ startNow: true, log: quiet });
+/** The stage variables, read in `beforeAll`. */
+let variables: Readonly<Record<string, string | number | boolean>> = {};
 
 const runtime = useRouterStack({
   functions: Object.fromEntries(
@@ -54,9 +58,10 @@ function arrived(file: string, id: string): Record<string, unknown> {
 beforeAll(async () => {
   const rt = runtime();
   rt.stack.register(redshift);
+  rt.stack.register(createSecretsManagerEmulator());
   // The hosted steps run in this process and build their clients (and SFTP settings) from its environment.
   Object.assign(process.env, rt.env);
-  const { variables } = parseVariables(await readFile(join(ROOT, 'engines/vars/local.hjson'), 'utf8'));
+  ({ variables } = parseVariables(await readFile(join(ROOT, 'engines/vars/local.hjson'), 'utf8')));
   await ensureBucket(s3Client(rt.stack.aws), String(variables.InboundBucket), rt.stack.aws.region);
   await rt.publish({
     source: await readFile(join(ROOT, 'engines/demo-flow.hjson'), 'utf8'),
@@ -108,5 +113,43 @@ describe('DemoFlow (seed 001) through the router', () => {
       plan: 'basic',
     });
     expect(rt.batches.reduce((sum, batch) => sum + batch.duplicates, 0)).toBe(1);
+  }, 300_000);
+
+  it('catches a refused SFTP login (a secret with a stale password) into DemoFlow.SftpAccessRefused', async () => {
+    // Prepare: the same graph published for a stage whose secret holds a password the server refuses.
+    const rt = runtime();
+    const sftp = rt.stack.sftp;
+    if (sftp === undefined) throw new Error('the stack runs no SFTP server');
+    await new SecretsManagerClient(clientConfig(rt.stack.aws, 'secretsmanager')).send(
+      new CreateSecretCommand({
+        Name: 'sftp/rotated',
+        SecretString: JSON.stringify({
+          host: sftp.host,
+          port: sftp.port,
+          username: sftp.username,
+          password: 'old',
+        }),
+      }),
+    );
+    await rt.publish({
+      source: await readFile(join(ROOT, 'engines/demo-flow.hjson'), 'utf8'),
+      file: 'demo-flow.hjson',
+      engine: 'demo-flow-rotated',
+      variables: { ...variables, SftpSecret: 'sftp/rotated' },
+    });
+
+    // Act
+    await rt.put([
+      {
+        partitionKey: 'rotated',
+        data: { ...arrived('members-e2e.csv', 'file-2'), engine: 'demo-flow-rotated' },
+      },
+    ]);
+    await rt.waitForIdle(120_000);
+
+    // Assess
+    const execution = await rt.execution('demo-flow-rotated', 'demo.domain#file-2');
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'DemoFlow.SftpAccessRefused' });
+    expect(execution?.cause).toContain('refused the login');
   }, 300_000);
 });
