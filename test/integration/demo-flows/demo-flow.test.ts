@@ -14,7 +14,7 @@ import { DOMAINS, domainStepFunctions } from '../../../handlers/domains.ts';
 import { query } from '../../../handlers/shared/sql.ts';
 import { ensureBucket } from '../../../localstack/bootstrap.ts';
 import { createRedshiftDataEmulator } from '../../../localstack/redshift/index.ts';
-import { createSecretsManagerEmulator } from '../../../localstack/secrets/index.ts';
+import { createSecretsManagerEmulator } from '../../../localstack/secretsmanager/index.ts';
 import { parseVariables } from '../../../router/asl/index.ts';
 import { clientConfig, s3Client } from '../../../router/aws/clients.ts';
 import { useRouterStack } from '../support/routerStack.ts';
