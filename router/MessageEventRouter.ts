@@ -114,8 +114,11 @@ const WINDOW_RECORDS = 200;
 
 const DONE: Outcome = { kind: 'done' };
 
-/** How long stopping a cancelled task's job may take before the run goes on without it. */
-const STOP_TIMEOUT_MS = 10_000;
+/**
+ * How long stopping a cancelled task's job may take before the run goes on without it: well inside the
+ * reserve an invocation keeps for its last writes (`SAFETY_MARGIN_MS`).
+ */
+const STOP_TIMEOUT_MS = 1_000;
 
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
@@ -258,6 +261,12 @@ export class MessageEventRouter {
     const admission = admit(known.get(item.mapKey ?? ''), modeOf(run.aliases, key.engine));
     if (admission.kind === 'duplicate') {
       tally(run.summary, `${admission.record.engine}@${admission.record.version}`, 'duplicates');
+      if (admission.record.parent?.token === undefined) return DONE;
+      try {
+        await this.lifecycle.settleAgain(admission.record);
+      } catch (error) {
+        return this.disposer.onError(d, key, error, run.summary);
+      }
       return DONE;
     }
     try {

@@ -204,6 +204,8 @@ export class ExecutionLifecycle {
     const label = `${message.key.engine}@${claim.record.version}`;
     switch (claim.kind) {
       case 'duplicate':
+        await this.settleAgain(claim.record);
+        return { kind: 'duplicate', label };
       case 'waiting':
         return { kind: 'duplicate', label };
       case 'in-flight':
@@ -442,6 +444,28 @@ export class ExecutionLifecycle {
     return { kind: 'waiting', label: `${record.engine}@${record.version}` };
   }
 
+  /**
+   * Answers a finished child's parent again: what a repeated start record of a child that already ended
+   * does, because its parent may have started it again after losing the first answer (a crash before the
+   * parent's checkpoint, the answer arriving while the parent did not yet wait for it). A parent that
+   * already holds the answer takes the repeat as a duplicate. A child stopped by its parent answers no one.
+   */
+  async settleAgain(found: ExecutionRecord): Promise<void> {
+    if (found.parent?.token === undefined || found.error === ABORTED) return;
+    // A pre-check's record leaves values kept in S3 out: read them.
+    const record = found.refs === undefined ? found : ((await this.deps.executions.get(found)) ?? found);
+    const end: ChildEnd = {
+      status:
+        record.status === 'SUCCEEDED' ? 'SUCCEEDED' : record.status === 'QUARANTINED' ? 'ABORTED' : 'FAILED',
+      input: inputOf(record),
+      stopDate: Date.parse(record.updatedAt),
+      ...(record.output === undefined ? {} : { output: parsedOr(record.output) }),
+      ...(record.error === undefined ? {} : { error: record.error }),
+      ...(record.cause === undefined ? {} : { cause: record.cause }),
+    };
+    await this.settle(record.parent, end, Date.parse(record.startedAt), record.executionId);
+  }
+
   /** Answers the parent a child execution was started by, when one waits on it. */
   private async settle(
     parent: ParentLink | undefined,
@@ -513,6 +537,15 @@ function inputOf(record: ExecutionRecord): JsonValue {
       return (JSON.parse(record.checkpoint) as ExecutionState).context.input;
     }
     return record.input === undefined ? null : (JSON.parse(record.input) as JsonValue);
+  } catch {
+    return null;
+  }
+}
+
+/** Stored JSON text as JSON (null when it does not parse). */
+function parsedOr(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
   } catch {
     return null;
   }

@@ -244,7 +244,7 @@ describe('states:startExecution of an engine of this runtime', () => {
     // Assess
     expect(starts).toBe(1);
     expect(afterFirstStart).toBe(2);
-    expect(answers).toHaveLength(1);
+    expect(new Set(answers.map((a) => JSON.stringify(a.data))).size).toBe(1);
     expect(await r.executions.list({ engine: 'child', limit: 10 })).toHaveLength(1);
     expect((await only(r, 'parent')).status).toBe('SUCCEEDED');
     expect(doubled()).toBe(1);
@@ -407,6 +407,31 @@ describe('nested executions, further cases', () => {
     expect(JSON.parse(parent.output ?? 'null').error.Error).toBe('States.Timeout');
     expect((await only(r, 'child')).status).toBe('SUCCEEDED');
     expect(r.metrics.totals.get('Quarantined') ?? 0).toBe(0);
+  });
+});
+
+describe('answering a parent again', () => {
+  it('a repeated start record of a child that already ended answers its parent again', async () => {
+    // Prepare
+    const { r, doubled } = await setup(
+      parentGraph('startExecution.sync:2', { StateMachineArn: 'child', Name: 'again', Input: { n: 4 } }),
+    );
+    await r.router.processBatch(parentMessage({}));
+    await deliver(r, 0);
+    const lost = r.streamed.length;
+    // Act: the first answer is lost; the parent puts the start record again
+    await r.router.processBatch(
+      kinesisEventFactory([kinesisRecordFactory(r.streamed[0]?.data ?? {}, { partitionKey: 'again' })]),
+    );
+    await deliver(r, lost);
+    // Assess
+    expect(lost).toBe(2);
+    expect(r.streamed).toHaveLength(3);
+    expect(r.streamed[2]?.data).toEqual(r.streamed[1]?.data);
+    const parent = await only(r, 'parent');
+    expect(parent.status).toBe('SUCCEEDED');
+    expect(JSON.parse(parent.output ?? 'null').child.Output).toEqual({ n: 8 });
+    expect(doubled()).toBe(1);
   });
 });
 
