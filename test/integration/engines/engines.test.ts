@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -9,7 +9,6 @@ import {
   type Field,
   GetStatementResultCommand,
 } from '@aws-sdk/client-redshift-data';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES_ALLOWLIST } from '../../../engines/allowlist.ts';
 import { ensureBucket } from '../../../localstack/bootstrap.ts';
