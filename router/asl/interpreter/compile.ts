@@ -30,11 +30,14 @@ import type {
   CompiledBase,
   CompiledCatcher,
   CompiledChoice,
+  CompiledDistributed,
   CompiledGraph,
+  CompiledItemReader,
   CompiledMachine,
   CompiledMap,
   CompiledParallel,
   CompiledRetrier,
+  CompiledS3Request,
   CompiledState,
   Evaluate,
   MergeResult,
@@ -392,7 +395,64 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
     resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
     retry: compileRetry(state.Retry),
     catch: compileCatch(state.Catch, jsonata, name),
+    distributed:
+      processor.ProcessorConfig?.Mode === 'DISTRIBUTED'
+        ? compileDistributed(state, name, jsonata)
+        : undefined,
   });
+}
+
+/** Parameters (JSONPath) or Arguments (JSONata) of an ItemReader / ResultWriter. */
+function compileS3Request(
+  value: { readonly Resource: string; readonly Parameters?: JsonValue; readonly Arguments?: JsonValue },
+  name: string,
+  field: string,
+  jsonata: boolean,
+): CompiledS3Request {
+  return {
+    resource: value.Resource,
+    parameters: jsonata ? undefined : template(value.Parameters),
+    arguments: jsonata ? query(value.Arguments, name, `${field}/Arguments`) : undefined,
+  };
+}
+
+function compileDistributed(state: MapState, name: string, jsonata: boolean): CompiledDistributed {
+  const reader = state.ItemReader;
+  const batcher = state.ItemBatcher;
+  let compiledReader: CompiledItemReader | undefined;
+  if (reader !== undefined) {
+    const { MaxItems, MaxItemsPath, ...config } = reader.ReaderConfig ?? {};
+    compiledReader = {
+      ...compileS3Request(reader, name, 'ItemReader', jsonata),
+      config: config as Record<string, JsonValue>,
+      maxItems: numberOrPath(MaxItems, MaxItemsPath),
+      maxItemsQuery: queryIfExpression(MaxItems, name, 'ItemReader/ReaderConfig/MaxItems'),
+    };
+  }
+  return {
+    label: state.Label ?? name,
+    executionType: state.ItemProcessor?.ProcessorConfig?.ExecutionType ?? 'STANDARD',
+    reader: compiledReader,
+    batcher:
+      batcher === undefined
+        ? undefined
+        : {
+            maxItems: numberOrPath(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath),
+            maxItemsQuery: queryIfExpression(batcher.MaxItemsPerBatch, name, 'ItemBatcher/MaxItemsPerBatch'),
+            maxBytes: numberOrPath(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath),
+            maxBytesQuery: queryIfExpression(
+              batcher.MaxInputBytesPerBatch,
+              name,
+              'ItemBatcher/MaxInputBytesPerBatch',
+            ),
+            batchInput: jsonata ? undefined : template(batcher.BatchInput),
+            batchInputQuery: jsonata ? query(batcher.BatchInput, name, 'ItemBatcher/BatchInput') : undefined,
+          },
+    writer:
+      state.ResultWriter === undefined
+        ? undefined
+        : compileS3Request(state.ResultWriter, name, 'ResultWriter', jsonata),
+  };
 }
 
 function compileMachine(machine: StateMachine, counter: { states: number }): CompiledMachine {

@@ -26,6 +26,14 @@ import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
 import type { MapBlock } from '../state.ts';
 import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
+import {
+  childRecord,
+  failMapRun,
+  finishMapRun,
+  itemsOf,
+  startMapRun,
+  toleranceExceeded,
+} from './distributedMap.ts';
 
 /** A count or percentage selected by a path. */
 const NON_NEGATIVE: NumberRule = {
@@ -39,28 +47,8 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
   const context = s.usesContext && !s.jsonata ? contextObject(ctx, t, s) : NO_CONTEXT;
   const effective = applyIo(s.inputPath, t.input, context, ctx, 'InputPath', f);
   const states = { input: t.input };
-  let items: JsonValue;
-  if (s.jsonata) {
-    items =
-      s.items === undefined
-        ? t.input
-        : expectType(runQuery(ctx, f, s, s.items, states), 'array', s.name, 'Items', undefined);
-    if (!Array.isArray(items)) {
-      throw new StatesError(
-        STATES_ERRORS.QueryEvaluationError,
-        `An error occurred while executing the state '${s.name}'. Map state input must be an array but was: ${JSON.stringify(items)}`,
-      );
-    }
-  } else {
-    items =
-      s.itemsPath === undefined ? effective : evaluate(ctx, f, 'ItemsPath', s.itemsPath, effective, context);
-  }
-  if (!Array.isArray(items)) {
-    throw new StatesError(
-      STATES_ERRORS.Runtime,
-      `ItemsPath must select an array, got ${items === null ? 'null' : typeof items}`,
-    );
-  }
+  const reads = s.distributed?.reader !== undefined;
+  const items = reads ? [] : selectItems(ctx, f, s, effective, context);
   const fromQuery = (q: Query | undefined, field: string): number | undefined =>
     q === undefined
       ? undefined
@@ -105,6 +93,14 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
     );
   if (count !== undefined) block.toleratedFailureCount = count;
   if (percent !== undefined) block.toleratedFailurePercentage = percent;
+  if (s.distributed !== undefined) {
+    startMapRun(ctx, f, s, s.distributed, block, items);
+    if (t.block === block && block.run?.io === undefined) {
+      if (block.items.length === 0) finishMapRun(ctx, f, s, s.distributed, block);
+      else pumpMap(ctx, f, s, block);
+    }
+    return;
+  }
   t.block = block;
   record(ctx, 'MapStateStarted', t.path, s.name, { length: items.length });
   if (items.length === 0) {
@@ -114,6 +110,41 @@ export function executeMap(ctx: Ctx, f: Frame, s: CompiledMap): void {
     return;
   }
   pumpMap(ctx, f, s, block);
+}
+
+/** The items of an inline Map (or a distributed one without ItemReader): ItemsPath, or JSONata Items. */
+function selectItems(
+  ctx: Ctx,
+  f: Frame,
+  s: CompiledMap,
+  effective: JsonValue,
+  context: JsonValue,
+): JsonValue[] {
+  const t = f.thread;
+  const states = { input: t.input };
+  let items: JsonValue;
+  if (s.jsonata) {
+    items =
+      s.items === undefined
+        ? t.input
+        : expectType(runQuery(ctx, f, s, s.items, states), 'array', s.name, 'Items', undefined);
+    if (!Array.isArray(items)) {
+      throw new StatesError(
+        STATES_ERRORS.QueryEvaluationError,
+        `An error occurred while executing the state '${s.name}'. Map state input must be an array but was: ${JSON.stringify(items)}`,
+      );
+    }
+  } else {
+    items =
+      s.itemsPath === undefined ? effective : evaluate(ctx, f, 'ItemsPath', s.itemsPath, effective, context);
+  }
+  if (!Array.isArray(items)) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      `ItemsPath must select an array, got ${items === null ? 'null' : typeof items}`,
+    );
+  }
+  return items;
 }
 
 /** Starts Map items while the concurrency bound allows; items that end at once are settled in the loop. */
@@ -129,7 +160,8 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
     const value = block.items[index] as JsonValue;
     let input = value;
     let inputBound = Number.NaN;
-    if (s.itemSelector !== undefined || s.itemSelectorQuery !== undefined) {
+    if (block.run !== undefined) block.run.starts[index] = ctx.now;
+    if (block.run?.selected !== true && (s.itemSelector !== undefined || s.itemSelectorQuery !== undefined)) {
       try {
         if (s.itemSelectorQuery !== undefined) {
           input = runQuery(ctx, f, s, s.itemSelectorQuery, { input: t.input }, { item: { index, value } });
@@ -168,9 +200,18 @@ export function mapChildEnded(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBloc
   delete block.children[index];
   block.running -= 1;
   block.remaining -= 1;
+  if (s.distributed !== undefined) childRecord(ctx, s.distributed, block, index, end);
   if (end.status === 'SUCCEEDED') {
     block.results[index] = end.output;
     record(ctx, 'MapIterationSucceeded', child.path, s.name, { index, output: end.output });
+  } else if (s.distributed !== undefined) {
+    block.failed += itemsOf(block, index);
+    block.results[index] = { Error: end.error, Cause: end.cause };
+    record(ctx, 'MapIterationFailed', child.path, s.name, { index, error: end.error, cause: end.cause });
+    if (toleranceExceeded(block)) {
+      failMapRun(ctx, f, s, block, index);
+      return;
+    }
   } else {
     block.failed += 1;
     block.results[index] = { Error: end.error, Cause: end.cause };
@@ -194,6 +235,10 @@ export function mapChildEnded(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBloc
     }
   }
   if (block.remaining > 0) return;
+  if (s.distributed !== undefined) {
+    finishMapRun(ctx, f, s, s.distributed, block);
+    return;
+  }
   t.block = undefined;
   record(ctx, 'MapStateSucceeded', t.path, s.name, { output: block.results });
   succeedWithResult(ctx, f, s, block.results);
