@@ -22,7 +22,7 @@ const seen = { batches: 0, items: 0 };
 const runtime = useRouterStack({
   functions: {
     /** Sums a batch's amounts; a batch holding a bad item fails. */
-    'sum-batch': (payload) => {
+    'sum-batch': async (payload) => {
       const batch = payload as { Items: { id: string | number; amount: string | number }[] };
       seen.batches += 1;
       seen.items += batch.Items.length;
