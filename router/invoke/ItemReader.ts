@@ -68,7 +68,7 @@ async function* decode(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerat
 }
 
 /** Lines of a text stream, without their `\n` or `\r\n`. */
-export async function* lines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+async function* lines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   let carry = '';
   for await (const part of decode(chunks)) {
     carry += part;
@@ -84,7 +84,7 @@ export async function* lines(chunks: AsyncIterable<Uint8Array | string>): AsyncG
 }
 
 /** Items of a JSON Lines object: one JSON value per non-empty line. */
-export async function* jsonLines(
+async function* jsonLines(
   chunks: AsyncIterable<Uint8Array | string>,
   where: string,
 ): AsyncGenerator<JsonValue> {
@@ -106,7 +106,7 @@ export async function* jsonLines(
  * Elements of a JSON array object, each parsed as soon as its text is complete: the scanner tracks
  * strings and nesting to find the commas at depth one.
  */
-export async function* jsonArray(
+async function* jsonArray(
   chunks: AsyncIterable<Uint8Array | string>,
   where: string,
 ): AsyncGenerator<JsonValue> {

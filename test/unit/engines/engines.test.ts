@@ -72,6 +72,7 @@ describe('the shipped engines', () => {
         'engines/flow-types.hjson: valid (13 states)',
         'engines/order-enrichment.hjson: valid (6 states)',
         'engines/redshift-etl.hjson: valid (37 states)',
+        'engines/sales-rollup.hjson: valid (5 states)',
       ]);
     },
   );
