@@ -69,6 +69,11 @@ export interface CompileOptions {
   readonly dialect?: ExpressionDialect;
   /** What one JSONata evaluation may spend (steps, time, value sizes). */
   readonly jsonataLimits?: JsonataLimits;
+  /**
+   * How distributed Maps run their children: `threads` in this execution (the default), or
+   * `executions`, each batch a child execution the runtime starts (it needs `taskTokenSecret`).
+   */
+  readonly mapChildren?: 'threads' | 'executions';
 }
 
 /** The JSONPath dialect of the graph being compiled (compilation is synchronous, so one at a time). */
@@ -501,5 +506,6 @@ export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): 
     stateMachineId: options.stateMachineId ?? name,
     roleArn: options.roleArn ?? '',
     stateCount: counter.states,
+    mapChildren: options.mapChildren ?? 'threads',
   };
 }

@@ -255,4 +255,10 @@ export interface CompiledGraph {
   readonly roleArn: string;
   /** Number of states, branches and processors included. */
   readonly stateCount: number;
+  /**
+   * How a distributed Map runs its children: as threads of the execution (`threads`), or as child
+   * executions the runtime starts from `mapRun: 'child'` invokes, the Map waiting on their task tokens
+   * (`executions`).
+   */
+  readonly mapChildren: 'threads' | 'executions';
 }

@@ -10,6 +10,7 @@ export {
   DEFAULT_MAX_TRANSITIONS,
 } from './compile.ts';
 export type { HistoryEvent, HistoryEventType } from './history.ts';
+export { processorGraph } from './processor.ts';
 export { parseTaskToken, type TaskTokenLocator, taskToken } from './random.ts';
 export {
   type InvokeOutcome,
@@ -22,6 +23,7 @@ export type {
   ExecutionEvent,
   ExecutionState,
   InvokeEffect,
+  MapChildRequest,
 } from './state.ts';
 export {
   applyEvent,

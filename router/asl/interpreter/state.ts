@@ -49,10 +49,31 @@ export interface InvokeEffect {
   /** 0 for the first attempt, n for the n-th retry. */
   attempt: number;
   /**
-   * Set on the S3 requests of a distributed Map: `read` its ItemReader (the result is the item array),
-   * `write` its ResultWriter (the result is the ResultWriter details). Absent on a Task's invoke.
+   * Set on the requests of a distributed Map: `read` its ItemReader (the result is the item array),
+   * `write` its ResultWriter (the result is the ResultWriter details), `child` start a child execution
+   * of its item processor (the input is a {@link MapChildRequest}; the result is the child's output).
+   * Absent on a Task's invoke.
    */
-  mapRun?: 'read' | 'write';
+  mapRun?: 'read' | 'write' | 'child';
+}
+
+/** One step from the root machine to a distributed Map: a state, and the branch of a Parallel. */
+export interface ProcessorStep {
+  State: string;
+  Branch?: number;
+}
+
+/** What a `mapRun: 'child'` invoke asks for: run the Map's item processor on one item or batch. */
+export interface MapChildRequest {
+  /** The child's input (the item, or `{ BatchInput, Items }`). */
+  Input: JsonValue;
+  /** The child execution's name, unique within the map run. */
+  Name: string;
+  MapRunArn: string;
+  Index: number;
+  ExecutionType: 'STANDARD' | 'EXPRESS';
+  /** Where the Map sits in the graph: the steps from the root machine, the Map last. */
+  Processor: ProcessorStep[];
 }
 
 /** Why a timer exists. */
@@ -180,6 +201,8 @@ export interface MapRun {
   starts: Record<string, number>;
   /** One record per settled child, as ResultWriter writes it (kept only with a ResultWriter). */
   records: JsonValue[];
+  /** Children running as executions: the invoke each was started by, by index. */
+  invokes?: Record<string, string>;
 }
 
 /** What a thread is blocked on. */

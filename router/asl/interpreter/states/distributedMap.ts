@@ -31,10 +31,10 @@ import {
 } from '../ctx.ts';
 import { jsonSize } from '../payload-limit.ts';
 import { queryCount, runQuery } from '../query.ts';
-import { nextUuid } from '../random.ts';
+import { nextUuid, taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
-import type { ExecutionEvent, MapBlock, MapRun } from '../state.ts';
+import type { ExecutionEvent, MapBlock, MapRun, ThreadEnd } from '../state.ts';
 import { addPending, cancelThread, visitOf } from '../threads.ts';
 
 const POSITIVE: NumberRule = {
@@ -285,7 +285,7 @@ export function childRecord(
   const run = block.run;
   if (run === undefined || d.writer === undefined) return;
   const { prefix, scope } = runScope(ctx, d);
-  const name = `${run.id.slice(0, 8)}-${index}`;
+  const name = childName(run, index);
   const started = run.starts[index] ?? ctx.now;
   const entry: JsonObject = {
     ExecutionArn: `${prefix}execution:${scope}:${name}`,
@@ -309,6 +309,80 @@ export function childRecord(
   }
   run.records.push(entry);
   delete run.starts[index];
+}
+
+/** The steps from the root machine to the Map of frame `f`: each Parallel / Map state, and a branch. */
+function processorPath(f: Frame, s: CompiledMap): JsonObject[] {
+  const steps: JsonObject[] = [{ State: s.name }];
+  for (let child = f, parent = f.parent; parent !== undefined; child = parent, parent = parent.parent) {
+    const owner = parent.machine.states.get(parent.thread.state);
+    const step: JsonObject = { State: parent.thread.state };
+    if (owner?.type === 'Parallel') step.Branch = child.loc[child.loc.length - 1] ?? 0;
+    steps.unshift(step);
+  }
+  return steps;
+}
+
+/**
+ * Starts one item (or batch) as a child execution: an invoke with a task token, which the runtime hands
+ * to whatever starts the child; the Map waits on the token like a callback Task, holding no compute.
+ */
+export function startChildExecution(
+  ctx: Ctx,
+  f: Frame,
+  s: CompiledMap,
+  d: CompiledDistributed,
+  block: MapBlock,
+  index: number,
+  input: JsonValue,
+  path: string,
+): void {
+  const t = f.thread;
+  const run = block.run as MapRun;
+  const x = ctx.state.context;
+  const secret = ctx.graph.taskTokenSecret;
+  if (secret === undefined) {
+    throw new StatesError(
+      STATES_ERRORS.Runtime,
+      'its children run as executions but no taskTokenSecret was given to compileGraph',
+    );
+  }
+  const visit = visitOf(t, s.name);
+  const invokeId = `${t.path}${s.name}#${visit}.${t.attempt}/child[${index}]`;
+  const { prefix, scope } = runScope(ctx, d);
+  run.invokes = { ...run.invokes, [index]: invokeId };
+  run.starts[index] = ctx.now;
+  record(ctx, 'MapIterationStarted', path, s.name, { index });
+  addPending(ctx, f.loc, {
+    type: 'invoke',
+    id: invokeId,
+    resource: `${prefix}stateMachine:${scope}`,
+    input: {
+      Input: input,
+      Name: childName(run, index),
+      MapRunArn: run.arn,
+      Index: index,
+      ExecutionType: d.executionType,
+      Processor: processorPath(f, s),
+    },
+    idempotencyKey: `${x.executionId}:${t.keyPath}${s.name}#${visit}/child[${index}]`,
+    taskToken: taskToken(secret, x.executionId, invokeId, x.startTime),
+    stateName: s.name,
+    attempt: t.attempt,
+    mapRun: 'child',
+  });
+}
+
+/** The index of the child a `/child[N]` invoke id started. */
+function childIndex(run: MapRun, id: string): number | undefined {
+  const match = /\/child\[(\d+)\]$/.exec(id);
+  if (match === null || run.invokes?.[match[1] as string] !== id) return undefined;
+  return Number(match[1]);
+}
+
+/** A child execution's name: the map run's id and the child's index. */
+function childName(run: MapRun, index: number): string {
+  return `${run.id.slice(0, 8)}-${index}`;
 }
 
 /** Every child settled within the tolerance: write the results (the Map then waits), or return them. */
@@ -346,6 +420,45 @@ export function failMapRun(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, 
   failState(ctx, f, s, error, cause);
 }
 
+/** A child execution was handed over, or ended: settle it and start the next. */
+function childExecutionEvent(
+  ctx: Ctx,
+  f: Frame,
+  s: CompiledMap,
+  block: MapBlock,
+  run: MapRun,
+  index: number,
+  event: ExecutionEvent,
+  start: (ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock) => void,
+  settle: (
+    ctx: Ctx,
+    f: Frame,
+    s: CompiledMap,
+    block: MapBlock,
+    index: number,
+    end: ThreadEnd,
+    path: string,
+  ) => void,
+): boolean {
+  if (event.type === 'TaskSubmitted') {
+    const pending = ctx.pendingIndex.get(ctx.state, event.id);
+    if (pending !== undefined) pending.submitted = true;
+    return false;
+  }
+  if (event.type !== 'TaskSucceeded' && event.type !== 'TaskFailed') return false;
+  ctx.pendingIndex.remove(ctx.state, event.id);
+  const invokes = { ...run.invokes };
+  delete invokes[index];
+  run.invokes = invokes;
+  const end: ThreadEnd =
+    event.type === 'TaskSucceeded'
+      ? { status: 'SUCCEEDED', output: event.output }
+      : { status: 'FAILED', error: event.error, cause: event.cause };
+  settle(ctx, f, s, block, index, end, `${event.id}/`);
+  if (f.thread.block === block) start(ctx, f, s, block);
+  return true;
+}
+
 /** The answer to the run's S3 read (the items) or write (the details): go on, or fail the Map. */
 export function mapRunEvent(
   ctx: Ctx,
@@ -354,10 +467,22 @@ export function mapRunEvent(
   block: MapBlock,
   event: ExecutionEvent,
   start: (ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock) => void,
+  settle: (
+    ctx: Ctx,
+    f: Frame,
+    s: CompiledMap,
+    block: MapBlock,
+    index: number,
+    end: ThreadEnd,
+    path: string,
+  ) => void,
 ): boolean {
   const run = block.run;
   const d = s.distributed;
-  if (run?.io === undefined || d === undefined || run.io.invokeId !== event.id) return false;
+  if (run === undefined || d === undefined) return false;
+  const index = childIndex(run, event.id);
+  if (index !== undefined) return childExecutionEvent(ctx, f, s, block, run, index, event, start, settle);
+  if (run.io === undefined || run.io.invokeId !== event.id) return false;
   if (event.type !== 'TaskSucceeded' && event.type !== 'TaskFailed') return false;
   const phase = run.io.phase;
   ctx.pendingIndex.remove(ctx.state, event.id);

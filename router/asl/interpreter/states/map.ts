@@ -24,13 +24,14 @@ import { checkSize } from '../payload-limit.ts';
 import { queryCount, runQuery } from '../query.ts';
 import { succeedWithResult } from '../result.ts';
 import { failState } from '../retry-catch.ts';
-import type { MapBlock } from '../state.ts';
+import type { MapBlock, ThreadEnd } from '../state.ts';
 import { cancelThread, childPaths, enter, newThread } from '../threads.ts';
 import {
   childRecord,
   failMapRun,
   finishMapRun,
   itemsOf,
+  startChildExecution,
   startMapRun,
   toleranceExceeded,
 } from './distributedMap.ts';
@@ -179,6 +180,11 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
       }
     }
     const [path, keyPath] = childPaths(t, s, index);
+    if (s.distributed !== undefined && ctx.graph.mapChildren === 'executions') {
+      block.running += 1;
+      startChildExecution(ctx, f, s, s.distributed, block, index, input, path);
+      continue;
+    }
     const child = newThread(path, keyPath, ctx.now);
     block.children[index] = child;
     block.running += 1;
@@ -191,13 +197,30 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
   }
 }
 
-/** An item ended: keep its output (or its tolerated error), or fail the Map (cancelling the others). */
+/** A thread item ended: settle it. */
 export function mapChildEnded(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, index: number): void {
-  const t = f.thread;
   const child = block.children[index];
   const end = child?.end;
   if (child === undefined || end === undefined) return;
   delete block.children[index];
+  settleItem(ctx, f, s, block, index, end, child.path);
+}
+
+/**
+ * An item (a thread, or a child execution) ended: keep its output (or its tolerated error), or fail the
+ * Map (cancelling the others); the last one ends the Map.
+ */
+export function settleItem(
+  ctx: Ctx,
+  f: Frame,
+  s: CompiledMap,
+  block: MapBlock,
+  index: number,
+  end: ThreadEnd,
+  path: string,
+): void {
+  const t = f.thread;
+  const child = { path };
   block.running -= 1;
   block.remaining -= 1;
   if (s.distributed !== undefined) childRecord(ctx, s.distributed, block, index, end);

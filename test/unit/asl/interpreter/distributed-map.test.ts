@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { InvokeEffect, InvokeOutcome } from '../../../../router/asl/interpreter/index.ts';
+import {
+  type CompiledGraph,
+  type ExecutionState,
+  type InvokeEffect,
+  type InvokeOutcome,
+  processorGraph,
+  runExecution,
+  VirtualClock,
+} from '../../../../router/asl/interpreter/index.ts';
 import { batchItems } from '../../../../router/asl/interpreter/states/distributedMap.ts';
 import type { JsonValue, MapState, StateMachine } from '../../../../router/asl/types.ts';
-import { drive, graphOf, task } from './helpers.ts';
+import { drive, graphOf, T0, task } from './helpers.ts';
 
 const distributed: StateMachine = {
   ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
@@ -182,5 +190,126 @@ describe('distributed Map', () => {
     expect(run.state.status).toBe('FAILED');
     expect(run.state.error).toBe('States.ItemReaderFailed');
     expect(run.state.cause).toContain('no bucket in');
+  });
+});
+
+describe('distributed Map with children run as executions', () => {
+  const nested = (): CompiledGraph =>
+    graphOf(
+      'Fan',
+      {
+        Fan: {
+          Type: 'Parallel',
+          End: true,
+          Branches: [
+            { StartAt: 'Idle', States: { Idle: { Type: 'Pass', End: true } } },
+            {
+              StartAt: 'Batches',
+              States: {
+                Batches: {
+                  Type: 'Map',
+                  End: true,
+                  ItemsPath: '$.items',
+                  ItemBatcher: { MaxItemsPerBatch: 2 },
+                  ToleratedFailureCount: 2,
+                  ItemProcessor: {
+                    ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+                    StartAt: 'Count',
+                    States: {
+                      Count: {
+                        Type: 'Pass',
+                        Parameters: { 'n.$': 'States.ArrayLength($.Items)' },
+                        End: true,
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+      { taskTokenSecret: 'map-children', mapChildren: 'executions' },
+    );
+
+  it('starts each batch as a child invoke with a task token, and waits for them holding no compute', async () => {
+    // Prepare
+    const graph = nested();
+    const clock = new VirtualClock(T0);
+    const started: InvokeEffect[] = [];
+
+    // Act: the children are handed over; their results arrive later, by task token
+    const waiting = await runExecution(
+      graph,
+      { executionId: 'parent', input: { items: [1, 2, 3, 4, 5] }, startTime: T0 },
+      {
+        clock,
+        invoke: async (effect) => {
+          started.push(effect);
+          return { pending: 'callback' };
+        },
+      },
+    );
+    const state = JSON.parse(JSON.stringify(waiting.state)) as ExecutionState;
+    const results = await Promise.all(
+      started.map(async (effect) => {
+        const request = effect.input as { Input: JsonValue; Processor: JsonValue };
+        const child = processorGraph(graph, request.Processor);
+        if (child === undefined) throw new Error('no processor');
+        return runExecution(
+          child,
+          { executionId: effect.idempotencyKey, input: request.Input, startTime: T0 },
+          { clock, invoke: async () => ({ ok: false, error: 'None', cause: '' }) },
+        );
+      }),
+    );
+    const done = await runExecution(
+      graph,
+      state,
+      { clock, invoke: async () => ({ pending: 'callback' }) },
+      {
+        resumeEvents: results.map((r, i) => ({
+          type: 'TaskSucceeded' as const,
+          id: started[i]?.id ?? '',
+          output: r.status === 'SUCCEEDED' ? (r.output ?? null) : null,
+        })),
+      },
+    );
+
+    // Assess
+    expect(waiting).toMatchObject({ status: 'WAITING', waitingFor: 'callback' });
+    expect(started.map((e) => e.mapRun)).toEqual(['child', 'child', 'child']);
+    expect(started.every((e) => typeof e.taskToken === 'string')).toBe(true);
+    expect(started[0]?.input).toMatchObject({
+      Input: { Items: [1, 2] },
+      Index: 0,
+      ExecutionType: 'EXPRESS',
+      Processor: [{ State: 'Fan' }, { State: 'Batches' }],
+    });
+    expect(new Set(started.map((e) => e.idempotencyKey)).size).toBe(3);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.status === 'WAITING' ? undefined : done.output).toEqual([
+      { items: [1, 2, 3, 4, 5] },
+      [{ n: 2 }, { n: 2 }, { n: 1 }],
+    ]);
+  });
+
+  it('counts a failed child execution against the tolerance', async () => {
+    // Prepare
+    const graph = nested();
+    const clock = new VirtualClock(T0);
+
+    // Act: every child fails; two items are tolerated, the second failed batch brings it to four
+    const result = await runExecution(
+      graph,
+      { executionId: 'parent', input: { items: [1, 2, 3, 4, 5] }, startTime: T0 },
+      { clock, invoke: async () => ({ ok: false, error: 'Child.Failed', cause: 'x' }) },
+    );
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.status === 'FAILED' ? result.error : undefined).toBe(
+      'States.ExceedToleratedFailureThreshold',
+    );
   });
 });
