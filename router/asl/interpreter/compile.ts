@@ -74,6 +74,8 @@ export interface CompileOptions {
    * `executions`, each batch a child execution the runtime starts (it needs `taskTokenSecret`).
    */
   readonly mapChildren?: 'threads' | 'executions';
+  /** The published engine and version this graph is, which a distributed Map's children run again. */
+  readonly engineRef?: { readonly engine: string; readonly version: number };
 }
 
 /** The JSONPath dialect of the graph being compiled (compilation is synchronous, so one at a time). */
@@ -507,5 +509,6 @@ export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): 
     roleArn: options.roleArn ?? '',
     stateCount: counter.states,
     mapChildren: options.mapChildren ?? 'threads',
+    engineRef: options.engineRef,
   };
 }

@@ -261,4 +261,6 @@ export interface CompiledGraph {
    * (`executions`).
    */
   readonly mapChildren: 'threads' | 'executions';
+  /** The published engine and version, when the graph is one. */
+  readonly engineRef: { readonly engine: string; readonly version: number } | undefined;
 }

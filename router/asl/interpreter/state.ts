@@ -74,6 +74,9 @@ export interface MapChildRequest {
   ExecutionType: 'STANDARD' | 'EXPRESS';
   /** Where the Map sits in the graph: the steps from the root machine, the Map last. */
   Processor: ProcessorStep[];
+  /** The parent's published engine and version, which the child runs again (absent outside the router). */
+  Engine?: string;
+  Version?: number;
 }
 
 /** Why a timer exists. */

@@ -364,6 +364,9 @@ export function startChildExecution(
       Index: index,
       ExecutionType: d.executionType,
       Processor: processorPath(f, s),
+      ...(ctx.graph.engineRef === undefined
+        ? {}
+        : { Engine: ctx.graph.engineRef.engine, Version: ctx.graph.engineRef.version }),
     },
     idempotencyKey: `${x.executionId}:${t.keyPath}${s.name}#${visit}/child[${index}]`,
     taskToken: taskToken(secret, x.executionId, invokeId, x.startTime),
