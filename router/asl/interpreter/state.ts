@@ -206,6 +206,8 @@ export interface MapRun {
   records: JsonValue[];
   /** Children running as executions: the invoke each was started by, by index. */
   invokes?: Record<string, string>;
+  /** Set once the tolerance is exceeded: the Map fails with it after ResultWriter has written. */
+  failure?: { error: string; cause: string };
 }
 
 /** What a thread is blocked on. */

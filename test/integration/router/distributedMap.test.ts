@@ -2,10 +2,10 @@
  * End to end: a distributed Map over 100,000 items in S3 (one JSON Lines object, one CSV object) read by
  * its ItemReader, batched, each batch processed by a step Lambda, the results written to S3 by its
  * ResultWriter, through the router on the local stack. Some batches fail: the JSON Lines run stays within
- * its tolerated failure percentage and succeeds; the CSV run, with a lower threshold, fails with
- * States.ExceedToleratedFailureThreshold.
+ * its tolerated failure percentage and succeeds; the CSV run, with a lower threshold, writes the results
+ * it has and fails with States.ExceedToleratedFailureThreshold.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { s3Client } from '../../../router/aws/clients.ts';
 import { useRouterStack } from '../support/routerStack.ts';
@@ -143,6 +143,12 @@ describe('a distributed Map over 100,000 items in S3', () => {
     const csv = await rt.execution('totals-csv', 'shop/totals-csv#run-1');
     expect(csv).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
     expect(csv?.cause).toContain(`3000 of ${ITEMS} items failed`);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/csv/' }));
+    const csvManifest = listed.Contents?.find((object) => object.Key?.endsWith('/manifest.json'));
+    const csvFiles = ((await read(csvManifest?.Key ?? '')) as typeof manifest).ResultFiles;
+    expect(csvFiles.FAILED?.length).toBe(1);
+    const csvFailed = (await read(csvFiles.FAILED?.[0]?.Key ?? '')) as { Error: string }[];
+    expect(csvFailed).toHaveLength(3);
     expect(seen.items).toBeGreaterThanOrEqual(ITEMS + 3 * PER_BATCH);
   }, 900_000);
 });

@@ -388,6 +388,11 @@ function childName(run: MapRun, index: number): string {
   return `${run.id.slice(0, 8)}-${index}`;
 }
 
+/** What the ResultWriter's invoke asks to write. */
+function writeRequest(run: MapRun): JsonObject {
+  return { Parameters: run.writer ?? {}, MapRunArn: run.arn, MapRunId: run.id, Executions: run.records };
+}
+
 /** Every child settled within the tolerance: write the results (the Map then waits), or return them. */
 export function finishMapRun(
   ctx: Ctx,
@@ -398,12 +403,7 @@ export function finishMapRun(
 ): void {
   const run = block.run as MapRun;
   if (d.writer !== undefined) {
-    requestIo(ctx, f, s, run, 'write', d.writer.resource, {
-      Parameters: run.writer ?? {},
-      MapRunArn: run.arn,
-      MapRunId: run.id,
-      Executions: run.records,
-    });
+    requestIo(ctx, f, s, run, 'write', d.writer.resource, writeRequest(run));
     return;
   }
   f.thread.block = undefined;
@@ -418,6 +418,17 @@ export function failMapRun(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, 
   cancelThread(ctx, f.thread);
   const error = STATES_ERRORS.ExceedToleratedFailureThreshold;
   const cause = `Map state '${s.name}': ${block.failed} of ${run.itemCount} items failed, above the tolerated failures`;
+  const writer = s.distributed?.writer;
+  if (writer !== undefined) {
+    // As Step Functions does, the results so far are written before the Map fails.
+    block.children = {};
+    block.running = 0;
+    run.invokes = {};
+    run.failure = { error, cause };
+    f.thread.block = block;
+    requestIo(ctx, f, s, run, 'write', writer.resource, writeRequest(run));
+    return;
+  }
   record(ctx, 'MapRunFailed', f.thread.path, s.name, { mapRunArn: run.arn, error, cause });
   record(ctx, 'MapStateFailed', f.thread.path, s.name, { index, error, cause });
   failState(ctx, f, s, error, cause);
@@ -496,6 +507,14 @@ export function mapRunEvent(
       event.error.startsWith('States.') || phase === 'write' ? event.error : STATES_ERRORS.ItemReaderFailed;
     record(ctx, 'MapRunFailed', f.thread.path, s.name, { mapRunArn: run.arn, error, cause: event.cause });
     failState(ctx, f, s, error, event.cause);
+    return true;
+  }
+  if (phase === 'write' && run.failure !== undefined) {
+    const { error, cause } = run.failure;
+    f.thread.block = undefined;
+    record(ctx, 'MapRunFailed', f.thread.path, s.name, { mapRunArn: run.arn, error, cause });
+    record(ctx, 'MapStateFailed', f.thread.path, s.name, { error, cause });
+    failState(ctx, f, s, error, cause);
     return true;
   }
   if (phase === 'write') {

@@ -153,6 +153,7 @@ export function pumpMap(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock): vo
   const t = f.thread;
   while (
     t.block === block &&
+    block.run?.failure === undefined &&
     block.next < block.items.length &&
     (block.maxConcurrency === 0 || block.running < block.maxConcurrency)
   ) {

@@ -172,6 +172,27 @@ describe('distributed Map', () => {
     );
   });
 
+  it('writes the results so far through ResultWriter before failing above the tolerance', () => {
+    // Prepare
+    const graph = mapGraph({
+      ItemsPath: '$.items',
+      MaxConcurrency: 1,
+      ToleratedFailureCount: 1,
+      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'out' } },
+    });
+    const { writes, answer } = handler([]);
+
+    // Act
+    const run = drive(graph, { items: [{ n: 1 }, { fail: 1 }, { fail: 2 }, { n: 4 }] }, answer);
+
+    // Assess
+    expect(run.state.status).toBe('FAILED');
+    expect(run.state.error).toBe('States.ExceedToleratedFailureThreshold');
+    const executions = (writes[0]?.input as { Executions: { Status: string }[] }).Executions;
+    expect(executions.map((e) => e.Status)).toEqual(['SUCCEEDED', 'FAILED', 'FAILED']);
+    expect(run.invokes.filter((i) => i.mapRun === undefined)).toHaveLength(3);
+  });
+
   it('fails with States.ItemReaderFailed when the read fails', () => {
     // Prepare
     const graph = mapGraph({
