@@ -12,8 +12,9 @@
  *            <── child outputs, in order <─────────────────────────────────────────────┘
  * ```
  *
- * Where Step Functions runs the children as executions of their own, this module runs them as threads
- * of the parent (the in-process path); the pipeline may instead hand each child to the stream.
+ * The children run as threads of the parent (`mapChildren: 'threads'`, the in-process path), or as
+ * executions of their own (`'executions'`): a child invoke with a task token per item or batch, which the
+ * runtime hands to the stream; the Map then waits on the tokens like a callback Task.
  */
 import { STATES_ERRORS, StatesError } from '../../errors.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../types.ts';
@@ -37,6 +38,7 @@ import { failState } from '../retry-catch.ts';
 import type { ExecutionEvent, MapBlock, MapRun, ThreadEnd } from '../state.ts';
 import { addPending, cancelThread, visitOf } from '../threads.ts';
 
+/** A count selected by a path or an expression (MaxItems, MaxItemsPerBatch, MaxInputBytesPerBatch). */
 const POSITIVE: NumberRule = {
   accepts: (n) => Number.isInteger(n) && n > 0,
   expected: 'a positive integer',
