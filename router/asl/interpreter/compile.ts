@@ -13,7 +13,7 @@ import {
   type JsonataLimits,
   jsonPathDialect,
 } from '../expressions/index.ts';
-import { waitsForTaskToken } from '../taskResource.ts';
+import { startsExecution, waitsForTaskToken } from '../taskResource.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -286,6 +286,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Task',
         resource: state.Resource,
         callback: waitsForTaskToken(state.Resource),
+        issuesToken: startsExecution(state.Resource),
         parameters: jsonata ? undefined : template(state.Parameters),
         resultSelector: jsonata ? undefined : template(state.ResultSelector),
         resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),

@@ -79,6 +79,11 @@ export interface CompiledTask extends CompiledBase {
   readonly type: 'Task';
   readonly resource: string;
   readonly callback: boolean;
+  /**
+   * The invoke carries a task token even though the context does not show it: a nested
+   * `states:startExecution`, whose child (an execution of this runtime) answers through it.
+   */
+  readonly issuesToken: boolean;
   readonly parameters: Evaluate | undefined;
   readonly resultSelector: Evaluate | undefined;
   readonly resultPath: MergeResult;

@@ -11,7 +11,7 @@ export {
 } from './compile.ts';
 export type { HistoryEvent, HistoryEventType } from './history.ts';
 export { processorGraph } from './processor.ts';
-export { parseTaskToken, type TaskTokenLocator, taskToken } from './random.ts';
+export { parseTaskToken, readTaskTokenLocator, type TaskTokenLocator, taskToken } from './random.ts';
 export {
   type InvokeOutcome,
   type RunResult,
