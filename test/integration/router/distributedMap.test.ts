@@ -1,7 +1,8 @@
 /**
  * End to end: a distributed Map over 100,000 items in S3 (one JSON Lines object, one CSV object) read by
- * its ItemReader, batched, each batch processed by a step Lambda, the results written to S3 by its
- * ResultWriter, through the router on the local stack. Some batches fail: the JSON Lines run stays within
+ * its ItemReader, batched, each batch a child execution started through the stream (so the batches
+ * spread over every shard) that calls a step Lambda, the parent waiting on its children and the results
+ * written to S3 by its ResultWriter, through the router on the local stack. Some batches fail: the JSON Lines run stays within
  * its tolerated failure percentage and succeeds; the CSV run, with a lower threshold, writes the results
  * it has and fails with States.ExceedToleratedFailureThreshold.
  */
@@ -18,6 +19,9 @@ const BAD_EVERY = 33_000;
 
 /** Batches the step saw, and their items. */
 const seen = { batches: 0, items: 0 };
+/** Child start records (one per batch) the router was handed, by shard. */
+const childrenByShard = new Map<string, number>();
+const SHARDS = 4;
 
 const runtime = useRouterStack({
   functions: {
@@ -38,6 +42,17 @@ const runtime = useRouterStack({
     },
   },
   sweepEveryMs: false,
+  shards: SHARDS,
+  wrap: (handler) => async (event, context) => {
+    for (const record of event.Records) {
+      const data = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as {
+        mapprocessor?: string;
+      };
+      const shard = record.eventID.split(':')[0] ?? '';
+      if (data.mapprocessor !== undefined) childrenByShard.set(shard, (childrenByShard.get(shard) ?? 0) + 1);
+    }
+    return handler(event, context);
+  },
 });
 
 function graph(inputType: 'JSONL' | 'CSV', tolerated: number): string {
@@ -103,6 +118,10 @@ describe('a distributed Map over 100,000 items in S3', () => {
       { partitionKey: 'b', data: cloudEvent('totals-csv', 'run-1', { bucket, key: 'items/orders.csv' }) },
     ]);
     await rt.waitForIdle(600_000);
+
+    // Assess: every batch ran as a child execution started through the stream, on every shard
+    expect(childrenByShard.size).toBe(SHARDS);
+    expect([...childrenByShard.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(100 + 99);
 
     // Assess: the JSON Lines run succeeded with 3 of 100 batches (3%) failed, within 5%
     const jsonl = await rt.execution('totals-jsonl', 'shop/totals-jsonl#run-1');
