@@ -188,7 +188,8 @@ describe('distributed Map', () => {
     // Assess
     expect(run.state.status).toBe('FAILED');
     expect(run.state.error).toBe('States.ExceedToleratedFailureThreshold');
-    const executions = (writes[0]?.input as { Executions: { Status: string }[] }).Executions;
+    const written = writes[0]?.input as { Executions: { Status: string }[] } | undefined;
+    const executions = written?.Executions ?? [];
     expect(executions.map((e) => e.Status)).toEqual(['SUCCEEDED', 'FAILED', 'FAILED']);
     expect(run.invokes.filter((i) => i.mapRun === undefined)).toHaveLength(3);
   });
