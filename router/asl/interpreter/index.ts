@@ -23,7 +23,6 @@ export type {
   ExecutionEvent,
   ExecutionState,
   InvokeEffect,
-  MapChildRequest,
 } from './state.ts';
 export {
   applyEvent,

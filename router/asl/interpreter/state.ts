@@ -51,32 +51,12 @@ export interface InvokeEffect {
   /**
    * Set on the requests of a distributed Map: `read` its ItemReader (the result is the item array),
    * `write` its ResultWriter (the result is the ResultWriter details), `child` start a child execution
-   * of its item processor (the input is a {@link MapChildRequest}; the result is the child's output).
+   * of its item processor (the input: `Input`, the item or batch; `Name`, `Index`, `MapRunArn`,
+   * `ExecutionType`; `Processor`, the steps from the root to the Map, `[{ State, Branch? }, ...]`;
+   * `Engine` and `Version` of a published graph; the result is the child's output).
    * Absent on a Task's invoke.
    */
   mapRun?: 'read' | 'write' | 'child';
-}
-
-/** One step from the root machine to a distributed Map: a state, and the branch of a Parallel. */
-export interface ProcessorStep {
-  State: string;
-  Branch?: number;
-}
-
-/** What a `mapRun: 'child'` invoke asks for: run the Map's item processor on one item or batch. */
-export interface MapChildRequest {
-  /** The child's input (the item, or `{ BatchInput, Items }`). */
-  Input: JsonValue;
-  /** The child execution's name, unique within the map run. */
-  Name: string;
-  MapRunArn: string;
-  Index: number;
-  ExecutionType: 'STANDARD' | 'EXPRESS';
-  /** Where the Map sits in the graph: the steps from the root machine, the Map last. */
-  Processor: ProcessorStep[];
-  /** The parent's published engine and version, which the child runs again (absent outside the router). */
-  Engine?: string;
-  Version?: number;
 }
 
 /** Why a timer exists. */
