@@ -30,7 +30,7 @@ import { Producer } from '../router/producer/index.ts';
 import { PublishValidationError, publishEngine, registryFromEnv } from '../router/registry/index.ts';
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
-import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { DEMO_FILES, DEMO_SALES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
 import {
   accounting,
   addSummary,
@@ -84,7 +84,7 @@ function perEngine(events: readonly { readonly engine: string }[]): string {
   return [...counts].map(([engine, count]) => `${engine} ${count}`).join(', ');
 }
 
-/** Uploads what the engines read from S3: seed 003's SQL scripts and seed 001's inbound files. */
+/** Uploads what the engines read from S3: seed 003's SQL scripts, seed 001's inbound files, a sales file. */
 async function uploadEngineData(names: ResourceNames): Promise<number> {
   const dir = join(ENGINES_DIR, 'sql');
   const sql = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
@@ -93,6 +93,7 @@ async function uploadEngineData(names: ResourceNames): Promise<number> {
       sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
     )),
     ...DEMO_FILES.map((f) => ({ key: `inbound/${f.name}`, body: f.body })),
+    DEMO_SALES,
   ];
   const s3 = s3Client();
   for (const object of objects) {
@@ -219,7 +220,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
     );
     const uploaded = await uploadEngineData(names);
-    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
+    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/, /sales/)`);
     const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
     term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
 
