@@ -224,13 +224,19 @@ export function settleItem(
   const child = { path };
   block.running -= 1;
   block.remaining -= 1;
-  if (s.distributed !== undefined) childRecord(ctx, s.distributed, block, index, end);
+  const d = s.distributed;
+  if (d !== undefined) childRecord(ctx, d, block, index, end);
+  const weight = d === undefined ? 1 : itemsOf(block, index);
+  // A settled child's input is not needed again (a ResultWriter's record keeps it), nor, with a
+  // ResultWriter, its output: the state every child's answer reads again holds what is pending.
+  if (d !== undefined) block.items[index] = null;
+  const keep = d?.writer === undefined;
   if (end.status === 'SUCCEEDED') {
-    block.results[index] = end.output;
+    block.results[index] = keep ? end.output : null;
     record(ctx, 'MapIterationSucceeded', child.path, s.name, { index, output: end.output });
-  } else if (s.distributed !== undefined) {
-    block.failed += itemsOf(block, index);
-    block.results[index] = { Error: end.error, Cause: end.cause };
+  } else if (d !== undefined) {
+    block.failed += weight;
+    block.results[index] = keep ? { Error: end.error, Cause: end.cause } : null;
     record(ctx, 'MapIterationFailed', child.path, s.name, { index, error: end.error, cause: end.cause });
     if (toleranceExceeded(block)) {
       failMapRun(ctx, f, s, block, index);
