@@ -220,7 +220,9 @@ async function main(argv: readonly string[]): Promise<number> {
       }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
     );
     const uploaded = await uploadEngineData(names);
-    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/, /sales/)`);
+    term.say(
+      `  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/, /sales/)`,
+    );
     const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
     term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
 
