@@ -86,8 +86,8 @@ export interface RouterParts {
 
 /**
  * Assembles router dependencies from parts. Graphs compile with the deployment's limits and sign task
- * tokens with the current secret as of their compilation; callbacks are verified against the current,
- * then the previous secrets.
+ * tokens with the keyring's current secret at the time of each token (a rotation reaches graphs already
+ * compiled); callbacks are verified against the current, then the previous secrets.
  */
 export function routerDeps(parts: RouterParts): RouterDeps {
   const { settings, logger } = parts;
@@ -101,7 +101,8 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     load: parts.load,
     compile: (graph, engineRef) =>
       compileGraph(graph, {
-        taskTokenSecret: taskTokens.signingSecret(),
+        // Asked at each token: after a rotation, graphs compiled before it sign with the new secret.
+        taskTokenSecret: () => taskTokens.signingSecret(),
         engineRef,
         ...(parts.mapChildren === undefined ? {} : { mapChildren: parts.mapChildren }),
         ...(parts.roleArn === undefined ? {} : { roleArn: parts.roleArn }),

@@ -23,6 +23,7 @@ import { MemoryQuarantineStore } from '../../router/quarantine/MemoryQuarantineS
 import { MemoryGraphStore } from '../../router/registry/GraphStore.ts';
 import { MemoryEngineIndex } from '../../router/registry/MemoryEngineIndex.ts';
 import { type PublishResult, publishEngine } from '../../router/registry/publish.ts';
+import type { TaskTokenKeyring } from '../../router/security/index.ts';
 
 /** A router with everything in memory, and handles on its parts. */
 export interface InMemoryRouter {
@@ -41,7 +42,12 @@ export function inMemoryRouter(
   steps: Readonly<Record<string, LocalStep>>,
   settings: Partial<RouterSettings> = {},
   clock?: Clock,
-  parts: { readonly executions?: MemoryExecutionStore; readonly logger?: RouterLogger } = {},
+  parts: {
+    readonly executions?: MemoryExecutionStore;
+    readonly logger?: RouterLogger;
+    /** Task-token secrets that can change while the router runs (read from Secrets Manager). */
+    readonly taskTokens?: TaskTokenKeyring;
+  } = {},
 ): InMemoryRouter {
   const index = new MemoryEngineIndex();
   const store = new MemoryGraphStore();
@@ -76,6 +82,7 @@ export function inMemoryRouter(
     logger: parts.logger ?? silentLogger,
     metrics,
     ...(clock === undefined ? {} : { clock }),
+    ...(parts.taskTokens === undefined ? {} : { taskTokens: parts.taskTokens }),
   });
   const childExecutions = {
     settleParent: (settlement: Settlement, child: { executionId: string }) =>

@@ -253,7 +253,8 @@ export interface CompiledGraph {
   readonly timeoutSeconds: number | undefined;
   readonly maxPayloadBytes: number;
   readonly maxTransitions: number;
-  readonly taskTokenSecret: Uint8Array | undefined;
+  /** The key task tokens are signed with, asked at each token (it may be rotated while the graph is cached). */
+  readonly taskTokenSecret: (() => Uint8Array) | undefined;
   readonly stateMachineName: string;
   readonly stateMachineId: string;
   /** `$$.Execution.RoleArn` when the execution names none (empty when the deployment named none). */

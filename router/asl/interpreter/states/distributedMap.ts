@@ -371,7 +371,7 @@ export function startChildExecution(
         : { Engine: ctx.graph.engineRef.engine, Version: ctx.graph.engineRef.version }),
     },
     idempotencyKey: `${x.executionId}:${t.keyPath}${s.name}#${visit}/child[${index}]`,
-    taskToken: taskToken(secret, x.executionId, invokeId, x.startTime),
+    taskToken: taskToken(secret(), x.executionId, invokeId, x.startTime),
     stateName: s.name,
     attempt: t.attempt,
     mapRun: 'child',

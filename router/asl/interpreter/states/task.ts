@@ -59,7 +59,7 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
         'it waits for a task token but no taskTokenSecret was given to compileGraph',
       );
     }
-    token = taskToken(secret, x.executionId, invokeId, x.startTime);
+    token = taskToken(secret(), x.executionId, invokeId, x.startTime);
   }
   const task: JsonObject = { IdempotencyKey: idempotencyKey };
   if (token !== undefined && s.callback) task.Token = token;
