@@ -32,7 +32,7 @@ import { Producer } from '../router/producer/index.ts';
 import { PublishValidationError, publishEngine, registryFromEnv } from '../router/registry/index.ts';
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
-import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { DEMO_FILES, DEMO_SALES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
 import { playSeed003, prepareSeed003 } from './demo/seed003.ts';
 import { playSourceFlows } from './demo/sourceFlows.ts';
 import {
@@ -89,15 +89,18 @@ function perEngine(events: readonly { readonly engine: string }[]): string {
 }
 
 /**
- * Uploads what the engines read from S3 (seed 003's SQL scripts) and drops seed 001's inbound files on
+ * Uploads what the engines read from S3 (seed 003's SQL scripts, the sales file) and drops seed 001's inbound files on
  * the stack's SFTP server, where DemoFlow fetches them.
  */
 async function uploadEngineData(names: ResourceNames, sftpRoot: string | undefined): Promise<number> {
   const dir = join(ENGINES_DIR, 'sql');
   const sql = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
-  const objects = await Promise.all(
-    sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
-  );
+  const objects = [
+    ...(await Promise.all(
+      sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
+    )),
+    DEMO_SALES,
+  ];
   const s3 = s3Client();
   for (const object of objects) {
     await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: object.key, Body: object.body }));

@@ -19,6 +19,7 @@ import {
 import type { ActivityQueue } from './ActivityQueue.ts';
 import type { HttpDeps } from './http.ts';
 import { toJson } from './json.ts';
+import { performMapRunIo, s3MapRunStore } from './MapRunIo.ts';
 import { createOptimizedIntegrations } from './OptimizedIntegrations.ts';
 import { functionArn } from './resources.ts';
 import type { SdkIntegrations } from './SdkIntegrations.ts';
@@ -147,7 +148,10 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
     }
   }
 
+  const mapRunStore = s3MapRunStore(deps.sdk);
+
   return async (effect, signal) => {
+    if (effect.mapRun !== undefined) return performMapRunIo(mapRunStore, effect, signal);
     const resource = parseTaskResource(effect.resource);
     const unsupported = resource === undefined ? 'is not supported' : unsupportedReason(resource);
     if (resource === undefined || unsupported !== undefined) {

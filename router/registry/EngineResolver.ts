@@ -66,7 +66,8 @@ export interface EngineResolverOptions<C> {
   readonly index: EngineIndex;
   readonly store: GraphStore;
   readonly load: GraphLoader;
-  readonly compile: (graph: EngineGraph) => C;
+  /** Compiles a loaded version; told which engine and version it is (a child execution names them). */
+  readonly compile: (graph: EngineGraph, ref: { readonly engine: string; readonly version: number }) => C;
   /** Alias messages run on (default `live`). */
   readonly alias?: string;
   /** How long an alias snapshot is fresh (default 10 s); 0 re-reads the index on every batch. */
@@ -277,7 +278,7 @@ export class EngineResolver<C> {
           false,
         );
       }
-      return { engine, version, record, graph, compiled: this.options.compile(graph) };
+      return { engine, version, record, graph, compiled: this.options.compile(graph, { engine, version }) };
     } catch (error) {
       this.stats.loadFailures += 1;
       if (error instanceof EngineLoadError) throw error;
