@@ -43,6 +43,9 @@ function positive(n: number, s: CompiledTask, field: string): number {
   );
 }
 
+/** A `.sync` or `.sync:2` resource: its Task waits for a job it started. */
+const SYNC_PATTERN = /\.sync(?::2)?$/;
+
 /** Runs a Task state up to its invoke: the thread then waits for the result. */
 export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
   const t = f.thread;
@@ -62,7 +65,9 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
     token = taskToken(secret(), x.executionId, invokeId, x.startTime);
   }
   const task: JsonObject = { IdempotencyKey: idempotencyKey };
-  if (token !== undefined && s.callback) task.Token = token;
+  // A job-run (`.sync`) child may answer through the token too, so those Tasks show it in the context.
+  if (token !== undefined && (s.callback || (s.issuesToken && SYNC_PATTERN.test(s.resource))))
+    task.Token = token;
   let input: JsonValue;
   let timeoutSeconds: number | undefined;
   let heartbeatSeconds: number | undefined;

@@ -40,32 +40,12 @@ function source(name: string): string {
   return readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8');
 }
 
-/**
- * The sample with the Tasks that hand `$states.context.Task.Token` to a child execution waiting for that
- * token (`.waitForTaskToken`) instead of the child's end (`.sync:2`): this runtime gives a token to
- * callback and activity Tasks only (docs/integrations.md).
- */
-function asCallbacks(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(asCallbacks);
-  if (value === null || typeof value !== 'object') return value;
-  const handsToken = JSON.stringify(value.Arguments ?? null).includes('$states.context.Task.Token');
-  const out: Record<string, JsonValue> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] =
-      key === 'Resource' && handsToken && typeof item === 'string'
-        ? item.replace(/\.sync(:2)?$/, '.waitForTaskToken')
-        : asCallbacks(item);
-  }
-  return out;
-}
-
 function load(name: string, text: string): ReturnType<typeof loadGraph> {
   return loadGraph(text, { file: `${name}.json`, variables: PLACEHOLDERS, allowlist: ['*'] });
 }
 
-function loaded(name: string, callbacks: boolean): EngineGraph {
-  const text = callbacks ? JSON.stringify(asCallbacks(JSON.parse(source(name)) as JsonValue)) : source(name);
-  const { graph, problems } = load(name, text);
+function loaded(name: string): EngineGraph {
+  const { graph, problems } = load(name, source(name));
   if (graph === undefined) throw new Error(formatProblems(problems));
   return graph;
 }
@@ -81,8 +61,8 @@ function mocks(): NonNullable<typeof mockFile.config> {
 }
 
 /** Runs a sample with a test case of the mock file on a virtual clock, recording every invoke. */
-async function runSample(name: string, testCase: string, input: JsonValue, callbacks = false) {
-  const compiled = compileGraph(loaded(name, callbacks), {
+async function runSample(name: string, testCase: string, input: JsonValue) {
+  const compiled = compileGraph(loaded(name), {
     stateMachineName: name,
     stateMachineId: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:${name}`,
     taskTokenSecret: 'aws-samples',
@@ -120,11 +100,7 @@ const SAMPLES: ReadonlyArray<{ name: string; refused: readonly string[] }> = [
 describe('AWS sample state machines in JSONata with variables: validation as published', () => {
   it('reads the mock file of the samples', () => {
     expect(mockFile.problems).toEqual([]);
-    expect([...mocks().stateMachines.keys()].sort()).toEqual(
-      SAMPLES.map((s) => s.name)
-        .filter((name) => name !== 'stream-aggregator')
-        .sort(),
-    );
+    expect([...mocks().stateMachines.keys()].sort()).toEqual(SAMPLES.map((s) => s.name).sort());
   });
 
   it.each(SAMPLES)('$name: valid, or refused for exactly its listed reasons', ({ name, refused }) => {
@@ -290,32 +266,60 @@ describe('AWS sample state machines in JSONata with variables: runs with mocks',
     ]);
   });
 
-  it('stream-aggregator-extraction-child: as published, a .sync:2 Task has no task token to hand on', async () => {
+  it('stream-aggregator: a distributed Map of one-item batches, each child handed the Task token, then a polled Glue job', async () => {
+    // Act
+    const run = await runSample('stream-aggregator', 'TwoLocations', {
+      task_id: 'task-9',
+      task_sort_key: 's-1',
+    });
+
+    // Assess
+    expect(run.result).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { outputFileName: `accumulate-${T0}-file.csv` },
+    });
+    // One batch per location, each with the Map's BatchInput; only the location with data is extracted.
+    expect(run.inputsOf('Get location Summary')).toEqual([
+      {
+        ApiEndpoint: 'api_endpointloc-1/get-summary',
+        Method: 'GET',
+        InvocationConfig: { ConnectionArn: 'ConnectionArn' },
+      },
+      {
+        ApiEndpoint: 'api_endpointloc-2/get-summary',
+        Method: 'GET',
+        InvocationConfig: { ConnectionArn: 'ConnectionArn' },
+      },
+    ]);
+    const extracted = run.inputsOf('Extract Data') as {
+      StateMachineArn: string;
+      Input: Record<string, JsonValue>;
+    }[];
+    expect(extracted).toHaveLength(1);
+    expect(extracted[0]?.StateMachineArn).toBe('child1');
+    expect(extracted[0]?.Input).toMatchObject({ locationId: 'loc-1', taskId: 'task-9' });
+    expect(typeof extracted[0]?.Input.taskToken).toBe('string');
+    // The Glue job is polled until it succeeds, 30 s apart, and the file name is stored.
+    expect(run.inputsOf('Has Job Finish')).toEqual([
+      { JobName: 'glue_job', RunId: 'jr-1' },
+      { JobName: 'glue_job', RunId: 'jr-1' },
+    ]);
+    expect(run.elapsed).toBe(60_000);
+    expect(run.inputsOf('Update DynamoDb')).toMatchObject([
+      {
+        Key: { task_id: { S: 'task-9' }, created_at: { S: 's-1' } },
+        ExpressionAttributeValues: { ':fileRef': { S: `accumulate-${T0}-file.csv` } },
+      },
+    ]);
+  });
+
+  it('stream-aggregator-extraction-child: a Map whose iterations page through their own variables, each .sync:2 child handed the Task token', async () => {
     // Act
     const run = await runSample('stream-aggregator-extraction-child', 'TwoPagesOfFailed', {
       locationId: 'loc-7',
       taskId: 'task-1',
       taskToken: 'parent-token',
     });
-
-    // Assess
-    expect(run.invokes).toEqual([]);
-    expect(run.result).toMatchObject({
-      status: 'FAILED',
-      error: 'States.QueryEvaluationError',
-      cause:
-        "An error occurred while executing the state 'Get Data'. The JSONata expression '$states.context.Task.Token' specified for the field 'Arguments/Input/childTaskToken' returned nothing (undefined).",
-    });
-  });
-
-  it('stream-aggregator-extraction-child: as callbacks, a Map whose iterations page through their own variables', async () => {
-    // Act
-    const run = await runSample(
-      'stream-aggregator-extraction-child',
-      'TwoPagesOfFailed',
-      { locationId: 'loc-7', taskId: 'task-1', taskToken: 'parent-token' },
-      true,
-    );
 
     // Assess
     expect(run.result).toMatchObject({ status: 'SUCCEEDED', output: {} });
