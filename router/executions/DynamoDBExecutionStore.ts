@@ -456,9 +456,11 @@ export class DynamoDBExecutionStore implements ExecutionStore {
             TableName: this.tableName,
             IndexName: index.name,
             KeyConditionExpression: `${index.pk} = :p${range.condition(index.sk)}`,
-            ExpressionAttributeNames: LISTING_NAMES,
+            ExpressionAttributeNames:
+              query.withHistory === true ? { ...LISTING_NAMES, '#h': 'history' } : LISTING_NAMES,
             ExpressionAttributeValues: { ':p': index.partition, ...range.values },
-            ProjectionExpression: LISTING_PROJECTION,
+            ProjectionExpression:
+              query.withHistory === true ? `${LISTING_PROJECTION}, #h` : LISTING_PROJECTION,
             ScanIndexForward: false,
             Limit: Math.min(query.scanLimit - read, Math.max(query.limit - records.length, 1) * 4),
             ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),

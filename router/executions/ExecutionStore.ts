@@ -194,11 +194,13 @@ export interface ExecutionPageQuery {
   readonly limit: number;
   /** Most index items read for this page. */
   readonly scanLimit: number;
+  /** Read each record's history too (when held in the item): what the console's cost figures need. */
+  readonly withHistory?: boolean;
 }
 
 /** What {@link ExecutionStore.listPage} found. */
 export interface ExecutionPage {
-  /** Matching executions, newest first, without their large values (checkpoint, history, ...). */
+  /** Matching executions, newest first, without their large values (checkpoint, input, ...). */
   readonly records: ExecutionRecord[];
   /**
    * The listing key of the last item read when the page stopped before the end of the listing: every

@@ -206,7 +206,9 @@ export class MemoryExecutionStore implements ExecutionStore {
       .filter((r) => withinBounds(listingSortKey(r), query))
       .sort((a, b) => (listingSortKey(a) < listingSortKey(b) ? 1 : -1));
     const read = listed.slice(0, query.scanLimit);
-    const records = read.filter((r) => matchesPageFilters(r, query)).map(listingRecord);
+    const records = read
+      .filter((r) => matchesPageFilters(r, query))
+      .map((r) => listingRecord(r, query.withHistory === true));
     const shown = records.slice(0, query.limit);
     const last = shown.at(-1);
     if (records.length > query.limit && last !== undefined)
@@ -358,7 +360,11 @@ function withinBounds(
 }
 
 /** A record as a listing page reads it: without its large values (the error kept when held in the item). */
-function listingRecord(record: ExecutionRecord): ExecutionRecord {
-  const { refs, checkpoint: _c, history: _h, input: _i, output: _o, cause: _a, error, ...rest } = record;
-  return error === undefined || refs?.error !== undefined ? rest : { ...rest, error };
+function listingRecord(record: ExecutionRecord, withHistory: boolean): ExecutionRecord {
+  const { refs, checkpoint: _c, history, input: _i, output: _o, cause: _a, error, ...rest } = record;
+  return {
+    ...rest,
+    ...(error === undefined || refs?.error !== undefined ? {} : { error }),
+    ...(withHistory && history !== undefined && refs?.history === undefined ? { history } : {}),
+  };
 }
