@@ -72,9 +72,9 @@ const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'WAITING', 'SUCCEEDED',
 /** Rows per Executions page. */
 const PAGE_SIZE = 50;
 /** Most index items one engine's query reads for one page. */
-const SCAN_PER_ENGINE = 500;
-/** Counts stop here ("1,000+"). */
-const COUNT_CAP = 1_000;
+const SCAN_PER_ENGINE = 400;
+/** Counts stop here ("500+"): a count reads the items it counts. */
+const COUNT_CAP = 500;
 /** Executions the Cost page reads per engine. */
 const COST_EXECUTIONS = 100;
 /** Quarantine entries per page. */
@@ -283,17 +283,23 @@ export class ConsoleApi {
     return { counts };
   }
 
-  async #record(id: string): Promise<ExecutionRecord> {
+  /**
+   * Reads an execution: by its key when the page knows its dedup key (one GetItem), else by id (which
+   * searches the engine's listing).
+   */
+  async #record(id: string, dedupKey?: string): Promise<ExecutionRecord> {
     if (!id.includes(':'))
       throw new ApiError(400, `'${id}' is not an execution id (they look like ENGINE:DIGEST)`);
-    const record = await this.#deps.executions.find(id);
+    const engine = id.slice(0, id.lastIndexOf(':'));
+    const byKey = dedupKey === undefined ? undefined : await this.#deps.executions.get({ engine, dedupKey });
+    const record = byKey?.executionId === id ? byKey : await this.#deps.executions.find(id);
     if (record === undefined) throw new ApiError(404, `no execution ${id} (never started, or expired)`);
     return record;
   }
 
   /** The Execution page. */
-  async execution(id: string): Promise<ExecutionDetail> {
-    const record = await this.#record(id);
+  async execution(id: string, dedupKey?: string): Promise<ExecutionDetail> {
+    const record = await this.#record(id, dedupKey);
     let graph: GraphModel | undefined;
     let graphError: string | undefined;
     try {
@@ -325,8 +331,8 @@ export class ConsoleApi {
   }
 
   /** `router redrive ID`: reopens the execution at its failed state, due now (the sweep resumes it). */
-  async redrive(id: string): Promise<{ stateName: string }> {
-    const record = await this.#record(id);
+  async redrive(id: string, dedupKey?: string): Promise<{ stateName: string }> {
+    const record = await this.#record(id, dedupKey);
     try {
       const { stateName } = await redriveFailedExecution(record, {
         executions: this.#deps.executions,

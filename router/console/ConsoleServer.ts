@@ -127,7 +127,7 @@ async function route(api: ConsoleApi, method: string, url: URL, req: IncomingMes
       case '/api/counts':
         return api.counts(params(url, ['engine', 'from', 'to']));
       case '/api/execution':
-        return api.execution(text(q('id'), 'id'));
+        return api.execution(text(q('id'), 'id'), q('key'));
       case '/api/quarantine':
         return api.quarantine(params(url, ['engine', 'reason', 'after']));
       case '/api/quarantine/entry':
@@ -156,7 +156,7 @@ async function route(api: ConsoleApi, method: string, url: URL, req: IncomingMes
       case '/api/rollback':
         return api.rollback(text(body.engine, 'engine'));
       case '/api/redrive':
-        return api.redrive(text(body.id, 'id'));
+        return api.redrive(text(body.id, 'id'), typeof body.key === 'string' ? body.key : undefined);
       case '/api/quarantine/redrive':
         return api.redriveQuarantined(text(body.id, 'id'));
       default:

@@ -70,6 +70,7 @@ export function costOf(record: ExecutionRecord): CostRow {
     invocations * PRICE.lambdaRequest + (invocationMs / 1000) * STEP_MEMORY_GB * PRICE.lambdaGbSecond;
   return {
     executionId: record.executionId,
+    dedupKey: record.dedupKey,
     engine: record.engine,
     status: record.status,
     storeWrites,
@@ -93,7 +94,7 @@ export function costByEngine(rows: readonly CostRow[]): EngineCost[] {
   const engines = new Map<string, EngineCost>();
   for (const row of rows) {
     const sum = engines.get(row.engine);
-    const { executionId: _id, status: _status, ...figures } = row;
+    const { executionId: _id, dedupKey: _key, status: _status, ...figures } = row;
     if (sum === undefined) {
       engines.set(row.engine, { ...figures, executions: 1 });
       continue;

@@ -203,6 +203,7 @@ export interface StreamView {
 /** The work of one execution and its price. */
 export interface CostRow {
   readonly executionId: string;
+  readonly dedupKey: string;
   readonly engine: string;
   readonly status: string;
   readonly storeWrites: number;
@@ -219,6 +220,8 @@ export interface CostRow {
 /** The Cost page: per execution and summed per engine, over the newest executions. */
 export interface CostView {
   readonly rows: readonly CostRow[];
-  readonly engines: readonly (Omit<CostRow, 'executionId' | 'status'> & { readonly executions: number })[];
+  readonly engines: readonly (Omit<CostRow, 'executionId' | 'dedupKey' | 'status'> & {
+    readonly executions: number;
+  })[];
   readonly prices: Readonly<Record<string, string>>;
 }

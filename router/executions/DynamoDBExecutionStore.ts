@@ -444,6 +444,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       ? { name: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk', partition: statusPartition(query.engine, query.status) }
       : { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk', partition: `ENGINE#${query.engine}` };
     const range = sortKeyRange(query);
+    const filtered = query.version !== undefined || (query.text ?? '') !== '';
     const records: ExecutionRecord[] = [];
     let read = 0;
     let readTo: string | undefined;
@@ -462,7 +463,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
             ProjectionExpression:
               query.withHistory === true ? `${LISTING_PROJECTION}, #h` : LISTING_PROJECTION,
             ScanIndexForward: false,
-            Limit: Math.min(query.scanLimit - read, Math.max(query.limit - records.length, 1) * 4),
+            // Unfiltered, one more than the page tells whether more follow; filtered, read in larger steps.
+            Limit: Math.min(query.scanLimit - read, filtered ? 200 : query.limit + 1 - records.length),
             ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
           }),
         ),

@@ -88,6 +88,11 @@ export function confirmAction(question: string): Promise<boolean> {
   });
 }
 
+/** The address of an execution's page; its dedup key lets the server read it with one GetItem. */
+export function executionHref(executionId: string, dedupKey: string): string {
+  return `#/execution/${encodeURIComponent(executionId)}?key=${encodeURIComponent(dedupKey)}`;
+}
+
 /** A status badge. */
 export function badge(status: string): HTMLElement {
   return h('span', { class: `badge status-${status.toLowerCase()}` }, status);

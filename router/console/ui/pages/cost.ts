@@ -4,7 +4,7 @@
  */
 import type { CostView } from '../../types.ts';
 import { get } from '../api.ts';
-import { duration, h, table } from '../dom.ts';
+import { duration, executionHref, h, table } from '../dom.ts';
 
 function usd(value: number): string {
   return `$${value < 0.01 ? value.toExponential(2) : value.toFixed(4)}`;
@@ -39,11 +39,7 @@ export async function costPage(
       h(
         'tr',
         {},
-        h(
-          'td',
-          { class: 'mono' },
-          h('a', { href: `#/execution/${encodeURIComponent(r.executionId)}` }, r.executionId),
-        ),
+        h('td', { class: 'mono' }, h('a', { href: executionHref(r.executionId, r.dedupKey) }, r.executionId)),
         h('td', {}, r.status),
         h('td', {}, String(r.storeWrites)),
         h('td', {}, String(r.transitions)),

@@ -91,10 +91,15 @@ function timeline(detail: ExecutionDetail): HTMLElement {
 }
 
 /** The Execution page: `#/execution/ID`. */
-export async function executionPage(main: HTMLElement, args: readonly string[]): Promise<undefined> {
+export async function executionPage(
+  main: HTMLElement,
+  args: readonly string[],
+  query: URLSearchParams,
+): Promise<undefined> {
   const [id] = args;
   if (id === undefined || id === '') throw new Error('name an execution: #/execution/ENGINE:DIGEST');
-  const detail = await get<ExecutionDetail>('execution', { id });
+  const key = query.get('key') ?? undefined;
+  const detail = await get<ExecutionDetail>('execution', { id, key });
   const summary = detail.summary;
   const expanded = new Set<string>();
   let selected: string | undefined;
@@ -178,7 +183,7 @@ export async function executionPage(main: HTMLElement, args: readonly string[]):
   const redrive = async (): Promise<void> => {
     if (!(await confirmAction(`Redrive ${id} from its failed state? The sweep resumes it.`))) return;
     try {
-      const done = await post<{ stateName: string }>('redrive', { id });
+      const done = await post<{ stateName: string }>('redrive', { id, key });
       status.replaceChildren(
         h(
           'p',
@@ -255,7 +260,11 @@ export async function executionPage(main: HTMLElement, args: readonly string[]):
         'Redrive from the failed state',
       ),
       detail.redrive.reason === undefined ? '' : h('span', { class: 'muted' }, detail.redrive.reason),
-      h('button', { onclick: () => void executionPage(main, args), 'data-testid': 'refresh' }, 'Refresh'),
+      h(
+        'button',
+        { onclick: () => void executionPage(main, args, query), 'data-testid': 'refresh' },
+        'Refresh',
+      ),
     ),
     status,
     h(

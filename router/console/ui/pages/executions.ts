@@ -5,7 +5,7 @@
  */
 import type { EngineView, ExecutionsPage, StatusCounts } from '../../types.ts';
 import { get } from '../api.ts';
-import { badge, h, table } from '../dom.ts';
+import { badge, executionHref, h, table } from '../dom.ts';
 
 const STATUSES = ['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'QUARANTINED'];
 const REFRESH_MS = 3000;
@@ -96,11 +96,7 @@ export async function executionsPage(
       h(
         'tr',
         { 'data-testid': 'execution-row', 'data-id': r.executionId },
-        h(
-          'td',
-          { class: 'mono' },
-          h('a', { href: `#/execution/${encodeURIComponent(r.executionId)}` }, r.executionId),
-        ),
+        h('td', { class: 'mono' }, h('a', { href: executionHref(r.executionId, r.dedupKey) }, r.executionId)),
         h('td', {}, `${r.engine}@${r.version}`),
         h('td', {}, badge(r.status)),
         h('td', { class: 'mono' }, r.dedupKey),
