@@ -73,10 +73,10 @@ const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'WAITING', 'SUCCEEDED',
 const PAGE_SIZE = 50;
 /** Most index items one engine's query reads for one page. */
 const SCAN_PER_ENGINE = 400;
-/** Counts stop here ("500+"): a count reads the items it counts. */
-const COUNT_CAP = 500;
+/** Counts stop here ("200+"): a count reads the items it counts, so it is bounded like a page. */
+const COUNT_CAP = 200;
 /** Executions the Cost page reads per engine. */
-const COST_EXECUTIONS = 100;
+const COST_EXECUTIONS = 50;
 /** Quarantine entries per page. */
 const QUARANTINE_PAGE = 100;
 

@@ -56,7 +56,7 @@ export async function costPage(
     h(
       'p',
       { class: 'muted' },
-      "Over each engine's newest 100 executions. Here: DynamoDB requests plus the step Lambdas; the router's own Lambda time is shared by a batch and left out. Step Functions columns add the same step Lambdas.",
+      "Over each engine's newest 50 executions. Here: DynamoDB requests plus the step Lambdas; the router's own Lambda time is shared by a batch and left out. Step Functions columns add the same step Lambdas.",
     ),
     table(
       [
