@@ -96,7 +96,7 @@ export interface ExecutionRow {
 export interface ExecutionsPage {
   readonly rows: readonly ExecutionRow[];
   readonly next?: string;
-  /** Index items read to answer (bounded). */
+  /** Executions the engines' queries returned for this page, before merging (bounded). */
   readonly read: number;
 }
 

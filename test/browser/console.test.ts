@@ -2,7 +2,8 @@
  * The console in a real headless chromium against the whole runtime on the embedded stack: an engine is
  * published and an event put; the execution's page shows the failed state in red with its error and
  * cause; a redrive from the page resumes it and the page shows it succeeded; on the Engines page live is
- * promoted to an older version and rolled back, each after a confirmation. Every page is saved as a
+ * promoted to an older version, rolled back, given that version as a canary and rolled back again, each
+ * after a confirmation. Every page is saved as a
  * screenshot under docs/console/ for docs/console.md.
  */
 import { join } from 'node:path';
@@ -153,7 +154,7 @@ describe('the console in a browser', () => {
     expect((await rt.execution('orders', 'shop/orders#o1'))?.status).toBe('SUCCEEDED');
   }, 120_000);
 
-  it('promotes an older version and rolls live back from the Engines page, after a confirmation', async () => {
+  it('promotes an older version, canaries it and rolls live back from the Engines page, after a confirmation', async () => {
     // Prepare: a second version moves live to 2.
     const rt = runtime();
     await rt.publish({ source: ordersGraph('orders, second cut'), file: 'orders.hjson', engine: 'orders' });
@@ -176,6 +177,13 @@ describe('the console in a browser', () => {
     await page.getByTestId('confirm-yes').click();
     await page.getByTestId('live-alias').filter({ hasText: 'live -> 2' }).waitFor();
     const rolledBack = (await rt.registry.index.getAlias('orders', 'live'))?.targets;
+    await page.getByTestId('canary-1').click();
+    await page.getByTestId('confirm-yes').click();
+    await page.getByTestId('live-alias').filter({ hasText: 'live -> 2 (90%), 1 (10%)' }).waitFor();
+    const canary = (await rt.registry.index.getAlias('orders', 'live'))?.targets;
+    await page.getByTestId('rollback').click();
+    await page.getByTestId('confirm-yes').click();
+    await page.getByTestId('live-alias').filter({ hasText: 'live -> 2' }).waitFor();
     await page.getByTestId('toggle-ReserveLines').click();
     await page.getByTestId('node-ReserveLines/*/Reserve').waitFor();
     await shot('engine');
@@ -185,6 +193,10 @@ describe('the console in a browser', () => {
     expect(afterCancel).toBe('live: live -> 2');
     expect(promoted).toEqual([{ version: 1, weight: 100 }]);
     expect(rolledBack).toEqual([{ version: 2, weight: 100 }]);
+    expect(canary).toEqual([
+      { version: 2, weight: 90 },
+      { version: 1, weight: 10 },
+    ]);
   }, 120_000);
 
   it('shows the quarantine, the stream and the cost pages', async () => {

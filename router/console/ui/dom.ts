@@ -39,7 +39,7 @@ export function jsonBlock(value: unknown, testId?: string): HTMLElement {
   return h(
     'pre',
     { class: 'json', 'data-testid': testId },
-    value === undefined ? '(none)' : JSON.stringify(value, null, 2),
+    value === undefined ? '(not recorded)' : JSON.stringify(value, null, 2),
   );
 }
 
