@@ -14,7 +14,7 @@ import {
   redriveQuarantinedRecord,
 } from '../cli/index.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../executions/index.ts';
-import { decodeHistory } from '../executions/index.ts';
+import { decodeHistory, listingSortKey } from '../executions/index.ts';
 import type { PutRecordsClient } from '../producer/index.ts';
 import type { QuarantineStore } from '../quarantine/index.ts';
 import {
@@ -249,14 +249,13 @@ export class ConsoleApi {
       .filter((k): k is string => k !== undefined)
       .sort()
       .at(-1);
-    const key = (r: ExecutionRecord): string => `${r.startedAt}#${r.executionId}`;
     const complete = pages
       .flatMap((p) => p.records)
-      .filter((r) => floor === undefined || key(r) >= floor)
-      .sort((a, b) => (key(a) < key(b) ? 1 : -1));
+      .filter((r) => floor === undefined || listingSortKey(r) >= floor)
+      .sort((a, b) => (listingSortKey(a) < listingSortKey(b) ? 1 : -1));
     const rows = complete.slice(0, PAGE_SIZE);
     const last = rows.at(-1);
-    const next = complete.length > PAGE_SIZE && last !== undefined ? key(last) : floor;
+    const next = complete.length > PAGE_SIZE && last !== undefined ? listingSortKey(last) : floor;
     return {
       rows: rows.map(rowOf),
       read: pages.reduce((sum, p) => sum + p.records.length, 0),

@@ -3,7 +3,13 @@ export { DynamoDBExecutionStore } from './DynamoDBExecutionStore.ts';
 export type { ExpressCompletion, RunOutcome, StartingMessage } from './ExecutionLifecycle.ts';
 export { ExecutionLifecycle } from './ExecutionLifecycle.ts';
 export type { ExecutionKey, ExecutionRecord, ExecutionStatus, ExecutionStore } from './ExecutionStore.ts';
-export { executionMapKey, hasAppliedCallback, isExpired, TERMINAL_STATUSES } from './ExecutionStore.ts';
+export {
+  executionMapKey,
+  hasAppliedCallback,
+  isExpired,
+  listingSortKey,
+  TERMINAL_STATUSES,
+} from './ExecutionStore.ts';
 export type { RunDeps } from './execute.ts';
 export { RunScope, SAFETY_MARGIN_MS } from './execute.ts';
 export { EXECUTIONS_TABLE_SCHEMA } from './executionsTable.ts';
