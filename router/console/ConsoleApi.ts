@@ -165,9 +165,9 @@ export class ConsoleApi {
   /** One engine: its versions (the publish history) and its live alias with the moves before. */
   async engine(name: string): Promise<EngineDetail> {
     const { index } = this.#deps.registry;
-    const [versions, live] = await Promise.all([index.listVersions(name), index.getAlias(name, 'live')]);
+    const [versions, aliases] = await Promise.all([index.listVersions(name), index.listEngineAliases(name)]);
     if (versions.length === 0) throw new ApiError(404, `engine '${name}' has no published versions`);
-    const alias = aliasView(live);
+    const alias = aliasView(aliases.find((a) => a.alias === 'live'));
     return {
       engine: name,
       versions: versions.map((v) => ({
@@ -178,6 +178,7 @@ export class ConsoleApi {
         ...(v.comment === undefined ? {} : { comment: v.comment }),
       })),
       ...(alias === undefined ? {} : { live: alias }),
+      aliases: aliases.map(aliasView).filter((a): a is AliasView => a !== undefined),
     };
   }
 

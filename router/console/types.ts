@@ -73,11 +73,12 @@ export interface VersionView {
   readonly comment?: string;
 }
 
-/** An engine's detail: versions (publish history) and its live alias. */
+/** An engine's detail: versions (publish history), its live alias and every other alias. */
 export interface EngineDetail {
   readonly engine: string;
   readonly versions: readonly VersionView[];
   readonly live?: AliasView;
+  readonly aliases: readonly AliasView[];
 }
 
 /** One row of the Executions page. */

@@ -166,6 +166,7 @@ describe('the console in a browser', () => {
     await page.getByTestId('engine-orders').getByRole('link', { name: 'orders' }).click();
     await page.getByTestId('version-1').waitFor();
     const before = await page.getByTestId('live-alias').textContent();
+    const aliasRow = await page.getByTestId('alias-live').textContent();
     await page.getByTestId('promote-1').click();
     await page.getByTestId('confirm-no').click();
     const afterCancel = await page.getByTestId('live-alias').textContent();
@@ -191,6 +192,7 @@ describe('the console in a browser', () => {
     // Assess
     expect(before).toBe('live: live -> 2');
     expect(afterCancel).toBe('live: live -> 2');
+    expect(aliasRow).toMatch(/^live2 \(100%\)\d{4}-/);
     expect(promoted).toEqual([{ version: 1, weight: 100 }]);
     expect(rolledBack).toEqual([{ version: 2, weight: 100 }]);
     expect(canary).toEqual([

@@ -129,6 +129,20 @@ async function engineDetail(name: string, main: HTMLElement, status: HTMLElement
       ),
     ),
     table(['Version', 'Mode', 'Published', 'sha256', 'Comment', ''], rows, 'versions'),
+    h('h3', {}, 'Aliases'),
+    table(
+      ['Alias', 'Points at (weights)', 'Moved'],
+      detail.aliases.map((a) =>
+        h(
+          'tr',
+          { 'data-testid': `alias-${a.alias}` },
+          h('td', {}, a.alias),
+          h('td', {}, a.targets.map((t) => `${t.version} (${t.weight}%)`).join(', ')),
+          h('td', {}, a.updatedAt),
+        ),
+      ),
+      'aliases',
+    ),
     h('h3', {}, 'Earlier targets of live'),
     history.length === 0
       ? h('p', { class: 'muted' }, 'none: live has not moved since it was set')
