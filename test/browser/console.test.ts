@@ -197,11 +197,17 @@ describe('the console in a browser', () => {
     const afterCancel = await page.getByTestId('live-alias').textContent();
     await page.getByTestId('promote-1').click();
     await page.getByTestId('confirm-yes').click();
-    await page.getByTestId('live-alias').filter({ hasText: /^live: live -> 1$/ }).waitFor();
+    await page
+      .getByTestId('live-alias')
+      .filter({ hasText: /^live: live -> 1$/ })
+      .waitFor();
     const promoted = (await rt.registry.index.getAlias('orders', 'live'))?.targets;
     await page.getByTestId('rollback').click();
     await page.getByTestId('confirm-yes').click();
-    await page.getByTestId('live-alias').filter({ hasText: /^live: live -> 2$/ }).waitFor();
+    await page
+      .getByTestId('live-alias')
+      .filter({ hasText: /^live: live -> 2$/ })
+      .waitFor();
     const rolledBack = (await rt.registry.index.getAlias('orders', 'live'))?.targets;
     await page.getByTestId('canary-1').click();
     await page.getByTestId('confirm-yes').click();
@@ -209,7 +215,10 @@ describe('the console in a browser', () => {
     const canary = (await rt.registry.index.getAlias('orders', 'live'))?.targets;
     await page.getByTestId('rollback').click();
     await page.getByTestId('confirm-yes').click();
-    await page.getByTestId('live-alias').filter({ hasText: /^live: live -> 2$/ }).waitFor();
+    await page
+      .getByTestId('live-alias')
+      .filter({ hasText: /^live: live -> 2$/ })
+      .waitFor();
     await page.getByTestId('toggle-ReserveLines').click();
     await page.getByTestId('node-ReserveLines/*/Reserve').waitFor();
     await shot('engine');
