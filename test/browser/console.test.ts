@@ -235,7 +235,7 @@ describe('the console in a browser', () => {
     ]);
   }, 120_000);
 
-  it('shows the quarantine, the stream and the cost pages', async () => {
+  it('shows the quarantine and redrives a record from it, then the stream and the cost pages', async () => {
     // Prepare: a record for an engine that is not published is quarantined as no-route.
     const rt = runtime();
     await rt.put([{ partitionKey: 'q1', data: cloudEvent('parcel', 'q1', { weight: 3 }) }]);
@@ -249,6 +249,10 @@ describe('the console in a browser', () => {
     const reason = await page.getByTestId('quarantine-reason').textContent();
     const record = await page.getByTestId('quarantine-record').textContent();
     await shot('quarantine-entry');
+    await page.getByTestId('quarantine-redrive').click();
+    await page.getByTestId('confirm-yes').click();
+    const redriven = await page.getByTestId('quarantine-redrive-result').textContent();
+    const marked = (await rt.quarantined()).find((q) => q.record.partitionKey === 'q1')?.redrivenAt;
     await open('stream');
     await page.getByTestId('shard-row').first().waitFor();
     const shard = await page.getByTestId('shard-row').first().textContent();
@@ -260,6 +264,8 @@ describe('the console in a browser', () => {
 
     // Assess
     expect(reason).toContain('no-route');
+    expect(redriven).toBe('put back on the stream');
+    expect(marked).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(JSON.parse(record ?? '')).toMatchObject({ as: 'json', data: { id: 'q1', engine: 'parcel' } });
     expect(shard).toMatch(/^shardId-\d+…\d+\d{4}-\d\d-\d\dT.*\d+ ms\d+\.\d\d+\d+$/);
     expect(cost).toMatch(/^(orders|greetings)\d/);
