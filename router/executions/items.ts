@@ -11,6 +11,7 @@ import {
   type ExecutionStatus,
   listingSortKey,
 } from './ExecutionStore.ts';
+import type { ParentLink } from './parentLink.ts';
 import {
   LARGE_FIELDS,
   type LargeField,
@@ -232,5 +233,11 @@ export function fromItem(item: Record<string, unknown>): ExecutionRecord {
       ? { callbacks: item.callbacks.filter((key): key is string => typeof key === 'string') }
       : {}),
     ...(refs === undefined ? {} : { refs }),
+    ...(isJsonObject(item.parent) && typeof item.parent.executionId === 'string'
+      ? { parent: item.parent as unknown as ParentLink }
+      : {}),
+    ...(Array.isArray(item.children)
+      ? { children: item.children.filter((id): id is string => typeof id === 'string') }
+      : {}),
   };
 }
