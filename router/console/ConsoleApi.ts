@@ -26,7 +26,7 @@ import {
   rollbackAlias,
 } from '../registry/index.ts';
 import { costByEngine, costOf, PRICES } from './cost.ts';
-import { childrenOf, eventsOf, parentOf, tokensOf, visitsOf } from './executionView.ts';
+import { eventsOf, tokensOf, visitsOf } from './executionView.ts';
 import { graphModel } from './graphView.ts';
 import { readStream, type StreamSource } from './streamView.ts';
 import type {
@@ -314,7 +314,6 @@ export class ConsoleApi {
     const events = decodeHistory(record.history);
     const visits = visitsOf(events, graph);
     const summary = executionSummary(record);
-    const parent = parentOf(summary.input);
     const redrivable =
       record.status !== 'FAILED'
         ? `only a FAILED execution can be redriven (this one is ${record.status})`
@@ -328,8 +327,8 @@ export class ConsoleApi {
       visits,
       events: eventsOf(events),
       tokens: tokensOf(record),
-      ...(parent === undefined ? {} : { parent }),
-      children: childrenOf(visits),
+      ...(record.parent === undefined ? {} : { parent: record.parent.executionId }),
+      children: record.children ?? [],
       redrive: redrivable === undefined ? { possible: true } : { possible: false, reason: redrivable },
     };
   }

@@ -205,29 +205,3 @@ export function tokensOf(record: ExecutionRecord): TokenView[] {
   }
   return tokens;
 }
-
-/** The field Step Functions puts in a nested execution's input naming the execution that started it. */
-const STARTED_BY = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
-
-/** The execution a nested execution names as its parent in its input, if any. */
-export function parentOf(input: unknown): string | undefined {
-  return isJsonObject(input as JsonValue) &&
-    typeof (input as Record<string, unknown>)[STARTED_BY] === 'string'
-    ? String((input as Record<string, unknown>)[STARTED_BY])
-    : undefined;
-}
-
-/** The executions a graph's `states:startExecution` tasks started, read from their outputs. */
-export function childrenOf(visits: readonly VisitView[]): string[] {
-  const children = new Set<string>();
-  for (const visit of visits) {
-    const output = visit.output;
-    if (!isJsonObject(output as JsonValue)) continue;
-    const fields = output as Record<string, unknown>;
-    for (const field of ['ExecutionArn', 'executionArn', 'executionId']) {
-      const value = fields[field];
-      if (typeof value === 'string') children.add(value);
-    }
-  }
-  return [...children];
-}

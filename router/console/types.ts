@@ -154,7 +154,9 @@ export interface ExecutionDetail {
   readonly visits: readonly VisitView[];
   readonly events: readonly EventView[];
   readonly tokens: readonly TokenView[];
+  /** The execution that started this one (a nested `states:startExecution`), from its record's link. */
   readonly parent?: string;
+  /** The executions this one started, as its record lists them (the latest, see `CHILDREN_KEPT`). */
   readonly children: readonly string[];
   /** Why it cannot be redriven, or absent when it can. */
   readonly redrive: { readonly possible: boolean; readonly reason?: string };

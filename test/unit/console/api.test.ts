@@ -10,6 +10,7 @@ import { DEFAULT_RESOURCE_NAMES } from '../../../router/config.ts';
 import { ConsoleApi } from '../../../router/console/index.ts';
 import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
 import { MemoryExecutionStore } from '../../../router/executions/MemoryExecutionStore.ts';
+import { childrenAfter, type ParentLink } from '../../../router/executions/parentLink.ts';
 import { MemoryQuarantineStore } from '../../../router/quarantine/MemoryQuarantineStore.ts';
 import { MemoryGraphStore } from '../../../router/registry/GraphStore.ts';
 import { MemoryEngineIndex } from '../../../router/registry/MemoryEngineIndex.ts';
@@ -19,7 +20,9 @@ const T0 = Date.parse('2026-06-01T00:00:00Z');
 /** Clients that are never called here (no Stream page, no redrive). */
 const NOWHERE = awsEnvironmentFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
 
-async function consoleWith(executions: number): Promise<{ api: ConsoleApi; keys: string[] }> {
+async function consoleWith(
+  executions: number,
+): Promise<{ api: ConsoleApi; keys: string[]; store: MemoryExecutionStore }> {
   const index = new MemoryEngineIndex();
   const load = (source: string, o: { file: string }) => loadGraph(source, { file: o.file });
   const registry = {
@@ -76,7 +79,7 @@ async function consoleWith(executions: number): Promise<{ api: ConsoleApi; keys:
     env: {},
     now: () => T0,
   });
-  return { api, keys: keys.reverse() };
+  return { api, keys: keys.reverse(), store };
 }
 
 /** Every row of every page, following the cursor; and how many pages it took. */
@@ -150,5 +153,50 @@ describe('the Executions page over several engines', () => {
       "status 'LOST': expected one of RUNNING, WAITING, SUCCEEDED, FAILED, QUARANTINED",
     );
     await expect(api.executions({ from: 'yesterday' })).rejects.toThrow("from 'yesterday' is not a time");
+  });
+});
+
+describe('the Execution page of a nested execution', () => {
+  it('links the child to its parent and the parent to its child, from their records', async () => {
+    // Prepare
+    const { api, store } = await consoleWith(0);
+    const claim = (engine: string, dedupKey: string, parent?: ParentLink) =>
+      store.claim({
+        engine,
+        dedupKey,
+        executionId: executionIdFor({ engine, dedupKey }),
+        version: 1,
+        mode: 'standard',
+        owner: 'test',
+        leaseMs: 60_000,
+        now: T0,
+        ...(parent === undefined ? {} : { parent }),
+      });
+    const parentClaim = await claim('orders', 'shop/orders#parent');
+    const parentId = parentClaim.record.executionId;
+    const childClaim = await claim('payments', 'router/states.startExecution#pay-1', {
+      executionId: parentId,
+      token: 'token-1',
+      shape: 'sync:2',
+      name: 'pay-1',
+    });
+    const childId = childClaim.record.executionId;
+    await store.checkpoint(parentClaim.record, {
+      checkpoint: '{}',
+      status: 'WAITING',
+      leaseMs: 60_000,
+      now: T0,
+      children: childrenAfter(undefined, [childId]) ?? [],
+    });
+
+    // Act
+    const parentPage = await api.execution(parentId, 'shop/orders#parent');
+    const childPage = await api.execution(childId, 'router/states.startExecution#pay-1');
+
+    // Assess
+    expect(childPage.parent).toBe(parentId);
+    expect(childPage.children).toEqual([]);
+    expect(parentPage.parent).toBeUndefined();
+    expect(parentPage.children).toEqual([childId]);
   });
 });
