@@ -3,10 +3,12 @@
  * published and an event put; the execution's page shows the failed state in red with its error and
  * cause; a redrive from the page resumes it and the page shows it succeeded; on the Engines page live is
  * promoted to an older version, rolled back, given that version as a canary and rolled back again, each
- * after a confirmation. Every page is saved as a
- * screenshot under docs/console/ for docs/console.md.
+ * after a confirmation. Every page is saved as a screenshot: in a temporary directory, or under
+ * `CONSOLE_SCREENSHOTS` when it is set (`npm run console:screenshots` renews docs/console/ that way).
  */
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,7 +23,13 @@ import { cloudEvent, stepArn } from '../integration/router/graphs.ts';
 import { useRouterStack } from '../integration/support/routerStack.ts';
 import { launchChromium, type TestBrowser } from './chromium.ts';
 
-const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'console');
+/** Where the screenshots go; a temporary directory (removed afterwards) keeps `npm test` off tracked files. */
+const SHOTS_KEPT = process.env.CONSOLE_SCREENSHOTS;
+const SHOTS =
+  SHOTS_KEPT === undefined || SHOTS_KEPT === ''
+    ? mkdtempSync(join(tmpdir(), 'console-screenshots-'))
+    : resolve(SHOTS_KEPT);
+mkdirSync(SHOTS, { recursive: true });
 const log = new StepLog();
 const activity = new StreamActivity();
 /** The payment step declines every card until the test lets it succeed. */
@@ -99,6 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await console?.close();
   await browser?.close();
+  if (SHOTS_KEPT === undefined || SHOTS_KEPT === '') rmSync(SHOTS, { recursive: true, force: true });
 });
 
 async function shot(name: string): Promise<void> {
