@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-/** Two projects: unit tests need no network; integration tests run against the embedded local stack. */
+/**
+ * Three projects: unit tests need no network; integration tests run against the embedded local stack;
+ * browser tests drive the console in Debian's chromium against that stack.
+ */
 export default defineConfig({
   test: {
     // The SDK's Node 20 support notice, once per worker, is noise in test output (the CLI's own handling
@@ -21,6 +24,16 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          execArgv: ['--openssl-legacy-provider'],
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           execArgv: ['--openssl-legacy-provider'],
         },
       },

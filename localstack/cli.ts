@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { quietSdkNodeVersionWarning } from '../router/aws/index.ts';
+import type { RunningConsole } from '../router/console/index.ts';
+import { consolePortFor, StackConsole } from './console.ts';
 import {
   DEFAULT_DATA_DIR,
   type DevEnvironment,
@@ -39,6 +41,8 @@ Options:
   --shards N        shards of the stream when it is created (default 2)
   --no-services     serve only Kinesis, DynamoDB and S3 (no Lambda, Redshift Data, SQS, SNS,
                     EventBridge, Secrets Manager)
+  --console-port N  the web console's port (default the edge port + 1; 0 picks a free one)
+  --no-console      do not serve the web console
   -h, --help        this text`;
 
 /** Where the command writes; injectable so it can be driven in-process. */
@@ -59,6 +63,8 @@ export interface UpOptions {
   readonly router: boolean;
   /** Absolute path of the router's log. */
   readonly logFile: string;
+  /** The web console's port; absent = no console. */
+  readonly consolePort?: number;
 }
 
 /** A command line the command cannot run; exit code 2, like the router CLI. */
@@ -109,8 +115,12 @@ export function parseUpArguments(argv: readonly string[], cwd = process.cwd()): 
       : dataDir === undefined
         ? join(REPOSITORY_ROOT, '.local', 'router.log')
         : join(dataDir, 'router.log');
+  const port = integer('port', values.port, 4566, 0);
   return {
-    port: integer('port', values.port, 4566, 0),
+    port,
+    ...(values['no-console'] === true
+      ? {}
+      : { consolePort: integer('console-port', values['console-port'], consolePortFor(port), 0) }),
     host: values.host ?? '127.0.0.1',
     kinesis,
     shards: integer('shards', values.shards, 2, 1),
@@ -134,6 +144,8 @@ function parseOptions(argv: readonly string[]) {
       kinesis: { type: 'string' },
       shards: { type: 'string' },
       'no-services': { type: 'boolean' },
+      'console-port': { type: 'string' },
+      'no-console': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -165,6 +177,7 @@ export async function up(options: UpOptions, io: CliIo): Promise<Up> {
   let follow: (() => Promise<void>) | undefined;
   let reporting = Promise.resolve();
   let environment: DevEnvironment;
+  const stackConsole = new StackConsole();
   try {
     environment = await startDevEnvironment({
       port: options.port,
@@ -191,6 +204,7 @@ export async function up(options: UpOptions, io: CliIo): Promise<Up> {
                 logger.warn('event source mapping', { error: String(error) });
                 io.err(`router: ${error instanceof Error ? error.message : String(error)}`);
               },
+              onBatch: stackConsole.onBatch,
             },
           }
         : {}),
@@ -230,6 +244,17 @@ export async function up(options: UpOptions, io: CliIo): Promise<Up> {
       `SNS email notifications are printed here as 'sns: email to ...' lines; read them in full at GET ${stack.endpoint}/_local/sns/messages${file}`,
     );
   }
+  let console: RunningConsole | undefined;
+  if (options.consolePort !== undefined) {
+    try {
+      console = await stackConsole.start({ ...process.env, ...stack.env }, options.consolePort, options.host);
+      io.out(`Web console on ${console.url} (router console against this stack)`);
+    } catch (error) {
+      io.err(
+        `web console not started: ${error instanceof Error ? error.message : String(error)} (pass --console-port N, or --no-console)`,
+      );
+    }
+  }
   io.out('Export these to point the SDK, the CLI and the tests at it:');
   for (const [name, value] of Object.entries(stack.env)) io.out(`export ${name}=${value}`);
   io.out('Ctrl-C stops it.');
@@ -237,6 +262,7 @@ export async function up(options: UpOptions, io: CliIo): Promise<Up> {
     environment,
     async stop() {
       try {
+        await console?.close();
         await environment.stop();
         await reporting;
       } finally {

@@ -26,11 +26,13 @@ import {
   s3Client,
 } from '../router/aws/index.ts';
 import { type ResourceNames, routerSettingsFromEnv } from '../router/config.ts';
+import type { RunningConsole } from '../router/console/index.ts';
 import type { ExecutionRecord } from '../router/executions/index.ts';
 import type { RouterDeps } from '../router/MessageEventRouter.ts';
 import { Producer } from '../router/producer/index.ts';
 import { PublishValidationError, publishEngine, registryFromEnv } from '../router/registry/index.ts';
 import { parseUpArguments, UsageError } from './cli.ts';
+import { StackConsole } from './console.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
 import { DEMO_FILES, DEMO_SALES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
 import { playSeed003, prepareSeed003 } from './demo/seed003.ts';
@@ -204,6 +206,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   term.say('Starting the local environment (Kinesis, DynamoDB, S3, Lambda, Redshift Data, the router)...');
   let dev: DevEnvironment;
+  const stackConsole = new StackConsole();
+  let console: RunningConsole | undefined;
   try {
     dev = await startDevEnvironment({
       port: options.port,
@@ -223,6 +227,7 @@ async function main(argv: readonly string[]): Promise<number> {
           addSummary(tally, summary);
           if (demoDone) term.say(`router: ${describeSummary(summary, source)}`);
         },
+        onBatch: stackConsole.onBatch,
       },
     });
   } catch (error) {
@@ -264,6 +269,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
     term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
+    if (options.consolePort !== undefined) {
+      console = await stackConsole.start(env, options.consolePort, options.host);
+      term.say(`  web console on ${console.url}`);
+    }
 
     // Publish the first version of every engine.
     const variables = await readStageVariables(ENGINES_DIR, 'local');
@@ -539,6 +548,7 @@ Where to look next (in another terminal, with these variables):
     term.say('\nStopping...');
     return 0;
   } finally {
+    await console?.close();
     await dev.stop();
     await logger.close();
   }

@@ -42,7 +42,7 @@ export interface DevEnvironmentOptions {
   /** Keep the data here across restarts; undefined = in memory. */
   readonly dataDir?: string;
   /** Run the router on the stream; undefined = no router. */
-  readonly router?: Pick<LocalRouterOptions, 'logger' | 'metrics' | 'onSummary' | 'onError'>;
+  readonly router?: Pick<LocalRouterOptions, 'logger' | 'metrics' | 'onSummary' | 'onError' | 'onBatch'>;
   /** `ROUTER_*` defaults beyond {@link LOCAL_ROUTER_DEFAULTS}, also only where unset. */
   readonly routerDefaults?: Readonly<Record<string, string>>;
   /** The environment to read settings from and to give the hosted steps; default `process.env`. */

@@ -10,7 +10,7 @@ import { routerDepsFromEnv } from '../router/deps.ts';
 import { type BatchSummary, MessageEventRouter, type RouterDeps } from '../router/MessageEventRouter.ts';
 import { CountingMetrics, type RouterLogger, type RouterMetrics } from '../router/observability/index.ts';
 import type { QuarantineEntry, QuarantineStore } from '../router/quarantine/index.ts';
-import { type EventSourceMapping, startEventSourceMapping } from './esm/index.ts';
+import { type BatchReport, type EventSourceMapping, startEventSourceMapping } from './esm/index.ts';
 
 /** Where a summary came from: a Kinesis batch, or a sweep of due executions. */
 export type SummarySource = 'batch' | 'sweep';
@@ -29,6 +29,8 @@ export interface LocalRouterOptions {
   readonly onSummary?: (summary: BatchSummary, source: SummarySource) => void;
   /** Errors the mapping survives (a failed poll, a failing sweep). Default: logged as warnings. */
   readonly onError?: (error: unknown) => void;
+  /** What each invocation of the mapping did, per shard (the console's Stream page counts them). */
+  readonly onBatch?: (report: BatchReport) => void;
   /** Pause of a caught-up shard, and so the sweep's period. Default 200 ms. */
   readonly pollIntervalMs?: number;
 }
@@ -85,6 +87,7 @@ export async function startLocalRouter(options: LocalRouterOptions): Promise<Loc
       if (summary.succeeded + summary.failed + summary.waiting > 0) options.onSummary?.(summary, 'sweep');
     },
     onError,
+    ...(options.onBatch === undefined ? {} : { onBatch: options.onBatch }),
   });
   return { mapping, deps, stop: () => mapping.stop() };
 }

@@ -20,7 +20,7 @@ export {
   formatProblems,
   loadGraph,
 } from './load.ts';
-export { renderMermaid } from './mermaid.ts';
+export { describeRule, renderMermaid } from './mermaid.ts';
 export { createMockInvoker, MockError, parseMockConfig, selectTestCase } from './mocks.ts';
 export { parseVariables, type Variables } from './substitute.ts';
 export {

@@ -5,6 +5,7 @@
  */
 import { type Command, type CommandIo, commandHelp, UsageError } from './command.ts';
 import { activityPoll } from './commands/activity.ts';
+import { consoleCommand } from './commands/console.ts';
 import { engineGraph } from './commands/engine-graph.ts';
 import { engineRegistryCommands } from './commands/engine-registry.ts';
 import { engineRun } from './commands/engine-run.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   activityPoll,
   ...quarantineCommands,
   redrive,
+  consoleCommand,
 ];
 
 const ENVIRONMENT = [

@@ -190,6 +190,59 @@ export interface ExecutionListQuery {
 }
 
 /**
+ * One page of one engine's executions for an operator's view, newest first. The status filter reads the
+ * status index; the others are applied to what the index returns, so `scanLimit` bounds the items read
+ * whatever the filters select: a page may hold fewer than `limit` records and a `readTo` to go on from.
+ */
+export interface ExecutionPageQuery {
+  readonly engine: string;
+  readonly status?: ExecutionStatus;
+  readonly version?: number;
+  /** Only executions whose dedup key contains this text. */
+  readonly text?: string;
+  /** Start time bounds (ISO 8601), inclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Only executions listed after this one: a {@link listingSortKey} from an earlier page. */
+  readonly before?: string;
+  readonly limit: number;
+  /** Most index items read for this page. */
+  readonly scanLimit: number;
+  /** Read each record's history too (when held in the item): what the console's cost figures need. */
+  readonly withHistory?: boolean;
+}
+
+/** What {@link ExecutionStore.listPage} found. */
+export interface ExecutionPage {
+  /** Matching executions, newest first, without their large values (checkpoint, input, ...). */
+  readonly records: ExecutionRecord[];
+  /**
+   * The listing key of the last item read when the page stopped before the end of the listing: every
+   * execution listed after `records` and before this key has been read already.
+   */
+  readonly readTo?: string;
+}
+
+/** A status count that stopped at its cap. */
+export interface StatusCount {
+  readonly count: number;
+  /** True when there are at least `count` (the count stopped at its cap). */
+  readonly capped: boolean;
+}
+
+/** Where an execution sits in the listing indexes (start time, then id): the cursor of a page. */
+export function listingSortKey(record: Pick<ExecutionRecord, 'startedAt' | 'executionId'>): string {
+  return `${record.startedAt}#${record.executionId}`;
+}
+
+/** True when a record passes the filters of a page query other than engine, status and position. */
+export function matchesPageFilters(record: ExecutionRecord, query: ExecutionPageQuery): boolean {
+  if (query.version !== undefined && record.version !== query.version) return false;
+  if (query.text !== undefined && query.text !== '' && !record.dedupKey.includes(query.text)) return false;
+  return true;
+}
+
+/**
  * Reopening a finished execution (redrive): its new checkpoint, and either RUNNING with the lease
  * released (the next delivery of its message resumes it) or WAITING due at `dueAt` (the sweep resumes it).
  */
@@ -255,6 +308,21 @@ export interface ExecutionStore {
   find(executionId: string, startTime?: number): Promise<ExecutionRecord | undefined>;
   /** Lists executions, newest first (operators' view). */
   list(query: ExecutionListQuery): Promise<ExecutionRecord[]>;
+  /**
+   * One page of one engine's executions for an operator (see {@link ExecutionPageQuery}): an index query
+   * from a cursor, never a scan, reading at most `scanLimit` items.
+   */
+  listPage(query: ExecutionPageQuery): Promise<ExecutionPage>;
+  /**
+   * How many of an engine's executions have a status (optionally started within bounds), counted on the
+   * status index up to `cap`.
+   */
+  countStatus(
+    engine: string,
+    status: ExecutionStatus,
+    bounds: { readonly from?: string; readonly to?: string },
+    cap: number,
+  ): Promise<StatusCount>;
   /**
    * Makes a finished execution live again (redrive): conditional on its revision, clears the terminal
    * fields and the expiry, and resets the message's failure count; throws LeaseLostError if it moved on.

@@ -19,13 +19,19 @@ import {
   completionFields,
   type ExecutionKey,
   type ExecutionListQuery,
+  type ExecutionPage,
+  type ExecutionPageQuery,
   type ExecutionRecord,
+  type ExecutionStatus,
   type ExecutionStore,
   executionMapKey,
   isExpired,
+  listingSortKey,
+  matchesPageFilters,
   REOPEN_REMOVES,
   type ReopenUpdate,
   reopenedValues,
+  type StatusCount,
 } from './ExecutionStore.ts';
 import { DYNAMODB_ITEM_MAX_BYTES, fixedItemBytes, itemBytes, itemBytesBound, toItem } from './items.ts';
 import { MemoryPayloadStore } from './MemoryPayloadStore.ts';
@@ -194,6 +200,40 @@ export class MemoryExecutionStore implements ExecutionStore {
       .slice(0, query.limit);
   }
 
+  async listPage(query: ExecutionPageQuery): Promise<ExecutionPage> {
+    this.requests += 1;
+    const listed = [...this.records.values()]
+      .filter((r) => r.engine === query.engine && (query.status === undefined || r.status === query.status))
+      .filter((r) => withinBounds(listingSortKey(r), query))
+      .sort((a, b) => (listingSortKey(a) < listingSortKey(b) ? 1 : -1));
+    const read = listed.slice(0, query.scanLimit);
+    const records = read
+      .filter((r) => matchesPageFilters(r, query))
+      .map((r) => listingRecord(r, query.withHistory === true));
+    const shown = records.slice(0, query.limit);
+    const last = shown.at(-1);
+    if (records.length > query.limit && last !== undefined)
+      return { records: shown, readTo: listingSortKey(last) };
+    const end = read.at(-1);
+    return listed.length > read.length && end !== undefined
+      ? { records: shown, readTo: listingSortKey(end) }
+      : { records: shown };
+  }
+
+  async countStatus(
+    engine: string,
+    status: ExecutionStatus,
+    bounds: { readonly from?: string; readonly to?: string },
+    cap: number,
+  ): Promise<StatusCount> {
+    this.requests += 1;
+    let count = 0;
+    for (const r of this.records.values()) {
+      if (r.engine === engine && r.status === status && withinBounds(listingSortKey(r), bounds)) count += 1;
+    }
+    return { count: Math.min(count, cap), capped: count > cap };
+  }
+
   async reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord> {
     this.assertCurrent(record);
     const {
@@ -314,4 +354,24 @@ function terminal(
   if (record.cause !== undefined) next.cause = record.cause;
   if (record.history !== undefined) next.history = record.history;
   return next;
+}
+
+/** True when a listing key lies within a page's start-time bounds and before its cursor. */
+function withinBounds(
+  key: string,
+  bounds: { readonly from?: string; readonly to?: string; readonly before?: string },
+): boolean {
+  if (bounds.from !== undefined && key < bounds.from) return false;
+  if (bounds.to !== undefined && key > `${bounds.to}\uffff`) return false;
+  return bounds.before === undefined || key < bounds.before;
+}
+
+/** A record as a listing page reads it: without its large values (the error kept when held in the item). */
+function listingRecord(record: ExecutionRecord, withHistory: boolean): ExecutionRecord {
+  const { refs, checkpoint: _c, history, input: _i, output: _o, cause: _a, error, ...rest } = record;
+  return {
+    ...rest,
+    ...(error === undefined || refs?.error !== undefined ? {} : { error }),
+    ...(withHistory && history !== undefined && refs?.history === undefined ? { history } : {}),
+  };
 }

@@ -7,6 +7,7 @@ export {
   executionMapKey,
   hasAppliedCallback,
   isExpired,
+  listingSortKey,
   TERMINAL_STATUSES,
 } from './ExecutionStore.ts';
 export type { RunDeps } from './execute.ts';

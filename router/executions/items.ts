@@ -1,10 +1,16 @@
 /**
  * How an execution record is laid out as a DynamoDB item: keys, the due-timer index entry and the
- * per-engine listing index entry. Kept apart from the store so the sweep and the CLI read the same layout.
+ * per-engine listing and status index entries. Kept apart from the store so the sweep and the CLI read the same layout.
  */
 import { createHash } from 'node:crypto';
 import { isJsonObject } from '../asl/index.ts';
-import type { ExecutionKey, ExecutionOrigin, ExecutionRecord, ExecutionStatus } from './ExecutionStore.ts';
+import {
+  type ExecutionKey,
+  type ExecutionOrigin,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  listingSortKey,
+} from './ExecutionStore.ts';
 import type { ParentLink } from './parentLink.ts';
 import {
   LARGE_FIELDS,
@@ -44,13 +50,34 @@ export function dueIndexKeys(record: ExecutionRecord, dueAt: number): { gsi1pk: 
 
 /** The per-engine listing index entry of a record. */
 function listingKeys(record: ExecutionRecord): { gsi2pk: string; gsi2sk: string } {
-  return { gsi2pk: `ENGINE#${record.engine}`, gsi2sk: `${record.startedAt}#${record.executionId}` };
+  return { gsi2pk: `ENGINE#${record.engine}`, gsi2sk: listingSortKey(record) };
+}
+
+/** The status index partition of an engine's executions with one status. */
+export function statusPartition(engine: string, status: ExecutionStatus): string {
+  return `STATUS#${engine}#${status}`;
+}
+
+/**
+ * The status index entry of a record with `status`: rewritten by every write that sets the status, so an
+ * operator lists one engine's FAILED executions, or counts them, without reading the others.
+ */
+export function statusIndexKeys(
+  record: Pick<ExecutionRecord, 'engine' | 'startedAt' | 'executionId'>,
+  status: ExecutionStatus,
+): { gsi3pk: string; gsi3sk: string } {
+  return { gsi3pk: statusPartition(record.engine, status), gsi3sk: listingSortKey(record) };
 }
 
 /** The item for a record: a value kept by reference is written as its reference. */
 export function toItem(record: ExecutionRecord): Record<string, unknown> {
   const { refs, ...fields } = record;
-  const item: Record<string, unknown> = { ...executionItemKey(record), ...listingKeys(record), ...fields };
+  const item: Record<string, unknown> = {
+    ...executionItemKey(record),
+    ...listingKeys(record),
+    ...statusIndexKeys(record, record.status),
+    ...fields,
+  };
   if (refs !== undefined) {
     for (const [field, ref] of Object.entries(refs)) item[field] = refAttribute(ref);
   }
@@ -128,7 +155,8 @@ export function fixedItemBytes(record: ExecutionRecord): number {
   const pk = 2 + 3 * (6 + engine + Math.min(record.dedupKey.length, MAX_KEY_PART));
   const sk = 2 + 4;
   const gsi2 = 6 + 3 * (7 + engine) + 6 + 3 * (record.startedAt.length + 1 + record.executionId.length);
-  let sum = DUE_INDEX_BYTES + pk + sk + gsi2;
+  const gsi3 = gsi2 + 3 * (5 + 'QUARANTINED'.length);
+  let sum = DUE_INDEX_BYTES + pk + sk + gsi2 + gsi3;
   for (const name in record) {
     if (name === 'refs' || LARGE.has(name)) continue;
     const value = record[name as keyof ExecutionRecord];

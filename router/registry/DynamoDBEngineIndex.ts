@@ -118,6 +118,15 @@ export class DynamoDBEngineIndex implements EngineIndex {
     return result.Item === undefined ? undefined : toAlias(result.Item);
   }
 
+  async listEngineAliases(engine: string): Promise<AliasRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':pk': enginePk(engine), ':a': 'ALIAS#' },
+    });
+    return items.map(toAlias);
+  }
+
   async listAliases(alias: string): Promise<AliasRecord[]> {
     const items = await this.queryAll({
       TableName: this.tableName,

@@ -41,6 +41,8 @@ export interface EngineIndex {
   listVersions(engine: string): Promise<EngineVersionRecord[]>;
   listEngines(): Promise<EngineSummary[]>;
   getAlias(engine: string, alias: string): Promise<AliasRecord | undefined>;
+  /** Every alias of one engine (`live`, `beta`, ...), by name (one query: the console's Engines page). */
+  listEngineAliases(engine: string): Promise<AliasRecord[]>;
   /** Every alias of every engine with the given name (one query: used to refresh routes). */
   listAliases(alias: string): Promise<AliasRecord[]>;
   /** Points an alias at new targets, remembering the old ones for rollback. */

@@ -46,6 +46,12 @@ export class MemoryEngineIndex implements EngineIndex {
     return this.aliases.get(`${engine}:${alias}`);
   }
 
+  async listEngineAliases(engine: string): Promise<AliasRecord[]> {
+    return [...this.aliases.values()]
+      .filter((a) => a.engine === engine)
+      .sort((a, b) => (a.alias < b.alias ? -1 : 1));
+  }
+
   async listAliases(alias: string): Promise<AliasRecord[]> {
     return [...this.aliases.values()].filter((a) => a.alias === alias);
   }

@@ -6,5 +6,11 @@ export { ENGINES_TABLE_SCHEMA } from './enginesTable.ts';
 export type { Registry } from './fromEnv.ts';
 export { registryFromEnv } from './fromEnv.ts';
 export type { GraphStore } from './GraphStore.ts';
-export { PublishValidationError, promoteVersion, publishEngine, rollbackAlias } from './publish.ts';
+export {
+  canaryVersion,
+  PublishValidationError,
+  promoteVersion,
+  publishEngine,
+  rollbackAlias,
+} from './publish.ts';
 export type { AliasRecord } from './types.ts';

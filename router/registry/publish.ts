@@ -172,6 +172,34 @@ export async function promoteVersion(
   return deps.index.setAlias(engine, alias, [{ version, weight: 100 }], routingOf(record));
 }
 
+/**
+ * Starts a canary of an existing version: the alias keeps its stable version and sends `percent` of the
+ * messages to `version`. The stable version is the alias's current first target.
+ */
+export async function canaryVersion(
+  engine: string,
+  version: number,
+  percent: number,
+  deps: RegistryDeps,
+  alias = 'live',
+): Promise<AliasRecord> {
+  const [canary, current] = await Promise.all([
+    deps.index.getVersion(engine, version),
+    deps.index.getAlias(engine, alias),
+  ]);
+  if (canary === undefined) throw new EngineIndexError(`engine ${engine}@${version} does not exist`);
+  const stable = current?.targets[0]?.version;
+  if (stable === undefined)
+    throw new EngineIndexError(`engine ${engine} has no '${alias}' alias to split traffic with`);
+  if (stable === version)
+    throw new EngineIndexError(
+      `${alias} already sends ${engine}@${version} its messages: name another version`,
+    );
+  const stableRecord = await deps.index.getVersion(engine, stable);
+  if (stableRecord === undefined) throw new EngineIndexError(`engine ${engine}@${stable} does not exist`);
+  return deps.index.setAlias(engine, alias, canaryTargets(stable, version, percent), routingOf(stableRecord));
+}
+
 /** Moves an alias back to the versions it pointed at before its last move. */
 export async function rollbackAlias(
   engine: string,

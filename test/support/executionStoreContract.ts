@@ -226,6 +226,70 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
     expect(found.has(executionMapKey({ engine: engineName, dedupKey: 'k100' }))).toBe(false);
   });
 
+  it("pages one engine's executions newest first, filtered through the status index, and counts statuses", async () => {
+    // Prepare: k0..k4 started a second apart; k0 RUNNING, k1 FAILED, k2..k4 SUCCEEDED (k4 on version 4).
+    const store = make();
+    const year = 365 * 24 * 3600;
+    for (let i = 0; i < 5; i++) {
+      const key = { engine: engineName, dedupKey: `order-k${i}` };
+      const claim = await store.claim(
+        request({ ...key, executionId: executionIdFor(key), now: T0 + i * 1000, version: i === 4 ? 4 : 3 }),
+      );
+      if (i === 0) continue;
+      await store.complete(claim.record, {
+        status: i === 1 ? 'FAILED' : 'SUCCEEDED',
+        checkpoint: '{"at":"B"}',
+        now: T0 + i * 1000 + 10,
+        retentionSeconds: 20 * year,
+      });
+    }
+    const base = { engine: engineName, limit: 2, scanLimit: 100 };
+
+    // Act
+    const first = await store.listPage(base);
+    const second = await store.listPage({ ...base, before: first.readTo ?? '' });
+    const third = await store.listPage({ ...base, before: second.readTo ?? '' });
+    const failed = await store.listPage({ ...base, status: 'FAILED' });
+    const byText = await store.listPage({ ...base, text: 'k3' });
+    const byVersion = await store.listPage({ ...base, version: 4 });
+    const bounded = await store.listPage({ ...base, text: 'k0', scanLimit: 2 });
+    const succeeded = await store.countStatus(engineName, 'SUCCEEDED', {}, 10);
+    const capped = await store.countStatus(engineName, 'SUCCEEDED', {}, 2);
+    const window = await store.countStatus(
+      engineName,
+      'SUCCEEDED',
+      { from: new Date(T0 + 3000).toISOString(), to: new Date(T0 + 3000).toISOString() },
+      10,
+    );
+    const failedRecord = failed.records[0];
+    if (failedRecord === undefined) throw new Error('the FAILED execution is not listed');
+    const full = await store.get(failedRecord);
+    if (full === undefined) throw new Error('the FAILED execution cannot be read');
+    await store.reopen(full, { status: 'WAITING', dueAt: T0 + 9000, now: T0 + 9000 });
+    const afterRedrive = await store.listPage({ ...base, status: 'FAILED' });
+    const waiting = await store.countStatus(engineName, 'WAITING', {}, 10);
+
+    // Assess
+    const keys = (page: { records: readonly ExecutionRecord[] }): string[] =>
+      page.records.map((r) => r.dedupKey);
+    expect(keys(first)).toEqual(['order-k4', 'order-k3']);
+    expect(keys(second)).toEqual(['order-k2', 'order-k1']);
+    expect(keys(third)).toEqual(['order-k0']);
+    expect(third.readTo).toBeUndefined();
+    expect(keys(failed)).toEqual(['order-k1']);
+    expect(failedRecord.status).toBe('FAILED');
+    expect(failedRecord.checkpoint).toBeUndefined();
+    expect(keys(byText)).toEqual(['order-k3']);
+    expect(keys(byVersion)).toEqual(['order-k4']);
+    expect(keys(bounded)).toEqual([]);
+    expect(bounded.readTo).toBeDefined();
+    expect(succeeded).toEqual({ count: 3, capped: false });
+    expect(capped).toEqual({ count: 2, capped: true });
+    expect(window).toEqual({ count: 1, capped: false });
+    expect(keys(afterRedrive)).toEqual([]);
+    expect(waiting).toEqual({ count: 1, capped: false });
+  });
+
   it('keeps a 500 KiB checkpoint by reference: the pre-check leaves it unread, a resume reads it back', async () => {
     const store = make();
     const claim = await store.claim(request());

@@ -9,6 +9,7 @@ import type { Variables } from '../../asl/index.ts';
 import { formatProblems } from '../../asl/index.ts';
 import type { AliasRecord } from '../../registry/index.ts';
 import {
+  canaryVersion,
   PublishValidationError,
   promoteVersion,
   publishEngine,
@@ -187,6 +188,35 @@ const promote: Command = {
   },
 };
 
+const CANARY_OPTIONS = {
+  ...ALIAS_OPTION,
+  percent: { type: 'string', value: 'P', description: 'share of messages sent to VERSION (default 10)' },
+} as const satisfies CommandOptions;
+
+const canary: Command = {
+  words: ['engine', 'canary'],
+  usage: 'engine canary NAME VERSION [--percent P] [--alias NAME]',
+  summary: "send P% of an alias's messages to a published version, the rest to the version it points at",
+  options: CANARY_OPTIONS,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, CANARY_OPTIONS);
+    const [name, version] = positionals;
+    if (name === undefined || positionals.length !== 2) throw new UsageError('name an engine and a version');
+    const percent = values.percent === undefined ? 10 : Number(values.percent);
+    if (!(percent > 0 && percent < 100))
+      throw new UsageError('--percent takes a percentage between 0 and 100');
+    const alias = await canaryVersion(
+      name,
+      positiveInteger(version, 'VERSION'),
+      percent,
+      makeRegistry(io),
+      typeof values.alias === 'string' ? values.alias : 'live',
+    );
+    io.stdout.write(`${name}: ${describeAlias(alias)}\n`);
+    return 0;
+  },
+};
+
 const rollback: Command = {
   words: ['engine', 'rollback'],
   usage: 'engine rollback NAME [--alias NAME]',
@@ -301,4 +331,12 @@ const show: Command = {
 };
 
 /** The release commands, registered in the CLI. */
-export const engineRegistryCommands: readonly Command[] = [publish, promote, rollback, list, versions, show];
+export const engineRegistryCommands: readonly Command[] = [
+  publish,
+  promote,
+  canary,
+  rollback,
+  list,
+  versions,
+  show,
+];

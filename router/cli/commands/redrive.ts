@@ -207,7 +207,7 @@ export async function redriveQuarantined(
  * sha256 of the stored graph is still checked), to decide whether and where the execution can be
  * redriven; then checked against the allowlist, refusing a graph the router would not load to resume it.
  */
-function redriveGraphs(
+export function redriveGraphs(
   env: NodeJS.ProcessEnv,
   allow: CliAllowlist,
   executionId: string,

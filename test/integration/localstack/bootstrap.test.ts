@@ -56,6 +56,7 @@ describe('bootstrap', () => {
     ).toEqual([
       ['gsi1', 'ALL'],
       ['gsi2', 'ALL'],
+      ['gsi3', 'ALL'],
     ]);
     const { Table: esm } = await dynamodb.send(new DescribeTableCommand({ TableName: names.esmTable }));
     expect(esm?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);

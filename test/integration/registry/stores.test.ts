@@ -66,6 +66,15 @@ describe('DynamoDBEngineIndex and S3GraphStore', () => {
     expect((await index.listEngines()).find((e) => e.engine === engine)?.latestVersion).toBe(2);
     expect((await index.listVersions(engine)).map((v) => v.version)).toEqual([1, 2]);
     expect((await rollbackAlias(engine, deps)).targets).toEqual([{ version: 1, weight: 100 }]);
+    await publishEngine(
+      { source: graph('two'), file: 'orders.hjson', engine, alias: 'beta' },
+      jsonLoader,
+      deps,
+    );
+    expect((await index.listEngineAliases(engine)).map((a) => [a.alias, a.targets])).toEqual([
+      ['beta', [{ version: 2, weight: 100 }]],
+      ['live', [{ version: 1, weight: 100 }]],
+    ]);
     await store.put(graphKey(engine, 2), graph('tampered'));
     const fresh = new EngineResolver<string>({ index, store, load: jsonLoader, compile: String });
     await expect(fresh.version(engine, 2)).rejects.toThrow(/does not match its recorded sha256/);

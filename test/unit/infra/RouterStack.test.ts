@@ -115,6 +115,7 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
       GlobalSecondaryIndexes: [
         Match.objectLike({ IndexName: 'gsi1', Projection: { ProjectionType: 'ALL' } }),
         Match.objectLike({ IndexName: 'gsi2' }),
+        Match.objectLike({ IndexName: 'gsi3' }),
       ],
       DeletionProtectionEnabled: false,
     });
