@@ -88,6 +88,13 @@ export interface RouterSettings {
   readonly maxRecordBytes: number;
   /** How long alias pointers and routes are cached, in ms (`ROUTER_ALIAS_TTL_MS`). */
   readonly aliasTtlMs: number;
+  /** Most compiled engine versions kept in memory (`ROUTER_ENGINE_CACHE_VERSIONS`, default 1,000). */
+  readonly engineCacheVersions: number;
+  /**
+   * Most memory the kept versions take, in bytes (`ROUTER_ENGINE_CACHE_MIB`, in MiB, default 256); a
+   * compiled version is charged four times its source.
+   */
+  readonly engineCacheBytes: number;
   /**
    * Signs new callback task tokens and is the first one tried when a callback comes back
    * (`ROUTER_TASK_TOKEN_SECRET`, or AWSCURRENT of `ROUTER_TASK_TOKEN_SECRET_ARN`).
@@ -149,6 +156,8 @@ export function routerSettingsFromEnv(
     maxInProcessWaitMs: numberFrom(env, 'ROUTER_MAX_INPROCESS_WAIT_MS', 5_000, 0),
     maxRecordBytes: numberFrom(env, 'ROUTER_MAX_RECORD_BYTES', 256 * 1024, 1024),
     aliasTtlMs: numberFrom(env, 'ROUTER_ALIAS_TTL_MS', 10_000, 0),
+    engineCacheVersions: numberFrom(env, 'ROUTER_ENGINE_CACHE_VERSIONS', 1_000, 1),
+    engineCacheBytes: numberFrom(env, 'ROUTER_ENGINE_CACHE_MIB', 256, 1) * 1024 * 1024,
     taskTokenSecret: taskTokens.current,
     previousTaskTokenSecrets: taskTokens.previous,
     historyData: env.ROUTER_HISTORY_DATA === 'true',
