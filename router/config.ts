@@ -82,6 +82,11 @@ export interface RouterSettings {
   readonly retentionSeconds: number;
   /** Lease of a running execution, in ms (`ROUTER_LEASE_MS`); extended at each checkpoint. */
   readonly leaseMs: number;
+  /**
+   * Longest time a standard execution runs without writing its state, in ms (`ROUTER_CHECKPOINT_AFTER_MS`,
+   * default 10,000; at most half the lease). Shorter: less re-run after a crash; longer: fewer writes.
+   */
+  readonly checkpointAfterMs: number;
   /** Longer waits end the invocation and resume from the sweep (`ROUTER_MAX_INPROCESS_WAIT_MS`). */
   readonly maxInProcessWaitMs: number;
   /** Largest accepted message in bytes (`ROUTER_MAX_RECORD_BYTES`). */
@@ -153,6 +158,7 @@ export function routerSettingsFromEnv(
     concurrency: numberFrom(env, 'ROUTER_CONCURRENCY', 16, 1),
     retentionSeconds: numberFrom(env, 'ROUTER_RETENTION_SECONDS', 7 * 24 * 3600, 60),
     leaseMs: numberFrom(env, 'ROUTER_LEASE_MS', 60_000, 1000),
+    checkpointAfterMs: numberFrom(env, 'ROUTER_CHECKPOINT_AFTER_MS', 10_000, 0),
     maxInProcessWaitMs: numberFrom(env, 'ROUTER_MAX_INPROCESS_WAIT_MS', 5_000, 0),
     maxRecordBytes: numberFrom(env, 'ROUTER_MAX_RECORD_BYTES', 256 * 1024, 1024),
     aliasTtlMs: numberFrom(env, 'ROUTER_ALIAS_TTL_MS', 10_000, 0),
