@@ -11,9 +11,10 @@ import type { CheckpointPolicy } from './execute.ts';
 export interface VersionCheckpoints {
   readonly policy: CheckpointPolicy;
   /**
-   * False when a Task hands out a task token (`.waitForTaskToken`, an activity): its holder answers by
-   * the execution's id, so the execution is claimed in the store before it runs. Otherwise a new
-   * message runs first and is written once, finished (or at its first checkpoint).
+   * False when a Task hands out a task token (`.waitForTaskToken`, an activity), whose holder answers by
+   * the execution's id, or when the graph asks for a write after every step: the execution is claimed
+   * in the store before it runs. Otherwise a new message runs first and is written once, finished (or
+   * at its first checkpoint).
    */
   readonly runBeforeClaim: boolean;
 }
@@ -45,12 +46,10 @@ export function checkpointsOf(
   let found = byVersion.get(loaded);
   if (found === undefined) {
     const graph: EngineGraph = loaded.graph;
+    const everyStep = graph.Checkpoint === 'every-step';
     found = {
-      policy: {
-        everyStep: graph.Checkpoint === 'every-step',
-        afterMs: Math.min(settings.checkpointAfterMs, settings.leaseMs / 2),
-      },
-      runBeforeClaim: !handsOutTokens(graph as unknown as JsonValue),
+      policy: { everyStep, afterMs: Math.min(settings.checkpointAfterMs, settings.leaseMs / 2) },
+      runBeforeClaim: !everyStep && !handsOutTokens(graph as unknown as JsonValue),
     };
     byVersion.set(loaded, found);
   }
