@@ -1,5 +1,6 @@
 /**
- * The step functions of the shipped engines (engines/*.hjson), one entry per handler. The names are the
+ * The step functions of the shipped engines (engines/*.hjson) that belong to no flow domain (a domain's
+ * steps are listed by its own index, see `handlers/domains.ts`), one entry per handler. The names are the
  * graphs' function names after substituting engines/vars/local.hjson (where `FunctionPrefix` is empty),
  * so the local Lambda host serves exactly what the graphs call; `handlers/catalog.ts` includes this list.
  *
@@ -9,7 +10,7 @@
  */
 import type { StepFunctionSpec } from './types.ts';
 
-/** Every step function the engines in `engines/` invoke. */
+/** The step functions the engines in `engines/` invoke outside the flow domains. */
 export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
   // Seed 002: batch-average.
   {
@@ -67,56 +68,39 @@ export const FLOW_STEP_FUNCTIONS: readonly StepFunctionSpec[] = [
   {
     name: 'flow-types-validate-source',
     entry: 'handlers/flow-types/validate-source.ts',
-    description: "Seed 000 validation Lambda: the run's filters and dates for its flow",
+    description:
+      "Seed 000 validation Lambda: the run's flow and window from public.source, and the source's lock",
+    timeoutSeconds: 30,
+    needs: ['redshift-data'],
   },
   {
     name: 'flow-types-download-data',
     entry: 'handlers/flow-types/download-data.ts',
-    description: "Seed 000 data download Lambda: the source's rows in the flow's window, once per key",
+    description:
+      "Seed 000 data download Lambda: the window's rows from the source's upstream into public.listing",
+    timeoutSeconds: 60,
+    needs: ['redshift-data'],
+  },
+  {
+    name: 'flow-types-update-attributes',
+    entry: 'handlers/flow-types/update-attributes.ts',
+    description: "Seed 000 Re-specs: the source's attributes update query, once per key",
     timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'flow-types-unlock-source',
     entry: 'handlers/flow-types/unlock-source.ts',
-    description: 'Seed 000 unlocking Lambda: releases the source with its new watermark',
+    description: 'Seed 000 unlocking Lambda: records the run, bumps the runtime count, stores the watermark',
     timeoutSeconds: 30,
     needs: ['redshift-data'],
   },
   {
     name: 'flow-types-reset-flow-type',
     entry: 'handlers/flow-types/reset-flow-type.ts',
-    description: 'Seed 000: puts a completed one-off flow back to NORMAL, by timestamps',
+    description: 'Seed 000 automation: puts sources whose one-off flow has run back to NORMAL, by timestamps',
     timeoutSeconds: 30,
     needs: ['redshift-data'],
-  },
-  // Seed 001: the demo domain's reusable flow tasks and DemoFlow's own step.
-  {
-    name: 'tasks-fetch-s3-file',
-    entry: 'handlers/tasks/fetch-s3-file.ts',
-    description: 'Seed 001 flow task: fetches an inbound file (the SFTP drop, as an S3 prefix)',
-    timeoutSeconds: 30,
-    needs: ['bucket:read'],
-  },
-  {
-    name: 'tasks-stream-s3-object',
-    entry: 'handlers/tasks/stream-s3-object.ts',
-    description: 'Seed 001 flow task: streams an S3 object line by line into a summary',
-    timeoutSeconds: 30,
-    needs: ['bucket:read'],
-  },
-  {
-    name: 'tasks-redshift-select',
-    entry: 'handlers/tasks/redshift-select.ts',
-    description: 'Seed 001 flow task: one read-only query through the Redshift Data API',
-    timeoutSeconds: 30,
-    needs: ['redshift-data'],
-  },
-  {
-    name: 'demo-flow-record-import',
-    entry: 'handlers/demo-flow/record-import.ts',
-    description: 'Seed 001 DemoFlow: records an inbound file import once per key',
-    timeoutSeconds: 30,
-    needs: ['redshift-data'],
+    schedule: { everyMinutes: 5 },
   },
 ];

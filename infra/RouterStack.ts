@@ -13,11 +13,12 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Tags,
   Validations,
 } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -31,11 +32,19 @@ import {
   type IBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
+import {
+  ContextAttribute,
+  Schedule as ScheduledRun,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, IConstruct } from 'constructs';
 import { STEP_FUNCTIONS, type StepFunctionSpec } from '../handlers/catalog.ts';
+import { DOMAINS, domainStepFunctions } from '../handlers/domains.ts';
 import { BUCKET_PREFIXES, TASK_TOKEN_SECRET_LENGTH } from '../router/config.ts';
 import { EXECUTIONS_TABLE_SCHEMA } from '../router/executions/index.ts';
 import { ENGINES_TABLE_SCHEMA } from '../router/registry/index.ts';
@@ -302,6 +311,19 @@ export class RouterStack extends Stack {
           case 'bucket:read':
             this.bucket.grantRead(step.function);
             break;
+          case 'bucket:read-write':
+            this.bucket.grantReadWrite(step.function);
+            break;
+          case 'sftp-secrets':
+            step.function.addToRolePolicy(
+              new PolicyStatement({
+                actions: ['secretsmanager:GetSecretValue'],
+                resources: [
+                  `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:sftp/*`,
+                ],
+              }),
+            );
+            break;
           case 'redshift-data':
             for (const statement of allowlistStatements(
               parseAllowlist(['arn:aws:states:::aws-sdk:redshiftdata:*']),
@@ -320,8 +342,39 @@ export class RouterStack extends Stack {
       }
       stepFunctions.set(spec.name, step.function);
       stepBuilds.push({ build: step, spec });
+      if (spec.schedule !== undefined) {
+        const role = new Role(this, `ScheduleRole-${spec.name}`, {
+          assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+          description: `EventBridge Scheduler: invokes ${spec.name}`,
+        });
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(defaultChild(step.function))}.Arn>:*]`,
+          reason: "The scheduler target's invoke grant, on this one function's versions and aliases.",
+        });
+        // The input carries the scheduled time: the step's idempotency key, the same on a retry.
+        new ScheduledRun(this, `Schedule-${spec.name}`, {
+          description: `Runs ${spec.name} every ${spec.schedule.everyMinutes} minutes.`,
+          schedule: ScheduleExpression.rate(Duration.minutes(spec.schedule.everyMinutes)),
+          target: new LambdaInvoke(step.function, {
+            input: ScheduleTargetInput.fromObject({
+              idempotencyKey: `${spec.name}:${ContextAttribute.scheduledTime}`,
+              scheduled_time: ContextAttribute.scheduledTime,
+            }),
+            retryAttempts: 2,
+            role,
+          }),
+        });
+      }
     }
     this.stepFunctions = stepFunctions;
+    // The flow domains' steps come from each domain's index (through the catalog); the tag says whose
+    // they are, for costs and for finding a domain's functions in the console.
+    for (const domain of DOMAINS) {
+      for (const spec of domainStepFunctions([domain])) {
+        const step = stepFunctions.get(spec.name);
+        if (step !== undefined) Tags.of(step).add('router:domain', domain.name);
+      }
+    }
 
     // The integration forms grant nothing by themselves (the function they name must match a pattern),
     // so they are always allowed; then the catalog's functions, then the operator's patterns.
@@ -663,6 +716,31 @@ export class RouterStack extends Stack {
           build.role,
           ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*'],
           grantFamilies,
+        );
+      }
+      if (needs.includes('bucket:read-write')) {
+        ack(
+          build.role,
+          [`Resource::${arn(this.bucket)}/*`],
+          `Step ${spec.name} declares 'bucket:read-write': it stores fetched files under any key.`,
+        );
+        ack(
+          build.role,
+          [
+            'Action::s3:GetObject*',
+            'Action::s3:GetBucket*',
+            'Action::s3:List*',
+            'Action::s3:DeleteObject*',
+            'Action::s3:Abort*',
+          ],
+          grantFamilies,
+        );
+      }
+      if (needs.includes('sftp-secrets')) {
+        ack(
+          build.role,
+          [`Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:sftp/*`],
+          `Step ${spec.name} declares 'sftp-secrets': it reads the SFTP connection secrets under sftp/.`,
         );
       }
       if (needs.includes('executions-table:read-write')) {

@@ -32,9 +32,11 @@ export interface LambdaBundleSettings {
   readonly mainFields: readonly string[];
   readonly banner: string;
   /**
-   * Modules left out of the bundle. Empty: the AWS SDK v3 is bundled, because a tree-shaken, minified SDK
+   * Modules left out of the bundle. Not the AWS SDK v3: it is bundled, because a tree-shaken, minified SDK
    * in one file initialises faster than resolving the runtime's copy file by file, and its version is
-   * then the one in our lockfile rather than whatever the Lambda runtime ships this month.
+   * then the one in our lockfile rather than whatever the Lambda runtime ships this month. Only ssh2's
+   * optional native add-ons (`cpu-features`, `*.node`): ssh2 loads them in a try/catch and falls back to
+   * Node's own crypto, and a bundle cannot carry a binary built for another machine anyway.
    */
   readonly external: readonly string[];
 }
@@ -53,7 +55,7 @@ export const LAMBDA_BUNDLE: LambdaBundleSettings = {
   sourcesContent: false,
   mainFields: ['module', 'main'],
   banner: CREATE_REQUIRE_BANNER,
-  external: [],
+  external: ['cpu-features', '*.node'],
 };
 
 /** `LAMBDA_BUNDLE` as NodejsFunction bundling options: local esbuild only, never Docker. */

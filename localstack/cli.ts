@@ -22,9 +22,10 @@ import type { KinesisEngine } from './stack.ts';
 const USAGE = `Usage: npm run localstack:up -- [options]
 
 Starts the embedded local AWS stack (Kinesis, DynamoDB, S3, Lambda, Redshift Data, SQS, SNS,
-EventBridge) on one endpoint, creates the runtime's stream, tables and bucket, runs the router on the
-stream (event source mapping emulator, MessageEventRouter, sweep of due waits), prints the SNS email
-notifications as they arrive, and serves until Ctrl-C.
+EventBridge, Secrets Manager) on one endpoint and an SFTP server beside it (user test, password
+test), creates the runtime's stream, tables and bucket, runs the router on the stream (event source
+mapping emulator, MessageEventRouter, sweep of due waits), prints the SNS email notifications as they
+arrive, and serves until Ctrl-C.
 
 Options:
   --data DIR        keep streams, tables, objects, the database, queues, topics, rules and the
@@ -37,7 +38,7 @@ Options:
   --kinesis ENGINE  kinesalite (default) or kinesis-local (kinesis-mock, LocalStack's engine)
   --shards N        shards of the stream when it is created (default 2)
   --no-services     serve only Kinesis, DynamoDB and S3 (no Lambda, Redshift Data, SQS, SNS,
-                    EventBridge)
+                    EventBridge, Secrets Manager)
   -h, --help        this text`;
 
 /** Where the command writes; injectable so it can be driven in-process. */

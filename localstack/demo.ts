@@ -2,12 +2,13 @@
  * `npm start`: the whole product on a laptop. It is `npm run localstack:up` (the same startup: stack,
  * steps, bootstrap, router on the stream with its sweep) plus a demo played on it: every graph in
  * `engines/` published, events for every engine, a new version of the seed-004 EventEngine hot-swapped
- * between two waves, duplicates and poison records. Every wave is announced with its size; the summary
+ * between two waves, seed 000's four flows on both source types in consecutive runs, duplicates and
+ * poison records. Every wave is announced with its size; the summary
  * prints what the router reported, per engine@version. Then it keeps serving (for `router put` from
  * another terminal) until Ctrl-C; `--once` exits after the demo. In memory unless `--data DIR` is given.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -16,6 +17,7 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { query } from '../handlers/shared/sql.ts';
 import type { JsonObject } from '../router/asl/index.ts';
 import {
   kinesisClient,
@@ -31,6 +33,7 @@ import { PublishValidationError, publishEngine, registryFromEnv } from '../route
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
 import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { playSourceFlows } from './demo/sourceFlows.ts';
 import {
   accounting,
   addSummary,
@@ -84,21 +87,35 @@ function perEngine(events: readonly { readonly engine: string }[]): string {
   return [...counts].map(([engine, count]) => `${engine} ${count}`).join(', ');
 }
 
-/** Uploads what the engines read from S3: seed 003's SQL scripts and seed 001's inbound files. */
-async function uploadEngineData(names: ResourceNames): Promise<number> {
+/**
+ * Uploads what the engines read from S3 (seed 003's SQL scripts) and drops seed 001's inbound files on
+ * the stack's SFTP server, where DemoFlow fetches them.
+ */
+async function uploadEngineData(names: ResourceNames, sftpRoot: string | undefined): Promise<number> {
   const dir = join(ENGINES_DIR, 'sql');
   const sql = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
-  const objects = [
-    ...(await Promise.all(
-      sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
-    )),
-    ...DEMO_FILES.map((f) => ({ key: `inbound/${f.name}`, body: f.body })),
-  ];
+  const objects = await Promise.all(
+    sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
+  );
   const s3 = s3Client();
   for (const object of objects) {
     await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: object.key, Body: object.body }));
   }
+  if (sftpRoot !== undefined) {
+    await mkdir(join(sftpRoot, 'inbound'), { recursive: true });
+    for (const file of DEMO_FILES) await writeFile(join(sftpRoot, 'inbound', file.name), file.body);
+  }
   return objects.length;
+}
+
+/** What DemoFlow loaded, per file, from its `demo_members` table; empty when it has not run. */
+async function loadedMembers(): Promise<string> {
+  const rows = await query(
+    'select file_key, count(*) as loaded from demo_members group by file_key order by file_key',
+  ).catch(() => []);
+  return rows
+    .map((row) => `${String(row.file_key).replace(/^inbound\//, '')} ${String(row.loaded)} rows`)
+    .join(', ');
 }
 
 /**
@@ -130,6 +147,18 @@ async function routerSees(deps: RouterDeps, engine: string, version: number): Pr
         `the router did not see ${engine}@${version} within 30 s (its alias cache: ROUTER_ALIAS_TTL_MS=${process.env.ROUTER_ALIAS_TTL_MS})`,
       );
     }
+    await sleep(100);
+  }
+}
+
+/** Resolves when the execution of a dedup key has ended (SUCCEEDED or FAILED). */
+async function executionEnded(deps: RouterDeps, engine: string, dedupKey: string): Promise<ExecutionRecord> {
+  const deadline = Date.now() + FINISH_TIMEOUT_MS;
+  for (;;) {
+    const record = await deps.executions.get({ engine, dedupKey });
+    if (record?.status === 'SUCCEEDED' || record?.status === 'FAILED') return record;
+    if (Date.now() > deadline)
+      throw new Error(`${engine} execution ${dedupKey} did not end within ${FINISH_TIMEOUT_MS / 1000} s`);
     await sleep(100);
   }
 }
@@ -218,8 +247,13 @@ async function main(argv: readonly string[]): Promise<number> {
           : "the shipped engines' (ROUTER_RESOURCE_ALLOWLIST unset)"
       }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
     );
-    const uploaded = await uploadEngineData(names);
-    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /inbound/)`);
+    const uploaded = await uploadEngineData(names, stack.sftp?.root);
+    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/)`);
+    if (stack.sftp !== undefined) {
+      term.say(
+        `  SFTP sftp://${stack.sftp.username}@${stack.sftp.host}:${stack.sftp.port}/inbound/ (password ${stack.sftp.password}) holds ${DEMO_FILES.length} partner files for DemoFlow`,
+      );
+    }
     const readyInMs = await databaseReady(redshiftDataClient(stack.aws));
     term.say(`  Redshift Data (PGlite) answering (waited ${readyInMs} ms for it)`);
 
@@ -358,6 +392,28 @@ async function main(argv: readonly string[]): Promise<number> {
       swaps.push({ engine: next.engine, version: published.version, wave: number, count: wave.length });
     }
 
+    // Seed 000: the source flows, in consecutive runs that connect.
+    if (publishedEngines.includes('flow-types') && dev.listingApi && dev.scheduler && stack.sftp) {
+      await untilTaken();
+      const runs = await playSourceFlows({
+        listingApi: dev.listingApi,
+        sftp: stack.sftp,
+        scheduler: dev.scheduler,
+        request: async (sourceId) => {
+          const event = cloudEvent({
+            type: 'source.batch.requested',
+            subject: sourceId,
+            data: { source_id: sourceId },
+          });
+          await put([event]);
+          return `${String(event.source)}#${String(event.id)}`;
+        },
+        ended: (dedupKey) => executionEnded(router.deps, 'flow-types', dedupKey),
+        say: (line) => term.say(line),
+      });
+      waves.push({ name: 'seed 000 runs', count: runs });
+    }
+
     // Duplicates and poison records: nothing is run twice, nothing is lost.
     const duplicates = firstWave.slice(0, 10).map((e) => e.event);
     const number = waves.length + 1;
@@ -405,6 +461,12 @@ async function main(argv: readonly string[]): Promise<number> {
         .map(([version, count]) => `@${version} ran ${count}`);
       term.say(
         `Hot swap of ${swap.engine}: ${versions.join(', ')} executions; wave ${swap.wave} (${swap.count} events) was put after the router served @${swap.version}.`,
+      );
+    }
+    const members = await loadedMembers();
+    if (members !== '') {
+      term.say(
+        `Seed 001 DemoFlow fetched its files over SFTP into s3://${names.bucket}/inbound/ and loaded ${members}.`,
       );
     }
     const quarantined = await quarantineFollower(router.deps.quarantine, new Date(startedAt))();

@@ -1,16 +1,20 @@
 /**
  * The developer's environment, started the same way by `npm run localstack:up` and `npm start`: the
  * embedded stack (on a data directory or in memory), the step functions of `handlers/` reaching that
- * stack, the runtime's resources bootstrapped (idempotently, so a restart on kept data finds them), and
- * the router running on the stream with its sweep.
+ * stack, the runtime's resources bootstrapped (idempotently, so a restart on kept data finds them), the
+ * router running on the stream with its sweep, and with the services seed 000's listing API (its HTTP
+ * source) and the local scheduler running the catalog's scheduled steps.
  */
 import { resolve } from 'node:path';
+import { STEP_FUNCTIONS } from '../handlers/catalog.ts';
 import { type ResourceNames, resourceNamesFromEnv } from '../router/config.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { HostLog } from './lambda/index.ts';
 import { type LocalRouter, type LocalRouterOptions, startLocalRouter } from './localRouter.ts';
+import { type LocalScheduler, type ScheduledRun, startLocalScheduler } from './scheduler/index.ts';
 import { defaultServices } from './services.ts';
 import type { EmailNotification } from './sns/index.ts';
+import { type ListingApi, startListingApi } from './sources/index.ts';
 import { type KinesisEngine, type LocalStack, startLocalStack } from './stack.ts';
 
 /** The repository root: defaults for data and logs live under its `.local/` (ignored by git). */
@@ -49,6 +53,8 @@ export interface DevEnvironmentOptions {
   readonly hostLog?: HostLog;
   /** Told of every email notification the local SNS delivers (the CLI prints one line for each). */
   readonly onEmail?: (notification: EmailNotification) => void;
+  /** Told of every timed run of a scheduled step function. */
+  readonly onScheduledRun?: (run: ScheduledRun) => void;
 }
 
 /** A running environment. */
@@ -57,6 +63,10 @@ export interface DevEnvironment {
   readonly names: ResourceNames;
   /** The router on the stream, when asked for. */
   readonly router?: LocalRouter;
+  /** With the services: the catalog's scheduled step functions (EventBridge Scheduler's stand-in). */
+  readonly scheduler?: LocalScheduler;
+  /** With the services: seed 000's HTTP source, the listing API (`base_url` of `http-json` sources). */
+  readonly listingApi?: ListingApi;
   /** Stops the router (its batch in flight settles and is checkpointed), then the stack. Idempotent. */
   stop(): Promise<void>;
 }
@@ -89,6 +99,8 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     log,
   });
   let router: LocalRouter | undefined;
+  let listingApi: ListingApi | undefined;
+  let scheduler: LocalScheduler | undefined;
   try {
     // The hosted step functions run in this process and build their AWS clients from its environment,
     // as a Lambda function does from the variables Lambda sets: they must reach this stack.
@@ -111,19 +123,34 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
         `faults: injecting ${JSON.stringify(stack.faults.plan)} (GET ${stack.endpoint}/_localstack/faults)`,
       );
     }
+    if (options.services) {
+      listingApi = await startListingApi({ ...(options.host === undefined ? {} : { host: options.host }) });
+      log(`listing API (seed 000's http-json source): ${listingApi.url}/v1/listings`);
+      scheduler = startLocalScheduler({
+        aws: stack.aws,
+        catalog: STEP_FUNCTIONS,
+        ...(options.onScheduledRun === undefined ? {} : { onRun: options.onScheduledRun }),
+      });
+    }
     if (options.router !== undefined) {
       router = await startLocalRouter({ aws: stack.aws, env, ...options.router });
     }
     let stopping: Promise<void> | undefined;
     const running = router;
+    const api = listingApi;
+    const timers = scheduler;
     return {
       stack,
       names,
       ...(running === undefined ? {} : { router: running }),
+      ...(timers === undefined ? {} : { scheduler: timers }),
+      ...(api === undefined ? {} : { listingApi: api }),
       stop() {
         stopping ??= (async () => {
           try {
+            timers?.stop();
             await running?.stop();
+            await api?.stop();
           } finally {
             await stack.stop();
           }
@@ -132,7 +159,9 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
       },
     };
   } catch (error) {
+    scheduler?.stop();
     await router?.stop();
+    await listingApi?.stop();
     await stack.stop();
     throw error;
   }

@@ -85,6 +85,7 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]>
   ['RedshiftData.', 'redshift-data'],
   ['AmazonSQS.', 'sqs'],
   ['AWSEvents.', 'events'],
+  ['secretsmanager.', 'secretsmanager'],
 ];
 
 const LAMBDA_PATH = '/2015-03-31/functions/';
@@ -123,6 +124,13 @@ export function parseCredentialScope(credential: string): CredentialScope | unde
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The action a JSON-protocol request names (`GetRecords` of `Kinesis_20131202.GetRecords`), for per-operation faults. */
+function operationOf(headers: IncomingHttpHeaders): string | undefined {
+  const target = headerValue(headers, 'x-amz-target');
+  if (target === undefined) return undefined;
+  return target.slice(target.lastIndexOf('.') + 1) || undefined;
 }
 
 function queryParam(url: string, name: string): string | undefined {
@@ -559,7 +567,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         forward(request, response, backend, identity);
         return;
       case 'throttle':
-      case '5xx': {
+      case '5xx':
+      case 'expired-iterator': {
         request.resume();
         const formEncoded = errorFormatFor(identity.service, request.headers) === 'query-xml';
         send(response, faultResponse(identity.service ?? '', decision.fault, decision.variant, formEncoded));
@@ -663,7 +672,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       refuse(response, identity, request.headers);
       return;
     }
-    const decision = identity.service === undefined ? undefined : options.faults?.decide(identity.service);
+    const decision =
+      identity.service === undefined
+        ? undefined
+        : options.faults?.decide(identity.service, operationOf(request.headers));
     if (decision === undefined) {
       forward(request, response, backend, identity);
     } else if (decision.delayMs > 0) {

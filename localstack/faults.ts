@@ -8,23 +8,34 @@
  * The plan is written as `LOCALSTACK_FAULTS` spells it (see `docs/local-stack.md`):
  *
  * ```
- * seed=7,dynamodb:throttle=5%,s3:5xx=0.05,lambda:drop-response=0.01,*:latency=0-20ms
- * ^^^^^^ ^^^^^^^^ ^^^^^^^^ ^^                                     ^ every served service
- * seed   service  kind     rate (of the service's requests)          latency: a uniform delay in ms
+ * seed=7,dynamodb:throttle=5%,s3:5xx=0.05,kinesis.GetRecords:expired-iterator=1%,*:latency=0-20ms
+ * ^^^^^^ ^^^^^^^^ ^^^^^^^^ ^^  ^^^^^^^^^^^^^^^^^^                         ^ every served service
+ * seed   service  kind     rate  service.Operation (one JSON-protocol action)   latency: a uniform delay in ms
  * ```
  *
  * A request draws one number per fault plan: below the throttle rate it is throttled, in the next band
  * answered with a 5xx, then dropped before the service sees it, then dropped after the service acted
- * (the answer is lost: the client retries something that already happened).
+ * (the answer is lost: the client retries something that already happened), then (Kinesis GetRecords
+ * only) answered `ExpiredIteratorException`, as Kinesis answers an iterator older than five minutes.
+ * Terms for one operation win over the service's, which win over `*`.
  */
 import { randomUUID } from 'node:crypto';
 import type { EdgeResponse } from './service.ts';
 
 /** Faults that replace the answer; `latency` only delays it. */
-export type FaultKind = 'throttle' | '5xx' | 'drop' | 'drop-response';
+export type FaultKind = 'throttle' | '5xx' | 'drop' | 'drop-response' | 'expired-iterator';
 
 /** The kinds in the order a request's draw is compared against them. */
-export const FAULT_KINDS: readonly FaultKind[] = ['throttle', '5xx', 'drop', 'drop-response'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'throttle',
+  '5xx',
+  'drop',
+  'drop-response',
+  'expired-iterator',
+];
+
+/** The one operation an expired iterator can be answered to. */
+const EXPIRED_ITERATOR_TARGET = 'kinesis.GetRecords';
 
 /** A delay drawn uniformly from `minMs` to `maxMs` (inclusive) for every request. */
 export interface LatencyRange {
@@ -38,7 +49,7 @@ export interface ServiceFaults {
   readonly latency?: LatencyRange;
 }
 
-/** A parsed plan: the seed, and the faults by signing name (`*` for every service). */
+/** A parsed plan: the seed, and the faults by signing name, `name.Operation`, or `*` for every service. */
 export interface FaultPlan {
   readonly seed: number;
   readonly services: Readonly<Record<string, ServiceFaults>>;
@@ -51,7 +62,7 @@ export class FaultSpecError extends Error {
 
 /** The seed when the plan gives none: a run is reproducible either way. */
 const DEFAULT_SEED = 1;
-const SERVICE = /^(\*|[a-z0-9][a-z0-9-]*)$/;
+const SERVICE = /^(\*|[a-z0-9][a-z0-9-]*(\.[A-Z][A-Za-z0-9]*)?)$/;
 
 function parseRate(term: string, value: string): number {
   const percent = value.endsWith('%');
@@ -117,7 +128,7 @@ export function parseFaultSpec(text: string): FaultPlan {
     const kind = colon < 0 ? name : name.slice(colon + 1);
     if (!SERVICE.test(service)) {
       throw new FaultSpecError(
-        `LOCALSTACK_FAULTS term '${term}' names no service: write SERVICE:KIND=VALUE, SERVICE a signing name (dynamodb, s3, lambda, kinesis) or *`,
+        `LOCALSTACK_FAULTS term '${term}' names no service: write SERVICE:KIND=VALUE, SERVICE a signing name (dynamodb, s3, lambda, kinesis), a signing name and a JSON-protocol operation (kinesis.GetRecords), or *`,
       );
     }
     if (kind === 'latency') {
@@ -128,6 +139,11 @@ export function parseFaultSpec(text: string): FaultPlan {
     if (!isFaultKind(kind)) {
       throw new FaultSpecError(
         `LOCALSTACK_FAULTS term '${term}': unknown fault '${kind}'; the faults are ${[...FAULT_KINDS, 'latency'].join(', ')}`,
+      );
+    }
+    if (kind === 'expired-iterator' && service !== EXPIRED_ITERATOR_TARGET) {
+      throw new FaultSpecError(
+        `LOCALSTACK_FAULTS term '${term}': expired-iterator is a fault of ${EXPIRED_ITERATOR_TARGET} only`,
       );
     }
     const own = rates.get(service) ?? {};
@@ -143,11 +159,12 @@ export function parseFaultSpec(text: string): FaultPlan {
     };
   }
   const plan: FaultPlan = { seed: seed ?? DEFAULT_SEED, services };
-  for (const service of Object.keys(services)) {
-    const total = sumRates(effectiveFaults(plan, service).rates);
+  for (const key of Object.keys(services)) {
+    const [service = key, operation] = key.split('.');
+    const total = sumRates(effectiveFaults(plan, service, operation).rates);
     if (total > 1 + 1e-9) {
       throw new FaultSpecError(
-        `LOCALSTACK_FAULTS: the fault rates of ${service} (with those of *) add up to ${total}, more than 1`,
+        `LOCALSTACK_FAULTS: the fault rates of ${key} (with those of its service and *) add up to ${total}, more than 1`,
       );
     }
   }
@@ -158,13 +175,17 @@ function sumRates(rates: Readonly<Partial<Record<FaultKind, number>>>): number {
   return FAULT_KINDS.reduce((sum, kind) => sum + (rates[kind] ?? 0), 0);
 }
 
-/** The faults a service suffers: its own terms, and those of `*` for the kinds it does not name. */
-export function effectiveFaults(plan: FaultPlan, service: string): ServiceFaults {
+/**
+ * The faults a request suffers: the terms of its operation, then of its service, then of `*`, each
+ * kind taken from the most specific term that names it.
+ */
+export function effectiveFaults(plan: FaultPlan, service: string, operation?: string): ServiceFaults {
   const all = plan.services['*'];
   const own = plan.services[service];
-  const latency = own?.latency ?? all?.latency;
+  const op = operation === undefined ? undefined : plan.services[`${service}.${operation}`];
+  const latency = op?.latency ?? own?.latency ?? all?.latency;
   return {
-    rates: { ...all?.rates, ...own?.rates },
+    rates: { ...all?.rates, ...own?.rates, ...op?.rates },
     ...(latency === undefined ? {} : { latency }),
   };
 }
@@ -203,7 +224,15 @@ function generator(seed: number): () => number {
 }
 
 function zeroCounts(): FaultCounts {
-  return { requests: 0, throttle: 0, '5xx': 0, drop: 0, 'drop-response': 0, latency: 0 };
+  return {
+    requests: 0,
+    throttle: 0,
+    '5xx': 0,
+    drop: 0,
+    'drop-response': 0,
+    'expired-iterator': 0,
+    latency: 0,
+  };
 }
 
 /**
@@ -259,17 +288,23 @@ export class FaultInjector {
     this.#random.clear();
   }
 
-  /** The fate of the next request to `service`; undefined when disabled or when nothing applies. */
-  decide(service: string): FaultDecision | undefined {
+  /**
+   * The fate of the next request to `service` (its JSON-protocol `operation`, when it has one);
+   * undefined when disabled or when nothing applies. Requests of an operation the plan names are
+   * counted, and drawn, under `service.Operation`; the others under the service.
+   */
+  decide(service: string, operation?: string): FaultDecision | undefined {
     if (!this.#enabled) return undefined;
-    const faults = effectiveFaults(this.#plan, service);
-    const counts = this.#countsOf(service);
+    const named = operation !== undefined && this.#plan.services[`${service}.${operation}`] !== undefined;
+    const key = named ? `${service}.${operation}` : service;
+    const faults = effectiveFaults(this.#plan, service, named ? operation : undefined);
+    const counts = this.#countsOf(key);
     counts.requests += 1;
     if (sumRates(faults.rates) === 0 && faults.latency === undefined) return undefined;
-    let random = this.#random.get(service);
+    let random = this.#random.get(key);
     if (random === undefined) {
-      random = generator(fnv1a(`${this.#plan.seed}:${service}`));
-      this.#random.set(service, random);
+      random = generator(fnv1a(`${this.#plan.seed}:${key}`));
+      this.#random.set(key, random);
     }
     const draw = random();
     let delayMs = 0;
@@ -290,7 +325,7 @@ export class FaultInjector {
     return delayMs === 0 ? undefined : { delayMs, variant: 0 };
   }
 
-  /** A copy of the counters, by service, of what was injected while enabled. */
+  /** A copy of the counters, by service (or `service.Operation`), of what was injected while enabled. */
   counts(): Record<string, FaultCounts> {
     return Object.fromEntries([...this.#counts].map(([service, counts]) => [service, { ...counts }]));
   }
@@ -347,14 +382,23 @@ function xmlError(status: number, code: string, message: string, query: boolean)
  * | kinesis | 400 `ProvisionedThroughputExceededException` (JSON 1.1) | 500 `InternalFailure` |
  * | others | 400 `ThrottlingException` (JSON, or XML for form-encoded requests) | 500 `InternalFailure` |
  *
- * `variant` (0..1) picks between DynamoDB's two throttling errors.
+ * `variant` (0..1) picks between DynamoDB's two throttling errors. An expired iterator is Kinesis's 400
+ * `ExpiredIteratorException`.
  */
 export function faultResponse(
   service: string,
-  kind: 'throttle' | '5xx',
+  kind: 'throttle' | '5xx' | 'expired-iterator',
   variant = 0,
   formEncoded = false,
 ): EdgeResponse {
+  if (kind === 'expired-iterator') {
+    return jsonError(
+      400,
+      'ExpiredIteratorException',
+      'Iterator expired. The iterator was created more than five minutes ago (injected by the local stack).',
+      'application/x-amz-json-1.1',
+    );
+  }
   const throttle = kind === 'throttle';
   switch (service) {
     case 'dynamodb': {

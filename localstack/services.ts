@@ -1,12 +1,13 @@
 /**
  * The in-process service emulations `npm run localstack:up` serves by default, in one place, so the CLI,
  * the demo and the benchmarks get the same set: the Lambda Invoke host (serving the step functions of
- * `handlers/catalog.ts`), the Redshift Data API over PGlite, and SQS, SNS and EventBridge.
+ * `handlers/catalog.ts`), the Redshift Data API over PGlite, SQS, SNS and EventBridge, and Secrets Manager.
  */
 import { join } from 'node:path';
 import { createLambdaHost, type HostLog } from './lambda/index.ts';
 import { createMessagingServices } from './messaging.ts';
 import { createRedshiftDataEmulator } from './redshift/index.ts';
+import { createSecretsManagerEmulator } from './secretsmanager/index.ts';
 import type { ServiceEmulator } from './service.ts';
 import type { EmailNotification } from './sns/index.ts';
 
@@ -20,8 +21,8 @@ export interface DefaultServicesOptions {
    */
   readonly startDatabaseNow?: boolean;
   /**
-   * Keeps the Redshift database in `DIR/redshift` and the queues, topics and rules in `DIR/sqs`, `DIR/sns`,
-   * `DIR/events` (the stack's data directory); default in memory.
+   * Keeps the Redshift database in `DIR/redshift`, the queues, topics and rules in `DIR/sqs`, `DIR/sns`,
+   * `DIR/events` and the secrets in `DIR/secretsmanager` (the stack's data directory); default in memory.
    */
   readonly dataDir?: string;
   /** Told of every email notification SNS delivers to the local inbox. */
@@ -46,5 +47,9 @@ export function defaultServices(options: DefaultServicesOptions = {}): ServiceEm
     sqs,
     sns,
     events,
+    createSecretsManagerEmulator({
+      ...log,
+      ...(options.dataDir === undefined ? {} : { dataDir: join(options.dataDir, 'secretsmanager') }),
+    }),
   ];
 }

@@ -17,6 +17,7 @@ import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
 import { FaultInjector, type FaultPlan } from './faults.ts';
 import { startKinesisLocal } from './kinesis-local.ts';
 import type { ServiceEmulator } from './service.ts';
+import { type SftpEndpoint, startLocalSftp } from './sftp/index.ts';
 
 /** Which Kinesis engine serves `kinesis`. */
 export type KinesisEngine = 'kinesalite' | 'kinesis-local';
@@ -46,6 +47,11 @@ export interface LocalStackOptions {
    * `LOCALSTACK_FAULTS` syntax of `localstack/faults.ts`. Default: the `LOCALSTACK_FAULTS` variable, or none.
    */
   readonly faults?: string | FaultPlan;
+  /**
+   * Serve an SFTP server beside the edge (its own port: SSH is not HTTP), over `DIR/sftp/` with a data
+   * directory or a temporary directory otherwise. Default true.
+   */
+  readonly sftp?: boolean;
 }
 
 /** A running stack. */
@@ -53,7 +59,10 @@ export interface LocalStack {
   /** `http://127.0.0.1:PORT`, the value for `AWS_ENDPOINT_URL`. */
   readonly endpoint: string;
   readonly port: number;
-  /** `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` for child processes. */
+  /**
+   * `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` for child processes,
+   * and `SFTP_HOST`, `SFTP_PORT`, `SFTP_USERNAME`, `SFTP_PASSWORD` when the SFTP server runs.
+   */
   readonly env: Record<string, string>;
   /** The same, in the form `router/aws/clients.ts` builds clients from. */
   readonly aws: AwsEnvironment;
@@ -61,6 +70,8 @@ export interface LocalStack {
   readonly startedInMs: number;
   /** Where the data is kept, when it outlives the process. */
   readonly dataDir?: string;
+  /** The SFTP server's address, account and served directory, unless started with `sftp: false`. */
+  readonly sftp?: SftpEndpoint;
   /** Closes the edge, every emulator, child process and temporary directory; idempotent. */
   stop(): Promise<void>;
   /** Serves `service.signingName` with this emulation from now on. */
@@ -214,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const dataDir = options.dataDir;
   const faults = new FaultInjector(options.faults ?? process.env.LOCALSTACK_FAULTS ?? '');
   let edge: Edge;
+  let sftp: SftpEndpoint | undefined;
   try {
     if (dataDir !== undefined) unlock = await lockDataDirectory(dataDir);
     const parts = await Promise.allSettled([
@@ -224,6 +236,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const part of parts) if (part.status === 'fulfilled') closers.push(part.value.close);
     const failed = parts.find((part) => part.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+    if (options.sftp ?? true) {
+      const server = await startLocalSftp({ host, log, ...(dataDir === undefined ? {} : { dataDir }) });
+      closers.push(() => server.stop());
+      const { stop: _stop, ...endpoint } = server;
+      sftp = endpoint;
+    }
     const [kinesis, dynamodb, s3] = parts.map((part) => (part.status === 'fulfilled' ? part.value.port : 0));
     edge = await startEdge({
       port: options.port ?? 4566,
@@ -261,6 +279,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
   const startedInMs = performance.now() - started;
   log(`local stack on ${edge.endpoint} (${edge.services().join(', ')}) in ${Math.round(startedInMs)} ms`);
+  if (sftp !== undefined)
+    log(`sftp on ${sftp.host}:${sftp.port} (${sftp.username}/${sftp.password}), serving ${sftp.root}`);
 
   return {
     endpoint: edge.endpoint,
@@ -270,10 +290,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      ...sftp?.env,
     },
     aws,
     startedInMs,
     ...(dataDir === undefined ? {} : { dataDir }),
+    ...(sftp === undefined ? {} : { sftp }),
     register,
     faults,
     stop() {

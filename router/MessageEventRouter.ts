@@ -7,13 +7,15 @@
  * Lambda redelivers them in order and dedup absorbs what already ran).
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { Clock, CompiledGraph } from './asl/index.ts';
+import type { Clock, CompiledGraph, InvokeEffect } from './asl/index.ts';
 import type { RouterSettings } from './config.ts';
 import { disposition, errorMessage } from './errors.ts';
 import type { ExecutionRecord, ExecutionStore } from './executions/index.ts';
 import {
   ExecutionLifecycle,
   type ExpressCompletion,
+  isChildEnd,
+  type LifecycleDeps,
   RunScope,
   SAFETY_MARGIN_MS,
 } from './executions/index.ts';
@@ -46,6 +48,7 @@ import {
   precheck,
   processInOrder,
   recordOutcome,
+  refOf,
   resolveVersion,
   tally,
 } from './pipeline/index.ts';
@@ -67,6 +70,13 @@ export interface RouterDeps extends TaskTokenDeps {
   readonly metrics: RouterMetrics;
   /** A unique lease owner per invocation. */
   readonly newOwner: () => string;
+  /** How child executions answer their parents and how parents list them (nested executions). */
+  readonly childExecutions?: Pick<LifecycleDeps, 'settleParent' | 'waitedChildren' | 'waitedChild'>;
+  /** Stops the job of a `.sync` task its execution stopped waiting on (see `createJobStopper`). */
+  readonly stopJob?: (
+    effect: InvokeEffect,
+    signal: AbortSignal,
+  ) => Promise<{ readonly stopped: boolean; readonly error?: string }>;
 }
 
 /** Per-invocation limits given by Lambda. */
@@ -105,6 +115,12 @@ const WINDOW_RECORDS = 200;
 
 const DONE: Outcome = { kind: 'done' };
 
+/**
+ * How long stopping a cancelled task's job may take before the run goes on without it: well inside the
+ * reserve an invocation keeps for its last writes (`SAFETY_MARGIN_MS`).
+ */
+const STOP_TIMEOUT_MS = 1_000;
+
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
   private readonly lifecycle: ExecutionLifecycle;
@@ -116,7 +132,7 @@ export class MessageEventRouter {
 
   constructor(private readonly deps: RouterDeps) {
     const pinned = (engine: string, version: number) => deps.resolver.version(engine, version);
-    this.lifecycle = new ExecutionLifecycle({ ...deps, pinned });
+    this.lifecycle = new ExecutionLifecycle({ ...deps, ...deps.childExecutions, pinned });
     this.aliasRoutes = new AliasRoutes(deps.resolver);
     this.disposer = new Disposer({ ...deps, lifecycle: this.lifecycle });
     this.callbackDeps = {
@@ -179,6 +195,7 @@ export class MessageEventRouter {
         lifecycle: this.lifecycle,
         resolve: (key) => resolveVersion(deps.resolver, aliases, key),
         pinned: (engine, version) => deps.resolver.version(engine, version),
+        aliased: (key, alias) => deps.resolver.aliasVersion(key.engine, alias, key.dedupKey),
         run: scope.deps,
       },
       ...(remainingMs === undefined ? {} : { shouldStop: () => remainingMs() < SAFETY_MARGIN_MS * 2 }),
@@ -245,6 +262,12 @@ export class MessageEventRouter {
     const admission = admit(known.get(item.mapKey ?? ''), modeOf(run.aliases, key.engine));
     if (admission.kind === 'duplicate') {
       tally(run.summary, `${admission.record.engine}@${admission.record.version}`, 'duplicates');
+      if (admission.record.parent?.token === undefined) return DONE;
+      try {
+        await this.lifecycle.settleAgain(admission.record);
+      } catch (error) {
+        return this.disposer.onError(d, key, error, run.summary);
+      }
       return DONE;
     }
     try {
@@ -271,6 +294,14 @@ export class MessageEventRouter {
         tally(run.summary, `${decision.record.engine}@${decision.record.version}`, 'duplicates');
         return DONE;
       case 'reject':
+        if (decision.reason === 'task-not-waiting' && isChildEnd(envelope.event)) {
+          // The parent stopped waiting (its task timed out or was cancelled): nothing is lost.
+          this.deps.logger.warn('a child execution ended after its parent stopped waiting for it', {
+            ...refOf(d),
+            detail: decision.message,
+          });
+          return DONE;
+        }
         return this.disposer.quarantine(run.summary, d, {
           reason: decision.reason,
           detail: `${describe(d)}: ${decision.message}`,
@@ -359,8 +390,31 @@ export class MessageEventRouter {
       invoke: deps.invoke,
       clock: deps.clock,
       maxInProcessWaitMs: deps.settings.maxInProcessWaitMs,
+      stopWork: (effect: InvokeEffect) => this.stopWork(effect),
     };
     return new RunScope(base, remainingMs);
+  }
+
+  /**
+   * Stops the work a handed-over invoke left running when its execution stopped waiting for it (a child
+   * execution here); a failure is logged, never the run's.
+   */
+  private async stopWork(effect: InvokeEffect): Promise<void> {
+    try {
+      await this.lifecycle.stopWork(effect);
+      const job = await this.deps.stopJob?.(effect, AbortSignal.timeout(STOP_TIMEOUT_MS));
+      if (job?.error !== undefined) {
+        this.deps.logger.warn('stopping the job of a cancelled task failed', {
+          state: effect.stateName,
+          error: job.error,
+        });
+      }
+    } catch (error) {
+      this.deps.logger.warn('stopping the work of a cancelled task failed', {
+        state: effect.stateName,
+        error: errorMessage(error),
+      });
+    }
   }
 
   /** The counters of a batch or sweep as metrics, with the engine cache's activity since the last one. */

@@ -22,8 +22,16 @@ import {
   taskTokenSecretSourceFromEnv,
 } from './config.ts';
 import type { ExecutionStore } from './executions/index.ts';
-import { DynamoDBExecutionStore, S3PayloadStore } from './executions/index.ts';
 import {
+  createNestedExecutions,
+  DynamoDBExecutionStore,
+  S3PayloadStore,
+  settlementRecord,
+  streamPut,
+  withNestedExecutions,
+} from './executions/index.ts';
+import {
+  createJobStopper,
   createSdkIntegrations,
   createTaskInvoker,
   DynamoDBActivityQueue,
@@ -72,8 +80,8 @@ export interface RouterParts {
 
 /**
  * Assembles router dependencies from parts. Graphs compile with the deployment's limits and sign task
- * tokens with the current secret as of their compilation; callbacks are verified against the current,
- * then the previous secrets.
+ * tokens with the keyring's current secret at the time of each token (a rotation reaches graphs already
+ * compiled); callbacks are verified against the current, then the previous secrets.
  */
 export function routerDeps(parts: RouterParts): RouterDeps {
   const { settings, logger } = parts;
@@ -87,7 +95,8 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     load: parts.load,
     compile: (graph) =>
       compileGraph(graph, {
-        taskTokenSecret: taskTokens.signingSecret(),
+        // Asked at each token: after a rotation, graphs compiled before it sign with the new secret.
+        taskTokenSecret: () => taskTokens.signingSecret(),
         ...(parts.roleArn === undefined ? {} : { roleArn: parts.roleArn }),
       }),
     aliasTtlMs: settings.aliasTtlMs,
@@ -175,7 +184,16 @@ function depsFromEnv(
   const registry = registryFromEnv(env, aws);
   const dynamodb = dynamoDbDocumentClient(aws);
   const s3 = s3Client(aws);
-  return routerDeps({
+  const sdk = createSdkIntegrations(aws);
+  const put = streamPut(sdk, names.stream);
+  const nested = createNestedExecutions({
+    region: aws.region,
+    accountId: env.AWS_ACCOUNT_ID ?? '000000000000',
+    isEngine: async (engine) => (await built.resolver.snapshot()).aliases.has(engine),
+    put,
+    now: () => built.clock.now(),
+  });
+  const built: RouterDeps = routerDeps({
     index: registry.index,
     store: registry.store,
     load: registry.graphLoader,
@@ -191,20 +209,31 @@ function depsFromEnv(
       bucket: names.bucket,
       table: names.enginesTable,
     }),
-    invoke:
+    invoke: withNestedExecutions(
       overrides.invoke ??
-      createTaskInvoker({
-        lambda: lambdaClient(aws),
-        sdk: createSdkIntegrations(aws),
-        allowlist: settings.allowlist,
-        region: aws.region,
-        ...(env.AWS_ACCOUNT_ID === undefined ? {} : { accountId: env.AWS_ACCOUNT_ID }),
-        activities: new DynamoDBActivityQueue({ dynamodb, table: names.executionsTable }),
-      }),
+        createTaskInvoker({
+          lambda: lambdaClient(aws),
+          sdk,
+          allowlist: settings.allowlist,
+          region: aws.region,
+          ...(env.AWS_ACCOUNT_ID === undefined ? {} : { accountId: env.AWS_ACCOUNT_ID }),
+          activities: new DynamoDBActivityQueue({ dynamodb, table: names.executionsTable }),
+        }),
+      nested,
+    ),
     ...(env.ROUTER_ROLE_ARN === undefined ? {} : { roleArn: env.ROUTER_ROLE_ARN }),
     settings,
     logger: overrides.logger ?? powertoolsLogger(),
     metrics: overrides.metrics ?? powertoolsMetrics(),
     ...(taskTokens === undefined ? {} : { taskTokens }),
   });
+  return {
+    ...built,
+    stopJob: createJobStopper(sdk),
+    childExecutions: {
+      settleParent: (settlement, child) => put(settlementRecord(settlement, child)),
+      waitedChildren: (state) => nested.waitedChildren(state),
+      waitedChild: (effect) => nested.waitedChild(effect),
+    },
+  };
 }

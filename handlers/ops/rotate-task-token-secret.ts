@@ -71,12 +71,21 @@ function secretsManagerStore(client: SecretsManagerClient): RotationSecretStore 
   };
 }
 
-let store: RotationSecretStore | undefined;
+/**
+ * A rotation handler over a given client: the deployed handler below, and the local stack's Lambda host
+ * in tests, where the client points at the stack's Secrets Manager.
+ */
+export function rotationHandler(client: SecretsManagerClient): (event: RotationEvent) => Promise<void> {
+  const store = secretsManagerStore(client);
+  return (event) => rotateTaskTokenSecret(event, store);
+}
+
+let rotate: ((event: RotationEvent) => Promise<void>) | undefined;
 
 /** The Lambda handler: one rotation step per invocation. */
 export async function handler(event: RotationEvent): Promise<void> {
-  store ??= secretsManagerStore(
+  rotate ??= rotationHandler(
     new SecretsManagerClient(clientConfig(awsEnvironmentFromEnv(), 'secretsmanager')),
   );
-  await rotateTaskTokenSecret(event, store);
+  await rotate(event);
 }

@@ -83,6 +83,30 @@ export async function once<T extends StepResult>(
 }
 
 /**
+ * {@link once} for an effect that may be refused: `when` is a SQL condition checked after the plan's
+ * statements, in the same transaction, and the effect is recorded only where it holds. Answers the
+ * result, or `undefined` when the condition failed (nothing recorded, so a retry plans again). The
+ * validation of seed 000 takes a source's lock this way: the update is guarded, `when` checks the lock.
+ */
+export async function onceWhen<T extends StepResult>(
+  key: string,
+  step: string,
+  plan: () => Promise<EffectPlan<T> & { readonly when: string }>,
+): Promise<T | undefined> {
+  await ensureEffectsTable();
+  const previous = await recorded<T>(key);
+  if (previous !== undefined) return previous;
+  const { statements, result, when } = await plan();
+  await transaction([
+    ...statements,
+    `INSERT INTO step_effects (idempotency_key, step, result)
+     SELECT ${literal(key)}, ${literal(step)}, ${literal(JSON.stringify(result))}
+     WHERE ${unlessRecorded(key)} AND (${when})`,
+  ]);
+  return recorded<T>(key);
+}
+
+/**
  * The step's idempotency key: the one the router passes in the Lambda client context (stable across
  * retries and redeliveries of the same state visit), else `idempotencyKey` in the payload (a caller
  * without a client context), else an error, since a step without a key cannot be exactly-once.

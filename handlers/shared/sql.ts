@@ -87,6 +87,26 @@ export async function query(
   sql: string,
   parameters: Readonly<Record<string, string | number>> = {},
 ): Promise<SqlRow[]> {
+  const id = await execute(sql, parameters);
+  if (id === undefined) return [];
+  const rows: SqlRow[] = [];
+  let token: string | undefined;
+  do {
+    const page = await resultPage(id, token);
+    rows.push(...page.rows);
+    token = page.nextToken;
+  } while (token !== undefined);
+  return rows;
+}
+
+/**
+ * Runs one statement and waits for it; the statement id when it has a result set to page through with
+ * {@link resultPage}, undefined otherwise.
+ */
+export async function execute(
+  sql: string,
+  parameters: Readonly<Record<string, string | number>> = {},
+): Promise<string | undefined> {
   const { client, target } = connection();
   const entries = Object.entries(parameters);
   const { Id } = await client.send(
@@ -99,22 +119,29 @@ export async function query(
     }),
   );
   if (Id === undefined) throw new SqlError('ExecuteStatement returned no statement id');
-  if (!(await waitFor(client, Id, `statement '${sql.slice(0, 60)}'`))) return [];
-  const rows: SqlRow[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new GetStatementResultCommand({ Id, ...(token === undefined ? {} : { NextToken: token }) }),
-    );
-    const names = (page.ColumnMetadata ?? []).map((column) => column.name ?? '');
-    for (const record of page.Records ?? []) {
-      rows.push(
-        Object.fromEntries(record.map((field, index) => [names[index] ?? String(index), unwrap(field)])),
-      );
-    }
-    token = page.NextToken;
-  } while (token !== undefined && token !== '');
-  return rows;
+  return (await waitFor(client, Id, `statement '${sql.slice(0, 60)}'`)) ? Id : undefined;
+}
+
+/** One page of a finished statement's rows, and the token of the next page when there is one. */
+export async function resultPage(
+  statementId: string,
+  nextToken?: string,
+): Promise<{ rows: SqlRow[]; nextToken?: string }> {
+  const { client } = connection();
+  const page = await client.send(
+    new GetStatementResultCommand({
+      Id: statementId,
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+    }),
+  );
+  const names = (page.ColumnMetadata ?? []).map((column) => column.name ?? '');
+  const rows = (page.Records ?? []).map(
+    (record): SqlRow =>
+      Object.fromEntries(record.map((field, index) => [names[index] ?? String(index), unwrap(field)])),
+  );
+  return page.NextToken === undefined || page.NextToken === ''
+    ? { rows }
+    : { rows, nextToken: page.NextToken };
 }
 
 /** Runs statements as one batch: one transaction, all or nothing (BatchExecuteStatement takes no parameters). */

@@ -16,7 +16,7 @@ export interface DemoEvent {
   readonly source?: string;
 }
 
-/** Inbound files the demo drops for the seed-001 domain flow (`s3://BUCKET/inbound/NAME`). */
+/** Partner files the demo drops on the stack's SFTP server for the seed-001 domain flow (`/inbound/NAME`). */
 export const DEMO_FILES: readonly { readonly name: string; readonly body: string }[] = [
   { name: 'members-2026-10.csv', body: 'member_id,plan\nm-1,basic\nm-2,plus\nm-3,plus\n' },
   { name: 'members-2026-11.csv', body: 'member_id,plan\nm-4,basic\nm-5,basic\n' },
@@ -51,20 +51,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     phase === 0
       ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refresh_date: '2026-11-01' } }]
       : [],
-  // Seed 000: one source per flow type, as the `batch_execution_params` column would hold them.
-  'flow-types': (phase) =>
-    phase === 0
-      ? [
-          { flow_type: 'Normal' },
-          { type: 'Re-specs', Sql: "UPDATE attributes SET refreshed = true WHERE source_id = 'source-2'" },
-          { type: 'Full Load' },
-          { type: 'Sold', year: 2021 },
-        ].map((params, i) => ({
-          type: 'source.batch.requested',
-          subject: `source-${i + 1}`,
-          data: { source_id: `source-${i + 1}`, batch_execution_params: params, runtime_count: 2 },
-        }))
-      : [],
+  // Seed 000 runs after the waves, run after run (localstack/demo/sourceFlows.ts): its runs connect.
+  'flow-types': () => [],
   // The JSONata engine: a small order, priced without the review step.
   'order-enrichment': (phase) =>
     phase === 0
@@ -80,7 +68,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
           },
         ]
       : [],
-  // Seed 001: files dropped where the SFTP stand-in reads them (the demo uploads them first).
+  // Seed 001: files dropped on the stack's SFTP server (the demo drops them first).
   'demo-flow': (phase) =>
     phase === 0
       ? DEMO_FILES.map((file) => ({

@@ -143,6 +143,16 @@ export function waitsForTaskToken(resource: string): boolean {
   return parsedResource.kind !== 'lambda' && parsedResource.pattern === 'waitForTaskToken';
 }
 
+/** True for `states:startExecution[.PATTERN]`, which may start a child execution of this runtime. */
+export function startsExecution(resource: string): boolean {
+  const parsedResource = parseTaskResource(resource);
+  return (
+    parsedResource?.kind === 'service' &&
+    parsedResource.service === 'states' &&
+    parsedResource.action === 'startExecution'
+  );
+}
+
 /** True for `lambda:invoke[.waitForTaskToken]`, whose Parameters name the function. */
 export function isLambdaInvoke(resource: TaskResource | undefined): boolean {
   return resource?.kind === 'service' && resource.service === 'lambda' && resource.action === 'invoke';

@@ -206,6 +206,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(callbacks === undefined ? {} : { callbacks }),
+      ...(update.children === undefined ? {} : { children: update.children }),
     };
     const placed = await placeValues(
       this.payloads,
@@ -230,6 +231,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         updatedAt: next.updatedAt,
         ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
         ...(update.appliedCallback === undefined || callbacks === undefined ? {} : { callbacks }),
+        ...(update.children === undefined ? {} : { children: update.children }),
         ...(due ?? {}),
       },
       remove: [
@@ -243,12 +245,15 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   async complete(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
     const expiresAt = Math.floor(completion.now / 1000) + completion.retentionSeconds;
     const values = completionFields(completion);
+    const callbacks =
+      completion.appliedCallback === undefined ? undefined : appliedCallbacksAfter(record, completion);
     const unplaced: ExecutionRecord = withoutDue({
       ...(completion.checkpoint === null ? withoutCheckpoint(record) : record),
       status: completion.status,
       rev: record.rev + 1,
       updatedAt: isoTime(completion.now),
       expiresAt,
+      ...(callbacks === undefined ? {} : { callbacks }),
     });
     const placed = await placeValues(
       this.payloads,
@@ -263,6 +268,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         status: completion.status,
         updatedAt: next.updatedAt,
         expiresAt,
+        ...(callbacks === undefined ? {} : { callbacks }),
         ...placed.set,
       },
       remove: [

@@ -21,6 +21,7 @@ import type {
   ExecutionEvent,
   ExecutionState,
   HistoryEvent,
+  InvokeEffect,
   JsonValue,
   RunResult,
 } from '../asl/index.ts';
@@ -40,6 +41,17 @@ import {
 } from './ExecutionStore.ts';
 import { type ExecuteStart, executeGraph, isInfrastructureError, type RunDeps } from './execute.ts';
 import { appendHistory } from './history.ts';
+import {
+  type ChildEnd,
+  childEndOf,
+  childrenAfter,
+  type ParentLink,
+  type SettleParent,
+  settlementOf,
+} from './parentLink.ts';
+
+/** The error of a child execution stopped because its parent stopped waiting for it. */
+const ABORTED = 'States.Aborted';
 
 /** What the lifecycle needs, built once at cold start. */
 export interface LifecycleDeps {
@@ -53,6 +65,15 @@ export interface LifecycleDeps {
   readonly newOwner: () => string;
   /** The version an execution is pinned to (a resume runs on the version it started on). */
   readonly pinned: (engine: string, version: number) => Promise<LoadedEngine<CompiledGraph>>;
+  /**
+   * Completes the parent's task when a child execution ends (see `parentLink.ts`); called before the
+   * child's terminal write. Without it a child's end reaches no parent.
+   */
+  readonly settleParent?: SettleParent;
+  /** The child executions a parked execution waits on, listed in its record as its children. */
+  readonly waitedChildren?: (state: ExecutionState) => Promise<readonly string[]>;
+  /** The child execution of this runtime a `.sync` invoke waits on, so it can be stopped with its parent. */
+  readonly waitedChild?: (effect: InvokeEffect) => Promise<ExecutionKey | undefined>;
 }
 
 /** A message that may start an execution: its key, where it came from, and the input it starts with. */
@@ -66,6 +87,8 @@ export interface StartingMessage {
   readonly name?: string;
   /** Bytes of the record the input was parsed from (bounds its size without a walk). */
   readonly inputBytes?: number;
+  /** The execution that started this one as its child, and how to answer it. */
+  readonly parent?: ParentLink;
 }
 
 /** A completed express execution, for the batch to write in bulk after its window. */
@@ -126,6 +149,7 @@ export class ExecutionLifecycle {
     throwIfInfrastructure(result, message.label);
     const finished = this.deps.clock.now();
     const label = `${message.key.engine}@${loaded.version}`;
+    await this.settle(message.parent, childEndOf(result, finished), startedAt, executionId);
     return {
       kind: 'finished',
       label,
@@ -145,6 +169,7 @@ export class ExecutionLifecycle {
           startedAt: isoTime(startedAt),
           updatedAt: isoTime(finished),
           origin: message.origin,
+          ...(message.parent === undefined ? {} : { parent: message.parent }),
         },
         // Express executions keep no history or output (as Step Functions Express): storing them would
         // cost more than the run. Status, error and cause remain, for dedup and for operators.
@@ -167,13 +192,21 @@ export class ExecutionLifecycle {
   ): Promise<RunOutcome> {
     const now = reached?.startedAt ?? this.deps.clock.now();
     const request = this.claimRequest(message, loaded, now);
-    if (known === null && reached === undefined && checkpointsOf(loaded, this.deps.settings).runBeforeClaim) {
+    // A child execution claims first, as it always did: its parent is settled from its record.
+    if (
+      known === null &&
+      reached === undefined &&
+      message.parent === undefined &&
+      checkpointsOf(loaded, this.deps.settings).runBeforeClaim
+    ) {
       return this.runUnclaimed(message, loaded, run, request);
     }
     const claim = await this.deps.executions.claim(request, known);
     const label = `${message.key.engine}@${claim.record.version}`;
     switch (claim.kind) {
       case 'duplicate':
+        await this.settleAgain(claim.record);
+        return { kind: 'duplicate', label };
       case 'waiting':
         return { kind: 'duplicate', label };
       case 'in-flight':
@@ -246,6 +279,15 @@ export class ExecutionLifecycle {
   ): Promise<void> {
     const record = await this.deps.executions.get(key);
     if (record === undefined || (record.status !== 'RUNNING' && record.status !== 'WAITING')) return;
+    await this.stopChildrenOf(record, `its parent ${record.executionId} ended ${status}`);
+    const end: ChildEnd = {
+      status: status === 'QUARANTINED' ? 'ABORTED' : 'FAILED',
+      input: inputOf(record),
+      error,
+      cause,
+      stopDate: this.deps.clock.now(),
+    };
+    await this.settle(record.parent, end, Date.parse(record.startedAt), record.executionId);
     await this.deps.executions.complete(record, {
       status,
       error,
@@ -253,6 +295,38 @@ export class ExecutionLifecycle {
       now: this.deps.clock.now(),
       retentionSeconds: this.deps.settings.retentionSeconds,
     });
+  }
+
+  /**
+   * Stops the child execution a handed-over invoke waits on, when there is one: what the interpreter asks
+   * when the invoke's Task times out or a sibling fails (`RuntimeDeps.stopWork`). The child ends FAILED
+   * with `States.Aborted` and answers no one (its parent stopped waiting); its own children stop too.
+   */
+  async stopWork(
+    effect: InvokeEffect,
+    reason = `its parent's task '${effect.stateName}' stopped waiting`,
+  ): Promise<void> {
+    const key = await this.deps.waitedChild?.(effect);
+    if (key === undefined) return;
+    const record = await this.deps.executions.get(key);
+    if (record === undefined || (record.status !== 'RUNNING' && record.status !== 'WAITING')) return;
+    await this.stopChildrenOf(record, `its parent ${record.executionId} was stopped`);
+    await this.deps.executions.complete(record, {
+      status: 'FAILED',
+      error: ABORTED,
+      cause: `stopped: ${reason}`,
+      now: this.deps.clock.now(),
+      retentionSeconds: this.deps.settings.retentionSeconds,
+    });
+  }
+
+  /** Stops the children an execution's checkpoint still waits on. */
+  private async stopChildrenOf(record: ExecutionRecord, reason: string): Promise<void> {
+    if (this.deps.waitedChild === undefined || record.checkpoint === undefined) return;
+    const state = JSON.parse(record.checkpoint) as ExecutionState;
+    for (const { effect } of state.pending) {
+      if (effect.type === 'invoke' && effect.taskToken !== undefined) await this.stopWork(effect, reason);
+    }
   }
 
   /**
@@ -304,7 +378,17 @@ export class ExecutionLifecycle {
       (finished) => throwIfInfrastructure(finished, `execution ${record.executionId} (${label})`),
     );
     if (result.status === 'WAITING') return this.park(record, result, options.label, appliedCallback);
-    await executions.complete(record, this.finalCompletion(record, result));
+    const stopped = this.deps.clock.now();
+    await this.settle(
+      record.parent,
+      childEndOf(result, stopped),
+      Date.parse(record.startedAt),
+      record.executionId,
+    );
+    await executions.complete(record, {
+      ...this.finalCompletion(record, result),
+      ...(appliedCallback === undefined ? {} : { appliedCallback }),
+    });
     return {
       kind: 'finished',
       label,
@@ -443,6 +527,7 @@ export class ExecutionLifecycle {
       leaseMs: this.deps.settings.leaseMs,
       now,
       origin: message.origin,
+      ...(message.parent === undefined ? {} : { parent: message.parent }),
     };
   }
 
@@ -476,7 +561,10 @@ export class ExecutionLifecycle {
   ): Promise<RunOutcome> {
     const { settings } = this.deps;
     const interrupted = result.waitingFor === 'interrupted';
+    const waited = interrupted ? [] : ((await this.deps.waitedChildren?.(result.state)) ?? []);
+    const children = childrenAfter(record.children, waited);
     await this.deps.executions.checkpoint(record, {
+      ...(children === record.children || children === undefined ? {} : { children }),
       ...(appliedCallback === undefined ? {} : { appliedCallback }),
       checkpoint: JSON.stringify(result.state),
       status: interrupted ? 'RUNNING' : 'WAITING',
@@ -492,6 +580,40 @@ export class ExecutionLifecycle {
       };
     }
     return { kind: 'waiting', label: `${record.engine}@${record.version}` };
+  }
+
+  /**
+   * Answers a finished child's parent again: what a repeated start record of a child that already ended
+   * does, because its parent may have started it again after losing the first answer (a crash before the
+   * parent's checkpoint, the answer arriving while the parent did not yet wait for it). A parent that
+   * already holds the answer takes the repeat as a duplicate. A child stopped by its parent answers no one.
+   */
+  async settleAgain(found: ExecutionRecord): Promise<void> {
+    if (found.parent?.token === undefined || found.error === ABORTED) return;
+    // A pre-check's record leaves values kept in S3 out: read them.
+    const record = found.refs === undefined ? found : ((await this.deps.executions.get(found)) ?? found);
+    const end: ChildEnd = {
+      status:
+        record.status === 'SUCCEEDED' ? 'SUCCEEDED' : record.status === 'QUARANTINED' ? 'ABORTED' : 'FAILED',
+      input: inputOf(record),
+      stopDate: Date.parse(record.updatedAt),
+      ...(record.output === undefined ? {} : { output: parsedOr(record.output) }),
+      ...(record.error === undefined ? {} : { error: record.error }),
+      ...(record.cause === undefined ? {} : { cause: record.cause }),
+    };
+    await this.settle(record.parent, end, Date.parse(record.startedAt), record.executionId);
+  }
+
+  /** Answers the parent a child execution was started by, when one waits on it. */
+  private async settle(
+    parent: ParentLink | undefined,
+    end: ChildEnd,
+    startedAt: number,
+    executionId: string,
+  ): Promise<void> {
+    const settlement = settlementOf(parent, end, startedAt);
+    if (settlement === undefined || this.deps.settleParent === undefined) return;
+    await this.deps.settleParent(settlement, { executionId });
   }
 
   private newStart(message: StartingMessage, executionId: string, startTime: number): ExecuteStart {
@@ -544,4 +666,25 @@ function historyOf(
 ): { history?: string } {
   const history = appendHistory(record?.history, events, { includeData });
   return history === undefined ? {} : { history };
+}
+
+/** The input a record keeps (its checkpoint's, or the one kept after its checkpoint was dropped). */
+function inputOf(record: ExecutionRecord): JsonValue {
+  try {
+    if (record.checkpoint !== undefined) {
+      return (JSON.parse(record.checkpoint) as ExecutionState).context.input;
+    }
+    return record.input === undefined ? null : (JSON.parse(record.input) as JsonValue);
+  } catch {
+    return null;
+  }
+}
+
+/** Stored JSON text as JSON (null when it does not parse). */
+function parsedOr(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return null;
+  }
 }

@@ -13,6 +13,7 @@
 import { hash } from 'node:crypto';
 import type { ExecutionMode } from '../asl/index.ts';
 import { isoTime } from '../time.ts';
+import type { ParentLink } from './parentLink.ts';
 import { finishedValuesKept, type LargeField, type PayloadRefs, type PayloadStore } from './payloads.ts';
 
 /** Lifecycle of an execution. */
@@ -73,6 +74,10 @@ export interface ExecutionRecord {
    * callers claim before they need the values) leave it out of the record.
    */
   readonly refs?: PayloadRefs;
+  /** The execution that started this one and the token it waits on (see `parentLink.ts`). */
+  readonly parent?: ParentLink;
+  /** Execution ids of the children this execution started and waited for (the latest). */
+  readonly children?: readonly string[];
 }
 
 /** Identifies an execution. */
@@ -105,6 +110,8 @@ export interface ClaimRequest extends ExecutionKey {
   readonly origin?: ExecutionOrigin;
   /** A task callback arrived: a WAITING execution is taken over even before its due time. */
   readonly wake?: boolean;
+  /** A child execution's link to its parent, kept with the new record. */
+  readonly parent?: ParentLink;
 }
 
 /** A checkpoint write: new state, and optionally a durable wait. */
@@ -121,6 +128,8 @@ export interface CheckpointUpdate {
    * the record, so a redelivery of that message is known as a duplicate rather than a late answer.
    */
   readonly appliedCallback?: string;
+  /** The record's child list after this write (see `childrenAfter`), when it changed. */
+  readonly children?: readonly string[];
 }
 
 /** How many applied callback messages a record remembers (the latest). */
@@ -144,7 +153,7 @@ export function hasAppliedCallback(record: ExecutionRecord, messageKey: string):
 /** The record's applied callbacks after `update`: its own, plus the update's, the latest kept. */
 export function appliedCallbacksAfter(
   record: ExecutionRecord,
-  update: CheckpointUpdate,
+  update: Pick<CheckpointUpdate, 'appliedCallback'>,
 ): readonly string[] | undefined {
   if (update.appliedCallback === undefined) return record.callbacks;
   return [...(record.callbacks ?? []), callbackMark(update.appliedCallback)].slice(-APPLIED_CALLBACKS_KEPT);
@@ -165,6 +174,11 @@ export interface Completion {
   readonly now: number;
   /** How long the record (and so dedup) lasts after completion. */
   readonly retentionSeconds: number;
+  /**
+   * The callback message whose result the run held when it ended without a checkpoint in between: kept
+   * with the record, so a redelivery of it is a duplicate rather than a callback for a finished task.
+   */
+  readonly appliedCallback?: string;
 }
 
 /** Filters of {@link ExecutionStore.list}; newest first. */
@@ -287,6 +301,7 @@ export function claimedRecord(request: ClaimRequest): ExecutionRecord {
     startedAt: at,
     updatedAt: at,
     ...(request.origin === undefined ? {} : { origin: request.origin }),
+    ...(request.parent === undefined ? {} : { parent: request.parent }),
   };
 }
 

@@ -124,6 +124,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(callbacks === undefined ? {} : { callbacks }),
+      ...(update.children === undefined ? {} : { children: update.children }),
     };
     const values = {
       checkpoint: update.checkpoint,
@@ -312,7 +313,13 @@ function terminal(
     expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
   };
   if (record.origin !== undefined) next.origin = record.origin;
-  if (record.callbacks !== undefined) next.callbacks = record.callbacks;
+  if (record.parent !== undefined) next.parent = record.parent;
+  if (record.children !== undefined) next.children = record.children;
+  const callbacks =
+    completion.appliedCallback === undefined
+      ? record.callbacks
+      : appliedCallbacksAfter({ ...record, rev }, completion);
+  if (callbacks !== undefined) next.callbacks = callbacks;
   if (record.refs !== undefined) next.refs = record.refs;
   if (record.checkpoint !== undefined && completion.checkpoint !== null) next.checkpoint = record.checkpoint;
   if (record.input !== undefined) next.input = record.input;

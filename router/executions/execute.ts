@@ -60,6 +60,8 @@ export interface ExecuteDeps {
   readonly invoke: (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
   readonly clock: Clock;
   readonly maxInProcessWaitMs: number;
+  /** Stops the work of a handed-over invoke the execution stopped waiting on (a child execution). */
+  readonly stopWork?: (effect: InvokeEffect) => Promise<void>;
   /**
    * Aborted when the invocation is about to time out: the run ends as an interrupted wait. Shared by
    * every run of a batch, so that one listener wakes them all.

@@ -3,6 +3,7 @@
  * state visit, with its start offset from the execution's start, its duration and how it ended, indented
  * under the Map item or Parallel branch it ran in. Built from the stored history alone.
  */
+import type { ExecutionRecord } from './ExecutionStore.ts';
 import type { StoredHistoryEvent } from './history.ts';
 
 /** One state visit on the timeline. */
@@ -162,5 +163,21 @@ export function traceLines(events: readonly StoredHistoryEvent[], now = Date.now
   }
   const redrives = events.filter((e) => e.type === 'ExecutionRedriven').length;
   if (redrives > 0) lines.push(`redriven ${redrives} time${redrives === 1 ? '' : 's'}`);
+  return lines;
+}
+
+/**
+ * The lines that tie an execution to the executions it belongs with: the parent that started it (and
+ * whether that parent waits for its end) and the children it started and waited for.
+ */
+export function linkLines(record: Pick<ExecutionRecord, 'parent' | 'children'>): string[] {
+  const lines: string[] = [];
+  const { parent, children } = record;
+  if (parent !== undefined) {
+    const task = parent.invokeId === undefined ? '' : ` task ${parent.invokeId}`;
+    const waits = parent.token === undefined ? 'does not wait' : `waits (${parent.shape ?? 'raw'})`;
+    lines.push(`parent: ${parent.executionId}${task}, ${waits}`);
+  }
+  for (const child of children ?? []) lines.push(`child: ${child}`);
   return lines;
 }

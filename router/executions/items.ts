@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isJsonObject } from '../asl/index.ts';
 import type { ExecutionKey, ExecutionOrigin, ExecutionRecord, ExecutionStatus } from './ExecutionStore.ts';
+import type { ParentLink } from './parentLink.ts';
 import {
   LARGE_FIELDS,
   type LargeField,
@@ -204,5 +205,11 @@ export function fromItem(item: Record<string, unknown>): ExecutionRecord {
       ? { callbacks: item.callbacks.filter((key): key is string => typeof key === 'string') }
       : {}),
     ...(refs === undefined ? {} : { refs }),
+    ...(isJsonObject(item.parent) && typeof item.parent.executionId === 'string'
+      ? { parent: item.parent as unknown as ParentLink }
+      : {}),
+    ...(Array.isArray(item.children)
+      ? { children: item.children.filter((id): id is string => typeof id === 'string') }
+      : {}),
   };
 }

@@ -12,7 +12,7 @@
  * ```
  */
 import type { IntegrationPattern, InvokeEffect, JsonObject, JsonValue } from '../asl/index.ts';
-import { isJsonObject } from '../asl/index.ts';
+import { isJsonObject, parseTaskResource } from '../asl/index.ts';
 import { callHttpEndpoint, type HttpDeps } from './http.ts';
 import { httpMetadata, type IntegrationSpec, SDK_INTEGRATIONS } from './integrations.ts';
 import { toJson } from './json.ts';
@@ -88,6 +88,31 @@ export type OptimizedIntegrations = (
   effect: InvokeEffect,
   signal: AbortSignal,
 ) => Promise<InvokeOutcome>;
+
+/**
+ * Stops the job of a `.sync` invoke its execution stopped waiting on (a timeout, a failed sibling), with
+ * the service's own stop command (`StopQueryExecution`, `BatchStopJobRun`, `TerminateJob`, `StopTask`,
+ * `StopExecution`). Invokes that started no job, and services without a stop command, are left alone;
+ * a refused stop is answered, not thrown, so the caller can report it.
+ */
+export function createJobStopper(
+  sdk: SdkIntegrations,
+): (
+  effect: InvokeEffect,
+  signal: AbortSignal,
+) => Promise<{ readonly stopped: boolean; readonly error?: string }> {
+  return async (effect, signal) => {
+    const resource = parseTaskResource(effect.resource);
+    if (resource?.kind !== 'service' || (resource.pattern !== 'sync' && resource.pattern !== 'sync:2'))
+      return { stopped: false };
+    const spec = SDK_INTEGRATIONS[`${resource.service}:${resource.action}`];
+    const state = pollState(effect.poll);
+    const stop = spec?.job?.stop;
+    if (spec === undefined || stop === undefined || state === undefined) return { stopped: false };
+    const sent = await sdk.send(spec.sdk, stop.command, toApi(spec, stop.input(state.handle)), signal);
+    return sent.ok ? { stopped: true } : { stopped: false, error: `${stop.command}: ${sent.message}` };
+  };
+}
 
 /** Builds the optimized integrations over the SDK loader (and `fetch`, for the HTTP ones). */
 export function createOptimizedIntegrations(deps: OptimizedIntegrationDeps): OptimizedIntegrations {

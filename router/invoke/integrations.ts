@@ -31,6 +31,8 @@ export interface JobPoll {
   readonly state: (described: JsonObject, pattern: IntegrationPattern) => JobState;
   /** IAM actions the poll needs besides the start command's. */
   readonly iam: readonly string[];
+  /** The SDK command that stops the job, and its input from the handle, when the service has one. */
+  readonly stop?: { readonly command: string; readonly input: (handle: JsonObject) => JsonObject };
 }
 
 /** One optimized integration. */
@@ -94,6 +96,9 @@ function jobFailed(described: JsonValue): JobState {
   return { state: 'failed', error: 'States.TaskFailed', cause: JSON.stringify(described) };
 }
 
+/** Why a job is stopped, where its service keeps a reason. */
+const STOP_REASON = 'stopped by the workflow that started it: its task stopped waiting';
+
 const athenaPoll: JobPoll = {
   command: 'GetQueryExecution',
   handle: (started) => ({ QueryExecutionId: str(started.QueryExecutionId) }),
@@ -104,6 +109,7 @@ const athenaPoll: JobPoll = {
     return status === 'FAILED' || status === 'CANCELLED' ? jobFailed(described) : { state: 'running' };
   },
   iam: ['athena:GetQueryExecution', 'athena:StopQueryExecution'],
+  stop: { command: 'StopQueryExecution', input: (handle) => handle },
 };
 
 const gluePoll: JobPoll = {
@@ -117,6 +123,10 @@ const gluePoll: JobPoll = {
     return ['FAILED', 'STOPPED', 'TIMEOUT', 'ERROR'].includes(status) ? jobFailed(run) : { state: 'running' };
   },
   iam: ['glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+  stop: {
+    command: 'BatchStopJobRun',
+    input: (handle) => ({ JobName: str(handle.JobName), JobRunIds: [str(handle.RunId)] }),
+  },
 };
 
 const batchPoll: JobPoll = {
@@ -131,6 +141,10 @@ const batchPoll: JobPoll = {
     return status === 'FAILED' ? jobFailed(job) : { state: 'running' };
   },
   iam: ['batch:DescribeJobs', 'batch:TerminateJob'],
+  stop: {
+    command: 'TerminateJob',
+    input: (handle) => ({ JobId: str(handle.JobId), Reason: STOP_REASON }),
+  },
 };
 
 const ecsPoll: JobPoll = {
@@ -153,6 +167,14 @@ const ecsPoll: JobPoll = {
     return failed ? jobFailed(task) : { state: 'succeeded', output: task };
   },
   iam: ['ecs:DescribeTasks', 'ecs:StopTask'],
+  stop: {
+    command: 'StopTask',
+    input: (handle) => ({
+      ...(str(handle.Cluster) === '' ? {} : { Cluster: str(handle.Cluster) }),
+      Task: str(handle.TaskArn),
+      Reason: STOP_REASON,
+    }),
+  },
 };
 
 const executionPoll: JobPoll = {
@@ -169,6 +191,10 @@ const executionPoll: JobPoll = {
     return status === 'SUCCEEDED' ? { state: 'succeeded', output } : jobFailed(output);
   },
   iam: ['states:DescribeExecution', 'states:StopExecution'],
+  stop: {
+    command: 'StopExecution',
+    input: (handle) => ({ ExecutionArn: str(handle.ExecutionArn), Cause: STOP_REASON }),
+  },
 };
 
 function emrClusterPoll(done: readonly string[]): JobPoll {

@@ -14,7 +14,7 @@
  */
 
 import type { ExecutionEvent, ExecutionState } from '../asl/index.ts';
-import { invokeIdForToken, type TaskTokenLocator } from '../asl/index.ts';
+import { invokeIdForToken, readTaskTokenLocator } from '../asl/index.ts';
 import { disposition, errorMessage, LeaseLostError } from '../errors.ts';
 import {
   type ExecutionRecord,
@@ -50,25 +50,6 @@ export const DEFAULT_CALLBACK_ERROR = 'States.TaskFailed';
 /** Shortens a token for messages: enough to recognise it, not enough to replay it. */
 export function tokenLabel(token: string): string {
   return token.length <= 16 ? token : `${token.slice(0, 12)}...`;
-}
-
-/**
- * Reads a token's locator without checking its mac: for a client that does not hold the deployment's
- * secret (`router task` on an operator's machine). Safe, because a token is only ever accepted when it
- * equals, in full, a token its execution's checkpoint waits for.
- */
-export function readTaskTokenLocator(token: string): TaskTokenLocator | { readonly invalid: string } {
-  const dot = token.indexOf('.');
-  if (dot <= 0 || dot !== token.lastIndexOf('.')) {
-    return { invalid: 'the token is not of the form <locator>.<mac>' };
-  }
-  const parts = Buffer.from(token.slice(0, dot), 'base64url').toString('utf8').split('\u0000');
-  const [executionId, startText, invokeId] = parts;
-  const startTime = Number(startText);
-  if (parts.length !== 3 || !executionId || !invokeId || !Number.isSafeInteger(startTime)) {
-    return { invalid: 'the token locator does not name an execution and a task' };
-  }
-  return { executionId, startTime, invokeId };
 }
 
 /**

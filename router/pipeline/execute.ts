@@ -7,10 +7,12 @@ import { describeRecord } from '../errors.ts';
 import type {
   ExecutionKey,
   ExecutionLifecycle,
+  ParentLink,
   RunDeps,
   RunOutcome,
   StartingMessage,
 } from '../executions/index.ts';
+import { childStartAttributes } from '../executions/index.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import type { Admission } from './claim.ts';
 import type { DecodedOk, DecodedRecord } from './decode.ts';
@@ -22,6 +24,8 @@ export interface ExecuteContext {
   readonly resolve: (key: ExecutionKey) => LoadedEngine<CompiledGraph> | Promise<LoadedEngine<CompiledGraph>>;
   /** A specific version: an execution already started is pinned to its own. */
   readonly pinned: (engine: string, version: number) => Promise<LoadedEngine<CompiledGraph>>;
+  /** The version an alias other than the live one chooses (a child started on `NAME:ALIAS`). */
+  readonly aliased: (key: ExecutionKey, alias: string) => Promise<LoadedEngine<CompiledGraph>>;
   readonly run: RunDeps;
 }
 
@@ -34,8 +38,14 @@ export async function executeMessage(
 ): Promise<RunOutcome> {
   const message = startingMessage(d, key);
   const { known } = admission;
+  const qualifier =
+    d.envelope.kind === 'cloudevent' ? childStartAttributes(d.envelope.event).qualifier : undefined;
   const loaded =
-    known === null ? await context.resolve(key) : await context.pinned(key.engine, known.version);
+    known !== null
+      ? await context.pinned(key.engine, known.version)
+      : qualifier === undefined
+        ? await context.resolve(key)
+        : await qualified(context, key, qualifier);
   if (admission.mode === 'express') return context.lifecycle.runExpress(message, loaded, context.run);
   return context.lifecycle.runStandard(message, loaded, known, context.run);
 }
@@ -45,9 +55,11 @@ export function startingMessage(d: DecodedOk, key: ExecutionKey): StartingMessag
   const envelope = d.envelope;
   let input: JsonValue;
   let name: string | undefined;
+  let parent: ParentLink | undefined;
   if (envelope.kind === 'cloudevent') {
     input = envelope.event.data ?? {};
     name = envelope.event.id;
+    parent = childStartAttributes(envelope.event).parent;
   } else input = envelope.kind === 'raw' ? envelope.body : {};
   return {
     key,
@@ -56,7 +68,20 @@ export function startingMessage(d: DecodedOk, key: ExecutionKey): StartingMessag
     input,
     inputBytes: d.bytes,
     ...(name === undefined ? {} : { name }),
+    ...(parent === undefined ? {} : { parent }),
   };
+}
+
+/** The version a child start record's qualifier names: a version number, or an alias. */
+function qualified(
+  context: ExecuteContext,
+  key: ExecutionKey,
+  qualifier: string,
+): Promise<LoadedEngine<CompiledGraph>> {
+  const version = Number(qualifier);
+  if (/^[1-9]\d*$/.test(qualifier) && Number.isSafeInteger(version))
+    return context.pinned(key.engine, version);
+  return context.aliased(key, qualifier);
 }
 
 /** Names a record in messages: `record shard ... sequence ...[#sub]`. */

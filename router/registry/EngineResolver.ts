@@ -215,6 +215,20 @@ export class EngineResolver<C> {
     }
   }
 
+  /**
+   * The version another alias of an engine sends this message to (a child execution started on
+   * `stateMachine:NAME:ALIAS`), read from the index each time: such starts are rare and must see the
+   * alias as it is now.
+   */
+  async aliasVersion(engine: string, alias: string, dedupKey: string): Promise<LoadedEngine<C>> {
+    const record = await this.options.index.getAlias(engine, alias);
+    const version = record === undefined ? undefined : chooseVersion(record.targets, dedupKey);
+    if (version === undefined) {
+      throw new EngineLoadError(`engine '${engine}' has no alias '${alias}' with a version`, false);
+    }
+    return this.version(engine, version);
+  }
+
   /** A specific version (an execution pinned to the version it started on). */
   async version(engine: string, version: number): Promise<LoadedEngine<C>> {
     const key = `${engine}@${version}`;

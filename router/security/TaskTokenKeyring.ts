@@ -10,7 +10,10 @@
  * router B (cold)                             └─ knows v2, v1; signs v2; accepts v1 tokens A signed
  * ```
  *
- * A token signed with a version older than AWSPREVIOUS (two rotations ago) is refused.
+ * A token signed with a version older than AWSPREVIOUS (two rotations ago) is refused. A router that
+ * receives no such token still learns of a rotation: once its secrets are older than `maxAgeMs`, signing
+ * a token starts a read in the background (that token is signed with the secret it holds, which stays
+ * valid as AWSPREVIOUS), so no warm router goes on signing with a version the others have dropped.
  */
 import { parseTaskToken, type TaskTokenLocator } from '../asl/index.ts';
 import type { TaskTokenSecrets } from '../config.ts';
@@ -29,15 +32,20 @@ export interface TaskTokenDeps {
 /** Least time between two reads triggered by unknown tokens: a flood of forged tokens costs one read. */
 export const DEFAULT_MIN_RELOAD_INTERVAL_MS = 10_000;
 
+/** Age after which signing a token reads the secrets again: an hour, as Secrets Manager's caching clients do. */
+const DEFAULT_MAX_AGE_MS = 3_600_000;
+
 /** How the keyring refreshes its secrets; without `reload` (secrets from the environment) it never does. */
 export interface TaskTokenKeyringOptions {
   /** Reads the secrets again (from Secrets Manager); absent when they cannot change while the process runs. */
   readonly reload?: () => Promise<TaskTokenSecrets>;
   /** Default {@link DEFAULT_MIN_RELOAD_INTERVAL_MS}. */
   readonly minReloadIntervalMs?: number;
+  /** Default one hour; a rotation period must be longer than this for tokens to stay valid across it. */
+  readonly maxAgeMs?: number;
   /** Epoch milliseconds; default `Date.now`. */
   readonly now?: () => number;
-  readonly logger?: Pick<RouterLogger, 'info'>;
+  readonly logger?: Pick<RouterLogger, 'info' | 'warn'>;
 }
 
 interface Keys {
@@ -57,8 +65,9 @@ export class TaskTokenKeyring {
   private keys: Keys;
   private readonly reload: (() => Promise<TaskTokenSecrets>) | undefined;
   private readonly minReloadIntervalMs: number;
+  private readonly maxAgeMs: number;
   private readonly now: () => number;
-  private readonly logger: Pick<RouterLogger, 'info'> | undefined;
+  private readonly logger: Pick<RouterLogger, 'info' | 'warn'> | undefined;
   /** When the secrets were last read (construction counts: they were read just before). */
   private readAt: number;
   private reading: Promise<void> | undefined;
@@ -67,13 +76,28 @@ export class TaskTokenKeyring {
     this.keys = keysOf(secrets);
     this.reload = options.reload;
     this.minReloadIntervalMs = options.minReloadIntervalMs ?? DEFAULT_MIN_RELOAD_INTERVAL_MS;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
     this.readAt = this.now();
   }
 
-  /** The secret new tokens are signed with: the current one as last read. */
+  /**
+   * The secret new tokens are signed with: the current one as last read. When that read is older than
+   * `maxAgeMs`, a new one starts in the background; a failure is logged, the secrets held are kept, and
+   * the read is tried again after `minReloadIntervalMs`.
+   */
   signingSecret(): Uint8Array {
+    const reload = this.reload;
+    if (reload !== undefined && this.reading === undefined && this.now() - this.readAt >= this.maxAgeMs) {
+      this.readOnce(reload).catch((error: unknown) => {
+        // Tried again at a signing after the re-read interval, not an hour later.
+        this.readAt = this.now() - this.maxAgeMs + this.minReloadIntervalMs;
+        this.logger?.warn('reading the task-token secret again failed; signing with the one held', {
+          error: errorMessage(error),
+        });
+      });
+    }
     const current = this.keys.all[0];
     if (current === undefined)
       throw new TaskTokenSecretError('the task-token keyring holds no secret', false);
@@ -88,15 +112,18 @@ export class TaskTokenKeyring {
   readonly verify: TaskTokenVerifier = async (token) => {
     const first = this.check(token);
     if (!('invalid' in first) || this.reload === undefined) return first;
-    if (this.reading === undefined) {
-      if (this.now() - this.readAt < this.minReloadIntervalMs) return first;
-      this.reading = this.readAgain(this.reload).finally(() => {
-        this.reading = undefined;
-      });
-    }
-    await this.reading;
+    if (this.reading === undefined && this.now() - this.readAt < this.minReloadIntervalMs) return first;
+    await this.readOnce(this.reload);
     return this.check(token);
   };
+
+  /** The read in flight, or a new one: concurrent callers share it. */
+  private readOnce(reload: () => Promise<TaskTokenSecrets>): Promise<void> {
+    this.reading ??= this.readAgain(reload).finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
 
   private check(token: string): TaskTokenLocator | { readonly invalid: string } {
     let refusal: { readonly invalid: string } | undefined;

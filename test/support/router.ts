@@ -3,11 +3,19 @@
  * functions, graphs published through the real publishing path.
  */
 
+import type { ExecutionState, InvokeEffect } from '../../router/asl/index.ts';
 import type { Clock } from '../../router/asl/interpreter/clock.ts';
 import { loadGraph } from '../../router/asl/load.ts';
 import { DEFAULT_ALLOWLIST, type RouterSettings, routerSettingsFromEnv } from '../../router/config.ts';
 import { routerDeps } from '../../router/deps.ts';
 import { MemoryExecutionStore } from '../../router/executions/MemoryExecutionStore.ts';
+import {
+  createNestedExecutions,
+  type StreamRecord,
+  settlementRecord,
+  withNestedExecutions,
+} from '../../router/executions/NestedExecutions.ts';
+import type { Settlement } from '../../router/executions/parentLink.ts';
 import { createLocalInvoker, type LocalStep } from '../../router/invoke/LocalInvoker.ts';
 import { MessageEventRouter } from '../../router/MessageEventRouter.ts';
 import { CountingMetrics, type RouterLogger, silentLogger } from '../../router/observability/telemetry.ts';
@@ -15,6 +23,7 @@ import { MemoryQuarantineStore } from '../../router/quarantine/MemoryQuarantineS
 import { MemoryGraphStore } from '../../router/registry/GraphStore.ts';
 import { MemoryEngineIndex } from '../../router/registry/MemoryEngineIndex.ts';
 import { type PublishResult, publishEngine } from '../../router/registry/publish.ts';
+import type { TaskTokenKeyring } from '../../router/security/index.ts';
 
 /** A router with everything in memory, and handles on its parts. */
 export interface InMemoryRouter {
@@ -23,6 +32,8 @@ export interface InMemoryRouter {
   readonly quarantine: MemoryQuarantineStore;
   readonly index: MemoryEngineIndex;
   readonly metrics: CountingMetrics;
+  /** Records the router put on its own stream (child starts, task results), oldest first. */
+  readonly streamed: StreamRecord[];
   publish(source: string, options?: { engine?: string; canaryPercent?: number }): Promise<PublishResult>;
 }
 
@@ -31,33 +42,57 @@ export function inMemoryRouter(
   steps: Readonly<Record<string, LocalStep>>,
   settings: Partial<RouterSettings> = {},
   clock?: Clock,
-  parts: { readonly executions?: MemoryExecutionStore; readonly logger?: RouterLogger } = {},
+  parts: {
+    readonly executions?: MemoryExecutionStore;
+    readonly logger?: RouterLogger;
+    /** Task-token secrets that can change while the router runs (read from Secrets Manager). */
+    readonly taskTokens?: TaskTokenKeyring;
+  } = {},
 ): InMemoryRouter {
   const index = new MemoryEngineIndex();
   const store = new MemoryGraphStore();
   const executions = parts.executions ?? new MemoryExecutionStore();
   const quarantine = new MemoryQuarantineStore();
   const metrics = new CountingMetrics();
+  const streamed: StreamRecord[] = [];
+  const put = async (record: StreamRecord): Promise<void> => {
+    streamed.push(record);
+  };
   const full: RouterSettings = {
     ...routerSettingsFromEnv({}),
     aliasTtlMs: 0,
     allowlist: DEFAULT_ALLOWLIST,
     ...settings,
   };
+  const nested = createNestedExecutions({
+    region: 'us-east-1',
+    accountId: '123456789012',
+    isEngine: async (engine) => (await deps.resolver.snapshot()).aliases.has(engine),
+    put,
+    now: () => deps.clock.now(),
+  });
   const deps = routerDeps({
     index,
     store,
     load: (source, options) => loadGraph(source, { file: options.file, allowlist: full.allowlist }),
     executions,
     quarantine,
-    invoke: createLocalInvoker(steps),
+    invoke: withNestedExecutions(createLocalInvoker(steps), nested),
     settings: full,
     logger: parts.logger ?? silentLogger,
     metrics,
     ...(clock === undefined ? {} : { clock }),
+    ...(parts.taskTokens === undefined ? {} : { taskTokens: parts.taskTokens }),
   });
+  const childExecutions = {
+    settleParent: (settlement: Settlement, child: { executionId: string }) =>
+      put(settlementRecord(settlement, child)),
+    waitedChildren: (state: ExecutionState) => nested.waitedChildren(state),
+    waitedChild: (effect: InvokeEffect) => nested.waitedChild(effect),
+  };
   return {
-    router: new MessageEventRouter(deps),
+    router: new MessageEventRouter({ ...deps, childExecutions }),
+    streamed,
     executions,
     quarantine,
     index,

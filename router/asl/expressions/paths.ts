@@ -131,6 +131,8 @@ const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_]*/u;
 
 /** The variable name after the `$` of a `$name...` path, or undefined for `$`, `$.x`, `$[0]`, `$$`. */
 function variableAt(path: string): string | undefined {
+  const next = path[1];
+  if (next === undefined || next === '.' || next === '[' || next === '$') return undefined;
   return VARIABLE_NAME.exec(path.slice(1))?.[0];
 }
 

@@ -13,7 +13,7 @@ import {
   type JsonataLimits,
   jsonPathDialect,
 } from '../expressions/index.ts';
-import { waitsForTaskToken } from '../taskResource.ts';
+import { startsExecution, waitsForTaskToken } from '../taskResource.ts';
 import type {
   Catcher,
   ChoiceRule,
@@ -54,8 +54,11 @@ export interface CompileOptions {
   readonly maxPayloadBytes?: number;
   /** The execution fails with States.Runtime once it has entered this many states. */
   readonly maxTransitions?: number;
-  /** Key of the HMAC that derives `.waitForTaskToken` task tokens (required if the graph has one). */
-  readonly taskTokenSecret?: string | Uint8Array;
+  /**
+   * Key of the HMAC that derives `.waitForTaskToken` task tokens (required if the graph has one); a
+   * function is asked at each token, so a compiled graph signs with a secret rotated after it compiled.
+   */
+  readonly taskTokenSecret?: string | Uint8Array | (() => Uint8Array);
   /** `$$.StateMachine.Name`; defaults to the graph's `Engine` field, then `engine`. */
   readonly stateMachineName?: string;
   /** `$$.StateMachine.Id`; defaults to the name. */
@@ -276,6 +279,7 @@ function compileState(name: string, state: State, counter: { states: number }): 
         type: 'Task',
         resource: state.Resource,
         callback: waitsForTaskToken(state.Resource),
+        issuesToken: startsExecution(state.Resource),
         parameters: jsonata ? undefined : template(state.Parameters),
         resultSelector: jsonata ? undefined : template(state.ResultSelector),
         resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
@@ -408,6 +412,13 @@ function compileMachine(machine: StateMachine, counter: { states: number }): Com
   return { startAt: machine.StartAt, states };
 }
 
+/** The signing key as the interpreter asks for it: a fixed key becomes a function returning it. */
+function signingKey(secret: CompileOptions['taskTokenSecret']): (() => Uint8Array) | undefined {
+  if (secret === undefined || typeof secret === 'function') return secret;
+  const key = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+  return () => key;
+}
+
 /**
  * Compiles a validated graph for the interpreter. Throws a TypeError naming the state when an expression
  * does not compile (the validator normally reports those first, with their location).
@@ -436,7 +447,7 @@ export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): 
     timeoutSeconds: graph.TimeoutSeconds,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
     maxTransitions: options.maxTransitions ?? DEFAULT_MAX_TRANSITIONS,
-    taskTokenSecret: typeof secret === 'string' ? new TextEncoder().encode(secret) : secret,
+    taskTokenSecret: signingKey(secret),
     stateMachineName: name,
     stateMachineId: options.stateMachineId ?? name,
     roleArn: options.roleArn ?? '',

@@ -79,6 +79,11 @@ export interface CompiledTask extends CompiledBase {
   readonly type: 'Task';
   readonly resource: string;
   readonly callback: boolean;
+  /**
+   * The invoke carries a task token even though the context does not show it: a nested
+   * `states:startExecution`, whose child (an execution of this runtime) answers through it.
+   */
+  readonly issuesToken: boolean;
   readonly parameters: Evaluate | undefined;
   readonly resultSelector: Evaluate | undefined;
   readonly resultPath: MergeResult;
@@ -209,7 +214,8 @@ export interface CompiledGraph {
   readonly timeoutSeconds: number | undefined;
   readonly maxPayloadBytes: number;
   readonly maxTransitions: number;
-  readonly taskTokenSecret: Uint8Array | undefined;
+  /** The key task tokens are signed with, asked at each token (it may be rotated while the graph is cached). */
+  readonly taskTokenSecret: (() => Uint8Array) | undefined;
   readonly stateMachineName: string;
   readonly stateMachineId: string;
   /** `$$.Execution.RoleArn` when the execution names none (empty when the deployment named none). */

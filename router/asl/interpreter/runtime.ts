@@ -56,6 +56,12 @@ export interface RuntimeDeps {
   signal?: AbortSignal | SharedSignal;
   /** Invokes running at once (default 16). */
   maxConcurrentInvokes?: number;
+  /**
+   * Asks that the work of a handed-over invoke the execution stopped waiting on (a timeout, a failed
+   * sibling) be stopped too. Best effort: awaited before the run returns; a failure is the
+   * implementation's to report, the run goes on.
+   */
+  stopWork?(effect: InvokeEffect): Promise<void>;
   /** False to keep no history at all (express executions store none). Default true. */
   history?: boolean;
   /** History events kept in the result, latest first to go (default 10,000). */
@@ -209,6 +215,8 @@ class ExecutionRun implements Interruptible {
   private readonly history: HistoryEvent[] = [];
   private readonly running = new InFlight();
   private readonly queued: InvokeEffect[] = [];
+  /** Stops of handed-over work asked for in this run (see `RuntimeDeps.stopWork`), awaited at its end. */
+  private readonly stopping: Promise<void>[] = [];
   // Most runs never set a timer or wait for a callback: those are made on first use.
   private timers: Map<string, number> | undefined;
   private callbacks: Set<string> | undefined;
@@ -328,6 +336,7 @@ class ExecutionRun implements Interruptible {
       if (signal instanceof SharedSignal) signal.leave(slot);
       else if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       this.stopAll();
+      if (this.stopping.length > 0) await Promise.all(this.stopping);
     }
   }
 
@@ -420,6 +429,9 @@ class ExecutionRun implements Interruptible {
         break;
       case 'cancel':
         this.cancel(effect.id);
+        if (effect.stops !== undefined && this.deps.stopWork !== undefined) {
+          this.stopping.push(this.deps.stopWork(effect.stops).catch(() => undefined));
+        }
         break;
     }
   }

@@ -65,6 +65,11 @@ export interface TimerEffect {
 export interface CancelEffect {
   type: 'cancel';
   id: string;
+  /**
+   * The invoke whose work runs on without the execution (a `.sync` job, a child execution it was
+   * handed over to), so the runtime can ask for that work to be stopped.
+   */
+  stops?: InvokeEffect;
 }
 
 /** What a transition asks the runtime to do. */

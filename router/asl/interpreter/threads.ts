@@ -56,8 +56,13 @@ export function addTimer(ctx: Ctx, loc: number[], id: string, dueAt: number, rea
 
 /** Stops waiting on an invoke or timer, if it is still pending. */
 export function cancelId(ctx: Ctx, id: string | undefined): void {
-  if (id === undefined || !ctx.pendingIndex.remove(ctx.state, id)) return;
-  ctx.effects.push({ type: 'cancel', id });
+  if (id === undefined) return;
+  const entry = ctx.pendingIndex.get(ctx.state, id);
+  if (!ctx.pendingIndex.remove(ctx.state, id)) return;
+  const effect = entry?.effect;
+  if (entry?.submitted === true && effect?.type === 'invoke')
+    ctx.effects.push({ type: 'cancel', id, stops: effect });
+  else ctx.effects.push({ type: 'cancel', id });
 }
 
 /** Cancels everything a thread (and its children) waits on. */

@@ -144,6 +144,23 @@ function checkMachine(c: Checker, value: unknown, path: string, scope: Scope): v
   checkReachability(c, value.StartAt, states, statesPath);
 }
 
+/** Every field a state of each type may carry in either language, built once rather than per state. */
+const KNOWN_FIELDS = new Map<StateType, ReadonlySet<string>>();
+
+/** The fields a state of `type` may carry: its JSONPath and JSONata fields, and a Map's distributed ones. */
+function knownFields(type: StateType): ReadonlySet<string> {
+  let known = KNOWN_FIELDS.get(type);
+  if (known === undefined) {
+    known = new Set([
+      ...FIELDS[type],
+      ...JSONATA_FIELDS[type],
+      ...(type === 'Map' ? DISTRIBUTED_MAP_FIELDS : []),
+    ]);
+    KNOWN_FIELDS.set(type, known);
+  }
+  return known;
+}
+
 /** One state: its type, its fields, its transitions in `targets`, and what its type requires. */
 function checkState(
   c: Checker,
@@ -172,7 +189,7 @@ function checkState(
   const lang = languageOf(obj, c.language);
   const jsonata = lang === 'JSONata';
   const own = JSONATA_FIELDS[stateType];
-  const known = new Set([...fields, ...own, ...(stateType === 'Map' ? DISTRIBUTED_MAP_FIELDS : [])]);
+  const known = knownFields(stateType);
   for (const key of Object.keys(obj)) {
     if (jsonata ? JSONPATH_ONLY.has(key) && fields.has(key) : JSONATA_ONLY.has(key) && own.has(key)) {
       notSupported(c, path, name, key, lang);

@@ -7,7 +7,13 @@ import type { JsonValue } from '../../asl/index.ts';
 import { awsEnvironmentFromEnv, dynamoDbDocumentClient, s3Client } from '../../aws/index.ts';
 import { resourceNamesFromEnv } from '../../config.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from '../../executions/index.ts';
-import { DynamoDBExecutionStore, decodeHistory, S3PayloadStore, traceLines } from '../../executions/index.ts';
+import {
+  DynamoDBExecutionStore,
+  decodeHistory,
+  linkLines,
+  S3PayloadStore,
+  traceLines,
+} from '../../executions/index.ts';
 import {
   type Command,
   type CommandIo,
@@ -87,6 +93,11 @@ export function executionSummary(record: ExecutionRecord): Record<string, JsonVa
   if (record.dueAt !== undefined) summary.dueAt = new Date(record.dueAt).toISOString();
   if (record.expiresAt !== undefined) summary.expiresAt = new Date(record.expiresAt * 1000).toISOString();
   if (record.origin !== undefined) summary.origin = { ...record.origin };
+  if (record.parent !== undefined) {
+    const { token: _token, ...parent } = record.parent;
+    summary.parent = { ...parent, waits: record.parent.token !== undefined };
+  }
+  if (record.children !== undefined) summary.children = [...record.children];
   summary.historyEvents = decodeHistory(record.history).length;
   return summary;
 }
@@ -162,6 +173,7 @@ const trace: Command = {
     const record = await requireExecution(executionStoreFromEnv(io.env), positionals[0]);
     const events = decodeHistory(record.history);
     io.stdout.write(`${record.executionId} ${record.engine}@${record.version} ${record.status}\n`);
+    for (const line of linkLines(record)) io.stdout.write(`${line}\n`);
     if (events.length === 0) {
       io.stdout.write('(no history recorded yet)\n');
       return 0;

@@ -21,7 +21,7 @@ import {
   DynamoDBClient,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -31,7 +31,7 @@ import type { FaultInjector } from '../../../localstack/faults.ts';
 import { createLambdaHost, type StepHandler } from '../../../localstack/lambda/index.ts';
 import type { ServiceEmulator } from '../../../localstack/service.ts';
 import { type LocalStack, startLocalStack } from '../../../localstack/stack.ts';
-import { clientConfig, kinesisClient } from '../../../router/aws/clients.ts';
+import { clientConfig } from '../../../router/aws/clients.ts';
 import type { ResourceNames } from '../../../router/config.ts';
 import { DynamoDBExecutionStore } from '../../../router/executions/DynamoDBExecutionStore.ts';
 import { S3PayloadStore } from '../../../router/executions/S3PayloadStore.ts';
@@ -213,7 +213,7 @@ export async function startCrashStack(
     ...settings,
   };
   const registry = registryFromEnv(env, stack.aws);
-  const kinesis = kinesisClient(stack.aws);
+  const kinesis = new KinesisClient({ ...clientConfig(stack.aws, 'kinesis'), maxAttempts: PATIENT_ATTEMPTS });
   const producer = new Producer({ kinesis, streamName: names.stream });
   const quarantine = new S3QuarantineStore({
     dynamodb: documents,

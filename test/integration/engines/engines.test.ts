@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import {
@@ -226,50 +227,15 @@ describe('event-engine (seed 004, legacy form) against the local stack, without 
   }, 60_000);
 });
 
-describe('flow-types (seed 000) against the local stack, without mocks', () => {
-  it('runs the Re-specs flow and resets the source to NORMAL; a first NORMAL run becomes a Full Load', async () => {
-    // Act
-    const respecs = await engineRun('flow-types', {
-      source_id: 'src-itest',
-      runtime_count: 4,
-      batch_execution_params: { type: 'Re-specs', Sql: 'update attributes set size = upper(size)' },
-    });
-    const firstRun = await engineRun('flow-types', {
-      source_id: 'src-new',
-      runtime_count: 1,
-      batch_execution_params: { flow_type: 'Normal' },
-    });
-
-    // Assess
-    expect(respecs.json.status, JSON.stringify(respecs.json)).toBe('SUCCEEDED');
-    expect(respecs.json).toMatchObject({
-      status: 'SUCCEEDED',
-      output: {
-        flow: 'RE-SPECS',
-        download: { type: 'RE-SPECS', attributes_updated: true },
-        batch_execution_params: { flow_type: 'NORMAL' },
-      },
-    });
-    expect((respecs.json.output as { download: { window: string } }).download.window).toMatch(
-      /^last_modified_date >= 1990-01-01 and < \d{4}-\d{2}-\d{2}$/,
-    );
-    expect(firstRun.json).toMatchObject({
-      status: 'SUCCEEDED',
-      output: { flow: 'FULL_LOAD', batch_execution_params: { flow_type: 'NORMAL' } },
-    });
-  }, 60_000);
-});
+// flow-types (seed 000) runs through the router in flow-types.test.ts, on its own tables and sources.
 
 describe('demo-flow (seed 001) against the local stack, without mocks', () => {
-  it('fetches, streams, records and counts an inbound file; each execution records one import', async () => {
-    // Prepare
-    await s3Client(stack().aws).send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: 'inbound/members-itest.csv',
-        Body: 'id,name\n1,Ada\n2,Alan\n3,Grace\n',
-      }),
-    );
+  it('fetches over SFTP, loads the rows, records and counts the import; each execution records one import', async () => {
+    // Prepare: the partner's drop on the stack's SFTP server.
+    const root = stack().embedded?.sftp?.root;
+    if (root === undefined) throw new Error('the stack runs no SFTP server');
+    await mkdir(join(root, 'inbound'), { recursive: true });
+    await writeFile(join(root, 'inbound', 'members-itest.csv'), 'id,name\n1,Ada\n2,Alan\n3,Grace\n');
 
     // Act
     const first = await engineRun('demo-flow', { file: 'members-itest.csv' });
@@ -280,6 +246,6 @@ describe('demo-flow (seed 001) against the local stack, without mocks', () => {
       status: 'SUCCEEDED',
       output: { file: 'members-itest.csv', bytes: 29, rows: 3, imports: 1 },
     });
-    expect(second.json).toMatchObject({ status: 'SUCCEEDED', output: { imports: 2 } });
+    expect(second.json).toMatchObject({ status: 'SUCCEEDED', output: { rows: 3, imports: 2 } });
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOMAINS, domainStepFunctions } from '../../../handlers/domains.ts';
 
 const run = promisify(execFile);
 
@@ -73,6 +74,27 @@ describe('npm run synth (the CDK CLI, offline)', () => {
     const shipped = await readFile(join(assets, String(assetPath), 'jsonata.js'), 'utf8');
     const installed = await readFile(join(process.cwd(), 'node_modules/jsonata/jsonata.js'), 'utf8');
     expect(shipped).toBe(installed);
+  });
+
+  it("deploys every step of every flow domain from the domain's index, tagged with its domain", () => {
+    // Prepare
+    const expected = domainStepFunctions(DOMAINS)
+      .map((step) => step.name)
+      .sort();
+
+    // Assess
+    const tagged = ofType('AWS::Lambda::Function')
+      .filter((f) =>
+        (f.Properties?.Tags as { Key: string; Value: string }[] | undefined)?.some(
+          (tag) => tag.Key === 'router:domain' && tag.Value === 'demo',
+        ),
+      )
+      .map((f) => String(f.Properties?.FunctionName))
+      .sort();
+    expect(tagged).toEqual(expected);
+    const policies = JSON.stringify(ofType('AWS::IAM::Policy'));
+    expect(policies).toContain('secretsmanager:GetSecretValue');
+    expect(policies).toContain(':secret:sftp/*');
   });
 
   it('runs without a schema mismatch or a notice fetch', () => {

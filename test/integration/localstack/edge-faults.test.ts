@@ -5,7 +5,14 @@
  * action that happened. The injector belongs to the embedded stack, so this file always starts one.
  */
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  ListStreamsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -197,6 +204,47 @@ describe('edge fault injection', () => {
     expect(String(put.code ?? put.message)).toMatch(/ECONNRESET|socket hang up/);
     expect(item.Item?.sk).toEqual({ S: 'once' });
     expect(stack.faults.counts().dynamodb?.['drop-response']).toBeGreaterThanOrEqual(2);
+  });
+
+  it('fails only the Kinesis operations a term names: an expired iterator on GetRecords, throttles on PutRecords', async () => {
+    // Prepare
+    const kinesis = clients.kinesis(1);
+    const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: names.stream }));
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: names.stream,
+        ShardId: Shards?.[0]?.ShardId ?? '',
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    stack.faults.replace('kinesis.GetRecords:expired-iterator=1,kinesis.PutRecords:throttle=1');
+    const before = stack.faults.counts();
+    stack.faults.enable();
+    // Act
+    const expired = await failure(kinesis.send(new GetRecordsCommand({ ShardIterator })));
+    const throttled = await failure(
+      kinesis.send(
+        new PutRecordsCommand({
+          StreamName: names.stream,
+          Records: [{ PartitionKey: 'k', Data: Buffer.from('x') }],
+        }),
+      ),
+    );
+    const listed = await kinesis.send(new ListStreamsCommand({}));
+    kinesis.destroy();
+    // Assess: an expired iterator is the caller's to renew, not the SDK's to retry
+    expect(expired.name).toBe('ExpiredIteratorException');
+    expect(isRetryableAwsError(expired)).toBe(false);
+    expect(throttled.name).toBe('ProvisionedThroughputExceededException');
+    expect(listed.StreamNames).toContain(names.stream);
+    const after = stack.faults.counts();
+    expect(
+      (after['kinesis.GetRecords']?.['expired-iterator'] ?? 0) -
+        (before['kinesis.GetRecords']?.['expired-iterator'] ?? 0),
+    ).toBe(1);
+    expect((after['kinesis.PutRecords']?.throttle ?? 0) - (before['kinesis.PutRecords']?.throttle ?? 0)).toBe(
+      1,
+    );
   });
 
   it('holds a request for the drawn latency', async () => {

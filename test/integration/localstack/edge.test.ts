@@ -75,6 +75,10 @@ describe('the stack', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      SFTP_HOST: '127.0.0.1',
+      SFTP_PORT: String(stack.sftp?.port),
+      SFTP_USERNAME: 'test',
+      SFTP_PASSWORD: 'test',
     });
   });
 });

@@ -2,7 +2,8 @@
  * The whole runtime on one embedded local stack, for end-to-end tests of the MessageEventRouter: the
  * edge with Kinesis, DynamoDB and S3, the local Lambda host serving a test file's step functions, the
  * resources created by the real bootstrap, graphs published through the real publishing path, the
- * router built by `routerDepsFromEnv` exactly as the deployed handler builds it, and the event source
+ * router built by `loadRouterDeps` exactly as the deployed handler builds it (the task-token secret read
+ * from the stack's Secrets Manager when a test names one), and the event source
  * mapping emulator feeding it. Events go on the stream through the Producer. Nothing is faked: every
  * call crosses the edge through the AWS SDK v3.
  */
@@ -16,11 +17,13 @@ import {
   startEventSourceMapping,
 } from '../../../localstack/esm/index.ts';
 import { createLambdaHost, type LocalFunction } from '../../../localstack/lambda/index.ts';
+import type { ServiceEmulator } from '../../../localstack/service.ts';
 import { type LocalStack, startLocalStack } from '../../../localstack/stack.ts';
 import type { Clock } from '../../../router/asl/interpreter/clock.ts';
 import { dynamoDbDocumentClient, kinesisClient, s3Client } from '../../../router/aws/clients.ts';
+import type { AwsEnvironment } from '../../../router/aws/index.ts';
 import type { ResourceNames } from '../../../router/config.ts';
-import { routerDepsFromEnv } from '../../../router/deps.ts';
+import { loadRouterDeps } from '../../../router/deps.ts';
 import type { ExecutionRecord } from '../../../router/executions/ExecutionStore.ts';
 import { fromItem } from '../../../router/executions/items.ts';
 import {
@@ -70,6 +73,13 @@ export interface RouterStackOptions {
   readonly wrap?: (handler: KinesisBatchHandler) => KinesisBatchHandler;
   /** The router's clock (due times, leases), so a test moves time instead of waiting for it. Default: real time. */
   readonly clock?: Clock;
+  /** Emulations served beside the Lambda host (SQS, SNS, EventBridge, Secrets Manager). */
+  readonly services?: readonly ServiceEmulator[];
+  /**
+   * Runs once the stack is bootstrapped, before the router's cold start; the settings it returns join
+   * `settings` (the ARN of a secret the test created in the stack's Secrets Manager).
+   */
+  readonly prepare?: (aws: AwsEnvironment) => Promise<Readonly<Record<string, string>>>;
 }
 
 /** A running runtime and the handles a test asserts through. */
@@ -161,7 +171,7 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
     ...(options.concurrencyLimit === undefined ? {} : { concurrencyLimit: options.concurrencyLimit }),
     log: { info() {}, error() {} },
   });
-  const stack = await startLocalStack({ port: 0, services: [lambda] });
+  const stack = await startLocalStack({ port: 0, services: [lambda, ...(options.services ?? [])] });
   let esm: EventSourceMapping | undefined;
   try {
     const names = uniqueNames();
@@ -175,10 +185,11 @@ export async function startRouterStack(options: RouterStackOptions): Promise<Rou
       ROUTER_ESM_TABLE: names.esmTable,
       ROUTER_ALIAS_TTL_MS: '100',
       ...options.settings,
+      ...(options.prepare === undefined ? {} : await options.prepare(stack.aws)),
     };
     const logs: LogLine[] = [];
     const metrics = new CountingMetrics();
-    const built = routerDepsFromEnv(env, { logger: capturingLogger(logs), metrics });
+    const built = await loadRouterDeps(env, { logger: capturingLogger(logs), metrics });
     const deps: RouterDeps = options.clock === undefined ? built : { ...built, clock: options.clock };
     const router = new MessageEventRouter(deps);
     const registry = registryFromEnv(env, stack.aws);

@@ -249,80 +249,92 @@ describe('router engine run: redshift-etl (seed 003) with mocks', () => {
 });
 
 describe('router engine run: flow-types (seed 000) with mocks', () => {
-  it.each([
-    ['Normal', { flow_type: 'Normal' }, 'LMD flow'],
-    ['Normal', { type: 'NORMAL' }, 'LMD flow'],
-    ['Respecs', { type: 'Re-specs', Sql: 'update attributes set size = upper(size)' }, 'Re-specs flow'],
-    ['Backdated', { type: 'Full Load' }, 'Backdated flow'],
-    ['Sold', { type: 'Sold', year: 2021 }, 'Sold flow'],
-  ])('test case %s: batch_execution_params %j chooses %s', async (testCase, params, flowState) => {
+  const input = { source_id: 'src-7' };
+
+  it('runs validate, download and unlock, handing the planned window to the download', async () => {
     // Act
-    const result = await mocked(
-      'flow-types',
-      testCase,
-      { source_id: 'src-7', batch_execution_params: params },
-      '--history',
-    );
+    const result = await mocked('flow-types', 'Normal', input, '--history');
 
     // Assess
-    expect(result.code).toBe(0);
-    const history = result.json.history ?? [];
-    expect(history.filter((h) => h.type === 'PassStateEntered').map((h) => h.stateName)).toContain(flowState);
-    const validate = history.find((h) => h.type === 'TaskScheduled' && h.stateName === 'Validate source');
-    expect(validate?.details?.input).toMatchObject({
-      FunctionName: 'flow-types-validate-source',
-      Payload: { source_id: 'src-7', runtime_count: 0, last_modified_watermark: null },
+    expect(result.json).toMatchObject({
+      status: 'SUCCEEDED',
+      output: {
+        source_id: 'src-7',
+        flow: 'NORMAL',
+        from: '2026-01-10T08:00:00.000Z',
+        rows: 4,
+        watermark: '2026-01-15T08:00:00.000Z',
+      },
     });
-  });
-
-  it('passes the flow configuration of the Re-specs flow, with its attributes query, to validation', async () => {
-    // Act
-    const result = await mocked(
-      'flow-types',
-      'Respecs',
-      { source_id: 'src-7', batch_execution_params: { type: 'Re-specs', Sql: 'update x' } },
-      '--history',
-    );
-
-    // Assess
-    const validate = (result.json.history ?? []).find(
-      (h) => h.type === 'TaskScheduled' && h.stateName === 'Validate source',
-    );
-    expect(validate?.details?.input).toMatchObject({
+    const history = result.json.history ?? [];
+    const download = history.find((h) => h.type === 'TaskScheduled' && h.stateName === 'Download data');
+    expect(download?.details?.input).toMatchObject({
+      FunctionName: 'flow-types-download-data',
       Payload: {
-        flow: {
-          type: 'RE-SPECS',
+        source_id: 'src-7',
+        window: {
           date_field: 'last_modified_date',
-          start: '1990-01-01',
-          attributes_sql: 'update x',
+          from: '2026-01-10T08:00:00.000Z',
+          to: '2026-01-15T08:00:00.000Z',
         },
       },
     });
-    expect(result.json.output).toMatchObject({
-      flow: 'RE-SPECS',
-      batch_execution_params: { flow_type: 'NORMAL' },
+    const unlock = history.find((h) => h.type === 'TaskScheduled' && h.stateName === 'Unlock source');
+    expect(unlock?.details?.input).toMatchObject({
+      Payload: { run: { lock: 'exec-1:Validate source' }, rows: 4, status: 'SUCCEEDED' },
+    });
+    expect(history.map((h) => h.stateName)).not.toContain('Update attributes');
+  });
+
+  it('runs the Re-specs attributes update after the download, with the query validation read', async () => {
+    // Act
+    const result = await mocked('flow-types', 'Respecs', input, '--history');
+
+    // Assess
+    expect(result.json).toMatchObject({ status: 'SUCCEEDED', output: { flow: 'RE-SPECS' } });
+    const update = (result.json.history ?? []).find(
+      (h) => h.type === 'TaskScheduled' && h.stateName === 'Update attributes',
+    );
+    expect(update?.details?.input).toMatchObject({
+      Payload: { source_id: 'src-7', sql: 'UPDATE public.listing SET property_type = upper(property_type)' },
     });
   });
 
-  it('retries a throttled download and fails an unknown flow type', async () => {
+  it('waits for a locked source with backoff, and refuses the run when the lock is never freed', async () => {
     // Act
-    const retried = await mocked(
-      'flow-types',
-      'DownloadRetried',
-      { source_id: 's', batch_execution_params: { flow_type: 'Normal' } },
-      '--history',
-    );
-    const unknown = await mocked('flow-types', 'Normal', {
-      source_id: 's',
-      batch_execution_params: { type: 'Weekly' },
-    });
+    const waited = await mocked('flow-types', 'LockedTwice', input, '--history');
+    const refused = await mocked('flow-types', 'LockNeverFreed', input, '--history');
 
     // Assess
-    expect(offsets(retried.json.history ?? [], 'TaskScheduled', 'Download data')).toEqual([0, 2000]);
-    expect(unknown).toMatchObject({
-      code: 1,
-      json: { status: 'FAILED', error: 'FlowTypes.UnknownFlowType' },
-    });
+    expect(offsets(waited.json.history ?? [], 'TaskScheduled', 'Validate source')).toEqual([0, 1000, 3000]);
+    expect(waited.json).toMatchObject({ status: 'SUCCEEDED' });
+    expect(offsets(refused.json.history ?? [], 'TaskScheduled', 'Validate source')).toEqual([
+      0, 1000, 3000, 7000, 15000, 31000, 63000,
+    ]);
+    expect(refused).toMatchObject({ code: 1, json: { status: 'FAILED', error: 'FlowTypes.SourceLocked' } });
+    expect((refused.json.history ?? []).map((h) => h.stateName)).not.toContain('Release lock');
+  });
+
+  it('releases the lock of a failed download or update and fails with its error', async () => {
+    // Act
+    const download = await mocked('flow-types', 'DownloadFails', input, '--history');
+    const update = await mocked('flow-types', 'AttributesFail', input, '--history');
+
+    // Assess
+    expect(offsets(download.json.history ?? [], 'TaskScheduled', 'Download data')).toEqual([
+      0, 2000, 6000, 14000,
+    ]);
+    expect(download.json).toMatchObject({ status: 'FAILED', error: 'FlowTypes.SourceUnavailable' });
+    expect(update.json).toMatchObject({ status: 'FAILED', error: 'SqlError' });
+    for (const result of [download, update]) {
+      const release = (result.json.history ?? []).find(
+        (h) => h.type === 'TaskScheduled' && h.stateName === 'Release lock',
+      );
+      expect(release?.details?.input).toMatchObject({
+        FunctionName: 'flow-types-unlock-source',
+        Payload: { run: { lock: 'exec-1:Validate source' }, status: 'FAILED' },
+      });
+    }
   });
 });
 
@@ -360,12 +372,22 @@ describe('router engine run: event-engine (seed 004, legacy form) with mocks', (
 });
 
 describe('router engine run: demo-flow (seed 001) with mocks', () => {
+  it('hands the rows on chunk by chunk until the stream task says done', async () => {
+    // Act
+    const result = await mocked('demo-flow', 'HappyPath', { file: 'members.csv' }, '--history');
+
+    // Assess
+    expect(result.json.output).toEqual({ file: 'members.csv', bytes: 20, rows: 2, imports: 1 });
+    expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Stream rows')).toHaveLength(2);
+    expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Load rows')).toHaveLength(2);
+  });
+
   it('retries a late file every 60 s, then finishes', async () => {
     // Act
     const result = await mocked('demo-flow', 'LateFile', { file: 'members.csv' }, '--history');
 
     // Assess
-    expect(result.json.output).toEqual({ file: 'members.csv', bytes: 42, rows: 2, imports: 1 });
+    expect(result.json.output).toEqual({ file: 'members.csv', bytes: 20, rows: 2, imports: 1 });
     expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Fetch file')).toEqual([0, 60000, 120000]);
   });
 
@@ -377,8 +399,17 @@ describe('router engine run: demo-flow (seed 001) with mocks', () => {
     expect(result.json).toEqual({
       status: 'FAILED',
       error: 'DemoFlow.NoInboundFile',
-      cause: 'tasks-fetch-s3-file: s3://router-engines/inbound/members.csv does not exist',
+      cause: '/inbound/members.csv does not exist on test@127.0.0.1:2222',
     });
+  });
+
+  it('fails a refused login at once, without retrying it', async () => {
+    // Act
+    const result = await mocked('demo-flow', 'WrongPassword', { file: 'members.csv' }, '--history');
+
+    // Assess
+    expect(result.json).toMatchObject({ status: 'FAILED', error: 'DemoFlow.SftpAccessRefused' });
+    expect(offsets(result.json.history ?? [], 'TaskScheduled', 'Fetch file')).toEqual([0]);
   });
 });
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { readTaskTokenLocator } from '../../../router/asl/index.ts';
 import { VirtualClock } from '../../../router/asl/interpreter/clock.ts';
 import { parseTaskToken, taskToken } from '../../../router/asl/interpreter/random.ts';
 import type { JsonValue } from '../../../router/asl/types.ts';
 import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
 import { decodeHistory } from '../../../router/executions/history.ts';
-import { locateTask, readTaskTokenLocator } from '../../../router/pipeline/callback.ts';
+import { locateTask } from '../../../router/pipeline/callback.ts';
 import type { QuarantineEntry } from '../../../router/quarantine/QuarantineStore.ts';
 import { TaskTokenKeyring } from '../../../router/security/index.ts';
 import { cloudEventFactory, kinesisEventFactory, kinesisRecordFactory } from '../../support/records.ts';

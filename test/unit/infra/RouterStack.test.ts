@@ -17,7 +17,13 @@ const CATALOG: readonly StepFunctionSpec[] = [
     description: 'Validates an order',
     needs: ['executions-table:read-write', 'bucket:read', 'redshift-data'],
   },
-  { name: 'seed004-notify', entry: FIXTURE, description: 'Sends a notification', timeoutSeconds: 10 },
+  {
+    name: 'seed004-notify',
+    entry: FIXTURE,
+    description: 'Sends a notification',
+    timeoutSeconds: 10,
+    schedule: { everyMinutes: 10 },
+  },
 ];
 
 const REDSHIFT_CLUSTER = 'arn:aws:redshift:eu-west-1:123456789012:cluster:etl';
@@ -246,6 +252,21 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       Targets: [Match.objectLike({ Input: JSON.stringify({ routerCommand: 'sweep' }) })],
+    });
+  });
+
+  it('runs a scheduled step on EventBridge Scheduler with its scheduled time as the idempotency key', () => {
+    // Assess
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Target: Match.objectLike({
+        Input: JSON.stringify({
+          idempotencyKey: 'seed004-notify:<aws.scheduler.scheduled-time>',
+          scheduled_time: '<aws.scheduler.scheduled-time>',
+        }),
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+      }),
     });
   });
 

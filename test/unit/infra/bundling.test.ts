@@ -27,7 +27,7 @@ describe('shared bundle settings', () => {
       platform: 'node',
       format: 'esm',
       target: 'node22',
-      external: [],
+      external: ['cpu-features', '*.node'],
     });
   });
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { InvokeEffect, JsonValue } from '../../../router/asl/index.ts';
 import type { AwsEnvironment } from '../../../router/aws/index.ts';
-import { createOptimizedIntegrations } from '../../../router/invoke/OptimizedIntegrations.ts';
+import {
+  createJobStopper,
+  createOptimizedIntegrations,
+} from '../../../router/invoke/OptimizedIntegrations.ts';
 import { createSdkIntegrations } from '../../../router/invoke/SdkIntegrations.ts';
 import { iamRequestSigner } from '../../../router/invoke/sigv4.ts';
 
@@ -52,8 +55,9 @@ function stubbed(answer: (sent: Sent) => unknown) {
         getOwnPropertyDescriptor: (target, key) => Reflect.getOwnPropertyDescriptor(target, key),
       },
     );
-  const integrations = createOptimizedIntegrations({ sdk: createSdkIntegrations(AWS, load) });
-  return { sent, integrations };
+  const sdk = createSdkIntegrations(AWS, load);
+  const integrations = createOptimizedIntegrations({ sdk });
+  return { sent, integrations, stopJob: createJobStopper(sdk) };
 }
 
 function effect(input: JsonValue, poll?: JsonValue): InvokeEffect {
@@ -546,5 +550,54 @@ describe('HTTP task and API Gateway', () => {
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/,
     );
     expect(headers.get('x-amz-date')).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+});
+
+describe('stopping a .sync job its execution stopped waiting on', () => {
+  it("sends the service's stop command with the job's handle, in the API's spelling", async () => {
+    // Prepare
+    const { sent, stopJob } = stubbed(() => ({ $metadata: metadata }));
+    const athena = {
+      ...effect({}, { handle: { QueryExecutionId: 'q-1' }, polls: 2 }),
+      resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+    };
+    const batch = {
+      ...effect({}, { handle: { JobId: 'j-1' }, polls: 0 }),
+      resource: 'arn:aws:states:::batch:submitJob.sync',
+    };
+    const notStarted = { ...effect({}), resource: 'arn:aws:states:::glue:startJobRun.sync' };
+    const requestResponse = {
+      ...effect({}, { handle: { JobId: 'j-2' }, polls: 0 }),
+      resource: 'arn:aws:states:::batch:submitJob',
+    };
+    // Act
+    const results = [
+      await stopJob(athena, signal),
+      await stopJob(batch, signal),
+      await stopJob(notStarted, signal),
+      await stopJob(requestResponse, signal),
+    ];
+    // Assess
+    expect(results.map((r) => r.stopped)).toEqual([true, true, false, false]);
+    expect(sent).toEqual([
+      { command: 'StopQueryExecutionCommand', input: { QueryExecutionId: 'q-1' } },
+      {
+        command: 'TerminateJobCommand',
+        input: { jobId: 'j-1', reason: 'stopped by the workflow that started it: its task stopped waiting' },
+      },
+    ]);
+  });
+
+  it('answers a refused stop instead of throwing', async () => {
+    // Prepare
+    const { stopJob } = stubbed(() => serviceError('InvalidRequestException', 'already finished'));
+    const job = {
+      ...effect({}, { handle: { ExecutionArn: 'arn:aws:states:us-east-1:1:execution:m:e' }, polls: 1 }),
+      resource: 'arn:aws:states:::states:startExecution.sync:2',
+    };
+    // Act
+    const result = await stopJob(job, signal);
+    // Assess
+    expect(result).toEqual({ stopped: false, error: 'StopExecution: already finished' });
   });
 });

@@ -35,7 +35,10 @@ describe('parseFaultSpec', () => {
     ['dynamodb:throttle', /term 'dynamodb:throttle' has no '='/],
     ['throttle=0.1', /names no service: write SERVICE:KIND=VALUE/],
     ['DynamoDB:throttle=0.1', /names no service/],
-    ['dynamodb:slow=0.1', /unknown fault 'slow'; the faults are throttle, 5xx, drop, drop-response, latency/],
+    [
+      'dynamodb:slow=0.1',
+      /unknown fault 'slow'; the faults are throttle, 5xx, drop, drop-response, expired-iterator, latency/,
+    ],
     [
       'dynamodb:throttle=1.5',
       /the rate must be a number from 0 to 1 or a percentage \(0.05, 5%\), got '1.5'/,
@@ -48,8 +51,18 @@ describe('parseFaultSpec', () => {
     ['seed=1,seed=2', /gives the seed twice/],
     ['s3:5xx=0.1,s3:5xx=0.2', /gives s3:5xx twice/],
     ['s3:latency=1ms,s3:latency=2ms', /gives s3:latency twice/],
-    ['s3:throttle=0.6,s3:5xx=0.5', /the fault rates of s3 \(with those of \*\) add up to 1.1, more than 1/],
+    [
+      's3:throttle=0.6,s3:5xx=0.5',
+      /the fault rates of s3 \(with those of its service and \*\) add up to 1.1, more than 1/,
+    ],
     ['*:drop=0.5,s3:throttle=0.6', /the fault rates of s3 .* add up to 1.1/],
+    ['kinesis:expired-iterator=0.1', /expired-iterator is a fault of kinesis.GetRecords only/],
+    ['kinesis.PutRecords:expired-iterator=0.1', /expired-iterator is a fault of kinesis.GetRecords only/],
+    ['kinesis.getRecords:throttle=0.1', /names no service/],
+    [
+      'kinesis:throttle=0.5,kinesis.GetRecords:expired-iterator=0.6',
+      /the fault rates of kinesis.GetRecords .* add up to 1.1/,
+    ],
   ])('refuses %s, naming the term and the reason', (text, message) => {
     expect(() => parseFaultSpec(text)).toThrow(FaultSpecError);
     expect(() => parseFaultSpec(text)).toThrow(message);
@@ -70,6 +83,19 @@ describe('effectiveFaults', () => {
       latency: { minMs: 1, maxMs: 2 },
     });
     expect(effectiveFaults(parseFaultSpec('s3:drop=0.1'), 'lambda')).toEqual({ rates: {} });
+  });
+
+  it('takes an operation its own terms first, then the terms of its service, then those of *', () => {
+    // Prepare
+    const plan = parseFaultSpec(
+      '*:5xx=0.01,kinesis:throttle=0.1,kinesis.GetRecords:throttle=0.2,kinesis.GetRecords:expired-iterator=0.05',
+    );
+    // Act / Assess
+    expect(effectiveFaults(plan, 'kinesis', 'GetRecords')).toEqual({
+      rates: { '5xx': 0.01, throttle: 0.2, 'expired-iterator': 0.05 },
+    });
+    expect(effectiveFaults(plan, 'kinesis', 'PutRecords')).toEqual({ rates: { '5xx': 0.01, throttle: 0.1 } });
+    expect(effectiveFaults(plan, 'kinesis')).toEqual({ rates: { '5xx': 0.01, throttle: 0.1 } });
   });
 });
 
@@ -93,7 +119,15 @@ describe('FaultInjector', () => {
     expect(after).toEqual(['throttle', 'throttle']);
     expect(disabledAgain).toEqual(['-', '-']);
     expect(injector.counts()).toEqual({
-      dynamodb: { requests: 2, throttle: 2, '5xx': 0, drop: 0, 'drop-response': 0, latency: 0 },
+      dynamodb: {
+        requests: 2,
+        throttle: 2,
+        '5xx': 0,
+        drop: 0,
+        'drop-response': 0,
+        'expired-iterator': 0,
+        latency: 0,
+      },
     });
   });
 
@@ -187,7 +221,49 @@ function json(body: Buffer | string | undefined): unknown {
   return JSON.parse(String(body));
 }
 
+describe('FaultInjector, per operation', () => {
+  it('injects the faults of an operation only into that operation, counted apart from its service', () => {
+    // Prepare
+    const injector = new FaultInjector('kinesis.GetRecords:expired-iterator=1,kinesis.PutRecords:throttle=1');
+    injector.enable();
+    // Act
+    const getRecords = Array.from(
+      { length: 3 },
+      () => injector.decide('kinesis', 'GetRecords')?.fault ?? '-',
+    );
+    const putRecords = Array.from(
+      { length: 2 },
+      () => injector.decide('kinesis', 'PutRecords')?.fault ?? '-',
+    );
+    const listShards = Array.from(
+      { length: 4 },
+      () => injector.decide('kinesis', 'ListShards')?.fault ?? '-',
+    );
+    // Assess
+    expect(getRecords).toEqual(['expired-iterator', 'expired-iterator', 'expired-iterator']);
+    expect(putRecords).toEqual(['throttle', 'throttle']);
+    expect(listShards).toEqual(['-', '-', '-', '-']);
+    const counts = injector.counts();
+    expect(counts['kinesis.GetRecords']).toMatchObject({ requests: 3, 'expired-iterator': 3 });
+    expect(counts['kinesis.PutRecords']).toMatchObject({ requests: 2, throttle: 2 });
+    expect(counts.kinesis).toMatchObject({ requests: 4, throttle: 0 });
+    expect(injector.total('expired-iterator')).toBe(3);
+  });
+});
+
 describe('faultResponse', () => {
+  it('answers an expired iterator as Kinesis does', () => {
+    // Act
+    const response = faultResponse('kinesis', 'expired-iterator');
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.headers).toMatchObject({
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-errortype': 'ExpiredIteratorException',
+    });
+    expect(JSON.parse(String(response.body))).toMatchObject({ __type: 'ExpiredIteratorException' });
+  });
+
   it('throttles each service in its own wire form', () => {
     // Act
     const ptee = faultResponse('dynamodb', 'throttle', 0.1);

@@ -33,7 +33,7 @@ function rotatingKeyring(initial: TaskTokenSecrets, minReloadIntervalMs = 10_000
     },
     minReloadIntervalMs,
     now: () => state.now,
-    logger: { info: (message) => logged.push(message) },
+    logger: { info: (message) => logged.push(message), warn: (message) => logged.push(message) },
   });
   return { keyring, state, logged };
 }
@@ -146,5 +146,49 @@ describe('the task-token keyring', () => {
       /matches no known secret, and reading the task-token secret again failed: not authorized/,
     );
     expect(await keyring.verify(tokenSignedWith(V1))).toEqual(LOCATOR);
+  });
+
+  it('reads again in the background once its secrets are an hour old, signing meanwhile with the one held', async () => {
+    // Prepare: a rotation happened; no token of the new version ever reached this process
+    const { keyring, state, logged } = rotatingKeyring({ current: V1, previous: [] });
+    state.secrets = { current: V2, previous: [V1] };
+    state.now = T0 + 3_599_999;
+    const young = new TextDecoder().decode(keyring.signingSecret());
+    state.now = T0 + 3_600_000;
+
+    // Act
+    const meanwhile = new TextDecoder().decode(keyring.signingSecret());
+    await keyring.verify(tokenSignedWith(V1));
+    const after = new TextDecoder().decode(keyring.signingSecret());
+
+    // Assess
+    expect([young, meanwhile, after]).toEqual([V1, V1, V2]);
+    expect(state.reads).toBe(1);
+    expect(logged).toEqual(['task-token secret rotated: new tokens are signed with the new current version']);
+  });
+
+  it('keeps signing with the secret it holds when that background read fails, and says so', async () => {
+    // Prepare
+    const { keyring, state, logged } = rotatingKeyring({ current: V1, previous: [] });
+    state.fail = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    state.now = T0 + 3_600_000;
+
+    // Act
+    keyring.signingSecret();
+    await new Promise((resolve) => setImmediate(resolve));
+    const held = new TextDecoder().decode(keyring.signingSecret());
+    const readsAtOnce = state.reads;
+    state.now += 10_000;
+    keyring.signingSecret();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Assess: tried again after the re-read interval, not an hour later
+    expect(held).toBe(V1);
+    expect(readsAtOnce).toBe(1);
+    expect(state.reads).toBe(2);
+    expect(logged).toEqual([
+      'reading the task-token secret again failed; signing with the one held',
+      'reading the task-token secret again failed; signing with the one held',
+    ]);
   });
 });

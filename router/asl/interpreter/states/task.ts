@@ -51,18 +51,18 @@ export function executeTask(ctx: Ctx, f: Frame, s: CompiledTask): void {
   const invokeId = `${t.path}${s.name}#${visit}.${t.attempt}`;
   const idempotencyKey = `${x.executionId}:${t.keyPath}${s.name}#${visit}`;
   let token: string | undefined;
-  if (s.callback) {
-    const secret = ctx.graph.taskTokenSecret;
+  const secret = ctx.graph.taskTokenSecret;
+  if (s.callback || (s.issuesToken && secret !== undefined)) {
     if (secret === undefined) {
       throw new StatesError(
         STATES_ERRORS.Runtime,
         'it waits for a task token but no taskTokenSecret was given to compileGraph',
       );
     }
-    token = taskToken(secret, x.executionId, invokeId, x.startTime);
+    token = taskToken(secret(), x.executionId, invokeId, x.startTime);
   }
   const task: JsonObject = { IdempotencyKey: idempotencyKey };
-  if (token !== undefined) task.Token = token;
+  if (token !== undefined && s.callback) task.Token = token;
   let input: JsonValue;
   let timeoutSeconds: number | undefined;
   let heartbeatSeconds: number | undefined;

@@ -4,9 +4,9 @@
  * each import once however often the step is retried.
  */
 import type { Context } from 'aws-lambda';
-import { ensureEffectsTable, idempotencyKeyOf, once, unlessRecorded } from '../shared/effects.ts';
-import { literal, transaction } from '../shared/sql.ts';
-import { requireString } from '../tasks/input.ts';
+import { ensureEffectsTable, idempotencyKeyOf, once, unlessRecorded } from '../../../shared/effects.ts';
+import { literal, transaction } from '../../../shared/sql.ts';
+import { requireString } from '../../tasks/input.ts';
 
 const STEP = 'demo-flow-record-import';
 
@@ -28,13 +28,19 @@ function ensureImportsTable(): Promise<void> {
   return table;
 }
 
-/** The step handler: `{ key, header, rows }` -> `{ file_key, rows }`, recorded once. */
+/** The header as recorded: the `header` line, or the `columns` the stream task read, joined. */
+function headerOf(event: Record<string, unknown>): string {
+  if (typeof event.header === 'string') return event.header;
+  const columns = event.columns;
+  if (Array.isArray(columns) && columns.every((column) => typeof column === 'string'))
+    return columns.join(',');
+  return '';
+}
+
+/** The step handler: `{ key, header | columns, rows }` -> `{ file_key, rows }`, recorded once. */
 export async function handler(event: unknown, context: Context): Promise<{ file_key: string; rows: number }> {
   const fileKey = requireString(event, 'key', STEP);
-  const header =
-    typeof (event as Record<string, unknown>).header === 'string'
-      ? String((event as Record<string, unknown>).header)
-      : '';
+  const header = headerOf(event as Record<string, unknown>);
   const rows = (event as Record<string, unknown>).rows;
   if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 0) {
     throw new TypeError(`${STEP}: input field 'rows' must be a whole number`);

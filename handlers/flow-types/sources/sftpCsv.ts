@@ -1,0 +1,150 @@
+/**
+ * Source type `sftp-csv`: CSV exports dropped in a directory of an SFTP server. The server does not
+ * filter, so every `.csv` file in the directory is read and the window is applied here; a listing found
+ * in several files keeps its most recently modified version.
+ *
+ * ```
+ * listing_id,street,city,price,property_type,modified_at,sold_date
+ * S-1,"1 Quay St, Unit 4",Dublin,350000.00,apartment,2026-11-01 10:00:00.000,2021-05-03
+ * ```
+ *
+ * `modified_at` is UTC (`YYYY-MM-DD HH:MM:SS[.mmm]`); `sold_date` is empty while unsold. Connection settings:
+ * `{ "host", "port"?: 22, "username", "password", "directory": "/exports", "host_key_sha256"?: "base64" }`.
+ */
+import { createHash } from 'node:crypto';
+import { Client, type SFTPWrapper } from 'ssh2';
+import { parseCsv } from './csv.ts';
+import {
+  inWindow,
+  type Listing,
+  SourceFormatError,
+  type SourceReader,
+  SourceUnavailable,
+  setting,
+} from './types.ts';
+
+const COLUMNS = [
+  'listing_id',
+  'street',
+  'city',
+  'price',
+  'property_type',
+  'modified_at',
+  'sold_date',
+] as const;
+
+/** The listings of one CSV file, each row checked; errors name the file and the line. */
+export function listingsOfCsv(text: string, file: string): Listing[] {
+  const [header, ...rows] = parseCsv(text, file);
+  if (header === undefined) return [];
+  const index = COLUMNS.map((column) => header.indexOf(column));
+  const missing = COLUMNS.filter((_, i) => index[i] === -1);
+  if (missing.length > 0)
+    throw new SourceFormatError(`${file}: header lacks column(s) ${missing.join(', ')}`);
+  return rows.map((row, r) => {
+    const [id = '', street = '', city = '', price = '', type = '', modified = '', sold = ''] = index.map(
+      (i) => row[i] ?? '',
+    );
+    const where = `${file}: row ${r + 2}`;
+    const amount = Number(price);
+    const time = Date.parse(`${modified.trim().replace(' ', 'T')}Z`);
+    if (id === '') throw new SourceFormatError(`${where}: listing_id is empty`);
+    if (price === '' || !Number.isFinite(amount))
+      throw new SourceFormatError(`${where}: price ${JSON.stringify(price)} is not a number`);
+    if (Number.isNaN(time))
+      throw new SourceFormatError(
+        `${where}: modified_at ${JSON.stringify(modified)} is not 'YYYY-MM-DD HH:MM:SS[.mmm]'`,
+      );
+    if (sold !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(sold))
+      throw new SourceFormatError(`${where}: sold_date ${JSON.stringify(sold)} is not YYYY-MM-DD`);
+    return {
+      listing_id: id,
+      address: street,
+      city,
+      price: Math.round(amount),
+      property_type: type,
+      last_modified: new Date(time).toISOString(),
+      sold_date: sold === '' ? null : sold,
+    };
+  });
+}
+
+function connect(sourceId: string, connection: Readonly<Record<string, unknown>>): Promise<Client> {
+  const host = String(setting(sourceId, connection, 'host', 'string'));
+  const port = typeof connection.port === 'number' ? connection.port : 22;
+  const expectedKey = typeof connection.host_key_sha256 === 'string' ? connection.host_key_sha256 : undefined;
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client
+      .once('ready', () => resolve(client))
+      .once('error', (error) =>
+        reject(
+          new SourceUnavailable(`source '${sourceId}': SFTP ${host}:${port}: ${error.message}`, {
+            cause: error,
+          }),
+        ),
+      )
+      .connect({
+        host,
+        port,
+        username: String(setting(sourceId, connection, 'username', 'string')),
+        password: String(setting(sourceId, connection, 'password', 'string')),
+        readyTimeout: 10_000,
+        ...(expectedKey === undefined
+          ? {}
+          : {
+              hostVerifier: (key: Buffer) =>
+                createHash('sha256').update(key).digest('base64') === expectedKey,
+            }),
+      });
+  });
+}
+
+function sftpOf(client: Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => {
+    client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp)));
+  });
+}
+
+function readdir(sftp: SFTPWrapper, directory: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    sftp.readdir(directory, (error, entries) =>
+      error ? reject(error) : resolve(entries.map((entry) => entry.filename)),
+    );
+  });
+}
+
+function readFile(sftp: SFTPWrapper, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    sftp.readFile(path, (error, data) => (error ? reject(error) : resolve(data.toString('utf8'))));
+  });
+}
+
+/** Lists the directory, reads every CSV file and keeps the listings inside the window. */
+export const sftpCsvSource: SourceReader = {
+  async read(sourceId, connection, window) {
+    const directory = String(setting(sourceId, connection, 'directory', 'string')).replace(/\/+$/, '');
+    const client = await connect(sourceId, connection);
+    try {
+      const sftp = await sftpOf(client);
+      let files: string[];
+      try {
+        files = (await readdir(sftp, directory)).filter((name) => name.endsWith('.csv')).sort();
+      } catch (error) {
+        throw new SourceUnavailable(`source '${sourceId}': cannot list ${directory}`, { cause: error });
+      }
+      const latest = new Map<string, Listing>();
+      for (const name of files) {
+        const path = `${directory}/${name}`;
+        for (const listing of listingsOfCsv(await readFile(sftp, path), `source '${sourceId}': ${path}`)) {
+          const seen = latest.get(listing.listing_id);
+          if (seen === undefined || seen.last_modified <= listing.last_modified)
+            latest.set(listing.listing_id, listing);
+        }
+      }
+      return [...latest.values()].filter((listing) => inWindow(listing, window));
+    } finally {
+      client.end();
+    }
+  },
+};
