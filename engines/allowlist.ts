@@ -7,8 +7,12 @@ export const ENGINES_ALLOWLIST: readonly string[] = [
   'arn:aws:lambda:*:*:function:*',
   'arn:aws:states:::lambda:invoke',
   'arn:aws:states:::aws-sdk:s3:getObject',
+  'arn:aws:states:::aws-sdk:s3:putObject',
+  'arn:aws:states:::aws-sdk:s3:listObjectsV2',
   'arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:executeStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:describeStatement',
   'arn:aws:states:::aws-sdk:redshiftdata:getStatementResult',
+  'arn:aws:states:::states:startExecution.sync:2',
+  'arn:aws:states:::sns:publish',
 ];

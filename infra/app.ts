@@ -4,9 +4,18 @@
  * credentials at deploy time. cdk-nag's AWS Solutions checks run on every synth.
  */
 import { App, Validations } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { splitAllowlist } from './allowlist.ts';
+import { type CollectionQuery, SqlCollectionSchedule } from './constructs/SqlCollectionSchedule.ts';
 import { RouterStack, type RouterStackProps, type StreamCapacity } from './RouterStack.ts';
+
+/** The scripts of `engines/scripts/` a scheduled collection runs (the deliberately broken one left out). */
+export const SCHEDULED_QUERIES: readonly CollectionQuery[] = [
+  { name: 'node_details', script: 'node_details.sql' },
+  { name: 'slice_distribution', script: 'slice_distribution.sql' },
+  { name: 'wlm_queues', script: 'wlm_queues.sql' },
+];
 
 /** Reads the stack props from CDK context (`-c key=value` or cdk.json), with errors naming the key. */
 export function propsFromContext(app: App): RouterStackProps {
@@ -56,6 +65,22 @@ export function buildApp(app: App = new App()): { app: App; stack: RouterStack }
     ...props,
     description: `Kinesis event router runtime (${props.stage})`,
   });
+  // Seed 003's collection: `-c sqlCollectionSchedule='cron(0 6 * * ? *)'` (any EventBridge expression),
+  // with `-c sqlCollectionEmail=ADDRESS` for the notice of queries that still fail.
+  const schedule: unknown = app.node.tryGetContext('sqlCollectionSchedule');
+  if (typeof schedule === 'string' && schedule !== '') {
+    const email: unknown = app.node.tryGetContext('sqlCollectionEmail');
+    const role = stack.router.role;
+    if (role === undefined) throw new Error('sqlCollectionSchedule: the router function has no role');
+    new SqlCollectionSchedule(stack, 'SqlCollection', {
+      stage: props.stage,
+      stream: stack.stream,
+      publisher: role,
+      schedule: Schedule.expression(schedule),
+      queries: SCHEDULED_QUERIES,
+      ...(typeof email === 'string' && email !== '' ? { email } : {}),
+    });
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
 }

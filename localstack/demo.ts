@@ -32,7 +32,8 @@ import { Producer } from '../router/producer/index.ts';
 import { PublishValidationError, publishEngine, registryFromEnv } from '../router/registry/index.ts';
 import { parseUpArguments, UsageError } from './cli.ts';
 import { discoverEngines, readStageVariables } from './demo/engines.ts';
-import { DEMO_FILES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { DEMO_FILES, DEMO_SALES, type DemoEvent, fallbackScenario, SCENARIOS } from './demo/scenarios.ts';
+import { playSeed003, prepareSeed003 } from './demo/seed003.ts';
 import { playSourceFlows } from './demo/sourceFlows.ts';
 import {
   accounting,
@@ -88,15 +89,18 @@ function perEngine(events: readonly { readonly engine: string }[]): string {
 }
 
 /**
- * Uploads what the engines read from S3 (seed 003's SQL scripts) and drops seed 001's inbound files on
+ * Uploads what the engines read from S3 (seed 003's SQL scripts, the sales file) and drops seed 001's inbound files on
  * the stack's SFTP server, where DemoFlow fetches them.
  */
 async function uploadEngineData(names: ResourceNames, sftpRoot: string | undefined): Promise<number> {
   const dir = join(ENGINES_DIR, 'sql');
   const sql = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql'));
-  const objects = await Promise.all(
-    sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
-  );
+  const objects = [
+    ...(await Promise.all(
+      sql.map(async (f) => ({ key: `sql/${f}`, body: await readFile(join(dir, f), 'utf8') })),
+    )),
+    DEMO_SALES,
+  ];
   const s3 = s3Client();
   for (const object of objects) {
     await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: object.key, Body: object.body }));
@@ -247,8 +251,12 @@ async function main(argv: readonly string[]): Promise<number> {
           : "the shipped engines' (ROUTER_RESOURCE_ALLOWLIST unset)"
       }, alias cache ${settings.aliasTtlMs} ms, waits over ${settings.maxInProcessWaitMs} ms parked durably`,
     );
-    const uploaded = await uploadEngineData(names, stack.sftp?.root);
-    term.say(`  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/)`);
+    const uploaded =
+      (await uploadEngineData(names, stack.sftp?.root)) +
+      (await prepareSeed003(ENGINES_DIR, s3Client(stack.aws), names.bucket, stack.aws));
+    term.say(
+      `  uploaded ${uploaded} objects the engines read (s3://${names.bucket}/sql/, /scripts/, /sales/)`,
+    );
     if (stack.sftp !== undefined) {
       term.say(
         `  SFTP sftp://${stack.sftp.username}@${stack.sftp.host}:${stack.sftp.port}/inbound/ (password ${stack.sftp.password}) holds ${DEMO_FILES.length} partner files for DemoFlow`,
@@ -359,6 +367,26 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     await put(firstWave.map((e) => e.event));
     waves.push({ name: 'wave 1', count: firstWave.length });
+    // Seed 003 plays alongside, in an order of its own (see demo/seed003.ts).
+    const seed003Engines = ['redshift-etl', 'sql-collection', 'sql-collection-round', 'sql-query'];
+    const seed003 = seed003Engines.every((engine) => publishedEngines.includes(engine))
+      ? playSeed003({
+          enginesDir: ENGINES_DIR,
+          aws: stack.aws,
+          s3: s3Client(stack.aws),
+          bucket: names.bucket,
+          timeoutMs: FINISH_TIMEOUT_MS,
+          put: async (events) => {
+            const envelopes = events.map((e) => cloudEvent({ type: e.type, data: e.data as JsonObject }));
+            term.say(`Seed 003: putting ${envelopes.map((e) => e.type).join(', ')}`);
+            await put(envelopes);
+            return envelopes.map((e) => `${String(e.source)}#${String(e.id)}`);
+          },
+          execution: (engine, dedupKey) => router.deps.executions.get({ engine, dedupKey }),
+        }).catch((error: unknown) => [
+          `Seed 003 did not finish: ${error instanceof Error ? error.message : String(error)}`,
+        ])
+      : Promise.resolve([`Seed 003: not played (${seed003Engines.join(', ')} must all be published)`]);
     await untilTaken();
 
     // A hot swap per later version: published while wave 1's durable executions are still in flight;
@@ -425,16 +453,33 @@ async function main(argv: readonly string[]): Promise<number> {
     await producer.put([{ partitionKey: 'poison', data: Buffer.from('this is not JSON') }]);
     sent += 1;
     waves.push({ name: `wave ${number}`, count: duplicates.length + 2 });
+    const seed003Lines = await seed003;
     term.say(
       `Sent ${sent} records in ${waves.length} waves (${waves.map((w) => `${w.name} ${w.count}`).join(' + ')}).`,
     );
 
+    // Each nested execution that ended put one record on the stream, its result for its parent.
+    const childResults = async (): Promise<number> => {
+      let count = 0;
+      for (const engine of publishedEngines) {
+        const records = await router.deps.executions.list({ engine, limit: 1000 });
+        count += records.filter(
+          (r) =>
+            r.parent !== undefined &&
+            Date.parse(r.startedAt) >= startedAt &&
+            (r.status === 'SUCCEEDED' || r.status === 'FAILED'),
+        ).length;
+      }
+      return count;
+    };
+    let children = 0;
     const deadline = Date.now() + FINISH_TIMEOUT_MS;
     for (;;) {
       await router.mapping.waitForIdle(FINISH_TIMEOUT_MS);
       await refresh();
+      if (tally.records >= sent && waiting.length === 0) children = await childResults();
       // Done when every record sent was taken and every execution it started has ended.
-      if (tally.records >= sent && waiting.length === 0 && accounting(tally).balanced) break;
+      if (tally.records >= sent && waiting.length === 0 && accounting(tally, children).balanced) break;
       if (Date.now() > deadline) {
         term.say(`Gave up after ${FINISH_TIMEOUT_MS / 1000} s: ${progressLine(tally, sent, waiting.length)}`);
         break;
@@ -448,12 +493,14 @@ async function main(argv: readonly string[]): Promise<number> {
     term.say(
       `\nDone in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${progressLine(tally, sent, waiting.length)}`,
     );
-    term.say(`  ${accounting(tally).text}`);
+    term.say(`  ${accounting(tally, children).text}`);
     term.say(`\n${summaryTable(tally)}`);
     term.say(
       "DURABLE WAITS counts each time an execution parked: batch-average once per run (its Map's Waits\n" +
-        'run side by side), redshift-etl once per statement it polls (again if a statement outlasts its 5 s Wait).',
+        'run side by side), redshift-etl and sql-query once per statement they poll, sql-collection and\n' +
+        'sql-collection-round once per nested execution they wait for (and sql-collection before a retry round).',
     );
+    for (const line of seed003Lines) term.say(line);
     for (const swap of swaps) {
       const ran = ranByVersion(tally, swap.engine);
       const versions = [...ran]

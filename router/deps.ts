@@ -28,6 +28,7 @@ import {
   S3PayloadStore,
   settlementRecord,
   streamPut,
+  withMapChildren,
   withNestedExecutions,
 } from './executions/index.ts';
 import {
@@ -76,6 +77,11 @@ export interface RouterParts {
   readonly taskTokens?: TaskTokenKeyring;
   /** `$$.Execution.RoleArn`: the role the router calls steps with (`ROUTER_ROLE_ARN`). */
   readonly roleArn?: string;
+  /**
+   * How distributed Maps run their children: `executions` through the stream (the invoker must start
+   * them, see `withMapChildren`), or `threads` in the parent's run (the default).
+   */
+  readonly mapChildren?: 'threads' | 'executions';
 }
 
 /**
@@ -93,10 +99,12 @@ export function routerDeps(parts: RouterParts): RouterDeps {
     index: parts.index,
     store: parts.store,
     load: parts.load,
-    compile: (graph) =>
+    compile: (graph, engineRef) =>
       compileGraph(graph, {
         // Asked at each token: after a rotation, graphs compiled before it sign with the new secret.
         taskTokenSecret: () => taskTokens.signingSecret(),
+        engineRef,
+        ...(parts.mapChildren === undefined ? {} : { mapChildren: parts.mapChildren }),
         ...(parts.roleArn === undefined ? {} : { roleArn: parts.roleArn }),
       }),
     aliasTtlMs: settings.aliasTtlMs,
@@ -209,18 +217,27 @@ function depsFromEnv(
       bucket: names.bucket,
       table: names.enginesTable,
     }),
-    invoke: withNestedExecutions(
-      overrides.invoke ??
-        createTaskInvoker({
-          lambda: lambdaClient(aws),
-          sdk,
-          allowlist: settings.allowlist,
-          region: aws.region,
-          ...(env.AWS_ACCOUNT_ID === undefined ? {} : { accountId: env.AWS_ACCOUNT_ID }),
-          activities: new DynamoDBActivityQueue({ dynamodb, table: names.executionsTable }),
-        }),
-      nested,
+    invoke: withMapChildren(
+      withNestedExecutions(
+        overrides.invoke ??
+          createTaskInvoker({
+            lambda: lambdaClient(aws),
+            sdk,
+            allowlist: settings.allowlist,
+            region: aws.region,
+            ...(env.AWS_ACCOUNT_ID === undefined ? {} : { accountId: env.AWS_ACCOUNT_ID }),
+            activities: new DynamoDBActivityQueue({ dynamodb, table: names.executionsTable }),
+          }),
+        nested,
+      ),
+      {
+        region: aws.region,
+        accountId: env.AWS_ACCOUNT_ID ?? '000000000000',
+        put,
+        now: () => built.clock.now(),
+      },
     ),
+    mapChildren: 'executions',
     ...(env.ROUTER_ROLE_ARN === undefined ? {} : { roleArn: env.ROUTER_ROLE_ARN }),
     settings,
     logger: overrides.logger ?? powertoolsLogger(),

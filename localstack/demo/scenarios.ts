@@ -22,6 +22,12 @@ export const DEMO_FILES: readonly { readonly name: string; readonly body: string
   { name: 'members-2026-11.csv', body: 'member_id,plan\nm-4,basic\nm-5,basic\n' },
 ];
 
+/** The sales file the distributed Map engine totals (`s3://BUCKET/sales/2026-11.csv`, 2,000 rows). */
+export const DEMO_SALES = {
+  key: 'sales/2026-11.csv',
+  body: `store,amount\n${Array.from({ length: 2_000 }, (_, i) => `store-${i % 5},${(i % 40) + 0.25}`).join('\n')}\n`,
+};
+
 /** Events for one engine, by batch number (0 = before the hot swap, 1 = after). */
 export type Scenario = (phase: 0 | 1) => DemoEvent[];
 
@@ -47,10 +53,13 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
           data: { repetitions },
         }))
       : [],
-  'redshift-etl': (phase) =>
-    phase === 0
-      ? [{ type: 'sales.pipeline.requested', subject: 'sales', data: { refresh_date: '2026-11-01' } }]
-      : [],
+  // Seed 003 needs an order of its own (the ETL's second load after the first, a script fixed between
+  // two rounds of the collection): `demo/seed003.ts` puts these events itself. Levels 1 and 2 are started
+  // by Level 3 as nested executions.
+  'redshift-etl': () => [],
+  'sql-collection': () => [],
+  'sql-collection-round': () => [],
+  'sql-query': () => [],
   // Seed 000 runs after the waves, run after run (localstack/demo/sourceFlows.ts): its runs connect.
   'flow-types': () => [],
   // The JSONata engine: a small order, priced without the review step.
@@ -68,6 +77,9 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
           },
         ]
       : [],
+  // The distributed Map engine: one sales file, in batches of 500 rows (the demo uploads it first).
+  'sales-rollup': (phase) =>
+    phase === 0 ? [{ type: 'sales.file.uploaded', source: 'shop.sales', data: { key: DEMO_SALES.key } }] : [],
   // Seed 001: files dropped on the stack's SFTP server (the demo drops them first).
   'demo-flow': (phase) =>
     phase === 0

@@ -73,14 +73,20 @@ export function progressLine(tally: Tally, sent: number, waitingNow: number): st
 
 /**
  * Once nothing waits, every record the router received ended one way:
- * `records = succeeded + failed + duplicates + quarantined + retried`. Returns that sum written out, and
- * whether it holds.
+ * `records = succeeded + failed + duplicates + quarantined + retried + child results`, where a child
+ * result is the record an ended nested execution put on the stream to resume its parent (its outcome is
+ * the parent's, counted once when the parent ends). Returns that sum written out, and whether it holds.
  */
-export function accounting(tally: Tally): { readonly text: string; readonly balanced: boolean } {
-  const sum = tally.succeeded + tally.failed + tally.duplicates + tally.quarantined + tally.retried;
+export function accounting(
+  tally: Tally,
+  childResults = 0,
+): { readonly text: string; readonly balanced: boolean } {
+  const sum =
+    tally.succeeded + tally.failed + tally.duplicates + tally.quarantined + tally.retried + childResults;
   const text =
     `${tally.records} records received = ${tally.succeeded} succeeded + ${tally.failed} failed + ` +
-    `${tally.duplicates} duplicates + ${tally.quarantined} quarantined + ${tally.retried} retried`;
+    `${tally.duplicates} duplicates + ${tally.quarantined} quarantined + ${tally.retried} retried` +
+    (childResults > 0 ? ` + ${childResults} child results` : '');
   return sum === tally.records
     ? { text, balanced: true }
     : { text: `${text} (= ${sum}: ${tally.records - sum} not accounted for)`, balanced: false };

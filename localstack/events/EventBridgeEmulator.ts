@@ -16,7 +16,12 @@
  * ```
  *
  * Queues and topics have the event before PutEvents answers; Lambda functions and streams get it after
- * (`idle()` waits for those). A delivery that fails is logged, not retried. Schedules are not run.
+ * (`idle()` waits for those). A delivery that fails is logged, not retried.
+ *
+ * Rules with a `ScheduleExpression` (`rate(...)`, `cron(...)`, on the default bus, as in AWS) run on a
+ * timer while the stack runs: each firing sends EventBridge's `Scheduled Event` (source `aws.events`,
+ * the rule's ARN in `resources`) to the rule's targets. `runSchedule` fires one now, so a test or a
+ * developer need not wait for the clock.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -31,6 +36,7 @@ import type { HostLog } from '../lambda/index.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
 import type { SnsEmulator } from '../sns/index.ts';
 import type { SqsEmulator } from '../sqs/index.ts';
+import { nextFire, parseSchedule, ScheduleError } from './schedule.ts';
 
 /** An EventBridge API error: its `__type` and HTTP status. */
 class EventsError extends Error {
@@ -73,6 +79,7 @@ interface Rule {
   readonly bus: string;
   readonly arn: string;
   eventPattern?: string;
+  scheduleExpression?: string;
   state: 'ENABLED' | 'DISABLED';
   description?: string;
   targets: Target[];
@@ -98,6 +105,8 @@ export interface EventBridgeEmulatorOptions {
 export interface EventBridgeEmulator extends ServiceEmulator {
   /** Resolves once every Lambda and Kinesis delivery started so far has been answered. */
   idle(): Promise<void>;
+  /** Fires a scheduled rule of the default bus now, as its timer would; returns the event id. */
+  runSchedule(ruleName: string): Promise<string>;
 }
 
 type Json = Record<string, unknown>;
@@ -141,6 +150,9 @@ class EventBridgeService implements EventBridgeEmulator {
   private kinesis: KinesisClient | undefined;
   /** Compiled rule patterns by their text, so an event is not matched by recompiling every rule. */
   private readonly patterns = new Map<string, (event: JsonObject) => boolean>();
+  /** The pending timer of each scheduled rule, by rule key. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(options: EventBridgeEmulatorOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -159,6 +171,7 @@ class EventBridgeService implements EventBridgeEmulator {
       if (state === undefined) return;
       for (const bus of state.buses) this.buses.set(bus.name, bus);
       for (const rule of state.rules) this.rules.set(ruleKey(rule.bus, rule.name), rule);
+      for (const rule of state.rules) this.arm(rule);
     });
   }
 
@@ -171,7 +184,58 @@ class EventBridgeService implements EventBridgeEmulator {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
+  async runSchedule(ruleName: string): Promise<string> {
+    await this.loaded;
+    const rule = this.rules.get(ruleKey('default', ruleName));
+    if (rule?.scheduleExpression === undefined)
+      throw new Error(`runSchedule: the default bus has no scheduled rule ${ruleName}`);
+    return this.fire(rule);
+  }
+
+  /** Sets the rule's timer for its next firing (none for a disabled or unscheduled rule). */
+  private arm(rule: Rule): void {
+    const key = ruleKey(rule.bus, rule.name);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (this.closed || rule.state !== 'ENABLED' || rule.scheduleExpression === undefined) return;
+    const now = this.now();
+    const due = nextFire(parseSchedule(rule.scheduleExpression), now);
+    if (due === undefined) return;
+    // Node timers hold at most about 24.8 days: a later firing re-arms on the way.
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        if (this.rules.get(key) !== rule) return;
+        if (this.now() >= due) this.fire(rule);
+        this.arm(rule);
+      },
+      Math.min(due - now, 2_147_483_647),
+    );
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** One firing of a scheduled rule: the Scheduled Event to every target. */
+  private fire(rule: Rule): string {
+    const event: JsonObject = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: LOCAL_ACCOUNT,
+      time: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.region,
+      resources: [rule.arn],
+      detail: {},
+    };
+    for (const target of rule.targets) this.deliver(rule, target, event);
+    return String(event.id);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
     await this.idle();
     await this.loaded.catch(() => undefined);
     await this.snapshot.flush();
@@ -295,7 +359,9 @@ class EventBridgeService implements EventBridgeEmulator {
       }
       case 'EnableRule':
       case 'DisableRule': {
-        this.rule(input).state = action === 'EnableRule' ? 'ENABLED' : 'DISABLED';
+        const rule = this.rule(input);
+        rule.state = action === 'EnableRule' ? 'ENABLED' : 'DISABLED';
+        this.arm(rule);
         this.snapshot.changed();
         return {};
       }
@@ -303,6 +369,7 @@ class EventBridgeService implements EventBridgeEmulator {
         const rule = this.rule(input);
         if (rule.targets.length > 0) throw validation("Rule can't be deleted since it has targets.");
         this.rules.delete(ruleKey(rule.bus, rule.name));
+        this.arm({ ...rule, state: 'DISABLED' });
         this.snapshot.changed();
         return {};
       }
@@ -336,14 +403,21 @@ class EventBridgeService implements EventBridgeEmulator {
     const bus = this.bus(input.EventBusName);
     const name = requiredString(input, 'Name');
     if (!NAME.test(name)) throw validation(`Rule name '${name}' is not valid: 1 to 64 of A-Z a-z 0-9 . - _`);
-    if (input.ScheduleExpression !== undefined)
-      throw validation(
-        `Rule ${name}: the local EventBridge runs no schedules (ScheduleExpression); the local router sweeps due executions itself`,
-      );
+    const schedule = optionalString(input, 'ScheduleExpression');
+    if (schedule !== undefined) {
+      if (bus.name !== 'default')
+        throw validation(`Rule ${name}: ScheduleExpression is supported only on the default event bus.`);
+      try {
+        parseSchedule(schedule);
+      } catch (error) {
+        if (error instanceof ScheduleError) throw validation(`Rule ${name}: ${error.message}`);
+        throw error;
+      }
+    }
     const pattern = optionalString(input, 'EventPattern');
-    if (pattern === undefined)
-      throw validation(`Rule ${name}: EventPattern is required (schedules are not run locally)`);
-    this.pattern(pattern);
+    if (pattern === undefined && schedule === undefined)
+      throw validation(`Rule ${name}: give an EventPattern, a ScheduleExpression, or both`);
+    if (pattern !== undefined) this.pattern(pattern);
     const state = optionalString(input, 'State') ?? 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED')
       throw validation(`Rule ${name}: State must be ENABLED or DISABLED`);
@@ -355,15 +429,18 @@ class EventBridgeService implements EventBridgeEmulator {
       this.region,
       bus.name === 'default' ? `rule/${name}` : `rule/${bus.name}/${name}`,
     );
-    this.rules.set(key, {
+    const rule: Rule = {
       name,
       bus: bus.name,
       arn,
-      eventPattern: pattern,
+      ...(pattern === undefined ? {} : { eventPattern: pattern }),
+      ...(schedule === undefined ? {} : { scheduleExpression: schedule }),
       state,
       ...(description === undefined ? {} : { description }),
       targets: existing?.targets ?? [],
-    });
+    };
+    this.rules.set(key, rule);
+    this.arm(rule);
     this.snapshot.changed();
     return arn;
   }
@@ -579,6 +656,7 @@ function describeRule(rule: Rule): Json {
     EventBusName: rule.bus,
     State: rule.state,
     ...(rule.eventPattern === undefined ? {} : { EventPattern: rule.eventPattern }),
+    ...(rule.scheduleExpression === undefined ? {} : { ScheduleExpression: rule.scheduleExpression }),
     ...(rule.description === undefined ? {} : { Description: rule.description }),
   };
 }
@@ -604,13 +682,36 @@ function targetInput(target: Target, event: JsonObject): string {
   const values = new Map<string, JsonValue | undefined>();
   for (const [name, path] of Object.entries(transformer.InputPathsMap ?? {}))
     values.set(name, jsonPath(event, path));
-  // A placeholder stands for the value: a string's text as it is, anything else as JSON (AWS's rule).
-  return transformer.InputTemplate.replace(/<([\w.-]+)>/g, (whole, name: string) => {
-    if (name === 'aws.events.event.json') return JSON.stringify(event);
-    if (!values.has(name)) return whole;
-    const value = values.get(name);
-    return typeof value === 'string' ? value : JSON.stringify(value ?? null);
-  });
+  // A placeholder stands for the value: inside a JSON string (or in a template that is not JSON) a
+  // string's text as it is; outside quotes in a JSON template the value as JSON, so a string is quoted
+  // (the form CDK's RuleTargetInput.fromObject writes: `{"id":<id>}`). Anything else is JSON (AWS's rule).
+  const template = transformer.InputTemplate;
+  const json = /^\s*[{[]/.test(template);
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i += 1) {
+    const c = template[i] ?? '';
+    if (c === '\\' && inString) {
+      out += c + (template[i + 1] ?? '');
+      i += 1;
+      continue;
+    }
+    if (c === '"') inString = !inString;
+    const placeholder = c === '<' ? /^<([\w.-]+)>/.exec(template.slice(i)) : null;
+    const name = placeholder?.[1];
+    if (
+      placeholder === null ||
+      name === undefined ||
+      (name !== 'aws.events.event.json' && !values.has(name))
+    ) {
+      out += c;
+      continue;
+    }
+    const value = name === 'aws.events.event.json' ? event : values.get(name);
+    out += typeof value === 'string' && (inString || !json) ? value : JSON.stringify(value ?? null);
+    i += placeholder[0].length - 1;
+  }
+  return out;
 }
 
 /** Reads `$.a.b[0]` (the dotted JSONPath subset EventBridge takes in InputPath and PartitionKeyPath). */

@@ -18,11 +18,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { PGlite } from '@electric-sql/pglite';
-import type { EdgeRequest, EdgeResponse, ServiceEmulator } from '../service.ts';
+import { s3Client } from '../../router/aws/index.ts';
+import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
+import { CopyError, parseS3Copy, postgresCopy, type S3Copy } from './copy.ts';
 import { invalid, RedshiftDataError } from './errors.ts';
 import { BUILTIN_TYPE_NAMES, type ColumnMetadata, columnMetadata, type Field, toField } from './fields.ts';
 import { bindNamedParameters, ParameterError, type SqlParameter } from './parameters.ts';
+import { SYSTEM_TABLES_SQL } from './systemTables.ts';
 
 /** Statement states, as the Data API names them. */
 export type StatementStatus = 'SUBMITTED' | 'PICKED' | 'STARTED' | 'FINISHED' | 'FAILED' | 'ABORTED';
@@ -143,6 +147,8 @@ class RedshiftDataApi implements RedshiftDataEmulator {
   private readonly log: EmulatorLog;
   private readonly pid = 1_073_741_824 + Math.floor(Math.random() * 1_000_000);
   private database: Promise<{ db: PGlite; startedInMs: number }> | undefined;
+  /** The stack's S3, which `COPY ... FROM 's3://...'` reads; set once the stack serves. */
+  private s3: S3Client | undefined;
   private draining: Promise<void> | undefined;
   private queryIds = 0;
   private closed = false;
@@ -158,6 +164,10 @@ class RedshiftDataApi implements RedshiftDataEmulator {
   async ready(): Promise<{ startedInMs: number }> {
     const { startedInMs } = await this.open();
     return { startedInMs };
+  }
+
+  attach(context: StackContext): void {
+    this.s3 = s3Client(context.aws);
   }
 
   async handle(request: EdgeRequest): Promise<EdgeResponse> {
@@ -547,6 +557,7 @@ class RedshiftDataApi implements RedshiftDataEmulator {
         });
         for (const [oid, name] of types.rows) this.typeNames.set(oid, name);
         for (const oid of this.typeNames.keys()) this.rawText[oid] = asText;
+        await db.exec(SYSTEM_TABLES_SQL);
         const startedInMs = Math.round(performance.now() - started);
         this.log.info('PGlite started', { startedInMs });
         return { db, startedInMs };
@@ -640,8 +651,33 @@ class RedshiftDataApi implements RedshiftDataEmulator {
   private async run(db: PGlite, text: string, values: string[]): Promise<Result> {
     const options = { rowMode: 'array', parsers: this.rawText } as const;
     if (values.length > 0) return db.query(text, values, options);
+    const copy = parseS3Copy(text);
+    if (copy !== undefined) {
+      const { sql, blob } = postgresCopy(copy, await this.readObjects(copy));
+      return db.query(sql, [], { ...options, blob: new Blob([blob]) });
+    }
     const results = await db.exec(text, options);
     return results.at(-1) ?? { rows: [], fields: [] };
+  }
+
+  /** The objects under a COPY's prefix, in key order, read through the stack's S3. */
+  private async readObjects(copy: S3Copy): Promise<string[]> {
+    const where = `s3://${copy.bucket}/${copy.prefix}`;
+    if (this.s3 === undefined)
+      throw new CopyError(
+        `COPY ${copy.table} from ${where}: the emulator runs without a stack, so it has no S3`,
+      );
+    const s3 = this.s3;
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: copy.bucket, Prefix: copy.prefix }));
+    const keys = (listed.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key]));
+    if (keys.length === 0)
+      throw new CopyError(`The specified S3 prefix '${copy.prefix}' does not exist (${where})`);
+    return Promise.all(
+      keys.sort().map(async (key) => {
+        const object = await s3.send(new GetObjectCommand({ Bucket: copy.bucket, Key: key }));
+        return (await object.Body?.transformToString('utf8')) ?? '';
+      }),
+    );
   }
 
   private store(sub: SubStatement, result: Result): void {

@@ -13,6 +13,9 @@
  * attempt (a retry, a Map item) takes the next index. `Return` is the service's response, before
  * ResultSelector / ResultPath (for `lambda:invoke` that is `{ StatusCode, Payload }`).
  *
+ * A distributed Map's ItemReader and ResultWriter are S3 requests made under the Map state's name: a
+ * mocked response for the Map answers its read (the item array) and then its write (the details).
+ *
  * Two choices of this runtime where the Local runner has none to offer:
  * - a Task state the test case does not mock stops the run with an error naming the state, unless the
  *   state machine entry says `UnmockedTasks: "invoke"` (then the real invoker runs it, as Step Functions
@@ -336,7 +339,7 @@ export function createMockInvoker(testCase: MockTestCase, fallback?: MockInvoke)
     if (mocked === undefined) {
       if (testCase.unmockedTasks === 'invoke' && fallback !== undefined) return fallback(effect, signal);
       throw new MockError(
-        `state '${effect.stateName}' (Task, ${effect.resource}) has no mocked response in ${where}; mock it, or set UnmockedTasks: "invoke" on the state machine to call the real resource`,
+        `state '${effect.stateName}' (${effect.mapRun === undefined ? 'Task' : effect.mapRun === 'read' ? 'Map ItemReader' : 'Map ResultWriter'}, ${effect.resource}) has no mocked response in ${where}; mock it, or set UnmockedTasks: "invoke" on the state machine to call the real resource`,
       );
     }
     const index = calls.get(effect.stateName) ?? 0;

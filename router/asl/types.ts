@@ -28,8 +28,14 @@ export interface StateMachine {
   readonly States: Readonly<Record<string, State>>;
   readonly TimeoutSeconds?: number;
   readonly Version?: string;
-  /** Only on Map's ItemProcessor: `{ Mode: 'INLINE' }` (the only mode this runtime runs). */
-  readonly ProcessorConfig?: { readonly Mode?: 'INLINE'; readonly ExecutionType?: string };
+  /**
+   * Only on Map's ItemProcessor: `INLINE` (the default) runs items as threads of the execution;
+   * `DISTRIBUTED` runs each item (or batch) as a child execution, with `ExecutionType` STANDARD or EXPRESS.
+   */
+  readonly ProcessorConfig?: {
+    readonly Mode?: 'INLINE' | 'DISTRIBUTED';
+    readonly ExecutionType?: 'STANDARD' | 'EXPRESS';
+  };
 }
 
 /**
@@ -258,6 +264,50 @@ export interface MapState extends StateBase, Transitioning, InputOutput {
   readonly ResultPath?: string | null;
   readonly Retry?: readonly Retrier[];
   readonly Catch?: readonly Catcher[];
+  /** Distributed Map: where the items come from (an S3 object or listing) instead of the input. */
+  readonly ItemReader?: ItemReader;
+  /** Distributed Map: groups items into batches, one child execution per batch. */
+  readonly ItemBatcher?: ItemBatcher;
+  /** Distributed Map: writes the child executions' results to S3 instead of returning them. */
+  readonly ResultWriter?: ResultWriter;
+  /** Distributed Map: the name of its map runs (defaults to the state name). */
+  readonly Label?: string;
+}
+
+/** How a distributed Map reads its items: the S3 action, its parameters and how to parse the object. */
+export interface ItemReader {
+  readonly Resource: string;
+  readonly Parameters?: JsonValue;
+  /** JSONata: the parameters, with expressions. */
+  readonly Arguments?: JsonValue;
+  readonly ReaderConfig?: ReaderConfig;
+}
+
+/** How an object read by ItemReader is parsed, and how many items are taken from it. */
+export interface ReaderConfig {
+  readonly InputType?: 'JSON' | 'JSONL' | 'CSV' | 'MANIFEST';
+  readonly CSVHeaderLocation?: 'FIRST_ROW' | 'GIVEN';
+  readonly CSVHeaders?: readonly string[];
+  readonly CSVDelimiter?: 'COMMA' | 'PIPE' | 'SEMICOLON' | 'SPACE' | 'TAB';
+  readonly MaxItems?: number | Expression;
+  readonly MaxItemsPath?: string;
+}
+
+/** How a distributed Map groups its items into the batches each child execution receives. */
+export interface ItemBatcher {
+  readonly MaxItemsPerBatch?: number | Expression;
+  readonly MaxItemsPerBatchPath?: string;
+  readonly MaxInputBytesPerBatch?: number | Expression;
+  readonly MaxInputBytesPerBatchPath?: string;
+  /** Added to every batch as `BatchInput` (a payload template, or JSONata). */
+  readonly BatchInput?: JsonValue;
+}
+
+/** Where a distributed Map writes its results: `arn:aws:states:::s3:putObject` with Bucket and Prefix. */
+export interface ResultWriter {
+  readonly Resource: string;
+  readonly Parameters?: JsonValue;
+  readonly Arguments?: JsonValue;
 }
 
 /** Every state type. */

@@ -33,8 +33,18 @@ export type SdkSent =
 export interface SdkIntegrations {
   /** `aws-sdk:SERVICE:ACTION`: the output less nothing, errors named `Service.NameException`. */
   call(service: string, action: string, input: JsonValue, signal: AbortSignal): Promise<SdkOutcome>;
-  /** The command's raw result, for integrations that shape responses and name errors their own way. */
-  send(service: string, action: string, input: unknown, signal: AbortSignal): Promise<SdkSent>;
+  /**
+   * The command's raw result, for integrations that shape responses and name errors their own way. A
+   * streamed `Body` is read into a string, unless `stream` asks for the stream itself (read it, or it
+   * holds its connection).
+   */
+  send(
+    service: string,
+    action: string,
+    input: unknown,
+    signal: AbortSignal,
+    options?: { readonly stream?: boolean },
+  ): Promise<SdkSent>;
 }
 
 /**
@@ -121,6 +131,7 @@ export function createSdkIntegrations(
     action: string,
     input: unknown,
     signal: AbortSignal,
+    options: { readonly stream?: boolean } = {},
   ): Promise<SdkSent> {
     let loaded = services.get(service);
     if (loaded === undefined) {
@@ -140,7 +151,7 @@ export function createSdkIntegrations(
     }
     try {
       const output = await binding.client.send(new Command(input ?? {}), abortOptions(signal));
-      return { ok: true, output: await materialise(output) };
+      return { ok: true, output: options.stream === true ? output : await materialise(output) };
     } catch (error) {
       return sentError(error);
     }

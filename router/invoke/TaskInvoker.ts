@@ -20,6 +20,7 @@ import type { ActivityQueue } from './ActivityQueue.ts';
 import { abortOptions } from './abort.ts';
 import type { HttpDeps } from './http.ts';
 import { toJson } from './json.ts';
+import { performMapRunIo, s3MapRunStore } from './MapRunIo.ts';
 import { createOptimizedIntegrations } from './OptimizedIntegrations.ts';
 import { functionArn } from './resources.ts';
 import type { SdkIntegrations } from './SdkIntegrations.ts';
@@ -148,7 +149,10 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
     }
   }
 
+  const mapRunStore = s3MapRunStore(deps.sdk);
+
   return async (effect, signal) => {
+    if (effect.mapRun !== undefined) return performMapRunIo(mapRunStore, effect, signal);
     const resource = parseTaskResource(effect.resource);
     const unsupported = resource === undefined ? 'is not supported' : unsupportedReason(resource);
     if (resource === undefined || unsupported !== undefined) {

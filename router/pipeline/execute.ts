@@ -2,8 +2,8 @@
  * Execute: a routed, admitted message runs its graph, express in memory or standard with a claimed
  * record, on the version its alias chose (or, for an execution taken over, the version it started on).
  */
-import type { CompiledGraph, JsonValue } from '../asl/index.ts';
-import { describeRecord } from '../errors.ts';
+import { type CompiledGraph, type JsonValue, processorGraph } from '../asl/index.ts';
+import { describeRecord, InputError } from '../errors.ts';
 import type {
   ExecutionKey,
   ExecutionLifecycle,
@@ -12,7 +12,7 @@ import type {
   RunOutcome,
   StartingMessage,
 } from '../executions/index.ts';
-import { childStartAttributes } from '../executions/index.ts';
+import { childStartAttributes, mapProcessorOf } from '../executions/index.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import type { Admission } from './claim.ts';
 import type { DecodedOk, DecodedRecord } from './decode.ts';
@@ -40,14 +40,31 @@ export async function executeMessage(
   const { known } = admission;
   const qualifier =
     d.envelope.kind === 'cloudevent' ? childStartAttributes(d.envelope.event).qualifier : undefined;
-  const loaded =
+  const version =
     known !== null
       ? await context.pinned(key.engine, known.version)
       : qualifier === undefined
         ? await context.resolve(key)
         : await qualified(context, key, qualifier);
+  const processor = d.envelope.kind === 'cloudevent' ? mapProcessorOf(d.envelope.event) : undefined;
+  const loaded = processor === undefined ? version : mapChild(version, processor, d);
   if (admission.mode === 'express') return context.lifecycle.runExpress(message, loaded, context.run);
   return context.lifecycle.runStandard(message, loaded, known, context.run);
+}
+
+/** A distributed Map's child runs its Map's item processor, of the version its parent runs. */
+function mapChild(
+  loaded: LoadedEngine<CompiledGraph>,
+  processor: JsonValue,
+  d: DecodedOk,
+): LoadedEngine<CompiledGraph> {
+  const compiled = processorGraph(loaded.compiled, processor);
+  if (compiled === undefined) {
+    throw new InputError(
+      `${describe(d)}: engine ${loaded.engine}@${loaded.version} has no distributed Map at ${JSON.stringify(processor)}`,
+    );
+  }
+  return { ...loaded, compiled };
 }
 
 /** The execution a message starts: its input is the CloudEvent's `data` (or the raw body). */

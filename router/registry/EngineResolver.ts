@@ -70,7 +70,8 @@ export interface EngineResolverOptions<C> {
   readonly index: EngineIndex;
   readonly store: GraphStore;
   readonly load: GraphLoader;
-  readonly compile: (graph: EngineGraph) => C;
+  /** Compiles a loaded version; told which engine and version it is (a child execution names them). */
+  readonly compile: (graph: EngineGraph, ref: { readonly engine: string; readonly version: number }) => C;
   /** Alias messages run on (default `live`). */
   readonly alias?: string;
   /** How long an alias snapshot is fresh (default 10 s); 0 re-reads the index on every batch. */
@@ -311,7 +312,7 @@ export class EngineResolver<C> {
           false,
         );
       }
-      const compiled = this.options.compile(graph);
+      const compiled = this.options.compile(graph, { engine, version });
       this.stats.loads += 1;
       return { engine, version, record, graph, compiled };
     } catch (error) {

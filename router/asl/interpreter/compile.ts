@@ -30,11 +30,14 @@ import type {
   CompiledBase,
   CompiledCatcher,
   CompiledChoice,
+  CompiledDistributed,
   CompiledGraph,
+  CompiledItemReader,
   CompiledMachine,
   CompiledMap,
   CompiledParallel,
   CompiledRetrier,
+  CompiledS3Request,
   CompiledState,
   Evaluate,
   MergeResult,
@@ -69,6 +72,13 @@ export interface CompileOptions {
   readonly dialect?: ExpressionDialect;
   /** What one JSONata evaluation may spend (steps, time, value sizes). */
   readonly jsonataLimits?: JsonataLimits;
+  /**
+   * How distributed Maps run their children: `threads` in this execution (the default), or
+   * `executions`, each batch a child execution the runtime starts (it needs `taskTokenSecret`).
+   */
+  readonly mapChildren?: 'threads' | 'executions';
+  /** The published engine and version this graph is, which a distributed Map's children run again. */
+  readonly engineRef?: { readonly engine: string; readonly version: number };
 }
 
 /** The JSONPath dialect of the graph being compiled (compilation is synchronous, so one at a time). */
@@ -396,7 +406,64 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
     resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
     retry: compileRetry(state.Retry),
     catch: compileCatch(state.Catch, jsonata, name),
+    distributed:
+      processor.ProcessorConfig?.Mode === 'DISTRIBUTED'
+        ? compileDistributed(state, name, jsonata)
+        : undefined,
   });
+}
+
+/** Parameters (JSONPath) or Arguments (JSONata) of an ItemReader / ResultWriter. */
+function compileS3Request(
+  value: { readonly Resource: string; readonly Parameters?: JsonValue; readonly Arguments?: JsonValue },
+  name: string,
+  field: string,
+  jsonata: boolean,
+): CompiledS3Request {
+  return {
+    resource: value.Resource,
+    parameters: jsonata ? undefined : template(value.Parameters),
+    arguments: jsonata ? query(value.Arguments, name, `${field}/Arguments`) : undefined,
+  };
+}
+
+function compileDistributed(state: MapState, name: string, jsonata: boolean): CompiledDistributed {
+  const reader = state.ItemReader;
+  const batcher = state.ItemBatcher;
+  let compiledReader: CompiledItemReader | undefined;
+  if (reader !== undefined) {
+    const { MaxItems, MaxItemsPath, ...config } = reader.ReaderConfig ?? {};
+    compiledReader = {
+      ...compileS3Request(reader, name, 'ItemReader', jsonata),
+      config: config as Record<string, JsonValue>,
+      maxItems: numberOrPath(MaxItems, MaxItemsPath),
+      maxItemsQuery: queryIfExpression(MaxItems, name, 'ItemReader/ReaderConfig/MaxItems'),
+    };
+  }
+  return {
+    label: state.Label ?? name,
+    executionType: state.ItemProcessor?.ProcessorConfig?.ExecutionType ?? 'STANDARD',
+    reader: compiledReader,
+    batcher:
+      batcher === undefined
+        ? undefined
+        : {
+            maxItems: numberOrPath(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath),
+            maxItemsQuery: queryIfExpression(batcher.MaxItemsPerBatch, name, 'ItemBatcher/MaxItemsPerBatch'),
+            maxBytes: numberOrPath(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath),
+            maxBytesQuery: queryIfExpression(
+              batcher.MaxInputBytesPerBatch,
+              name,
+              'ItemBatcher/MaxInputBytesPerBatch',
+            ),
+            batchInput: jsonata ? undefined : template(batcher.BatchInput),
+            batchInputQuery: jsonata ? query(batcher.BatchInput, name, 'ItemBatcher/BatchInput') : undefined,
+          },
+    writer:
+      state.ResultWriter === undefined
+        ? undefined
+        : compileS3Request(state.ResultWriter, name, 'ResultWriter', jsonata),
+  };
 }
 
 function compileMachine(machine: StateMachine, counter: { states: number }): CompiledMachine {
@@ -452,5 +519,7 @@ export function compileGraph(graph: EngineGraph, options: CompileOptions = {}): 
     stateMachineId: options.stateMachineId ?? name,
     roleArn: options.roleArn ?? '',
     stateCount: counter.states,
+    mapChildren: options.mapChildren ?? 'threads',
+    engineRef: options.engineRef,
   };
 }

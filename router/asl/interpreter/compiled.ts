@@ -188,6 +188,45 @@ export interface CompiledMap extends CompiledBase {
   readonly resultBound: ResultPathBound;
   readonly retry: readonly CompiledRetrier[];
   readonly catch: readonly CompiledCatcher[];
+  /** Set on a distributed Map (`ProcessorConfig.Mode: DISTRIBUTED`). */
+  readonly distributed: CompiledDistributed | undefined;
+}
+
+/** An S3 request a distributed Map makes: the resource and its parameters in the state's language. */
+export interface CompiledS3Request {
+  readonly resource: string;
+  /** JSONPath: the Parameters template over the effective input. */
+  readonly parameters: Evaluate | undefined;
+  /** JSONata: the Arguments. */
+  readonly arguments: Query | undefined;
+}
+
+/** How a distributed Map reads its items. */
+export interface CompiledItemReader extends CompiledS3Request {
+  /** ReaderConfig without MaxItems (InputType, CSV settings), as written. */
+  readonly config: Readonly<Record<string, JsonValue>>;
+  readonly maxItems: number | Evaluate | undefined;
+  readonly maxItemsQuery: Query | undefined;
+}
+
+/** How a distributed Map groups items into batches. */
+export interface CompiledItemBatcher {
+  readonly maxItems: number | Evaluate | undefined;
+  readonly maxItemsQuery: Query | undefined;
+  readonly maxBytes: number | Evaluate | undefined;
+  readonly maxBytesQuery: Query | undefined;
+  readonly batchInput: Evaluate | undefined;
+  readonly batchInputQuery: Query | undefined;
+}
+
+/** The distributed parts of a Map: its run label, reader, batcher and writer. */
+export interface CompiledDistributed {
+  /** The map run's name (Label, or the state name). */
+  readonly label: string;
+  readonly executionType: 'STANDARD' | 'EXPRESS';
+  readonly reader: CompiledItemReader | undefined;
+  readonly batcher: CompiledItemBatcher | undefined;
+  readonly writer: CompiledS3Request | undefined;
 }
 
 /** Any compiled state. */
@@ -222,4 +261,12 @@ export interface CompiledGraph {
   readonly roleArn: string;
   /** Number of states, branches and processors included. */
   readonly stateCount: number;
+  /**
+   * How a distributed Map runs its children: as threads of the execution (`threads`), or as child
+   * executions the runtime starts from `mapRun: 'child'` invokes, the Map waiting on their task tokens
+   * (`executions`).
+   */
+  readonly mapChildren: 'threads' | 'executions';
+  /** The published engine and version, when the graph is one. */
+  readonly engineRef: { readonly engine: string; readonly version: number } | undefined;
 }

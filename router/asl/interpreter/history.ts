@@ -34,7 +34,10 @@ export type HistoryEventType =
   | 'MapIterationStarted'
   | 'MapIterationSucceeded'
   | 'MapIterationFailed'
-  | 'MapIterationAborted';
+  | 'MapIterationAborted'
+  | 'MapRunStarted'
+  | 'MapRunSucceeded'
+  | 'MapRunFailed';
 
 /** What an event carries besides its type; only the fields that event has are present. */
 export interface HistoryDetails {
@@ -53,6 +56,8 @@ export interface HistoryDetails {
   dueAt?: number;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
+  /** A distributed Map's run. */
+  mapRunArn?: string;
   /** The variables a state set as it left (`Assign`). */
   assignedVariables?: Record<string, JsonValue>;
 }

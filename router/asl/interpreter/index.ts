@@ -10,6 +10,7 @@ export {
   DEFAULT_MAX_TRANSITIONS,
 } from './compile.ts';
 export type { HistoryEvent, HistoryEventType } from './history.ts';
+export { processorGraph } from './processor.ts';
 export { parseTaskToken, readTaskTokenLocator, type TaskTokenLocator, taskToken } from './random.ts';
 export {
   type InvokeOutcome,

@@ -48,6 +48,15 @@ export interface InvokeEffect {
   stateName: string;
   /** 0 for the first attempt, n for the n-th retry. */
   attempt: number;
+  /**
+   * Set on the requests of a distributed Map: `read` its ItemReader (the result is the item array),
+   * `write` its ResultWriter (the result is the ResultWriter details), `child` start a child execution
+   * of its item processor (the input: `Input`, the item or batch; `Name`, `Index`, `MapRunArn`,
+   * `ExecutionType`; `Processor`, the steps from the root to the Map, `[{ State, Branch? }, ...]`;
+   * `Engine` and `Version` of a published graph; the result is the child's output).
+   * Absent on a Task's invoke.
+   */
+  mapRun?: 'read' | 'write' | 'child';
 }
 
 /** Why a timer exists. */
@@ -155,6 +164,35 @@ export interface MapBlock {
   children: Record<string, ThreadState>;
   /** Item outputs in item order (a failed, tolerated item holds `{ Error, Cause }`). */
   results: JsonValue[];
+  /** Set on a distributed Map: its map run. */
+  run?: MapRun;
+}
+
+/**
+ * A distributed Map's run: each item (or batch of items) is a child execution; the Map reads its items
+ * from S3 first and writes the children's results to S3 last, waiting on an invoke for each.
+ */
+export interface MapRun {
+  /** `arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:ID`. */
+  arn: string;
+  /** The run's UUID: the folder ResultWriter writes under. */
+  id: string;
+  /** The S3 read or write the Map waits on, when it waits on one. */
+  io?: { phase: 'read' | 'write'; invokeId: string } | undefined;
+  /** Items read (with a batcher, `items` holds the batches). */
+  itemCount: number;
+  /** True once ItemSelector has been applied to every item (a batcher needs them selected first). */
+  selected: boolean;
+  /** ResultWriter's Parameters, evaluated as the Map started. */
+  writer?: JsonValue;
+  /** When each running child started (epoch ms), by index. */
+  starts: Record<string, number>;
+  /** One record per settled child, as ResultWriter writes it (kept only with a ResultWriter). */
+  records: JsonValue[];
+  /** Children running as executions: the invoke each was started by, by index. */
+  invokes?: Record<string, string>;
+  /** Set once the tolerance is exceeded: the Map fails with it after ResultWriter has written. */
+  failure?: { error: string; cause: string };
 }
 
 /** What a thread is blocked on. */

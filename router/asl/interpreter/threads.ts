@@ -82,6 +82,10 @@ export function cancelThread(ctx: Ctx, t: ThreadState): void {
       break;
     case 'parallel':
     case 'map':
+      if (b.kind === 'map') {
+        cancelId(ctx, b.run?.io?.invokeId);
+        for (const id of Object.values(b.run?.invokes ?? {})) cancelId(ctx, id);
+      }
       for (const [index, child] of Object.entries(b.children)) {
         cancelThread(ctx, child);
         record(ctx, b.kind === 'map' ? 'MapIterationAborted' : 'ParallelBranchAborted', child.path, t.state, {

@@ -49,6 +49,8 @@ import {
   type PendingEffect,
   type TimerEffect,
 } from './state.ts';
+import { mapRunEvent } from './states/distributedMap.ts';
+import { pumpMap, settleItem } from './states/map.ts';
 import { taskEvent, taskPollFired, taskTimerFired } from './states/task.ts';
 import { waitTimerFired } from './states/wait.ts';
 import { addTimer, cancelId, enter, newThread } from './threads.ts';
@@ -245,6 +247,7 @@ function handleEvent(ctx: Ctx, f: Frame, pending: PendingEffect, event: Executio
   if (b === undefined) return false;
   const effect = pending.effect;
   if (effect.type === 'invoke') {
+    if (b.kind === 'map' && s.type === 'Map') return mapRunEvent(ctx, f, s, b, event, pumpMap, settleItem);
     if (b.kind !== 'task' || b.invokeId !== event.id || s.type !== 'Task') return false;
     return taskEvent(ctx, f, s, b, pending, event);
   }

@@ -10,6 +10,7 @@ import { pointerJoin } from '../parse.ts';
 import type { StateType } from '../types.ts';
 import { type Checker, isObj, isRfc3339, type Obj } from './Checker.ts';
 import { checkPath, checkTemplateField } from './dataflow.ts';
+import { checkDistributedMapFields } from './distributedMap.ts';
 import { checkJsonataValue, checkNumberOrExpression } from './jsonata.ts';
 import { checkResource } from './resources.ts';
 
@@ -98,14 +99,6 @@ export const JSONATA_FIELDS: Record<StateType, ReadonlySet<string>> = {
 /** Every state type, in the order the error message lists them. */
 export const STATE_TYPES = Object.keys(FIELDS);
 
-/** Fields of a distributed Map: recognised, so they are refused by name rather than as unknown. */
-export const DISTRIBUTED_MAP_FIELDS: ReadonlySet<string> = new Set([
-  'ItemReader',
-  'ResultWriter',
-  'ItemBatcher',
-  'Label',
-]);
-
 /** Task: the resource, and timeouts with the heartbeat shorter than the timeout. */
 export function checkTaskFields(c: Checker, obj: Obj, path: string, state: string, jsonata: boolean): void {
   checkResource(c, obj, path, state, jsonata);
@@ -177,17 +170,9 @@ export function checkFailFields(c: Checker, obj: Obj, path: string, state: strin
   }
 }
 
-/** Map (inline only): its item source, selector, concurrency and failure tolerance. */
+/** Map: its item source, selector, concurrency and failure tolerance, and its distributed fields. */
 export function checkMapFields(c: Checker, obj: Obj, path: string, state: string, jsonata: boolean): void {
-  for (const key of Object.keys(obj)) {
-    if (DISTRIBUTED_MAP_FIELDS.has(key)) {
-      c.report(
-        pointerJoin(path, key),
-        state,
-        `'${key}' belongs to a distributed Map, which this runtime does not run (inline Map only)`,
-      );
-    }
-  }
+  checkDistributedMapFields(c, obj, path, state, jsonata);
   c.exclusive(obj, ['ItemProcessor', 'Iterator'], path, state, true);
   c.exclusive(obj, ['ItemSelector', 'Parameters'], path, state, false);
   c.exclusive(obj, ['MaxConcurrency', 'MaxConcurrencyPath'], path, state, false);

@@ -9,6 +9,7 @@ import type { StateType } from '../types.ts';
 import { type Checker, isObj, type Obj } from './Checker.ts';
 import { checkChoiceRule } from './choice.ts';
 import { checkPath, checkTemplateField } from './dataflow.ts';
+import { DISTRIBUTED_MAP_FIELDS } from './distributedMap.ts';
 import { checkEngineFields } from './engineFields.ts';
 import { checkErrorRules } from './errorRules.ts';
 import {
@@ -25,7 +26,6 @@ import {
   checkMapFields,
   checkTaskFields,
   checkWaitFields,
-  DISTRIBUTED_MAP_FIELDS,
   FIELDS,
   JSONATA_FIELDS,
   STATE_TYPES,
@@ -117,11 +117,19 @@ function checkMachine(c: Checker, value: unknown, path: string, scope: Scope): v
     if (!isObj(config)) c.report(configPath, undefined, `'ProcessorConfig' must be an object`);
     else {
       c.unknownFields(config, new Set(['Mode', 'ExecutionType']), configPath, undefined, 'ProcessorConfig');
-      if (config.Mode !== undefined && config.Mode !== 'INLINE') {
+      if (config.Mode !== undefined && config.Mode !== 'INLINE' && config.Mode !== 'DISTRIBUTED') {
         c.report(
           pointerJoin(configPath, 'Mode'),
           undefined,
-          `ProcessorConfig.Mode must be 'INLINE' (distributed Map is not supported)`,
+          `ProcessorConfig.Mode must be 'INLINE' or 'DISTRIBUTED'`,
+        );
+      }
+      const type = config.ExecutionType;
+      if (type !== undefined && type !== 'STANDARD' && type !== 'EXPRESS') {
+        c.report(
+          pointerJoin(configPath, 'ExecutionType'),
+          undefined,
+          `ProcessorConfig.ExecutionType must be 'STANDARD' or 'EXPRESS'`,
         );
       }
     }

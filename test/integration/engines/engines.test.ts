@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -9,7 +9,6 @@ import {
   type Field,
   GetStatementResultCommand,
 } from '@aws-sdk/client-redshift-data';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES_ALLOWLIST } from '../../../engines/allowlist.ts';
 import { ensureBucket } from '../../../localstack/bootstrap.ts';
@@ -31,15 +30,6 @@ beforeAll(async () => {
   Object.assign(process.env, stack().env);
   const s3 = s3Client(stack().aws);
   await ensureBucket(s3, BUCKET, stack().aws.region);
-  for (const file of ['sp_statements.sql', 'validate_sql_statement.sql']) {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `sql/${file}`,
-        Body: await readFile(`${ROOT}engines/sql/${file}`, 'utf8'),
-      }),
-    );
-  }
   await redshift.ready();
 }, 60_000);
 afterAll(() => {
@@ -159,34 +149,6 @@ describe('batch-average (seed 002) against the local stack, without mocks', () =
       [[1]],
     );
   }, 60_000);
-});
-
-describe('redshift-etl (seed 003) against the local stack, without mocks', () => {
-  it('deploys the procedures, loads both dimensions and the fact table, validates, and runs again idempotently', async () => {
-    // Act
-    const first = await engineRun('redshift-etl', { refresh_date: '2026-01-15' });
-    const again = await engineRun('redshift-etl', { refresh_date: '2026-01-15' });
-    const nextDay = await engineRun('redshift-etl', { refresh_date: '2026-01-16' });
-
-    // Assess
-    const expected = {
-      status: 'SUCCEEDED',
-      output: {
-        refresh_date: '2026-01-15',
-        dimensions: [
-          { table: 'item', status: 'FINISHED' },
-          { table: 'customer_address', status: 'FINISHED' },
-        ],
-        store_sales_rows: 3,
-      },
-    };
-    expect(first.stderr).toBe('');
-    expect(first.json).toEqual(expected);
-    expect(again.json).toEqual(expected);
-    expect(nextDay.json).toMatchObject({ status: 'SUCCEEDED', output: { store_sales_rows: 5 } });
-    expect(await select('SELECT count(*) FROM customer_address WHERE ca_is_current')).toEqual([[3]]);
-    expect(await select('SELECT count(*) FROM item')).toEqual([[3]]);
-  }, 120_000);
 });
 
 describe('event-engine (seed 004, legacy form) against the local stack, without mocks', () => {

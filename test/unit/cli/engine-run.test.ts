@@ -173,10 +173,8 @@ describe('router engine run: redshift-etl (seed 003) with mocks', () => {
       store_sales_rows: 3,
     });
     const history = result.json.history ?? [];
-    // STARTED, then FINISHED: one more 5 s wait round in the setup loop.
-    expect(offsets(history, 'TaskScheduled', 'setup_sales_data_pipeline_status_check')).toEqual([
-      10000, 15000,
-    ]);
+    // STARTED, then FINISHED: one more wait round (StatementPollSeconds, 1 s locally) in the setup loop.
+    expect(offsets(history, 'TaskScheduled', 'setup_sales_data_pipeline_status_check')).toEqual([2000, 3000]);
     // PICKED, STARTED, FINISHED inside the second Parallel branch.
     const branch = history.filter(
       (h) => h.type === 'TaskScheduled' && h.stateName === 'load_customer_address_table_status_check',
@@ -196,9 +194,24 @@ describe('router engine run: redshift-etl (seed 003) with mocks', () => {
       history.find((h) => h.stateName === 'run_validation' && h.type === 'TaskScheduled')?.details?.input,
     ).toMatchObject({
       Sqls: [
-        'SELECT count(*) AS store_sales_rows FROM store_sales',
+        'SELECT 3 AS staged_sales_rows, 3 AS loaded_sales_rows',
         '\nSELECT 0 AS customers_without_one_current_address',
       ],
+    });
+  });
+
+  it('fails the run naming the check when fewer sales rows were loaded than staged', async () => {
+    // Act
+    const result = await mocked('redshift-etl', 'SalesNotLoaded', input);
+
+    // Assess
+    expect(result).toMatchObject({
+      code: 1,
+      json: {
+        status: 'FAILED',
+        error: 'SalesDataPipeline.ValidationFailed',
+        cause: expect.stringMatching(/^store_sales: 2 of 3 staged sales rows loaded for 2026-01-15;/),
+      },
     });
   });
 

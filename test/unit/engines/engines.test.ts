@@ -71,7 +71,11 @@ describe('the shipped engines', () => {
         'engines/event-engine.v1.1.hjson: valid (5 states)',
         'engines/flow-types.hjson: valid (8 states)',
         'engines/order-enrichment.hjson: valid (6 states)',
-        'engines/redshift-etl.hjson: valid (37 states)',
+        'engines/redshift-etl.hjson: valid (47 states)',
+        'engines/sales-rollup.hjson: valid (5 states)',
+        'engines/sql-collection-round.hjson: valid (5 states)',
+        'engines/sql-collection.hjson: valid (11 states)',
+        'engines/sql-query.hjson: valid (10 states)',
       ]);
     },
   );

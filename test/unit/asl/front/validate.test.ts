@@ -562,7 +562,7 @@ const cases: Case[] = [
     message: "'ToleratedFailurePercentage' must be a number from 0 to 100",
   },
   {
-    rule: 'distributed Map refused',
+    rule: 'distributed fields only in a distributed Map',
     value: graph({
       M: {
         Type: 'Map',
@@ -572,10 +572,27 @@ const cases: Case[] = [
       },
     }),
     path: '/States/M/ItemReader',
-    message: "'ItemReader' belongs to a distributed Map, which this runtime does not run (inline Map only)",
+    message:
+      "'ItemReader' is only allowed in a distributed Map (ItemProcessor.ProcessorConfig.Mode: DISTRIBUTED)",
   },
   {
-    rule: 'processor Mode INLINE',
+    rule: 'processor Mode INLINE or DISTRIBUTED',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'REMOTE' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemProcessor/ProcessorConfig/Mode',
+    message: "ProcessorConfig.Mode must be 'INLINE' or 'DISTRIBUTED'",
+  },
+  {
+    rule: 'distributed Map needs ExecutionType',
     value: graph({
       M: {
         Type: 'Map',
@@ -587,8 +604,173 @@ const cases: Case[] = [
         Next: 'Done',
       },
     }),
-    path: '/States/M/ItemProcessor/ProcessorConfig/Mode',
-    message: "ProcessorConfig.Mode must be 'INLINE' (distributed Map is not supported)",
+    path: '/States/M/ItemProcessor/ProcessorConfig',
+    message: "a distributed Map needs 'ProcessorConfig.ExecutionType' (STANDARD or EXPRESS)",
+  },
+  {
+    rule: 'ItemReader resource',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemReader: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'b' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemReader/Resource',
+    message:
+      "'ItemReader.Resource' must be one of arn:aws:states:::s3:getObject, arn:aws:states:::s3:listObjectsV2",
+  },
+  {
+    rule: 'getObject needs an InputType',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemReader',
+    message: "'ItemReader' with s3:getObject needs 'ReaderConfig' with 'InputType'",
+  },
+  {
+    rule: 'CSVHeaderLocation GIVEN needs CSVHeaders',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          Parameters: { Bucket: 'b', Key: 'k' },
+          ReaderConfig: { InputType: 'CSV', CSVHeaderLocation: 'GIVEN' },
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemReader/ReaderConfig',
+    message: "'CSVHeaderLocation: GIVEN' needs 'CSVHeaders'",
+  },
+  {
+    rule: 'MaxItems bounds',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          Parameters: { Bucket: 'b', Key: 'k' },
+          ReaderConfig: { InputType: 'JSON', MaxItems: 0 },
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemReader/ReaderConfig/MaxItems',
+    message: "'MaxItems' must be an integer from 1 to 100000000",
+  },
+  {
+    rule: 'ItemsPath with ItemReader',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        ItemReader: { Resource: 'arn:aws:states:::s3:listObjectsV2', Parameters: { Bucket: 'b' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemsPath',
+    message: "'ItemsPath' cannot be used with 'ItemReader': the reader supplies the items",
+  },
+  {
+    rule: 'ItemBatcher needs a limit',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemBatcher: { BatchInput: {} },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemBatcher',
+    message:
+      "'ItemBatcher' needs at least one of 'MaxItemsPerBatch', 'MaxInputBytesPerBatch' (or their Path forms)",
+  },
+  {
+    rule: 'MaxInputBytesPerBatch at most 256 KiB',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemBatcher: { MaxInputBytesPerBatch: 300000 },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ItemBatcher/MaxInputBytesPerBatch',
+    message: "'MaxInputBytesPerBatch' must be an integer from 1 to 262144",
+  },
+  {
+    rule: 'ResultWriter resource',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ResultWriter: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ResultWriter/Resource',
+    message: "'ResultWriter.Resource' must be arn:aws:states:::s3:putObject",
+  },
+  {
+    rule: 'Label characters',
+    value: graph({
+      M: {
+        Type: 'Map',
+        Label: 'my label',
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/Label',
+    message:
+      "'Label' may not contain whitespace, brackets, wildcards or the characters \" # % \\ ^ | ~ ` $ & , ; : /",
   },
 ];
 

@@ -2,7 +2,7 @@
  * Public AWS sample state machines written in JSONata with variables (test/fixtures/jsonata, sources in
  * its README): each is validated as published with every resource allowed, and run with the mocks of
  * test/fixtures/jsonata/mocks.json (the Step Functions Local format `router engine run --mocks` reads) to
- * its end. The one this runtime refuses (a distributed Map) is refused for exactly that (docs/jsonata.md).
+ * its end.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -112,14 +112,7 @@ const SAMPLES: ReadonlyArray<{ name: string; refused: readonly string[] }> = [
   { name: 'bedrock-evaluations', refused: [] },
   { name: 'meeting-transcribe-file', refused: [] },
   { name: 'meeting-summarize-transcription', refused: [] },
-  {
-    name: 'stream-aggregator',
-    refused: [
-      "state 'Iterate Containers': 'Label' belongs to a distributed Map",
-      "state 'Iterate Containers': 'ItemBatcher' belongs to a distributed Map",
-      "ProcessorConfig.Mode must be 'INLINE' (distributed Map is not supported)",
-    ],
-  },
+  { name: 'stream-aggregator', refused: [] },
   { name: 'stream-aggregator-extraction-child', refused: [] },
   { name: 'stream-aggregator-processing-child', refused: [] },
 ];

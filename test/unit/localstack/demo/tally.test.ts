@@ -66,6 +66,21 @@ describe('the demo tally', () => {
     ]);
   });
 
+  it("counts the records that carried a child execution's result to its parent", () => {
+    // Prepare: a parent parks on its child (1 record), the child runs (1), its result resumes the parent (1)
+    const tally = emptyTally();
+    addSummary(tally, summary({ records: 1, waiting: 1 }, { 'parent@1': { waiting: 1 } }));
+    addSummary(tally, summary({ records: 1, succeeded: 1 }, { 'child@1': { succeeded: 1 } }));
+    addSummary(tally, summary({ records: 1, succeeded: 1 }, { 'parent@1': { succeeded: 1 } }));
+
+    // Act / Assess
+    expect(accounting(tally).balanced).toBe(false);
+    expect(accounting(tally, 1)).toEqual({
+      text: '3 records received = 2 succeeded + 0 failed + 0 duplicates + 0 quarantined + 0 retried + 1 child results',
+      balanced: true,
+    });
+  });
+
   it('shows the executions waiting as read, never below zero', () => {
     // Prepare
     const tally = emptyTally();
