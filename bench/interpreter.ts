@@ -2,10 +2,12 @@
  * Interpreter figures: state transitions per second on a Task + Choice + Pass loop with invokes answered
  * in-process, and the time to load (parse + validate) and compile a 200-state graph; then the same loop
  * written in JSONata (Pass with Output, Task with Arguments, Choice by Condition) and the rate of single
- * JSONata evaluations, so the cost of the second query language is read beside the first. Run alone with
- * `node --import tsx bench/interpreter.ts`.
+ * JSONata evaluations, so the cost of the second query language is read beside the first; and executions
+ * per second against aws-local-stepfunctions (another ASL interpreter in TypeScript) on a 5-state, a Map
+ * and a Parallel graph, alternating the two in rounds. Run alone with `node --import tsx bench/interpreter.ts`.
  */
 import { pathToFileURL } from 'node:url';
+import { StateMachine } from 'aws-local-stepfunctions';
 import type { EngineGraph, IntrinsicEnv, JsonObject, JsonValue } from '../router/asl/index.ts';
 import {
   type CompiledGraph,
@@ -150,8 +152,142 @@ function jsonataEvaluationsPerSecond(count: number): number {
   return Math.round(count / ((performance.now() - started) / 1000));
 }
 
+/**
+ * aws-local-stepfunctions calls `Promise.withResolvers`, which Node 22 (Lambda's runtime) has and Node 20
+ * lacks: give it the standard one on Node 20 so the contest runs on either.
+ */
+function ensurePromiseWithResolvers(): void {
+  const promise = Promise as { withResolvers?: unknown };
+  if (typeof promise.withResolvers === 'function') return;
+  promise.withResolvers = <T>() => {
+    let resolve: (value: T) => void = () => {};
+    let reject: (reason: unknown) => void = () => {};
+    const created = new Promise<T>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    return { promise: created, resolve, reject };
+  };
+}
+
+const LAMBDA = 'arn:aws:lambda:us-east-1:000000000000:function:work';
+
+/** The graphs both interpreters run: every Task calls `work`, answered in-process. */
+const CONTEST_GRAPHS: Readonly<Record<string, EngineGraph>> = {
+  fiveStates: {
+    StartAt: 'Prepare',
+    States: {
+      Prepare: { Type: 'Pass', Parameters: { 'n.$': '$.n', kind: 'order' }, Next: 'Work' },
+      Work: { Type: 'Task', Resource: LAMBDA, ResultPath: '$.work', Next: 'Big?' },
+      'Big?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.n', NumericGreaterThan: 5, Next: 'Big' }],
+        Default: 'Small',
+      },
+      Big: { Type: 'Pass', Result: 'big', ResultPath: '$.size', End: true },
+      Small: { Type: 'Pass', Result: 'small', ResultPath: '$.size', End: true },
+    },
+  },
+  map: {
+    StartAt: 'Each',
+    States: {
+      Each: {
+        Type: 'Map',
+        ItemsPath: '$.items',
+        Iterator: {
+          StartAt: 'Item',
+          States: { Item: { Type: 'Task', Resource: LAMBDA, End: true } },
+        },
+        ResultPath: '$.results',
+        End: true,
+      },
+    },
+  },
+  parallel: {
+    StartAt: 'Fan',
+    States: {
+      Fan: {
+        Type: 'Parallel',
+        Branches: ['A', 'B', 'C'].map((name) => ({
+          StartAt: name,
+          States: { [name]: { Type: 'Task', Resource: LAMBDA, End: true } },
+        })),
+        ResultPath: '$.branches',
+        End: true,
+      },
+    },
+  },
+};
+
+const CONTEST_INPUT: JsonObject = { n: 7, items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
+const CONTEST_ROUNDS = 5;
+
+const work = (input: JsonValue): JsonValue => ({ done: true, seen: typeof input });
+
+/** CPU time each side runs per round: long enough that the clock's granularity does not matter. */
+const CONTEST_CPU_MS = 150;
+
+/** Executions per CPU-second of one interpreter, run one after another for {@link CONTEST_CPU_MS}. */
+async function executionsPerCpuSecond(run: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  let count = 0;
+  let cpuMs = 0;
+  while (cpuMs < CONTEST_CPU_MS) {
+    for (let i = 0; i < 20; i += 1) await run();
+    count += 20;
+    const used = process.cpuUsage(before);
+    cpuMs = (used.user + used.system) / 1000;
+  }
+  return count / (cpuMs / 1000);
+}
+
+/**
+ * Executions per CPU-second of this interpreter over aws-local-stepfunctions' on each contest graph:
+ * min / median / max of the ratio over alternated rounds.
+ */
+async function contest(): Promise<Record<string, number | string>> {
+  ensurePromiseWithResolvers();
+  const figures: Record<string, number | string> = {};
+  const ours = (effect: { input: JsonValue }) =>
+    Promise.resolve({ ok: true as const, output: work(effect.input) });
+  for (const [name, graph] of Object.entries(CONTEST_GRAPHS)) {
+    const compiled = compileGraph(graph);
+    let id = 0;
+    const runOurs = async (): Promise<void> => {
+      id += 1;
+      const result = await runExecution(
+        compiled,
+        { executionId: `contest-${id}`, input: CONTEST_INPUT, startTime: Date.now() },
+        { invoke: ours, clock: systemClock },
+      );
+      if (result.status !== 'SUCCEEDED') throw new Error(`bench contest ${name}: ended ${result.status}`);
+    };
+    const machine = new StateMachine(graph as ConstructorParameters<typeof StateMachine>[0], {
+      validationOptions: { checkArn: false, checkPaths: false },
+    });
+    const handlers = Object.fromEntries(['Work', 'Item', 'A', 'B', 'C'].map((state) => [state, work]));
+    const runTheirs = (): Promise<unknown> =>
+      machine.run(CONTEST_INPUT, { overrides: { taskResourceLocalHandlers: handlers } }).result;
+    await executionsPerCpuSecond(runOurs);
+    await executionsPerCpuSecond(runTheirs);
+    const ratios: number[] = [];
+    for (let round = 0; round < CONTEST_ROUNDS; round += 1) {
+      // Alternate which goes first, so a load swing does not always favour the same side.
+      const first = round % 2 === 0;
+      const a = await executionsPerCpuSecond(first ? runOurs : runTheirs);
+      const b = await executionsPerCpuSecond(first ? runTheirs : runOurs);
+      ratios.push(first ? a / b : b / a);
+    }
+    ratios.sort((x, y) => x - y);
+    const at = (value: number | undefined): number => Number((value ?? 0).toFixed(1));
+    figures[`interpreter.vsAwsLocalStepFunctions.${name}.minMedianMax`] =
+      `${at(ratios[0])} / ${at(median(ratios))} / ${at(ratios.at(-1))}`;
+  }
+  return figures;
+}
+
 /** Runs the interpreter benchmarks and returns their figures. */
-export async function benchInterpreter(): Promise<Record<string, number>> {
+export async function benchInterpreter(): Promise<Record<string, number | string>> {
   const loop = await measureLoop(compileGraph(LOOP_GRAPH, { maxTransitions: 10_000_000 }));
   const transitions = loop.transitions;
 
@@ -194,6 +330,7 @@ export async function benchInterpreter(): Promise<Record<string, number>> {
     'interpreter.jsonata.transitionsPerSecond': Math.round(jsonata.transitions / jsonata.seconds),
     'interpreter.jsonata.transitionsPerCpuSecond': Math.round(jsonata.transitions / jsonata.cpuSeconds),
     'interpreter.jsonata.evaluationsPerSecond': evaluations,
+    ...(await contest()),
   };
 }
 

@@ -3,6 +3,7 @@
  * change's effect on start-up, throughput and latency is read in one place. Each module also runs alone.
  */
 import { benchBundle } from './bundle.ts';
+import { benchCompare } from './compare.ts';
 import { benchConsole } from './console.ts';
 import { benchDurable } from './durable.ts';
 import { benchInterpreter } from './interpreter.ts';
@@ -17,6 +18,7 @@ export const BENCHMARKS: ReadonlyArray<{ readonly name: string; readonly run: ()
   { name: 'lambda-host', run: benchLambdaHost },
   { name: 'bundle', run: benchBundle },
   { name: 'router', run: benchRouter },
+  { name: 'compare', run: benchCompare },
   { name: 'durable', run: benchDurable },
   { name: 'console', run: benchConsole },
 ];

@@ -27,6 +27,7 @@ import {
   admit,
   type BatchAliases,
   type BatchSummary,
+  type CacheDelta,
   type CallbackDeps,
   type ClaimCandidate,
   type DecodedOk,
@@ -127,7 +128,7 @@ export class MessageEventRouter {
   private readonly callbackDeps: CallbackDeps;
   private readonly disposer: Disposer;
   /** Resolver cache counters as of the last report: metrics carry the difference. */
-  private reportedCache = { hits: 0, misses: 0 };
+  private reportedCache: CacheDelta = { hits: 0, misses: 0, loads: 0, evictions: 0 };
 
   constructor(private readonly deps: RouterDeps) {
     const pinned = (engine: string, version: number) => deps.resolver.version(engine, version);
@@ -418,12 +419,15 @@ export class MessageEventRouter {
 
   /** The counters of a batch or sweep as metrics, with the engine cache's activity since the last one. */
   private report(summary: BatchSummary): void {
-    const { hits, misses } = this.deps.resolver.stats;
+    const { hits, misses, loads, evictions } = this.deps.resolver.stats;
+    const last = this.reportedCache;
     emitCounts(this.deps.metrics, summary, {
-      hits: hits - this.reportedCache.hits,
-      misses: misses - this.reportedCache.misses,
+      hits: hits - last.hits,
+      misses: misses - last.misses,
+      loads: loads - last.loads,
+      evictions: evictions - last.evictions,
     });
-    this.reportedCache = { hits, misses };
+    this.reportedCache = { hits, misses, loads, evictions };
   }
 }
 

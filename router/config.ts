@@ -82,12 +82,24 @@ export interface RouterSettings {
   readonly retentionSeconds: number;
   /** Lease of a running execution, in ms (`ROUTER_LEASE_MS`); extended at each checkpoint. */
   readonly leaseMs: number;
+  /**
+   * Longest time a standard execution runs without writing its state, in ms (`ROUTER_CHECKPOINT_AFTER_MS`,
+   * default 10,000; at most half the lease). Shorter: less re-run after a crash; longer: fewer writes.
+   */
+  readonly checkpointAfterMs: number;
   /** Longer waits end the invocation and resume from the sweep (`ROUTER_MAX_INPROCESS_WAIT_MS`). */
   readonly maxInProcessWaitMs: number;
   /** Largest accepted message in bytes (`ROUTER_MAX_RECORD_BYTES`). */
   readonly maxRecordBytes: number;
   /** How long alias pointers and routes are cached, in ms (`ROUTER_ALIAS_TTL_MS`). */
   readonly aliasTtlMs: number;
+  /** Most compiled engine versions kept in memory (`ROUTER_ENGINE_CACHE_VERSIONS`, default 1,000). */
+  readonly engineCacheVersions: number;
+  /**
+   * Most memory the kept versions take, in bytes (`ROUTER_ENGINE_CACHE_MIB`, in MiB, default 256); a
+   * compiled version is charged four times its source.
+   */
+  readonly engineCacheBytes: number;
   /**
    * Signs new callback task tokens and is the first one tried when a callback comes back
    * (`ROUTER_TASK_TOKEN_SECRET`, or AWSCURRENT of `ROUTER_TASK_TOKEN_SECRET_ARN`).
@@ -146,9 +158,12 @@ export function routerSettingsFromEnv(
     concurrency: numberFrom(env, 'ROUTER_CONCURRENCY', 16, 1),
     retentionSeconds: numberFrom(env, 'ROUTER_RETENTION_SECONDS', 7 * 24 * 3600, 60),
     leaseMs: numberFrom(env, 'ROUTER_LEASE_MS', 60_000, 1000),
+    checkpointAfterMs: numberFrom(env, 'ROUTER_CHECKPOINT_AFTER_MS', 10_000, 0),
     maxInProcessWaitMs: numberFrom(env, 'ROUTER_MAX_INPROCESS_WAIT_MS', 5_000, 0),
     maxRecordBytes: numberFrom(env, 'ROUTER_MAX_RECORD_BYTES', 256 * 1024, 1024),
     aliasTtlMs: numberFrom(env, 'ROUTER_ALIAS_TTL_MS', 10_000, 0),
+    engineCacheVersions: numberFrom(env, 'ROUTER_ENGINE_CACHE_VERSIONS', 1_000, 1),
+    engineCacheBytes: numberFrom(env, 'ROUTER_ENGINE_CACHE_MIB', 256, 1) * 1024 * 1024,
     taskTokenSecret: taskTokens.current,
     previousTaskTokenSecrets: taskTokens.previous,
     historyData: env.ROUTER_HISTORY_DATA === 'true',

@@ -108,6 +108,8 @@ export function routerDeps(parts: RouterParts): RouterDeps {
         ...(parts.roleArn === undefined ? {} : { roleArn: parts.roleArn }),
       }),
     aliasTtlMs: settings.aliasTtlMs,
+    maxVersions: settings.engineCacheVersions,
+    maxBytes: settings.engineCacheBytes,
     ...(parts.storeLabel === undefined ? {} : { storeLabel: parts.storeLabel }),
     onError: (message, error) => logger.error(message, { error: String(error) }),
     clock,

@@ -24,6 +24,11 @@ export interface BaselineOptions {
   readonly steps: ReadonlyArray<readonly [name: string, step: Step]>;
   /** How long a completed message is remembered. Default 7 days, the router's retention. */
   readonly expiresAfterSeconds?: number;
+  /**
+   * One record at a time, in batch order (Powertools' `processInParallel: false`): the way to keep
+   * per-key order with `BatchProcessor`, which the router keeps while running keys concurrently.
+   */
+  readonly sequential?: boolean;
 }
 
 /** A Lambda handler for a Kinesis event source mapping. */
@@ -74,6 +79,7 @@ export function createBaselineHandler(options: BaselineOptions): BaselineHandler
     return processPartialResponse(event, recordHandler, processor, {
       context,
       throwOnFullBatchFailure: false,
+      processInParallel: options.sequential !== true,
     });
   };
 }

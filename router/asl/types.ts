@@ -47,6 +47,11 @@ export interface EngineGraph extends StateMachine {
   readonly Engine?: string;
   /** `standard` (default) or `express`. */
   readonly Mode?: ExecutionMode;
+  /**
+   * Standard engines: `durable` (default) writes the state where the guarantees need it (before a task
+   * token, a poll, a wait, at the end, after a while); `every-step` also after every finished step.
+   */
+  readonly Checkpoint?: 'durable' | 'every-step';
   /** An EventBridge-style event pattern matched against the CloudEvents envelope to route events here. */
   readonly Match?: JsonObject;
   /** For records that are not CloudEvents: JSON path of the message id, so they are deduplicated too. */

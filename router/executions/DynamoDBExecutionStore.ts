@@ -49,6 +49,7 @@ import {
   type ExecutionStore,
   engineOfExecutionId,
   executionMapKey,
+  finishedClaimConflict,
   isExpired,
   listingSortKey,
   matchesPageFilters,
@@ -158,6 +159,44 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const taken = await this.takeOver(existing, request);
     if (taken === undefined) return { kind: 'in-flight', record: existing };
     return { kind: 'resumed', record: await this.resolve(taken, ['checkpoint', 'history']) };
+  }
+
+  async claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult> {
+    const { leaseOwner: _owner, leaseExpiresAt: _lease, ...claimed } = claimedRecord(request);
+    const unplaced: ExecutionRecord = {
+      ...claimed,
+      status: completion.status,
+      updatedAt: isoTime(completion.now),
+      expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
+    };
+    const values = completionFields(completion);
+    const placed = await placeValues(
+      this.payloads,
+      unplaced,
+      { set: values },
+      fixedItemBytes(unplaced),
+      'done',
+    );
+    const next = withRefs({ ...unplaced, ...values }, placed.refs);
+    try {
+      await this.guard(
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toItem(next),
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
+            ExpressionAttributeValues: { ':nowSeconds': Math.floor(request.now / 1000) },
+          }),
+        ),
+      );
+      return { kind: 'claimed', record: next };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const existing = await this.read(request);
+    if (existing === undefined || isExpired(existing, request.now))
+      return this.claimFinished(request, completion);
+    return finishedClaimConflict(existing, request.now);
   }
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {

@@ -29,7 +29,9 @@ import type { RouterSettings } from '../config.ts';
 import { LeaseLostError, RouterError } from '../errors.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import { isoTime } from '../time.ts';
+import { checkpointsOf } from './checkpoints.ts';
 import {
+  type ClaimRequest,
   type Completion,
   type ExecutionKey,
   type ExecutionOrigin,
@@ -55,7 +57,10 @@ const ABORTED = 'States.Aborted';
 export interface LifecycleDeps {
   readonly executions: ExecutionStore;
   readonly clock: Clock;
-  readonly settings: Pick<RouterSettings, 'leaseMs' | 'retentionSeconds' | 'historyData'>;
+  readonly settings: Pick<
+    RouterSettings,
+    'leaseMs' | 'retentionSeconds' | 'historyData' | 'checkpointAfterMs'
+  >;
   /** A unique lease owner per claim. */
   readonly newOwner: () => string;
   /** The version an execution is pinned to (a resume runs on the version it started on). */
@@ -185,22 +190,18 @@ export class ExecutionLifecycle {
     run: RunDeps,
     reached?: { readonly result: WaitingResult; readonly startedAt: number },
   ): Promise<RunOutcome> {
-    const { executions, settings } = this.deps;
     const now = reached?.startedAt ?? this.deps.clock.now();
-    const claim = await executions.claim(
-      {
-        ...message.key,
-        executionId: executionIdFor(message.key),
-        version: loaded.version,
-        mode: 'standard',
-        owner: this.deps.newOwner(),
-        leaseMs: settings.leaseMs,
-        now,
-        origin: message.origin,
-        ...(message.parent === undefined ? {} : { parent: message.parent }),
-      },
-      known,
-    );
+    const request = this.claimRequest(message, loaded, now);
+    // A child execution claims first, as it always did: its parent is settled from its record.
+    if (
+      known === null &&
+      reached === undefined &&
+      message.parent === undefined &&
+      checkpointsOf(loaded, this.deps.settings).runBeforeClaim
+    ) {
+      return this.runUnclaimed(message, loaded, run, request);
+    }
+    const claim = await this.deps.executions.claim(request, known);
     const label = `${message.key.engine}@${claim.record.version}`;
     switch (claim.kind) {
       case 'duplicate':
@@ -355,7 +356,7 @@ export class ExecutionLifecycle {
     const start = this.startOf(claimed, options.fresh, options.callback?.events);
     let record = claimed;
     let appliedCallback = options.callback?.messageKey;
-    const result = await executeGraph(engine.compiled, start, run.standard, async (serialised) => {
+    const write = async (serialised: string): Promise<void> => {
       record = await executions.checkpoint(record, {
         checkpoint: serialised,
         leaseMs: settings.leaseMs,
@@ -363,9 +364,20 @@ export class ExecutionLifecycle {
         ...(appliedCallback === undefined ? {} : { appliedCallback }),
       });
       appliedCallback = undefined;
-    });
+    };
+    const result = await this.runWithCheckpoints(
+      engine,
+      start,
+      run,
+      {
+        write,
+        stopped: async (kept) => (kept === undefined ? undefined : write(kept)),
+        // The first write after a callback records its message, so a redelivery of it is a duplicate.
+        pending: () => appliedCallback !== undefined,
+      },
+      (finished) => throwIfInfrastructure(finished, `execution ${record.executionId} (${label})`),
+    );
     if (result.status === 'WAITING') return this.park(record, result, options.label, appliedCallback);
-    throwIfInfrastructure(result, `execution ${record.executionId} (${label})`);
     const stopped = this.deps.clock.now();
     await this.settle(
       record.parent,
@@ -374,14 +386,7 @@ export class ExecutionLifecycle {
       record.executionId,
     );
     await executions.complete(record, {
-      ...this.completion(result, this.deps.clock.now()),
-      // The final state is what `router redrive` restarts a FAILED execution from. A success has nothing
-      // to resume: it drops its checkpoint (every dedup read of the record gets smaller) and keeps the
-      // input, as Step Functions' DescribeExecution shows it.
-      ...(result.status === 'FAILED'
-        ? { checkpoint: JSON.stringify(result.state) }
-        : { checkpoint: null, input: JSON.stringify(result.state.context.input) }),
-      ...historyOf(record, result.history, settings.historyData),
+      ...this.finalCompletion(record, result),
       ...(appliedCallback === undefined ? {} : { appliedCallback }),
     });
     return {
@@ -390,6 +395,139 @@ export class ExecutionLifecycle {
       executionId: record.executionId,
       result,
       ...(record.origin === undefined ? {} : { origin: record.origin }),
+    };
+  }
+
+  /**
+   * A new message of a graph that hands out no task token, run before anything is written: its record is
+   * created finished in one conditional write, or claimed at its first checkpoint (a poll, a long run, a
+   * graph that asks for every step, a wait) and carried on from there. A crash before that re-runs its
+   * steps under the same idempotency keys; a retryable failure writes the state it had reached first.
+   */
+  private async runUnclaimed(
+    message: StartingMessage,
+    loaded: LoadedEngine<CompiledGraph>,
+    run: RunDeps,
+    request: ClaimRequest,
+  ): Promise<RunOutcome> {
+    const { executions, settings } = this.deps;
+    const label = `${message.key.engine}@${loaded.version}`;
+    let record: ExecutionRecord | undefined;
+    const claimed = async (): Promise<ExecutionRecord> => {
+      if (record !== undefined) return record;
+      const claim = await executions.claim(request, null);
+      if (claim.kind !== 'claimed') {
+        throw new LeaseLostError(
+          `${message.label}: execution ${request.executionId} was started elsewhere while it ran (${claim.kind})`,
+        );
+      }
+      record = claim.record;
+      return record;
+    };
+    const write = async (serialised: string): Promise<void> => {
+      record = await executions.checkpoint(await claimed(), {
+        checkpoint: serialised,
+        leaseMs: settings.leaseMs,
+        now: this.deps.clock.now(),
+      });
+    };
+    const start = this.newStart(message, request.executionId, request.now);
+    // A retryable stop is written too, so the message's failures are counted against its execution.
+    const stopped = async (kept: string | undefined): Promise<void> => {
+      if (kept === undefined) await claimed();
+      else await write(kept);
+    };
+    const result = await this.runWithCheckpoints(loaded, start, run, { write, stopped }, (finished) =>
+      throwIfInfrastructure(finished, `${message.label} (${label})`),
+    );
+    if (result.status === 'WAITING') return this.park(await claimed(), result, message.label);
+    if (record !== undefined) {
+      await executions.complete(record, this.finalCompletion(record, result));
+    } else {
+      const claim = await executions.claimFinished(request, this.finalCompletion(undefined, result));
+      if (claim.kind === 'duplicate' || claim.kind === 'waiting') return { kind: 'duplicate', label };
+      if (claim.kind !== 'claimed') {
+        throw new LeaseLostError(
+          `${message.label}: execution ${request.executionId} was started elsewhere while it ran`,
+        );
+      }
+    }
+    return { kind: 'finished', label, executionId: request.executionId, result, origin: message.origin };
+  }
+
+  /**
+   * Runs a standard execution with its version's checkpoint policy. A run that stops on an infrastructure
+   * error (`check` throws, or an invoke or a write did) first hands `stopped` the latest state it kept
+   * unwritten, to write so the redelivery resumes there instead of re-running the steps since the last write.
+   */
+  private async runWithCheckpoints(
+    engine: LoadedEngine<CompiledGraph>,
+    start: ExecuteStart,
+    run: RunDeps,
+    writes: {
+      readonly write: (serialised: string) => Promise<void>;
+      readonly stopped: (kept: string | undefined) => Promise<void>;
+      readonly pending?: () => boolean;
+    },
+    check: (finished: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>) => void,
+  ): Promise<RunResult> {
+    const { write } = writes;
+    let kept: string | undefined;
+    const hooks = {
+      policy: checkpointsOf(engine, this.deps.settings).policy,
+      write: async (serialised: string) => {
+        kept = undefined;
+        await write(serialised);
+      },
+      keep: (serialised: string) => {
+        kept = serialised;
+      },
+      ...(writes.pending === undefined ? {} : { pending: writes.pending }),
+    };
+    try {
+      const result = await executeGraph(engine.compiled, start, run.standard, hooks);
+      if (result.status !== 'WAITING') check(result);
+      return result;
+    } catch (error) {
+      // Best effort: if this write fails too, the redelivery re-runs those steps under the same keys.
+      await writes.stopped(kept).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The terminal write of a standard run. The final state is what `router redrive` restarts a FAILED
+   * execution from. A success has nothing to resume: it drops its checkpoint (every dedup read of the
+   * record gets smaller) and keeps the input, as Step Functions' DescribeExecution shows it.
+   */
+  private finalCompletion(
+    record: ExecutionRecord | undefined,
+    result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
+  ): Completion {
+    return {
+      ...this.completion(result, this.deps.clock.now()),
+      ...(result.status === 'FAILED'
+        ? { checkpoint: JSON.stringify(result.state) }
+        : { checkpoint: null, input: JSON.stringify(result.state.context.input) }),
+      ...historyOf(record, result.history, this.deps.settings.historyData),
+    };
+  }
+
+  private claimRequest(
+    message: StartingMessage,
+    loaded: LoadedEngine<CompiledGraph>,
+    now: number,
+  ): ClaimRequest {
+    return {
+      ...message.key,
+      executionId: executionIdFor(message.key),
+      version: loaded.version,
+      mode: 'standard',
+      owner: this.deps.newOwner(),
+      leaseMs: this.deps.settings.leaseMs,
+      now,
+      origin: message.origin,
+      ...(message.parent === undefined ? {} : { parent: message.parent }),
     };
   }
 

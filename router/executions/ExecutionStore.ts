@@ -281,6 +281,12 @@ export interface ExecutionStore {
   peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>>;
   /** Claims an execution; `known` is what `peek` found (null = known absent), saving a round trip. */
   claim(request: ClaimRequest, known?: ExecutionRecord | null): Promise<ClaimResult>;
+  /**
+   * Claims a new execution that already ran to its end, in one conditional write: its record is created
+   * finished. When a record exists (and has not expired) nothing is written, and the answer classifies
+   * it as `claim` would, but never takes it over (`resumed` is not answered: a live one is `in-flight`).
+   */
+  claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult>;
   /** Writes a checkpoint and extends the lease; throws LeaseLostError if the record moved on. */
   checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord>;
   /** Writes the terminal status; throws LeaseLostError if the record moved on. */
@@ -365,6 +371,12 @@ export function claimedRecord(request: ClaimRequest): ExecutionRecord {
     ...(request.origin === undefined ? {} : { origin: request.origin }),
     ...(request.parent === undefined ? {} : { parent: request.parent }),
   };
+}
+
+/** What a record that exists answers {@link ExecutionStore.claimFinished}. */
+export function finishedClaimConflict(existing: ExecutionRecord, now: number): ClaimResult {
+  const verdict = classifyExisting(existing, now);
+  return { kind: verdict === 'take-over' ? 'in-flight' : verdict, record: existing };
 }
 
 /** The record fields a completion sets; a null checkpoint is dropped by the caller, not stored. */

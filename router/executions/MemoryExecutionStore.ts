@@ -25,6 +25,7 @@ import {
   type ExecutionStatus,
   type ExecutionStore,
   executionMapKey,
+  finishedClaimConflict,
   isExpired,
   listingSortKey,
   matchesPageFilters,
@@ -102,6 +103,19 @@ export class MemoryExecutionStore implements ExecutionStore {
     };
     this.records.set(mapKey, taken);
     return { kind: 'resumed', record: await this.resolve(taken, ['checkpoint', 'history']) };
+  }
+
+  async claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult> {
+    const stored = this.records.get(executionMapKey(request));
+    this.requests += 1;
+    if (stored !== undefined && !isExpired(stored, request.now)) {
+      this.requests += 1;
+      return finishedClaimConflict(stored, request.now);
+    }
+    const unplaced = terminal(claimedRecord(request), 0, completion);
+    const next = await this.place(unplaced, unplaced, { set: completionFields(completion) }, 'done');
+    this.save(next, 'put');
+    return { kind: 'claimed', record: next };
   }
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {

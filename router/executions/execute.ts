@@ -1,12 +1,17 @@
 /**
  * Runs one execution's graph to the end, or to a durable wait, with the interpreter's runtime and the
- * real invoker. Standard engines checkpoint before a step's successor starts (so a redelivery resumes
- * at the last finished step); express engines keep everything in memory and re-run from the start.
+ * real invoker. Express engines keep everything in memory and re-run from the start; standard engines
+ * write their state where the guarantees need it (see docs/durable-executions.md):
  *
- * Checkpoint policy (standard): a step's result is written when the next invoke is issued, the final
- * state with the terminal status, a durable wait with its due time. A 3-Task sequence therefore costs
- * claim + 2 checkpoints + completion = 4 writes, and a step is invoked again only if the process dies
- * between its invoke and that write (the idempotency key makes the repeat harmless).
+ * - before a step that hands out a task token, or a job integration's poll timer: whoever answers must
+ *   find the execution where it waits;
+ * - when the run has gone `afterMs` since its last write: a long run loses little to a crash, and its
+ *   lease is extended before it runs out;
+ * - after every finished step, when the graph asks for it (`Checkpoint: 'every-step'`).
+ *
+ * Between those points the state after each finished step is only kept in memory (serialised, for the
+ * caller to write should the run stop on an infrastructure error); a crash re-runs the steps since the
+ * last write, under the same idempotency keys. Waits and the end are written by the caller.
  */
 import { setMaxListeners } from 'node:events';
 import type {
@@ -84,33 +89,69 @@ export type ExecuteStart =
       readonly events?: readonly ExecutionEvent[];
     };
 
+/** Where a standard run writes its state between its start and its end. */
+export interface CheckpointPolicy {
+  /** Write after every finished step followed by a new invoke (the graph's `Checkpoint: 'every-step'`). */
+  readonly everyStep: boolean;
+  /** Longest time a run goes on without a write, in ms. */
+  readonly afterMs: number;
+}
+
+/** What a standard run does with its state as it goes. */
+export interface CheckpointHooks {
+  readonly policy: CheckpointPolicy;
+  /** Writes the serialised state; may throw (a lost lease), which ends the run with that error. */
+  readonly write: (serialised: string) => Promise<void>;
+  /** The state after a finished step that was not written: the latest is what a retry resumes from. */
+  readonly keep: (serialised: string) => void;
+  /** True while the next step must be written whatever the policy (a callback's result not yet recorded). */
+  readonly pending?: () => boolean;
+}
+
 /**
- * Runs a graph. `checkpoint` (standard engines only) receives the serialised state whenever a finished
- * step is followed by a new invoke; it may throw (a lost lease), which ends the run with that error.
+ * Runs a graph. `checkpoint` (standard engines only) is told the serialised state whenever a finished
+ * step is followed by a new invoke or a poll timer: written where the policy needs it, else kept.
  */
 export function executeGraph(
   graph: CompiledGraph,
   start: ExecuteStart,
   deps: ExecuteDeps,
-  checkpoint?: (serialised: string) => Promise<void>,
+  checkpoint?: CheckpointHooks,
 ): Promise<RunResult> {
   // A new start carries exactly the fields of the interpreter's init; express runs (no checkpoint) pass
   // the caller's deps through as they are, built once per batch rather than once per message.
   const init = start.kind === 'resume' ? start.state : start;
   const options = start.kind === 'resume' && start.events !== undefined ? { resumeEvents: start.events } : {};
   if (checkpoint === undefined) return runExecution(graph, init, deps, options);
+  const { policy, write, keep, pending } = checkpoint;
+  let lastWrite = deps.clock.now();
   return runExecution(
     graph,
     init,
     {
       ...deps,
       onStep: async (step) => {
-        // A new invoke, or a job integration that started its job (or polled it) and now waits on a timer.
-        const durable = step.effects.some(
-          (effect) => effect.type === 'invoke' || (effect.type === 'timer' && effect.reason === 'poll'),
-        );
+        let durable = false;
+        let needed = policy.everyStep || pending?.() === true;
+        for (const effect of step.effects) {
+          if (effect.type === 'invoke') {
+            durable = true;
+            // A task token is handed out with the invoke: its answer must find the execution waiting.
+            if (effect.taskToken !== undefined) needed = true;
+          } else if (effect.type === 'timer' && effect.reason === 'poll') {
+            durable = true;
+            needed = true;
+          }
+        }
         if (!durable) return;
-        await checkpoint(JSON.stringify(step.state));
+        const serialised = JSON.stringify(step.state);
+        const now = deps.clock.now();
+        if (!needed && now - lastWrite < policy.afterMs) {
+          keep(serialised);
+          return;
+        }
+        await write(serialised);
+        lastWrite = now;
       },
     },
     options,

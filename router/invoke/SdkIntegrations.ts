@@ -12,6 +12,7 @@
 
 import type { JsonValue } from '../asl/index.ts';
 import { type AwsEnvironment, clientConfig } from '../aws/index.ts';
+import { abortOptions } from './abort.ts';
 import { sdkService } from './sdkServices.ts';
 
 /** The result of one SDK call, its error named as Step Functions names it. */
@@ -149,7 +150,7 @@ export function createSdkIntegrations(
       return { ok: false, kind: 'runtime', message: `aws-sdk ${service} has no action '${action}'` };
     }
     try {
-      const output = await binding.client.send(new Command(input ?? {}), { abortSignal: signal });
+      const output = await binding.client.send(new Command(input ?? {}), abortOptions(signal));
       return { ok: true, output: options.stream === true ? output : await materialise(output) };
     } catch (error) {
       return sentError(error);

@@ -17,6 +17,7 @@ import {
   unsupportedReason,
 } from '../asl/index.ts';
 import type { ActivityQueue } from './ActivityQueue.ts';
+import { abortOptions } from './abort.ts';
 import type { HttpDeps } from './http.ts';
 import { toJson } from './json.ts';
 import { performMapRunIo, s3MapRunStore } from './MapRunIo.ts';
@@ -141,7 +142,7 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
           ...(target.qualifier === undefined ? {} : { Qualifier: target.qualifier }),
           ...(clientContext === undefined ? {} : { ClientContext: clientContext }),
         }),
-        { abortSignal: signal },
+        abortOptions(signal),
       );
     } catch (error) {
       return lambdaServiceError(error);

@@ -32,6 +32,8 @@ export type MetricName =
   | 'Waiting'
   | 'CacheHits'
   | 'CacheMisses'
+  | 'CacheLoads'
+  | 'CacheEvictions'
   | 'StepLatency'
   | 'IteratorAge'
   | 'BatchDuration';

@@ -11,7 +11,7 @@ export type { Envelope } from './envelope.ts';
 export { EnvelopeError, toEnvelope } from './envelope.ts';
 export type { ExecuteContext } from './execute.ts';
 export { describe, executeMessage, refOf } from './execute.ts';
-export type { BatchSummary } from './report.ts';
+export type { BatchSummary, CacheDelta } from './report.ts';
 export { emitCounts, emptySummary, isEmpty, logBatch, recordOutcome, tally } from './report.ts';
 export type { BatchAliases } from './resolve.ts';
 export { AliasRoutes, isPublished, modeOf, resolveVersion } from './resolve.ts';

@@ -69,6 +69,8 @@ export function isEmpty(summary: BatchSummary): boolean {
 export interface CacheDelta {
   readonly hits: number;
   readonly misses: number;
+  readonly loads: number;
+  readonly evictions: number;
 }
 
 /** Emits a batch's or sweep's counters as metrics, once each, and flushes them. */
@@ -83,6 +85,8 @@ export function emitCounts(metrics: RouterMetrics, summary: BatchSummary, cache:
   metrics.count('Retried', summary.retried);
   metrics.count('CacheHits', cache.hits);
   metrics.count('CacheMisses', cache.misses);
+  metrics.count('CacheLoads', cache.loads);
+  metrics.count('CacheEvictions', cache.evictions);
   metrics.flush();
 }
 

@@ -50,6 +50,10 @@ export interface AliasSnapshot {
 export interface ResolverStats {
   hits: number;
   misses: number;
+  /** Versions read from the index and the store and compiled. */
+  loads: number;
+  /** Versions dropped to stay within the count and byte bounds. */
+  evictions: number;
   staleServed: number;
   loadFailures: number;
   refreshFailures: number;
@@ -72,9 +76,12 @@ export interface EngineResolverOptions<C> {
   readonly alias?: string;
   /** How long an alias snapshot is fresh (default 10 s); 0 re-reads the index on every batch. */
   readonly aliasTtlMs?: number;
-  /** Most compiled versions kept (default 200). */
+  /** Most compiled versions kept (default {@link DEFAULT_MAX_VERSIONS}). */
   readonly maxVersions?: number;
-  /** Most source bytes of kept versions (default 64 MiB); a compiled graph is charged 4x its source. */
+  /**
+   * Most bytes of kept versions (default {@link DEFAULT_MAX_BYTES}); a compiled graph is charged
+   * {@link COMPILED_BYTES_PER_SOURCE_BYTE} times its source.
+   */
   readonly maxBytes?: number;
   /** How long a version that failed to load is not tried again (default 5 s), so a bad version costs one read, not one per record. */
   readonly failureTtlMs?: number;
@@ -85,9 +92,27 @@ export interface EngineResolverOptions<C> {
   readonly clock?: { now(): number };
 }
 
+/**
+ * Versions kept by default: a live and a canary version of 500 engines, or one of 1,000, so a router
+ * serving that many engines round robin loads each version once instead of once per record.
+ */
+export const DEFAULT_MAX_VERSIONS = 1_000;
+/** Bytes kept by default: 1,000 versions of 64 KiB of source, compiled. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** What a compiled version is charged per byte of its source (measured: about 3x; rounded up). */
+export const COMPILED_BYTES_PER_SOURCE_BYTE = 4;
+
 /** Resolves engines to compiled versions through the two caches. */
 export class EngineResolver<C> {
-  readonly stats: ResolverStats = { hits: 0, misses: 0, staleServed: 0, loadFailures: 0, refreshFailures: 0 };
+  readonly stats: ResolverStats = {
+    hits: 0,
+    misses: 0,
+    loads: 0,
+    evictions: 0,
+    staleServed: 0,
+    loadFailures: 0,
+    refreshFailures: 0,
+  };
   private readonly graphs: LRUCache<string, LoadedEngine<C>>;
   private readonly lastGood = new Map<string, LoadedEngine<C>>();
   private readonly failed = new Map<string, { readonly error: unknown; readonly until: number }>();
@@ -102,10 +127,13 @@ export class EngineResolver<C> {
     this.alias = options.alias ?? 'live';
     this.now = options.clock === undefined ? Date.now : () => options.clock?.now() ?? Date.now();
     this.graphs = new LRUCache<string, LoadedEngine<C>>({
-      max: options.maxVersions ?? 200,
-      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
-      sizeCalculation: (loaded) => Math.max(1, loaded.record.bytes * 4),
+      max: options.maxVersions ?? DEFAULT_MAX_VERSIONS,
+      maxSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
+      sizeCalculation: (loaded) => Math.max(1, loaded.record.bytes * COMPILED_BYTES_PER_SOURCE_BYTE),
       fetchMethod: (key) => this.loadVersion(key),
+      dispose: (_loaded, _key, reason) => {
+        if (reason === 'evict') this.stats.evictions += 1;
+      },
     });
     this.aliasTtlMs = options.aliasTtlMs ?? 10_000;
   }
@@ -217,6 +245,12 @@ export class EngineResolver<C> {
       return cached;
     }
     this.stats.misses += 1;
+    // The engine's last good version outlives its place in the cache: take it back rather than load it again.
+    const kept = this.lastGood.get(engine);
+    if (kept?.version === version) {
+      this.graphs.set(key, kept);
+      return kept;
+    }
     const loaded = await this.graphs.fetch(key).catch((error: unknown) => {
       this.failed.set(key, { error, until: this.now() + (this.options.failureTtlMs ?? 5_000) });
       throw error;
@@ -278,7 +312,9 @@ export class EngineResolver<C> {
           false,
         );
       }
-      return { engine, version, record, graph, compiled: this.options.compile(graph, { engine, version }) };
+      const compiled = this.options.compile(graph, { engine, version });
+      this.stats.loads += 1;
+      return { engine, version, record, graph, compiled };
     } catch (error) {
       this.stats.loadFailures += 1;
       if (error instanceof EngineLoadError) throw error;

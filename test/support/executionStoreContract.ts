@@ -82,6 +82,43 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
     expect(second.kind).toBe('in-flight');
   });
 
+  it('creates an execution that ran to its end in one claim, once; an existing record is answered, not overwritten', async () => {
+    // Prepare
+    const store = make();
+    const completion = {
+      status: 'SUCCEEDED' as const,
+      output: '{"n":1}',
+      input: '{}',
+      now: T0 + 5,
+      retentionSeconds: 60,
+    };
+
+    // Act
+    const first = await store.claimFinished(request(), completion);
+    const again = await store.claimFinished(request({ owner: 'invocation-b', now: T0 + 10 }), {
+      ...completion,
+      output: '{"n":2}',
+    });
+    const inFlight = await store.claim(request({ dedupKey: 'shop#2', executionId: 'running' }));
+    const meetsRunning = await store.claimFinished(
+      request({ dedupKey: 'shop#2', executionId: 'running', owner: 'invocation-b' }),
+      completion,
+    );
+
+    // Assess
+    expect(first.kind).toBe('claimed');
+    expect(first.record).toMatchObject({
+      status: 'SUCCEEDED',
+      output: '{"n":1}',
+      startedAt: new Date(T0).toISOString(),
+    });
+    expect(again.kind).toBe('duplicate');
+    expect((await store.get(request()))?.output).toBe('{"n":1}');
+    expect(inFlight.kind).toBe('claimed');
+    expect(meetsRunning.kind).toBe('in-flight');
+    expect((await store.get(request({ dedupKey: 'shop#2' })))?.status).toBe('RUNNING');
+  });
+
   it('answers a finished execution as a duplicate until it expires', async () => {
     const store = make();
     const claim = await store.claim(request());

@@ -17,6 +17,7 @@ export {
   type RunResult,
   runExecution,
   SharedSignal,
+  UNCANCELLABLE_SIGNAL,
 } from './runtime.ts';
 export type {
   Effect,

@@ -184,12 +184,15 @@ export interface Interruptible {
 }
 
 /**
- * The signal of an invoke nobody can cancel: the run was given none. Every such invoke of every run in
- * the process shares it, and an SDK client listens on it for the length of its call, so it takes any
- * number of listeners (each call removes its own).
+ * The signal of an invoke nothing but the end of the process stops: the run was given no signal, or one
+ * shared by a whole batch, whose abort the run answers itself (it ends WAITING with the invoke recorded,
+ * and ignores its late outcome). Every such invoke of every run shares it; an invoker passes no abort
+ * signal on to its SDK client for it, since a listener per call on one shared signal costs more than a
+ * short run's own work.
  */
-const NEVER_ABORTED: AbortSignal = new AbortController().signal;
-setMaxListeners(0, NEVER_ABORTED);
+export const UNCANCELLABLE_SIGNAL: AbortSignal = new AbortController().signal;
+setMaxListeners(0, UNCANCELLABLE_SIGNAL);
+const NEVER_ABORTED = UNCANCELLABLE_SIGNAL;
 
 /** History events after which a checkpoint is taken: a Map item or a Parallel branch ended. */
 const ENDS_CHILD: ReadonlySet<string> = new Set([
@@ -228,10 +231,12 @@ class ExecutionRun implements Interruptible {
   private readonly maxInvokes: number;
   private readonly historyLimit: number;
   /**
-   * The signal of an invoke that nothing in the run can cancel on its own (see {@link cancellable}): the
-   * caller's, so that only the caller stops it.
+   * The signal of an invoke that nothing in the run can cancel on its own (see {@link cancellable}): a
+   * plain signal of the caller's, so that only the caller stops it, else {@link UNCANCELLABLE_SIGNAL}.
    */
   private readonly uncancellable: AbortSignal;
+  /** The caller's signal: once aborted, the run ends as an interrupted wait. */
+  private readonly interruptedBy: AbortSignal;
   private readonly park = (resolve: () => void): void => {
     this.wake = resolve;
   };
@@ -247,7 +252,8 @@ class ExecutionRun implements Interruptible {
     this.maxInvokes = Math.max(1, deps.maxConcurrentInvokes ?? 16);
     this.historyLimit = deps.historyLimit ?? 10_000;
     const { signal } = deps;
-    this.uncancellable =
+    this.uncancellable = signal === undefined || signal instanceof SharedSignal ? NEVER_ABORTED : signal;
+    this.interruptedBy =
       signal === undefined ? NEVER_ABORTED : signal instanceof SharedSignal ? signal.signal : signal;
   }
 
@@ -352,7 +358,7 @@ class ExecutionRun implements Interruptible {
       return done;
     }
     if (this.infraFailure !== undefined) throw this.infraFailure.error;
-    if (this.uncancellable.aborted) {
+    if (this.interruptedBy.aborted) {
       const waiting: RunResult = {
         status: 'WAITING',
         state,

@@ -18,6 +18,9 @@ export function checkEngineFields(c: Checker, value: Obj): void {
   if (value.Mode !== undefined && value.Mode !== 'standard' && value.Mode !== 'express') {
     c.report('/Mode', undefined, `'Mode' must be 'standard' or 'express'`);
   }
+  if (value.Checkpoint !== undefined && value.Checkpoint !== 'durable' && value.Checkpoint !== 'every-step') {
+    c.report('/Checkpoint', undefined, `'Checkpoint' must be 'durable' or 'every-step'`);
+  }
   if (value.Version !== undefined && typeof value.Version !== 'string') {
     c.report('/Version', undefined, `'Version' must be a string`);
   }

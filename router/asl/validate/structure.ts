@@ -44,6 +44,7 @@ const MACHINE_FIELDS = {
     'QueryLanguage',
     'Engine',
     'Mode',
+    'Checkpoint',
     'Match',
     'IdPath',
   ]),

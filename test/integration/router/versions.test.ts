@@ -50,10 +50,14 @@ afterAll(() => {
   lost.release();
 });
 
-/** Two Tasks; the second reports which version ran it. */
+/**
+ * Two Tasks; the second reports which version ran it. Written after every step, so an execution held in
+ * its first step is already in the store, pinned to its version.
+ */
 function versionedGraph(version: string, first: string, second: string): string {
   return JSON.stringify({
     Comment: `release ${version}`,
+    Checkpoint: 'every-step',
     StartAt: 'First',
     States: {
       First: { Type: 'Task', Resource: stepArn(first), ResultPath: '$.first', Next: 'Second' },

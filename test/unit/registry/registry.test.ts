@@ -135,6 +135,58 @@ describe('chooseVersion', () => {
 });
 
 describe('EngineResolver', () => {
+  it("keeps as many versions as it is given, counting loads and evictions, and takes an engine's last good version back without loading it", async () => {
+    // Prepare
+    const index = new MemoryEngineIndex();
+    const store = new MemoryGraphStore();
+    const deps = { index, store };
+    const compiled: string[] = [];
+    const resolver = new EngineResolver<string>({
+      index,
+      store,
+      load: jsonLoader,
+      compile: (g) => {
+        compiled.push(g.Comment ?? '');
+        return `compiled:${g.Comment}`;
+      },
+      maxVersions: 2,
+    });
+    for (const name of ['a', 'b', 'c']) {
+      await publishEngine({ source: graph(name), file: `${name}.hjson`, engine: name }, jsonLoader, deps);
+    }
+    const aliases = await resolver.snapshot();
+
+    // Act: three engines round robin through a cache of two, twice over
+    for (let round = 0; round < 2; round += 1) {
+      for (const name of ['a', 'b', 'c']) await resolver.resolve(name, 'k', aliases);
+    }
+
+    // Assess
+    expect(compiled).toEqual(['a', 'b', 'c']);
+    expect(resolver.stats).toMatchObject({ loads: 3, hits: 0, misses: 6 });
+    expect(resolver.stats.evictions).toBe(4);
+  });
+
+  it('keeps 1,000 engines by default: every record after the first loads is a hit', async () => {
+    // Prepare
+    const { deps, resolver, compiled } = setup();
+    for (let e = 0; e < 1_000; e += 1) {
+      await publishEngine({ source: graph(`e${e}`), file: `e${e}.hjson`, engine: `e${e}` }, jsonLoader, deps);
+    }
+    const aliases = await resolver.snapshot();
+    for (let e = 0; e < 1_000; e += 1) await resolver.resolve(`e${e}`, 'k', aliases);
+    const before = { ...resolver.stats };
+
+    // Act
+    for (let e = 0; e < 1_000; e += 1) await resolver.resolve(`e${e}`, 'k', aliases);
+
+    // Assess
+    expect(compiled).toHaveLength(1_000);
+    expect(resolver.stats.hits - before.hits).toBe(1_000);
+    expect(resolver.stats.misses - before.misses).toBe(0);
+    expect(resolver.stats.evictions).toBe(0);
+  });
+
   it('loads each version once, however many concurrent callers', async () => {
     const { deps, resolver, compiled } = setup();
     await publishEngine({ source: graph('v1'), file: 'e.hjson' }, jsonLoader, deps);

@@ -188,7 +188,7 @@ describe('MessageEventRouter', () => {
     }
     const executions = new RefusingStore();
     const r = inMemoryRouter(recordingSteps(['step1', 'step2']).steps, {}, undefined, { executions });
-    await r.publish(sequentialGraph(2), { engine: 'orders' });
+    await r.publish(sequentialGraph(2, { Checkpoint: 'every-step' }), { engine: 'orders' });
     // Act
     const result = await r.router.processBatch(batch([event(1)]));
     // Assess
@@ -227,7 +227,7 @@ describe('MessageEventRouter', () => {
     const r = inMemoryRouter(recordingSteps(['step1', 'step2']).steps, { leaseMs: 1_000 }, clock, {
       executions,
     });
-    await r.publish(sequentialGraph(2), { engine: 'orders' });
+    await r.publish(sequentialGraph(2, { Checkpoint: 'every-step' }), { engine: 'orders' });
     const records = batch([event(1)]);
     // Act: the redelivery comes once the first attempt's lease has run out
     const first = await r.router.processBatch(records);
@@ -344,11 +344,11 @@ describe('MessageEventRouter', () => {
       },
     };
     const r = inMemoryRouter(steps, { leaseMs: 1000 });
-    await r.publish(sequentialGraph(2, { Comment: 'v1' }), { engine: 'orders' });
+    await r.publish(sequentialGraph(2, { Comment: 'v1', Checkpoint: 'every-step' }), { engine: 'orders' });
     // The first delivery checkpoints after step1, then hangs in step2 until its lease runs out.
     const hung = r.router.processBatch(batch([event(1)]));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await r.publish(sequentialGraph(2, { Comment: 'v2' }), { engine: 'orders' });
+    await r.publish(sequentialGraph(2, { Comment: 'v2', Checkpoint: 'every-step' }), { engine: 'orders' });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     // The redelivery takes the lapsed lease over before the first delivery's step2 may finish.
     const redelivering = r.router.processBatch(batch([event(1), event(2)]));

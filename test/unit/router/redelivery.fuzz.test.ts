@@ -283,6 +283,10 @@ class FlakyExecutionStore extends MemoryExecutionStore {
     return this.flaky(() => super.claim(request, known));
   }
 
+  override claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult> {
+    return this.flaky(() => super.claimFinished(request, completion));
+  }
+
   override checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
     return this.flaky(() => super.checkpoint(record, update));
   }

@@ -4,6 +4,7 @@ import {
   type InvokeOutcome,
   runExecution,
   SharedSignal,
+  UNCANCELLABLE_SIGNAL,
   VirtualClock,
 } from '../../../../router/asl/interpreter/index.ts';
 import { graphOf, outline, T0, task } from './helpers.ts';
@@ -221,6 +222,41 @@ describe('runExecution', () => {
 });
 
 describe('SharedSignal', () => {
+  it("hands its runs' invokes the uncancellable signal and ends them as interrupted waits when it aborts", async () => {
+    // Prepare
+    const graph = graphOf('T', { T: task('slow') });
+    const controller = new AbortController();
+    const shared = new SharedSignal(controller.signal);
+    const given: AbortSignal[] = [];
+    let started: () => void = () => {};
+    const invoking = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+
+    // Act
+    const running = runExecution(
+      graph,
+      { executionId: 'shared', input: {}, startTime: T0 },
+      {
+        clock: new VirtualClock(T0),
+        signal: shared,
+        invoke: (_effect, signal): Promise<InvokeOutcome> => {
+          given.push(signal);
+          started();
+          return new Promise<InvokeOutcome>(() => {});
+        },
+      },
+    );
+    await invoking;
+    controller.abort();
+    const result = await running;
+
+    // Assess
+    expect(given).toEqual([UNCANCELLABLE_SIGNAL]);
+    expect(UNCANCELLABLE_SIGNAL.aborted).toBe(false);
+    expect(result.status === 'WAITING' ? result.waitingFor : result.status).toBe('interrupted');
+  });
+
   it('wakes, once, the runs that joined and have not left, in whatever slot they took', () => {
     // Prepare
     const controller = new AbortController();
