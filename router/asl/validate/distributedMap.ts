@@ -289,11 +289,21 @@ function checkResultWriter(c: Checker, obj: Obj, path: string, state: string, js
   }
   c.unknownFields(
     writer,
-    new Set(['Resource', 'Parameters', 'Arguments']),
+    new Set(['Resource', 'Parameters', 'Arguments', 'WriterConfig']),
     writerPath,
     state,
     'ResultWriter',
   );
+  if (writer.WriterConfig !== undefined) checkWriterConfig(c, writer.WriterConfig, writerPath, state);
+  const s3 =
+    writer.Resource !== undefined || writer.Parameters !== undefined || writer.Arguments !== undefined;
+  if (!s3) {
+    // WriterConfig alone shapes the Map's output without writing to S3.
+    if (writer.WriterConfig === undefined) {
+      c.report(writerPath, state, `'ResultWriter' needs 'Resource' and its arguments, or 'WriterConfig'`);
+    }
+    return;
+  }
   if (writer.Resource !== RESULT_WRITER_RESOURCE) {
     c.report(
       pointerJoin(writerPath, 'Resource'),
@@ -302,6 +312,30 @@ function checkResultWriter(c: Checker, obj: Obj, path: string, state: string, js
     );
   }
   checkS3Arguments(c, writer, writerPath, state, jsonata, 'ResultWriter');
+}
+
+/** WriterConfig: OutputType JSON | JSONL and Transformation NONE | COMPACT | FLATTEN, as Step Functions takes them. */
+function checkWriterConfig(c: Checker, config: unknown, writerPath: string, state: string): void {
+  const path = pointerJoin(writerPath, 'WriterConfig');
+  if (!isObj(config)) {
+    c.report(path, state, `'ResultWriter.WriterConfig' must be an object`);
+    return;
+  }
+  c.unknownFields(config, new Set(['OutputType', 'Transformation']), path, state, 'WriterConfig');
+  const allowed: Record<string, readonly string[]> = {
+    OutputType: ['JSON', 'JSONL'],
+    Transformation: ['NONE', 'COMPACT', 'FLATTEN'],
+  };
+  for (const [field, values] of Object.entries(allowed)) {
+    const value = config[field];
+    if (value !== undefined && (typeof value !== 'string' || !values.includes(value))) {
+      c.report(
+        pointerJoin(path, field),
+        state,
+        `'ResultWriter.WriterConfig.${field}' must be one of ${values.join(', ')}, not ${JSON.stringify(value)}`,
+      );
+    }
+  }
 }
 
 function checkLabel(c: Checker, obj: Obj, path: string, state: string): void {

@@ -284,6 +284,44 @@ describe('map run S3 requests', () => {
     });
   });
 
+  it('honours WriterConfig: FLATTEN as JSON Lines in .jsonl files, a failed or pending child kept whole', async () => {
+    // Prepare
+    const { store, puts } = memoryStore({});
+    const executions = [
+      { Name: 'a', Status: 'SUCCEEDED', Output: '[1,2]' },
+      { Name: 'b', Status: 'FAILED', Error: 'E', Cause: 'C' },
+      { Name: 'c', Status: 'SUCCEEDED', Output: '{"n":3}' },
+      { Input: '{"n":4}', InputDetails: { Included: true }, Status: 'PENDING' },
+    ];
+    const write = (WriterConfig: JsonObject, prefix: string) =>
+      performMapRunIo(
+        store,
+        effect('write', 'arn:aws:states:::s3:putObject', {
+          Parameters: { Bucket: 'out', Prefix: prefix },
+          MapRunArn: 'arn',
+          MapRunId: 'run-1',
+          Executions: executions,
+          WriterConfig,
+        }),
+        signal,
+      );
+
+    // Act
+    await write({ OutputType: 'JSONL', Transformation: 'FLATTEN' }, 'flat');
+    await write({ OutputType: 'JSON', Transformation: 'COMPACT' }, 'compact');
+
+    // Assess
+    expect(puts.get('out/flat/run-1/SUCCEEDED_0.jsonl')).toBe('1\n2\n{"n":3}\n');
+    expect(puts.get('out/flat/run-1/FAILED_0.jsonl')).toBe(`${JSON.stringify(executions[1])}\n`);
+    expect(puts.get('out/flat/run-1/PENDING_0.jsonl')).toBe(`${JSON.stringify(executions[3])}\n`);
+    const manifest = JSON.parse(puts.get('out/flat/run-1/manifest.json') ?? '') as {
+      ResultFiles: Record<string, { Key: string }[]>;
+    };
+    expect(manifest.ResultFiles.SUCCEEDED?.map((f) => f.Key)).toEqual(['flat/run-1/SUCCEEDED_0.jsonl']);
+    expect(JSON.parse(puts.get('out/compact/run-1/SUCCEEDED_0.json') ?? '')).toEqual([[1, 2], { n: 3 }]);
+    expect(JSON.parse(puts.get('out/compact/run-1/FAILED_0.json') ?? '')).toEqual([executions[1]]);
+  });
+
   it('answers a failed read with States.ItemReaderFailed naming the state and the object', async () => {
     // Act
     const outcome = await performMapRunIo(

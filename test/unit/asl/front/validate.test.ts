@@ -755,6 +755,40 @@ const cases: Case[] = [
     message: "'ResultWriter.Resource' must be arn:aws:states:::s3:putObject",
   },
   {
+    rule: 'ResultWriter WriterConfig values',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ResultWriter: { WriterConfig: { OutputType: 'CSV', Transformation: 'FLATTEN' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ResultWriter/WriterConfig/OutputType',
+    message: '\'ResultWriter.WriterConfig.OutputType\' must be one of JSON, JSONL, not "CSV"',
+  },
+  {
+    rule: 'ResultWriter with neither S3 nor WriterConfig',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ResultWriter: {},
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ResultWriter',
+    message: "'ResultWriter' needs 'Resource' and its arguments, or 'WriterConfig'",
+  },
+  {
     rule: 'Label characters',
     value: graph({
       M: {
