@@ -3,6 +3,7 @@
  * ResultWriter and Label, with the rules Step Functions applies to them, each problem naming the state.
  * An inline Map may carry none of them.
  */
+import { isResourceAllowed } from '../allowlist.ts';
 import { isJsonataText } from '../expressions/jsonata/template.ts';
 import { pointerJoin } from '../parse.ts';
 import { type Checker, isObj, type Obj } from './Checker.ts';
@@ -229,7 +230,7 @@ function checkItemReader(c: Checker, obj: Obj, path: string, state: string, json
       state,
       `'ItemReader.Resource' must be one of ${[...ITEM_READER_RESOURCES].join(', ')}`,
     );
-  }
+  } else checkAllowed(c, resource, readerPath, state);
   checkS3Arguments(c, reader, readerPath, state, jsonata, 'ItemReader');
   checkReaderConfig(c, reader, readerPath, state, jsonata, resource);
   for (const key of ['ItemsPath', 'Items']) {
@@ -280,6 +281,18 @@ function checkItemBatcher(c: Checker, obj: Obj, path: string, state: string, jso
   } else checkTemplateField(c, batcher, 'BatchInput', batcherPath, state);
 }
 
+/** The Map's S3 requests run with the router's role: their resource must be allowlisted like a Task's. */
+function checkAllowed(c: Checker, resource: string, ownerPath: string, state: string): void {
+  const { allowlist } = c.options;
+  if (allowlist !== undefined && !isResourceAllowed(resource, allowlist)) {
+    c.report(
+      pointerJoin(ownerPath, 'Resource'),
+      state,
+      `resource '${resource}' is not in the resource allowlist`,
+    );
+  }
+}
+
 function checkResultWriter(c: Checker, obj: Obj, path: string, state: string, jsonata: boolean): void {
   const writer = obj.ResultWriter;
   const writerPath = pointerJoin(path, 'ResultWriter');
@@ -310,7 +323,7 @@ function checkResultWriter(c: Checker, obj: Obj, path: string, state: string, js
       state,
       `'ResultWriter.Resource' must be ${RESULT_WRITER_RESOURCE}`,
     );
-  }
+  } else checkAllowed(c, RESULT_WRITER_RESOURCE, writerPath, state);
   checkS3Arguments(c, writer, writerPath, state, jsonata, 'ResultWriter');
 }
 

@@ -1,10 +1,13 @@
 import { gzipSync } from 'node:zlib';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import type { InvokeEffect, JsonObject, JsonValue } from '../../../router/asl/index.ts';
 import type { ItemSource, ListedObject } from '../../../router/invoke/ItemReader.ts';
 import { csvRows, readItems } from '../../../router/invoke/ItemReader.ts';
 import { performMapRunIo } from '../../../router/invoke/MapRunIo.ts';
 import type { ResultSink } from '../../../router/invoke/ResultWriter.ts';
+import type { SdkIntegrations } from '../../../router/invoke/SdkIntegrations.ts';
+import { createTaskInvoker } from '../../../router/invoke/TaskInvoker.ts';
 
 const signal = new AbortController().signal;
 const GET = 'arn:aws:states:::s3:getObject';
@@ -320,6 +323,46 @@ describe('map run S3 requests', () => {
     expect(manifest.ResultFiles.SUCCEEDED?.map((f) => f.Key)).toEqual(['flat/run-1/SUCCEEDED_0.jsonl']);
     expect(JSON.parse(puts.get('out/compact/run-1/SUCCEEDED_0.json') ?? '')).toEqual([[1, 2], { n: 3 }]);
     expect(JSON.parse(puts.get('out/compact/run-1/FAILED_0.json') ?? '')).toEqual([executions[1]]);
+  });
+
+  it('refuses the S3 read and write of a resource outside the allowlist, calling nothing', async () => {
+    // Prepare
+    const sent: string[] = [];
+    const sdk: SdkIntegrations = {
+      call: async (service, action) => {
+        sent.push(`${service}:${action}`);
+        return { ok: true, output: null };
+      },
+      send: async (service, action) => {
+        sent.push(`${service}:${action}`);
+        return { ok: true, output: {} };
+      },
+    };
+    const invoke = createTaskInvoker({
+      lambda: new LambdaClient({ region: 'us-east-1' }),
+      sdk,
+      allowlist: ['arn:aws:states:::s3:listObjectsV2'],
+      region: 'us-east-1',
+    });
+
+    // Act
+    const read = await invoke(
+      effect('read', GET, { Parameters: { Bucket: 'b', Key: 'k' }, ReaderConfig: {} }),
+      signal,
+    );
+    const write = await invoke(
+      effect('write', 'arn:aws:states:::s3:putObject', { Parameters: { Bucket: 'b' }, Executions: [] }),
+      signal,
+    );
+
+    // Assess
+    expect(read).toEqual({
+      ok: false,
+      error: 'States.ItemReaderFailed',
+      cause: `Map state 'Map': resource ${GET} is not in this deployment's allowlist`,
+    });
+    expect(write).toMatchObject({ ok: false, error: 'States.ResultWriterFailed' });
+    expect(sent).toEqual([]);
   });
 
   it('answers a failed read with States.ItemReaderFailed naming the state and the object', async () => {

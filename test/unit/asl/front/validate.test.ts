@@ -789,6 +789,24 @@ const cases: Case[] = [
     message: "'ResultWriter' needs 'Resource' and its arguments, or 'WriterConfig'",
   },
   {
+    rule: 'ItemReader resource outside the allowlist',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    allowlist: ['arn:aws:states:::s3:putObject'],
+    path: '/States/M/ItemReader/Resource',
+    message: "resource 'arn:aws:states:::s3:getObject' is not in the resource allowlist",
+  },
+  {
     rule: 'Label characters',
     value: graph({
       M: {
