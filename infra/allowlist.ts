@@ -12,6 +12,8 @@
  *   actions that integration sends in that pattern (`athena:startQueryExecution.sync` ->
  *   `athena:StartQueryExecution`, `athena:GetQueryExecution`, `athena:StopQueryExecution`), from the table
  *   the invoker runs (`router/invoke/integrations.ts`), on the resources given in `sdkResources`;
+ * - `arn:aws:states:::s3:getObject|listObjectsV2|putObject` (a distributed Map's ItemReader or
+ *   ResultWriter) -> `s3:GetObject`, `s3:ListBucket`, `s3:PutObject` on the buckets in `sdkResources`;
  * - `arn:aws:states:REGION:ACCOUNT:activity:NAME` -> nothing: activity tasks wait in the router's own table;
  * - `arn:aws:states:::aws-sdk:SERVICE:ACTION` -> IAM `prefix:Action`. An ACTION glob is expanded to the
  *   commands of the installed `@aws-sdk/client-*` package, because a service wildcard (`redshift-data:*`)
@@ -55,6 +57,16 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL: ReadonlySet<string> = new Set([
   'batch:DescribeJobs',
   'elasticmapreduce:RunJobFlow',
 ]);
+
+/**
+ * The IAM actions of a distributed Map's S3 requests, by the action its ItemReader or ResultWriter names
+ * (`arn:aws:states:::s3:ACTION`); they need the buckets in `sdkResources['s3']`.
+ */
+const MAP_RUN_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  getObject: ['s3:GetObject'],
+  listObjectsV2: ['s3:ListBucket'],
+  putObject: ['s3:PutObject'],
+};
 
 /** One parsed allowlist entry. */
 export type AllowlistEntry =
@@ -203,7 +215,9 @@ export function allowlistStatements(
     const actions =
       entry.kind === 'sdk'
         ? sdkActions(entry)
-        : integrationActions(entry.service, entry.action, entry.integrationPattern);
+        : entry.service === 's3'
+          ? [...(MAP_RUN_ACTIONS[entry.action] ?? [])]
+          : integrationActions(entry.service, entry.action, entry.integrationPattern);
     for (const action of actions) {
       if (ACTIONS_WITHOUT_RESOURCE_LEVEL.has(action)) {
         unscoped.add(action);
@@ -266,8 +280,34 @@ function* tasksOf(machine: unknown): Generator<JsonObject> {
   }
 }
 
+/** Every distributed Map's S3 request (ItemReader, ResultWriter) of a graph, nested ones included. */
+function* mapRunRequestsOf(machine: unknown): Generator<JsonObject> {
+  if (!isJsonObject(machine) || !isJsonObject(machine.States)) return;
+  for (const state of Object.values(machine.States)) {
+    if (!isJsonObject(state)) continue;
+    for (const field of ['ItemReader', 'ResultWriter']) {
+      const request = state[field];
+      if (isJsonObject(request) && typeof request.Resource === 'string') yield request;
+    }
+    if (Array.isArray(state.Branches)) for (const branch of state.Branches) yield* mapRunRequestsOf(branch);
+    yield* mapRunRequestsOf(state.ItemProcessor ?? state.Iterator);
+  }
+}
+
+/** The S3 ARNs a Map's request names when its Bucket is written out: the bucket and its objects. */
+function bucketResources(request: JsonObject): string[] {
+  const args = isJsonObject(request.Parameters)
+    ? request.Parameters
+    : isJsonObject(request.Arguments)
+      ? request.Arguments
+      : {};
+  const bucket = args.Bucket;
+  if (typeof bucket !== 'string' || bucket === '' || /\{%|\$\{/.test(bucket)) return [];
+  return [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`];
+}
+
 /**
- * The allowlist the graphs need, read from their Task states: each resource as written, and for
+ * The allowlist the graphs need, read from their Task states and distributed Maps' S3 requests: each resource as written, and for
  * `lambda:invoke` the function named in its Parameters (when written out), so a deployment grants what
  * its engines call and nothing else.
  *
@@ -292,6 +332,7 @@ export function allowlistFromGraphs(
         );
       }
     }
+    for (const request of mapRunRequestsOf(graph)) patterns.add(String(request.Resource));
   }
   return [...patterns].sort();
 }
@@ -382,7 +423,8 @@ function namedResource(
 
 /**
  * Resource ARNs per IAM prefix that the graphs' optimized integrations name in their Parameters (a topic,
- * a queue, a table, a bus, a state machine, a Glue job, an Athena workgroup, a model, an API route), for
+ * a queue, a table, a bus, a state machine, a Glue job, an Athena workgroup, a model, an API route) and
+ * the buckets their distributed Maps read and write (with their objects), for
  * `allowlistStatements`' `sdkResources`. A resource a graph computes at run time (`TopicArn.$`) is not
  * known here: give it in `sdkResources` yourself, or synth stops naming the action that lacks one.
  */
@@ -404,6 +446,13 @@ export function resourcesFromGraphs(
           set.add(`${arn.replace(':stateMachine:', ':execution:')}:*`);
         }
       }
+    }
+    for (const request of mapRunRequestsOf(graph)) {
+      const arns = bucketResources(request);
+      if (arns.length === 0) continue;
+      const set = resources.s3 ?? new Set<string>();
+      resources.s3 = set;
+      for (const arn of arns) set.add(arn);
     }
   }
   return Object.fromEntries(Object.entries(resources).map(([prefix, set]) => [prefix, [...set].sort()]));

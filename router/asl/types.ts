@@ -303,11 +303,26 @@ export interface ItemBatcher {
   readonly BatchInput?: JsonValue;
 }
 
-/** Where a distributed Map writes its results: `arn:aws:states:::s3:putObject` with Bucket and Prefix. */
+/**
+ * Where and how a distributed Map writes its results: `arn:aws:states:::s3:putObject` with Bucket and
+ * Prefix, shaped by WriterConfig; WriterConfig alone shapes the Map's output and writes nothing.
+ */
 export interface ResultWriter {
-  readonly Resource: string;
+  readonly Resource?: string;
   readonly Parameters?: JsonValue;
   readonly Arguments?: JsonValue;
+  readonly WriterConfig?: WriterConfig;
+}
+
+/**
+ * How a ResultWriter shapes the children's results. Transformation `NONE`: each child's record (status,
+ * input, output, metadata); `COMPACT`: each child's output; `FLATTEN`: each output, an array output
+ * spread into its elements. A failed child keeps its record under every transformation. OutputType: a
+ * JSON array per file, or JSON Lines.
+ */
+export interface WriterConfig {
+  readonly OutputType?: 'JSON' | 'JSONL';
+  readonly Transformation?: 'NONE' | 'COMPACT' | 'FLATTEN';
 }
 
 /** Every state type. */

@@ -41,6 +41,7 @@ import {
 } from './ExecutionStore.ts';
 import { type ExecuteStart, executeGraph, isInfrastructureError, type RunDeps } from './execute.ts';
 import { appendHistory } from './history.ts';
+import { executionGraph } from './MapChildren.ts';
 import {
   type ChildEnd,
   childEndOf,
@@ -348,10 +349,7 @@ export class ExecutionLifecycle {
     },
   ): Promise<RunOutcome> {
     const { executions, settings } = this.deps;
-    const engine =
-      options.loaded?.version === claimed.version
-        ? options.loaded
-        : await this.deps.pinned(claimed.engine, claimed.version);
+    const engine = options.loaded?.version === claimed.version ? options.loaded : await this.graphOf(claimed);
     const label = `${claimed.engine}@${claimed.version}`;
     const start = this.startOf(claimed, options.fresh, options.callback?.events);
     let record = claimed;
@@ -529,6 +527,18 @@ export class ExecutionLifecycle {
       origin: message.origin,
       ...(message.parent === undefined ? {} : { parent: message.parent }),
     };
+  }
+
+  /** The graph a claimed execution resumes on: its pinned version, or a Map child's item processor of it. */
+  private async graphOf(record: ExecutionRecord): Promise<LoadedEngine<CompiledGraph>> {
+    const graph = executionGraph(await this.deps.pinned(record.engine, record.version), record.parent);
+    if (graph === undefined) {
+      throw new RouterError(
+        `execution ${record.executionId}: ${record.engine}@${record.version} has no distributed Map at ${JSON.stringify(record.parent?.processor)} whose item processor it runs`,
+        false,
+      );
+    }
+    return graph;
   }
 
   private startOf(

@@ -2,8 +2,9 @@
  * A distributed Map's children through the stream: each `mapRun: 'child'` invoke (one item or batch)
  * becomes a child start record on the router's own stream, keyed by a name derived from the parent's
  * execution, the Map's visit and the child's index, so the children spread over every shard and a
- * repeated start is one execution. The child runs the Map's item processor of the parent's version and
- * settles the parent's task token with its raw output or error when it ends; the parent waits on the
+ * repeated start is one execution. The child runs the Map's item processor of the parent's version (its
+ * record's parent link names the processor, so a resume after a durable wait or a callback, and a redrive,
+ * run it too) and settles the parent's task token with its raw output or error when it ends; the parent waits on the
  * tokens holding no compute, and settles each child against its tolerance as it answers.
  *
  * ```
@@ -13,9 +14,10 @@
  *    └──WAITING on N tokens <── task-result record (stream, keyed by the parent) <────────────────┘
  * ```
  */
-import type { InvokeEffect, JsonValue } from '../asl/index.ts';
-import { isJsonObject, readTaskTokenLocator } from '../asl/index.ts';
+import type { CompiledGraph, InvokeEffect, JsonValue } from '../asl/index.ts';
+import { isJsonObject, processorGraph, readTaskTokenLocator } from '../asl/index.ts';
 import type { InvokeOutcome, TaskInvoker } from '../invoke/index.ts';
+import type { LoadedEngine } from '../registry/index.ts';
 import { type ArnScope, childIdentity, childStartRecord, type StreamRecord } from './NestedExecutions.ts';
 import type { ParentLink } from './parentLink.ts';
 
@@ -57,6 +59,7 @@ async function startMapChild(effect: InvokeEffect, deps: MapChildDeps): Promise<
     token,
     shape: 'raw',
     startDate: now,
+    processor: request.Processor ?? [],
   };
   const record = childStartRecord(child, request.Input ?? null, parent, now);
   await deps.put({
@@ -83,4 +86,18 @@ export function mapProcessorOf(event: {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The graph an execution runs on its pinned version: the version's own, or for a distributed Map's
+ * child (its parent link names a processor) that Map's item processor; undefined when the version has
+ * no distributed Map at those steps.
+ */
+export function executionGraph(
+  loaded: LoadedEngine<CompiledGraph>,
+  parent: ParentLink | undefined,
+): LoadedEngine<CompiledGraph> | undefined {
+  if (parent?.processor === undefined) return loaded;
+  const compiled = processorGraph(loaded.compiled, parent.processor);
+  return compiled === undefined ? undefined : { ...loaded, compiled };
 }

@@ -15,7 +15,7 @@ export { RunScope, SAFETY_MARGIN_MS } from './execute.ts';
 export { EXECUTIONS_TABLE_SCHEMA } from './executionsTable.ts';
 export { appendHistory, decodeHistory } from './history.ts';
 export { linkLines, traceLines } from './historyTrace.ts';
-export { mapProcessorOf, withMapChildren } from './MapChildren.ts';
+export { executionGraph, mapProcessorOf, withMapChildren } from './MapChildren.ts';
 export {
   childStartAttributes,
   createNestedExecutions,

@@ -40,6 +40,12 @@ export interface ParentLink {
   readonly stateMachineArn?: string;
   readonly name?: string;
   readonly startDate?: number;
+  /**
+   * A distributed Map's child: the steps to the Map (of the version the child is pinned to) whose item
+   * processor it runs. Every load of the child's graph (its start, a resume, a redrive) runs that
+   * processor, never the parent's whole graph.
+   */
+  readonly processor?: JsonValue;
 }
 
 /** What a child's end does to its parent: the token to complete and with what. */

@@ -5,7 +5,7 @@
  */
 import { type InvokeEffect, isJsonObject, type JsonObject, type JsonValue } from '../asl/index.ts';
 import { ItemReaderError, type ItemSource, type ListedObject, readItems } from './ItemReader.ts';
-import { type ResultSink, writeResults } from './ResultWriter.ts';
+import { type ResultSink, type ResultWriteRequest, writeResults } from './ResultWriter.ts';
 import { type SdkIntegrations, type SdkSent, serviceErrorName } from './SdkIntegrations.ts';
 import type { InvokeOutcome } from './TaskInvoker.ts';
 
@@ -49,6 +49,18 @@ function objectOf(value: JsonValue | undefined): JsonObject {
   return isJsonObject(value) ? value : {};
 }
 
+/** The write request's WriterConfig, when the Map gave one. */
+function writerConfigOf(value: JsonValue | undefined): Pick<ResultWriteRequest, 'config'> {
+  if (!isJsonObject(value)) return {};
+  const { OutputType: outputType, Transformation: transformation } = value;
+  return {
+    config: {
+      outputType: outputType === 'JSONL' ? 'JSONL' : 'JSON',
+      transformation: transformation === 'COMPACT' || transformation === 'FLATTEN' ? transformation : 'NONE',
+    },
+  };
+}
+
 /**
  * Performs one map-run invoke against a store: the items read, or the ResultWriter details written.
  * A failed read is `States.ItemReaderFailed`, a failed write `States.ResultWriterFailed`.
@@ -90,6 +102,7 @@ export async function performMapRunIo(
         mapRunArn: String(input.MapRunArn),
         mapRunId: String(input.MapRunId),
         executions: Array.isArray(input.Executions) ? input.Executions : [],
+        ...writerConfigOf(input.WriterConfig),
       },
       signal,
     );

@@ -6,13 +6,17 @@
  * s3://BUCKET/PREFIX/MAP_RUN_ID/manifest.json      { DestinationBucket, MapRunArn, ResultFiles }
  *                              /SUCCEEDED_0.json   [ { ExecutionArn, Input, Output, Status, ... } ]
  *                              /FAILED_0.json      [ { ..., Error, Cause, Status: FAILED } ]
- *                              /PENDING_0.json     (children that never ran)
+ *                              /PENDING_0.json     [ { Input, InputDetails, Status: PENDING } ] (a failed
+ *                                                  run's children that never started)
  * Map output: { MapRunArn, ResultWriterDetails: { Bucket, Key: ".../manifest.json" } }
  * ```
  *
  * A status with no record gets no file; a status whose records pass the file limit gets `_1`, `_2`...
+ * WriterConfig shapes the files: Transformation `COMPACT` writes a succeeded child's output instead of
+ * its record, `FLATTEN` also spreads an array output into its elements (see `shapeRecords`); OutputType
+ * `JSONL` writes one value a line to `STATUS_n.jsonl` instead of a JSON array.
  */
-import { isJsonObject, type JsonObject, type JsonValue } from '../asl/index.ts';
+import { isJsonObject, type JsonObject, type JsonValue, shapeRecords } from '../asl/index.ts';
 
 /** The S3 write a ResultWriter makes. */
 export interface ResultSink {
@@ -26,6 +30,11 @@ export interface ResultWriteRequest {
   readonly mapRunArn: string;
   readonly mapRunId: string;
   readonly executions: readonly JsonValue[];
+  /** WriterConfig, as the Map gives it; default JSON records (OutputType JSON, Transformation NONE). */
+  readonly config?: {
+    readonly outputType: 'JSON' | 'JSONL';
+    readonly transformation: 'NONE' | 'COMPACT' | 'FLATTEN';
+  };
 }
 
 /** Bytes of records per result file before the next file starts. */
@@ -47,22 +56,23 @@ export function resultFolder(prefix: string, mapRunId: string): string {
   return base === '' ? `${mapRunId}/` : `${base}/${mapRunId}/`;
 }
 
-/** Splits records into files of at most {@link FILE_BYTES} (one record at least per file). */
-function files(records: readonly JsonValue[]): string[] {
+/** Splits values into file bodies of at most {@link FILE_BYTES} (one value at least per file). */
+function files(values: readonly JsonValue[], lines: boolean): string[] {
   const out: string[] = [];
   let current: string[] = [];
   let bytes = 2;
-  for (const record of records) {
-    const text = JSON.stringify(record);
+  const body = (texts: string[]): string => (lines ? `${texts.join('\n')}\n` : `[${texts.join(',')}]`);
+  for (const value of values) {
+    const text = JSON.stringify(value);
     if (current.length > 0 && bytes + text.length + 1 > FILE_BYTES) {
-      out.push(`[${current.join(',')}]`);
+      out.push(body(current));
       current = [];
       bytes = 2;
     }
     current.push(text);
     bytes += text.length + 1;
   }
-  if (current.length > 0) out.push(`[${current.join(',')}]`);
+  if (current.length > 0) out.push(body(current));
   return out;
 }
 
@@ -82,11 +92,13 @@ export async function writeResults(
   const byStatus = new Map<ResultStatus, JsonValue[]>(STATUSES.map((s) => [s, []]));
   for (const record of request.executions) byStatus.get(statusOf(record))?.push(record);
   const resultFiles: JsonObject = {};
+  const lines = request.config?.outputType === 'JSONL';
+  const transformation = request.config?.transformation ?? 'NONE';
   for (const status of STATUSES) {
     const listed: JsonValue[] = [];
-    const bodies = files(byStatus.get(status) ?? []);
+    const bodies = files(shapeRecords(byStatus.get(status) ?? [], transformation), lines);
     for (const [n, body] of bodies.entries()) {
-      const key = `${folder}${status}_${n}.json`;
+      const key = `${folder}${status}_${n}.${lines ? 'jsonl' : 'json'}`;
       await sink.putObject(request.bucket, key, body, signal);
       listed.push({ Key: key, Size: Buffer.byteLength(body) });
     }

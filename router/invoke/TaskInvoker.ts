@@ -152,7 +152,16 @@ export function createTaskInvoker(deps: TaskInvokerDeps): TaskInvoker {
   const mapRunStore = s3MapRunStore(deps.sdk);
 
   return async (effect, signal) => {
-    if (effect.mapRun !== undefined) return performMapRunIo(mapRunStore, effect, signal);
+    if (effect.mapRun !== undefined) {
+      // The ItemReader's and ResultWriter's S3 calls are held to the allowlist like any Task's.
+      if (!allowed(effect.resource)) {
+        return fail(
+          effect.mapRun === 'write' ? 'States.ResultWriterFailed' : 'States.ItemReaderFailed',
+          `Map state '${effect.stateName}': resource ${effect.resource} is not in this deployment's allowlist`,
+        );
+      }
+      return performMapRunIo(mapRunStore, effect, signal);
+    }
     const resource = parseTaskResource(effect.resource);
     const unsupported = resource === undefined ? 'is not supported' : unsupportedReason(resource);
     if (resource === undefined || unsupported !== undefined) {

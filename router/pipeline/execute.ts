@@ -2,7 +2,7 @@
  * Execute: a routed, admitted message runs its graph, express in memory or standard with a claimed
  * record, on the version its alias chose (or, for an execution taken over, the version it started on).
  */
-import { type CompiledGraph, type JsonValue, processorGraph } from '../asl/index.ts';
+import type { CompiledGraph, JsonValue } from '../asl/index.ts';
 import { describeRecord, InputError } from '../errors.ts';
 import type {
   ExecutionKey,
@@ -12,7 +12,7 @@ import type {
   RunOutcome,
   StartingMessage,
 } from '../executions/index.ts';
-import { childStartAttributes, mapProcessorOf } from '../executions/index.ts';
+import { childStartAttributes, executionGraph, mapProcessorOf } from '../executions/index.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import type { Admission } from './claim.ts';
 import type { DecodedOk, DecodedRecord } from './decode.ts';
@@ -46,8 +46,7 @@ export async function executeMessage(
       : qualifier === undefined
         ? await context.resolve(key)
         : await qualified(context, key, qualifier);
-  const processor = d.envelope.kind === 'cloudevent' ? mapProcessorOf(d.envelope.event) : undefined;
-  const loaded = processor === undefined ? version : mapChild(version, processor, d);
+  const loaded = mapChild(version, message.parent, d);
   if (admission.mode === 'express') return context.lifecycle.runExpress(message, loaded, context.run);
   return context.lifecycle.runStandard(message, loaded, known, context.run);
 }
@@ -55,16 +54,16 @@ export async function executeMessage(
 /** A distributed Map's child runs its Map's item processor, of the version its parent runs. */
 function mapChild(
   loaded: LoadedEngine<CompiledGraph>,
-  processor: JsonValue,
+  parent: ParentLink | undefined,
   d: DecodedOk,
 ): LoadedEngine<CompiledGraph> {
-  const compiled = processorGraph(loaded.compiled, processor);
-  if (compiled === undefined) {
+  const graph = executionGraph(loaded, parent);
+  if (graph === undefined) {
     throw new InputError(
-      `${describe(d)}: engine ${loaded.engine}@${loaded.version} has no distributed Map at ${JSON.stringify(processor)}`,
+      `${describe(d)}: engine ${loaded.engine}@${loaded.version} has no distributed Map at ${JSON.stringify(parent?.processor)}`,
     );
   }
-  return { ...loaded, compiled };
+  return graph;
 }
 
 /** The execution a message starts: its input is the CloudEvent's `data` (or the raw body). */
@@ -76,7 +75,9 @@ export function startingMessage(d: DecodedOk, key: ExecutionKey): StartingMessag
   if (envelope.kind === 'cloudevent') {
     input = envelope.event.data ?? {};
     name = envelope.event.id;
-    parent = childStartAttributes(envelope.event).parent;
+    const link = childStartAttributes(envelope.event).parent;
+    const processor = mapProcessorOf(envelope.event);
+    parent = link === undefined || processor === undefined ? link : { ...link, processor };
   } else input = envelope.kind === 'raw' ? envelope.body : {};
   return {
     key,

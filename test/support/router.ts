@@ -8,6 +8,7 @@ import type { Clock } from '../../router/asl/interpreter/clock.ts';
 import { loadGraph } from '../../router/asl/load.ts';
 import { DEFAULT_ALLOWLIST, type RouterSettings, routerSettingsFromEnv } from '../../router/config.ts';
 import { routerDeps } from '../../router/deps.ts';
+import { withMapChildren } from '../../router/executions/MapChildren.ts';
 import { MemoryExecutionStore } from '../../router/executions/MemoryExecutionStore.ts';
 import {
   createNestedExecutions,
@@ -47,6 +48,8 @@ export function inMemoryRouter(
     readonly logger?: RouterLogger;
     /** Task-token secrets that can change while the router runs (read from Secrets Manager). */
     readonly taskTokens?: TaskTokenKeyring;
+    /** Distributed Map children as executions started through the stream (default: threads in the run). */
+    readonly mapChildren?: 'executions';
   } = {},
 ): InMemoryRouter {
   const index = new MemoryEngineIndex();
@@ -77,12 +80,18 @@ export function inMemoryRouter(
     load: (source, options) => loadGraph(source, { file: options.file, allowlist: full.allowlist }),
     executions,
     quarantine,
-    invoke: withNestedExecutions(createLocalInvoker(steps), nested),
+    invoke: withMapChildren(withNestedExecutions(createLocalInvoker(steps), nested), {
+      region: 'us-east-1',
+      accountId: '123456789012',
+      put,
+      now: () => deps.clock.now(),
+    }),
     settings: full,
     logger: parts.logger ?? silentLogger,
     metrics,
     ...(clock === undefined ? {} : { clock }),
     ...(parts.taskTokens === undefined ? {} : { taskTokens: parts.taskTokens }),
+    ...(parts.mapChildren === undefined ? {} : { mapChildren: parts.mapChildren }),
   });
   const childExecutions = {
     settleParent: (settlement: Settlement, child: { executionId: string }) =>

@@ -415,13 +415,13 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
 
 /** Parameters (JSONPath) or Arguments (JSONata) of an ItemReader / ResultWriter. */
 function compileS3Request(
-  value: { readonly Resource: string; readonly Parameters?: JsonValue; readonly Arguments?: JsonValue },
+  value: { readonly Resource?: string; readonly Parameters?: JsonValue; readonly Arguments?: JsonValue },
   name: string,
   field: string,
   jsonata: boolean,
 ): CompiledS3Request {
   return {
-    resource: value.Resource,
+    resource: value.Resource ?? '',
     parameters: jsonata ? undefined : template(value.Parameters),
     arguments: jsonata ? query(value.Arguments, name, `${field}/Arguments`) : undefined,
   };
@@ -460,9 +460,16 @@ function compileDistributed(state: MapState, name: string, jsonata: boolean): Co
             batchInputQuery: jsonata ? query(batcher.BatchInput, name, 'ItemBatcher/BatchInput') : undefined,
           },
     writer:
-      state.ResultWriter === undefined
+      state.ResultWriter?.Resource === undefined
         ? undefined
         : compileS3Request(state.ResultWriter, name, 'ResultWriter', jsonata),
+    writerConfig:
+      state.ResultWriter?.WriterConfig === undefined
+        ? undefined
+        : {
+            outputType: state.ResultWriter.WriterConfig.OutputType ?? 'JSON',
+            transformation: state.ResultWriter.WriterConfig.Transformation ?? 'NONE',
+          },
   };
 }
 

@@ -226,7 +226,16 @@ export interface CompiledDistributed {
   readonly executionType: 'STANDARD' | 'EXPRESS';
   readonly reader: CompiledItemReader | undefined;
   readonly batcher: CompiledItemBatcher | undefined;
+  /** The ResultWriter's S3 write (undefined: nothing is written). */
   readonly writer: CompiledS3Request | undefined;
+  /** The ResultWriter's WriterConfig, defaults filled in (undefined: none was given). */
+  readonly writerConfig: CompiledWriterConfig | undefined;
+}
+
+/** How a ResultWriter shapes results (see `WriterConfig` in `types.ts`). */
+export interface CompiledWriterConfig {
+  readonly outputType: 'JSON' | 'JSONL';
+  readonly transformation: 'NONE' | 'COMPACT' | 'FLATTEN';
 }
 
 /** Any compiled state. */

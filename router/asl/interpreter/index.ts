@@ -12,6 +12,7 @@ export {
 export type { HistoryEvent, HistoryEventType } from './history.ts';
 export { processorGraph } from './processor.ts';
 export { parseTaskToken, readTaskTokenLocator, type TaskTokenLocator, taskToken } from './random.ts';
+export { shapeRecords } from './resultShape.ts';
 export {
   type InvokeOutcome,
   type RunResult,

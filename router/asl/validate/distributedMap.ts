@@ -3,6 +3,7 @@
  * ResultWriter and Label, with the rules Step Functions applies to them, each problem naming the state.
  * An inline Map may carry none of them.
  */
+import { isResourceAllowed } from '../allowlist.ts';
 import { isJsonataText } from '../expressions/jsonata/template.ts';
 import { pointerJoin } from '../parse.ts';
 import { type Checker, isObj, type Obj } from './Checker.ts';
@@ -229,7 +230,7 @@ function checkItemReader(c: Checker, obj: Obj, path: string, state: string, json
       state,
       `'ItemReader.Resource' must be one of ${[...ITEM_READER_RESOURCES].join(', ')}`,
     );
-  }
+  } else checkAllowed(c, resource, readerPath, state);
   checkS3Arguments(c, reader, readerPath, state, jsonata, 'ItemReader');
   checkReaderConfig(c, reader, readerPath, state, jsonata, resource);
   for (const key of ['ItemsPath', 'Items']) {
@@ -280,6 +281,18 @@ function checkItemBatcher(c: Checker, obj: Obj, path: string, state: string, jso
   } else checkTemplateField(c, batcher, 'BatchInput', batcherPath, state);
 }
 
+/** The Map's S3 requests run with the router's role: their resource must be allowlisted like a Task's. */
+function checkAllowed(c: Checker, resource: string, ownerPath: string, state: string): void {
+  const { allowlist } = c.options;
+  if (allowlist !== undefined && !isResourceAllowed(resource, allowlist)) {
+    c.report(
+      pointerJoin(ownerPath, 'Resource'),
+      state,
+      `resource '${resource}' is not in the resource allowlist`,
+    );
+  }
+}
+
 function checkResultWriter(c: Checker, obj: Obj, path: string, state: string, jsonata: boolean): void {
   const writer = obj.ResultWriter;
   const writerPath = pointerJoin(path, 'ResultWriter');
@@ -289,19 +302,53 @@ function checkResultWriter(c: Checker, obj: Obj, path: string, state: string, js
   }
   c.unknownFields(
     writer,
-    new Set(['Resource', 'Parameters', 'Arguments']),
+    new Set(['Resource', 'Parameters', 'Arguments', 'WriterConfig']),
     writerPath,
     state,
     'ResultWriter',
   );
+  if (writer.WriterConfig !== undefined) checkWriterConfig(c, writer.WriterConfig, writerPath, state);
+  const s3 =
+    writer.Resource !== undefined || writer.Parameters !== undefined || writer.Arguments !== undefined;
+  if (!s3) {
+    // WriterConfig alone shapes the Map's output without writing to S3.
+    if (writer.WriterConfig === undefined) {
+      c.report(writerPath, state, `'ResultWriter' needs 'Resource' and its arguments, or 'WriterConfig'`);
+    }
+    return;
+  }
   if (writer.Resource !== RESULT_WRITER_RESOURCE) {
     c.report(
       pointerJoin(writerPath, 'Resource'),
       state,
       `'ResultWriter.Resource' must be ${RESULT_WRITER_RESOURCE}`,
     );
-  }
+  } else checkAllowed(c, RESULT_WRITER_RESOURCE, writerPath, state);
   checkS3Arguments(c, writer, writerPath, state, jsonata, 'ResultWriter');
+}
+
+/** WriterConfig: OutputType JSON | JSONL and Transformation NONE | COMPACT | FLATTEN, as Step Functions takes them. */
+function checkWriterConfig(c: Checker, config: unknown, writerPath: string, state: string): void {
+  const path = pointerJoin(writerPath, 'WriterConfig');
+  if (!isObj(config)) {
+    c.report(path, state, `'ResultWriter.WriterConfig' must be an object`);
+    return;
+  }
+  c.unknownFields(config, new Set(['OutputType', 'Transformation']), path, state, 'WriterConfig');
+  const allowed: Record<string, readonly string[]> = {
+    OutputType: ['JSON', 'JSONL'],
+    Transformation: ['NONE', 'COMPACT', 'FLATTEN'],
+  };
+  for (const [field, values] of Object.entries(allowed)) {
+    const value = config[field];
+    if (value !== undefined && (typeof value !== 'string' || !values.includes(value))) {
+      c.report(
+        pointerJoin(path, field),
+        state,
+        `'ResultWriter.WriterConfig.${field}' must be one of ${values.join(', ')}, not ${JSON.stringify(value)}`,
+      );
+    }
+  }
 }
 
 function checkLabel(c: Checker, obj: Obj, path: string, state: string): void {

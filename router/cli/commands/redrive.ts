@@ -18,6 +18,7 @@ import {
   formatProblems,
   isJsonObject,
   loadGraph,
+  processorGraph,
   redriveExecution,
 } from '../../asl/index.ts';
 import { awsEnvironmentFromEnv, kinesisClient } from '../../aws/index.ts';
@@ -75,7 +76,15 @@ export async function redriveFailedExecution(
       `execution ${record.executionId} kept no state (an express execution): put its message again instead`,
     );
   }
-  const graph = await deps.graphOf(record.engine, record.version);
+  const whole = await deps.graphOf(record.engine, record.version);
+  // A distributed Map's child runs its Map's item processor, and is redriven in it.
+  const processor = record.parent?.processor;
+  const graph = processor === undefined ? whole : processorGraph(whole, processor);
+  if (graph === undefined) {
+    throw new Error(
+      `execution ${record.executionId}: ${record.engine}@${record.version} has no distributed Map at ${JSON.stringify(processor)} whose item processor it runs`,
+    );
+  }
   const redriven = redriveExecution(graph, JSON.parse(record.checkpoint) as ExecutionState, deps.now);
   await deps.admit?.(record.engine, record.version);
   const history = appendHistory(record.history, [redriven.event]);

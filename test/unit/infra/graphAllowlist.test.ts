@@ -22,6 +22,56 @@ function corpusGraph(name: string): EngineGraph {
 }
 
 describe('IAM derived from the graphs', () => {
+  it("grants a distributed Map's ItemReader and ResultWriter their S3 actions on the buckets they name", () => {
+    // Prepare
+    const source = JSON.stringify({
+      StartAt: 'Rollup',
+      States: {
+        Rollup: {
+          Type: 'Map',
+          ItemReader: {
+            Resource: 'arn:aws:states:::s3:listObjectsV2',
+            Parameters: { Bucket: 'inbound', Prefix: 'sales/' },
+          },
+          ResultWriter: {
+            Resource: 'arn:aws:states:::s3:putObject',
+            Parameters: { Bucket: 'results', Prefix: 'runs' },
+          },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+            StartAt: 'Done',
+            States: { Done: { Type: 'Succeed' } },
+          },
+          End: true,
+        },
+      },
+    });
+    const { graph, problems } = loadGraph(source, { file: 'rollup.json' });
+    if (graph === undefined) throw new Error(JSON.stringify(problems));
+
+    // Act
+    const allowlist = allowlistFromGraphs([graph], WHERE);
+    const stack = new Stack();
+    const statements = allowlistStatements(parseAllowlist(allowlist), {
+      sdkResources: resourcesFromGraphs([graph], WHERE),
+    }).map((statement) => stack.resolve(statement.toStatementJson()) as Record<string, unknown>);
+
+    // Assess
+    expect(allowlist).toEqual(['arn:aws:states:::s3:listObjectsV2', 'arn:aws:states:::s3:putObject']);
+    expect(statements).toEqual([
+      {
+        Action: ['s3:ListBucket', 's3:PutObject'],
+        Effect: 'Allow',
+        Resource: [
+          'arn:aws:s3:::inbound',
+          'arn:aws:s3:::inbound/*',
+          'arn:aws:s3:::results',
+          'arn:aws:s3:::results/*',
+        ],
+      },
+    ]);
+  });
+
   it('grants each integration the actions its pattern needs, on the resources the graphs name', () => {
     // Prepare: a callback on SNS, DynamoDB writes and EventBridge events, and a nested .sync:2 execution.
     const graphs = ['human-in-the-loop', 'cqrs', 'app-control-concurrency-test-run-semaphore'].map(

@@ -1,10 +1,13 @@
 import { gzipSync } from 'node:zlib';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import type { InvokeEffect, JsonObject, JsonValue } from '../../../router/asl/index.ts';
 import type { ItemSource, ListedObject } from '../../../router/invoke/ItemReader.ts';
 import { csvRows, readItems } from '../../../router/invoke/ItemReader.ts';
 import { performMapRunIo } from '../../../router/invoke/MapRunIo.ts';
 import type { ResultSink } from '../../../router/invoke/ResultWriter.ts';
+import type { SdkIntegrations } from '../../../router/invoke/SdkIntegrations.ts';
+import { createTaskInvoker } from '../../../router/invoke/TaskInvoker.ts';
 
 const signal = new AbortController().signal;
 const GET = 'arn:aws:states:::s3:getObject';
@@ -282,6 +285,84 @@ describe('map run S3 requests', () => {
         PENDING: [],
       },
     });
+  });
+
+  it('honours WriterConfig: FLATTEN as JSON Lines in .jsonl files, a failed or pending child kept whole', async () => {
+    // Prepare
+    const { store, puts } = memoryStore({});
+    const executions = [
+      { Name: 'a', Status: 'SUCCEEDED', Output: '[1,2]' },
+      { Name: 'b', Status: 'FAILED', Error: 'E', Cause: 'C' },
+      { Name: 'c', Status: 'SUCCEEDED', Output: '{"n":3}' },
+      { Input: '{"n":4}', InputDetails: { Included: true }, Status: 'PENDING' },
+    ];
+    const write = (WriterConfig: JsonObject, prefix: string) =>
+      performMapRunIo(
+        store,
+        effect('write', 'arn:aws:states:::s3:putObject', {
+          Parameters: { Bucket: 'out', Prefix: prefix },
+          MapRunArn: 'arn',
+          MapRunId: 'run-1',
+          Executions: executions,
+          WriterConfig,
+        }),
+        signal,
+      );
+
+    // Act
+    await write({ OutputType: 'JSONL', Transformation: 'FLATTEN' }, 'flat');
+    await write({ OutputType: 'JSON', Transformation: 'COMPACT' }, 'compact');
+
+    // Assess
+    expect(puts.get('out/flat/run-1/SUCCEEDED_0.jsonl')).toBe('1\n2\n{"n":3}\n');
+    expect(puts.get('out/flat/run-1/FAILED_0.jsonl')).toBe(`${JSON.stringify(executions[1])}\n`);
+    expect(puts.get('out/flat/run-1/PENDING_0.jsonl')).toBe(`${JSON.stringify(executions[3])}\n`);
+    const manifest = JSON.parse(puts.get('out/flat/run-1/manifest.json') ?? '') as {
+      ResultFiles: Record<string, { Key: string }[]>;
+    };
+    expect(manifest.ResultFiles.SUCCEEDED?.map((f) => f.Key)).toEqual(['flat/run-1/SUCCEEDED_0.jsonl']);
+    expect(JSON.parse(puts.get('out/compact/run-1/SUCCEEDED_0.json') ?? '')).toEqual([[1, 2], { n: 3 }]);
+    expect(JSON.parse(puts.get('out/compact/run-1/FAILED_0.json') ?? '')).toEqual([executions[1]]);
+  });
+
+  it('refuses the S3 read and write of a resource outside the allowlist, calling nothing', async () => {
+    // Prepare
+    const sent: string[] = [];
+    const sdk: SdkIntegrations = {
+      call: async (service, action) => {
+        sent.push(`${service}:${action}`);
+        return { ok: true, output: null };
+      },
+      send: async (service, action) => {
+        sent.push(`${service}:${action}`);
+        return { ok: true, output: {} };
+      },
+    };
+    const invoke = createTaskInvoker({
+      lambda: new LambdaClient({ region: 'us-east-1' }),
+      sdk,
+      allowlist: ['arn:aws:states:::s3:listObjectsV2'],
+      region: 'us-east-1',
+    });
+
+    // Act
+    const read = await invoke(
+      effect('read', GET, { Parameters: { Bucket: 'b', Key: 'k' }, ReaderConfig: {} }),
+      signal,
+    );
+    const write = await invoke(
+      effect('write', 'arn:aws:states:::s3:putObject', { Parameters: { Bucket: 'b' }, Executions: [] }),
+      signal,
+    );
+
+    // Assess
+    expect(read).toEqual({
+      ok: false,
+      error: 'States.ItemReaderFailed',
+      cause: `Map state 'Map': resource ${GET} is not in this deployment's allowlist`,
+    });
+    expect(write).toMatchObject({ ok: false, error: 'States.ResultWriterFailed' });
+    expect(sent).toEqual([]);
   });
 
   it('answers a failed read with States.ItemReaderFailed naming the state and the object', async () => {

@@ -34,6 +34,7 @@ import { jsonSize } from '../payload-limit.ts';
 import { queryCount, runQuery } from '../query.ts';
 import { nextUuid, taskToken } from '../random.ts';
 import { succeedWithResult } from '../result.ts';
+import { flattenOutputs } from '../resultShape.ts';
 import { failState } from '../retry-catch.ts';
 import type { ExecutionEvent, MapBlock, MapRun, ThreadEnd } from '../state.ts';
 import { addPending, cancelThread, visitOf } from '../threads.ts';
@@ -248,7 +249,8 @@ function beginItems(
     inputs = batchItems(selectAll(ctx, f, s, block, items), { maxItems, maxBytes }, batchInput);
     run.selected = true;
   }
-  block.items = inputs;
+  // A copy: a settled child's slot is cleared, and the items may be the execution's own input.
+  block.items = [...inputs];
   block.remaining = inputs.length;
   block.results = inputs.map(() => null);
   record(ctx, 'MapStateStarted', f.thread.path, s.name, { length: items.length });
@@ -276,6 +278,11 @@ export function toleranceExceeded(block: MapBlock): boolean {
   );
 }
 
+/** Whether a Map keeps its children's records: it writes them, or WriterConfig NONE returns them. */
+function keepsRecords(d: CompiledDistributed): boolean {
+  return d.writer !== undefined || d.writerConfig?.transformation === 'NONE';
+}
+
 /** The record ResultWriter keeps for a settled child, shaped as Step Functions writes it. */
 export function childRecord(
   ctx: Ctx,
@@ -285,7 +292,7 @@ export function childRecord(
   end: { status: 'SUCCEEDED'; output: JsonValue } | { status: 'FAILED'; error: string; cause: string },
 ): void {
   const run = block.run;
-  if (run === undefined || d.writer === undefined) return;
+  if (run === undefined || !keepsRecords(d)) return;
   const { prefix, scope } = runScope(ctx, d);
   const name = childName(run, index);
   const started = run.starts[index] ?? ctx.now;
@@ -391,8 +398,28 @@ function childName(run: MapRun, index: number): string {
 }
 
 /** What the ResultWriter's invoke asks to write. */
-function writeRequest(run: MapRun): JsonObject {
-  return { Parameters: run.writer ?? {}, MapRunArn: run.arn, MapRunId: run.id, Executions: run.records };
+function writeRequest(run: MapRun, d: CompiledDistributed): JsonObject {
+  const request: JsonObject = {
+    Parameters: run.writer ?? {},
+    MapRunArn: run.arn,
+    MapRunId: run.id,
+    Executions: run.records,
+  };
+  const config = d.writerConfig;
+  if (config !== undefined) {
+    request.WriterConfig = { OutputType: config.outputType, Transformation: config.transformation };
+  }
+  return request;
+}
+
+/**
+ * The records of the children that never started, as Step Functions lists them in `PENDING_n.json`
+ * when a run fails: their input, and status PENDING.
+ */
+function pendingRecords(block: MapBlock): JsonValue[] {
+  return block.items
+    .slice(block.next)
+    .map((item) => ({ Input: JSON.stringify(item), InputDetails: { Included: true }, Status: 'PENDING' }));
 }
 
 /** Every child settled within the tolerance: write the results (the Map then waits), or return them. */
@@ -405,13 +432,21 @@ export function finishMapRun(
 ): void {
   const run = block.run as MapRun;
   if (d.writer !== undefined) {
-    requestIo(ctx, f, s, run, 'write', d.writer.resource, writeRequest(run));
+    requestIo(ctx, f, s, run, 'write', d.writer.resource, writeRequest(run, d));
     return;
   }
+  // WriterConfig alone shapes the output: the records (NONE), or the outputs in item order.
+  const transformation = d.writerConfig?.transformation;
+  const output =
+    transformation === 'NONE'
+      ? run.records
+      : transformation === 'FLATTEN'
+        ? flattenOutputs(block.results)
+        : block.results;
   f.thread.block = undefined;
   record(ctx, 'MapRunSucceeded', f.thread.path, s.name, { mapRunArn: run.arn });
-  record(ctx, 'MapStateSucceeded', f.thread.path, s.name, { output: block.results });
-  succeedWithResult(ctx, f, s, block.results);
+  record(ctx, 'MapStateSucceeded', f.thread.path, s.name, { output });
+  succeedWithResult(ctx, f, s, output);
 }
 
 /** The run failed (tolerance exceeded): cancel the children, fail the Map. */
@@ -420,15 +455,17 @@ export function failMapRun(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, 
   cancelThread(ctx, f.thread);
   const error = STATES_ERRORS.ExceedToleratedFailureThreshold;
   const cause = `Map state '${s.name}': ${block.failed} of ${run.itemCount} items failed, above the tolerated failures`;
-  const writer = s.distributed?.writer;
-  if (writer !== undefined) {
+  const d = s.distributed;
+  const writer = d?.writer;
+  if (d !== undefined && writer !== undefined) {
     // As Step Functions does, the results so far are written before the Map fails.
     block.children = {};
     block.running = 0;
     run.invokes = {};
     run.failure = { error, cause };
+    run.records.push(...pendingRecords(block));
     f.thread.block = block;
-    requestIo(ctx, f, s, run, 'write', writer.resource, writeRequest(run));
+    requestIo(ctx, f, s, run, 'write', writer.resource, writeRequest(run, d));
     return;
   }
   record(ctx, 'MapRunFailed', f.thread.path, s.name, { mapRunArn: run.arn, error, cause });

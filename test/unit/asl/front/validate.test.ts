@@ -755,6 +755,58 @@ const cases: Case[] = [
     message: "'ResultWriter.Resource' must be arn:aws:states:::s3:putObject",
   },
   {
+    rule: 'ResultWriter WriterConfig values',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ResultWriter: { WriterConfig: { OutputType: 'CSV', Transformation: 'FLATTEN' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ResultWriter/WriterConfig/OutputType',
+    message: '\'ResultWriter.WriterConfig.OutputType\' must be one of JSON, JSONL, not "CSV"',
+  },
+  {
+    rule: 'ResultWriter with neither S3 nor WriterConfig',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ResultWriter: {},
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    path: '/States/M/ResultWriter',
+    message: "'ResultWriter' needs 'Resource' and its arguments, or 'WriterConfig'",
+  },
+  {
+    rule: 'ItemReader resource outside the allowlist',
+    value: graph({
+      M: {
+        Type: 'Map',
+        ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'X',
+          States: { X: { Type: 'Succeed' } },
+        },
+        Next: 'Done',
+      },
+    }),
+    allowlist: ['arn:aws:states:::s3:putObject'],
+    path: '/States/M/ItemReader/Resource',
+    message: "resource 'arn:aws:states:::s3:getObject' is not in the resource allowlist",
+  },
+  {
     rule: 'Label characters',
     value: graph({
       M: {

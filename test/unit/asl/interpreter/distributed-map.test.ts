@@ -190,8 +190,62 @@ describe('distributed Map', () => {
     expect(run.state.error).toBe('States.ExceedToleratedFailureThreshold');
     const written = writes[0]?.input as { Executions: { Status: string }[] } | undefined;
     const executions = written?.Executions ?? [];
-    expect(executions.map((e) => e.Status)).toEqual(['SUCCEEDED', 'FAILED', 'FAILED']);
+    expect(executions.map((e) => e.Status)).toEqual(['SUCCEEDED', 'FAILED', 'FAILED', 'PENDING']);
     expect(run.invokes.filter((i) => i.mapRun === undefined)).toHaveLength(3);
+  });
+
+  it('lists the children that never started as PENDING when the run fails, and passes WriterConfig on', () => {
+    // Prepare
+    const graph = mapGraph({
+      ItemsPath: '$.items',
+      MaxConcurrency: 1,
+      ResultWriter: {
+        Resource: 'arn:aws:states:::s3:putObject',
+        Parameters: { Bucket: 'out' },
+        WriterConfig: { OutputType: 'JSONL' },
+      },
+    });
+    const { writes, answer } = handler([]);
+
+    // Act
+    const run = drive(graph, { items: [{ n: 1 }, { fail: 1 }, { n: 3 }] }, answer);
+
+    // Assess
+    expect(run.state.status).toBe('FAILED');
+    const written = writes[0]?.input as { Executions: JsonValue[]; WriterConfig: JsonValue } | undefined;
+    expect(written?.WriterConfig).toEqual({ OutputType: 'JSONL', Transformation: 'NONE' });
+    expect(written?.Executions.map((e) => (e as { Status: string }).Status)).toEqual([
+      'SUCCEEDED',
+      'FAILED',
+      'PENDING',
+    ]);
+    expect(written?.Executions[2]).toEqual({
+      Input: '{"n":3}',
+      InputDetails: { Included: true },
+      Status: 'PENDING',
+    });
+  });
+
+  it('shapes its output with WriterConfig alone, writing nothing', () => {
+    // Prepare
+    const config = (Transformation: 'NONE' | 'COMPACT' | 'FLATTEN') =>
+      mapGraph({ ItemsPath: '$.items', ResultWriter: { WriterConfig: { Transformation } } });
+    const { writes, answer } = handler([]);
+    const input = { items: [[1, 2], { n: 3 }] };
+
+    // Act
+    const flat = drive(config('FLATTEN'), input, answer);
+    const compact = drive(config('COMPACT'), input, answer);
+    const none = drive(config('NONE'), input, answer);
+
+    // Assess
+    expect(writes).toEqual([]);
+    expect(flat.state.output).toEqual([1, 2, { n: 3 }]);
+    expect(compact.state.output).toEqual([[1, 2], { n: 3 }]);
+    expect(none.state.output).toEqual([
+      expect.objectContaining({ Status: 'SUCCEEDED', Input: '[1,2]', Output: '[1,2]' }),
+      expect.objectContaining({ Status: 'SUCCEEDED', Input: '{"n":3}', Output: '{"n":3}' }),
+    ]);
   });
 
   it('fails with States.ItemReaderFailed when the read fails', () => {
