@@ -111,7 +111,7 @@ describe('systemClock', () => {
     await sleeping;
 
     expect(systemClock.now()).toBeGreaterThanOrEqual(before);
-    expect(Date.now() - before).toBeLessThan(5_000);
+    expect(Date.now() - before).toBeLessThan(30_000);
   });
 
   it('does not fire a sleep longer than a Node timer allows early', async () => {
