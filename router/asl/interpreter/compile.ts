@@ -258,8 +258,15 @@ function mentionsStatesContext(value: unknown): boolean {
   return false;
 }
 
-/** Whether a state's own expressions read the context object (sub-machines are not looked into). */
+/**
+ * Whether a state's own expressions read the context object (sub-machines are not looked into). A JSONPath
+ * state without sub-machines is read as its JSON text: `$$` can only appear there inside one of its
+ * strings or keys, and one native pass over the text costs less than walking the fields.
+ */
 function readsContext(state: State, jsonata: boolean): boolean {
+  if (!jsonata && state.Type !== 'Map' && state.Type !== 'Parallel') {
+    return JSON.stringify(state).includes('$$');
+  }
   const reads = jsonata ? mentionsStatesContext : mentionsContext;
   for (const [key, value] of Object.entries(state)) {
     if (!SUB_MACHINES.has(key) && reads(value)) return true;
@@ -285,8 +292,19 @@ function compileState(name: string, state: State, counter: { states: number }): 
   };
   switch (state.Type) {
     case 'Task':
-      return withBase(base, {
+      return {
         type: 'Task',
+        name: base.name,
+        next: base.next,
+        end: base.end,
+        inputPath: base.inputPath,
+        outputPath: base.outputPath,
+        usesContext: base.usesContext,
+        jsonata: base.jsonata,
+        output: base.output,
+        assign: base.assign,
+        entered: base.entered,
+        exited: base.exited,
         resource: state.Resource,
         callback: waitsForTaskToken(state.Resource),
         issuesToken: startsExecution(state.Resource),
@@ -301,43 +319,100 @@ function compileState(name: string, state: State, counter: { states: number }): 
         arguments: jsonata ? query(state.Arguments, name, 'Arguments') : undefined,
         timeoutQuery: queryIfExpression(state.TimeoutSeconds, name, 'TimeoutSeconds'),
         heartbeatQuery: queryIfExpression(state.HeartbeatSeconds, name, 'HeartbeatSeconds'),
-      });
+      };
     case 'Pass':
-      return withBase(base, {
+      return {
         type: 'Pass',
+        name: base.name,
+        next: base.next,
+        end: base.end,
+        inputPath: base.inputPath,
+        outputPath: base.outputPath,
+        usesContext: base.usesContext,
+        jsonata: base.jsonata,
+        output: base.output,
+        assign: base.assign,
+        entered: base.entered,
+        exited: base.exited,
         parameters: jsonata ? undefined : template(state.Parameters),
         result: jsonata ? undefined : state.Result,
         resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
         resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
-      });
+      };
     case 'Choice':
-      return withBase(base, {
+      return {
         type: 'Choice',
+        name: base.name,
+        next: base.next,
+        end: base.end,
+        inputPath: base.inputPath,
+        outputPath: base.outputPath,
+        usesContext: base.usesContext,
+        jsonata: base.jsonata,
+        output: base.output,
+        assign: base.assign,
+        entered: base.entered,
+        exited: base.exited,
         choices: state.Choices.map((rule, k) => compileChoice(rule, k, jsonata, name)),
         default: state.Default,
-      });
+      };
     case 'Wait':
-      return withBase(base, {
+      return {
         type: 'Wait',
+        name: base.name,
+        next: base.next,
+        end: base.end,
+        inputPath: base.inputPath,
+        outputPath: base.outputPath,
+        usesContext: base.usesContext,
+        jsonata: base.jsonata,
+        output: base.output,
+        assign: base.assign,
+        entered: base.entered,
+        exited: base.exited,
         seconds: literalNumber(state.Seconds),
         timestamp: isJsonataText(state.Timestamp) ? undefined : state.Timestamp,
         secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
         timestampPath: state.TimestampPath === undefined ? undefined : pathEvaluator(state.TimestampPath),
         secondsQuery: queryIfExpression(state.Seconds, name, 'Seconds'),
         timestampQuery: queryIfExpression(state.Timestamp, name, 'Timestamp', 'string'),
-      });
+      };
     case 'Succeed':
-      return withBase(base, { type: 'Succeed' as const });
+      return {
+        type: 'Succeed',
+        name: base.name,
+        next: base.next,
+        end: base.end,
+        inputPath: base.inputPath,
+        outputPath: base.outputPath,
+        usesContext: base.usesContext,
+        jsonata: base.jsonata,
+        output: base.output,
+        assign: base.assign,
+        entered: base.entered,
+        exited: base.exited,
+      };
     case 'Fail': {
       const error = failText(state.Error, name, 'Error');
       const cause = failText(state.Cause, name, 'Cause');
-      return withBase(base, {
+      return {
         type: 'Fail',
+        name: base.name,
+        next: base.next,
+        end: base.end,
+        inputPath: base.inputPath,
+        outputPath: base.outputPath,
+        usesContext: base.usesContext,
+        jsonata: base.jsonata,
+        output: base.output,
+        assign: base.assign,
+        entered: base.entered,
+        exited: base.exited,
         error: state.ErrorPath === undefined ? error.text : pathOrIntrinsic(state.ErrorPath),
         cause: state.CausePath === undefined ? cause.text : pathOrIntrinsic(state.CausePath),
         errorQuery: error.query,
         causeQuery: cause.query,
-      });
+      };
     }
     case 'Parallel':
       return compileParallel(base, state, counter);
@@ -346,20 +421,29 @@ function compileState(name: string, state: State, counter: { states: number }): 
   }
 }
 
-type Base = Omit<CompiledBase, 'type'>;
-
 /**
- * A compiled state from the common fields plus its own. `Object.assign` rather than object spread: V8
- * builds objects spread from one with undefined fields some 30 times slower, which dominated compile time.
+ * The fields every compiled state has. Each state is one object literal naming them one by one: neither
+ * object spread (30 times slower on objects with undefined fields) nor `Object.assign` (which copies
+ * field by field and leaves most of them outside the object) comes near a literal, which also gives the
+ * transition loop in-object fields to read.
  */
-function withBase<T extends object>(base: Base, own: T): Base & T {
-  return Object.assign({}, base, own);
-}
+type Base = Omit<CompiledBase, 'type'>;
 
 function compileParallel(base: Base, state: ParallelState, counter: { states: number }): CompiledParallel {
   const jsonata = base.jsonata;
-  return withBase(base, {
+  return {
     type: 'Parallel',
+    name: base.name,
+    next: base.next,
+    end: base.end,
+    inputPath: base.inputPath,
+    outputPath: base.outputPath,
+    usesContext: base.usesContext,
+    jsonata: base.jsonata,
+    output: base.output,
+    assign: base.assign,
+    entered: base.entered,
+    exited: base.exited,
     branches: state.Branches.map((branch) => compileMachine(branch, counter)),
     parameters: jsonata ? undefined : template(state.Parameters),
     arguments: jsonata ? query(state.Arguments, base.name, 'Arguments') : undefined,
@@ -368,7 +452,7 @@ function compileParallel(base: Base, state: ParallelState, counter: { states: nu
     resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
     retry: compileRetry(state.Retry),
     catch: compileCatch(state.Catch, jsonata, base.name),
-  });
+  };
 }
 
 function compileMap(base: Base, state: MapState, counter: { states: number }): CompiledMap {
@@ -378,8 +462,19 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
   }
   const jsonata = base.jsonata;
   const name = base.name;
-  return withBase(base, {
+  return {
     type: 'Map',
+    name: base.name,
+    next: base.next,
+    end: base.end,
+    inputPath: base.inputPath,
+    outputPath: base.outputPath,
+    usesContext: base.usesContext,
+    jsonata: base.jsonata,
+    output: base.output,
+    assign: base.assign,
+    entered: base.entered,
+    exited: base.exited,
     processor: compileMachine(processor, counter),
     itemsPath:
       jsonata || state.ItemsPath === undefined || state.ItemsPath === '$'
@@ -410,7 +505,7 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
       processor.ProcessorConfig?.Mode === 'DISTRIBUTED'
         ? compileDistributed(state, name, jsonata)
         : undefined,
-  });
+  };
 }
 
 /** Parameters (JSONPath) or Arguments (JSONata) of an ItemReader / ResultWriter. */
