@@ -258,18 +258,11 @@ function mentionsStatesContext(value: unknown): boolean {
   return false;
 }
 
-/**
- * Whether a state's own expressions read the context object (sub-machines are not looked into). A JSONPath
- * state without sub-machines is read as its JSON text: `$$` can only appear there inside one of its
- * strings or keys, and one native pass over the text costs less than walking the fields.
- */
+/** Whether a state's own expressions read the context object (sub-machines are not looked into). */
 function readsContext(state: State, jsonata: boolean): boolean {
-  if (!jsonata && state.Type !== 'Map' && state.Type !== 'Parallel') {
-    return JSON.stringify(state).includes('$$');
-  }
   const reads = jsonata ? mentionsStatesContext : mentionsContext;
-  for (const [key, value] of Object.entries(state)) {
-    if (!SUB_MACHINES.has(key) && reads(value)) return true;
+  for (const key in state) {
+    if (!SUB_MACHINES.has(key) && reads((state as unknown as Record<string, unknown>)[key])) return true;
   }
   return false;
 }
