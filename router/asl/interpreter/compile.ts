@@ -270,34 +270,30 @@ function readsContext(state: State, jsonata: boolean): boolean {
 function compileState(name: string, state: State, counter: { states: number }): CompiledState {
   counter.states += 1;
   const jsonata = state.QueryLanguage === undefined ? rootJsonata : state.QueryLanguage === 'JSONata';
-  const base = {
-    name,
-    next: 'Next' in state ? state.Next : undefined,
-    end: 'End' in state ? state.End === true : false,
-    inputPath: 'InputPath' in state && !jsonata ? ioPath(state.InputPath) : undefined,
-    outputPath: 'OutputPath' in state && !jsonata ? ioPath(state.OutputPath) : undefined,
-    usesContext: readsContext(state, jsonata),
-    jsonata,
-    output: jsonata ? query(state.Output, name, 'Output') : undefined,
-    assign: compileAssign(state.Assign, jsonata, name),
-    entered: `${state.Type}StateEntered` as const,
-    exited: `${state.Type}StateExited` as const,
-  };
+  const next = 'Next' in state ? state.Next : undefined;
+  const end = 'End' in state ? state.End === true : false;
+  const inputPath = 'InputPath' in state && !jsonata ? ioPath(state.InputPath) : undefined;
+  const outputPath = 'OutputPath' in state && !jsonata ? ioPath(state.OutputPath) : undefined;
+  const usesContext = readsContext(state, jsonata);
+  const output = jsonata ? query(state.Output, name, 'Output') : undefined;
+  const assign = compileAssign(state.Assign, jsonata, name);
+  const entered = `${state.Type}StateEntered` as const;
+  const exited = `${state.Type}StateExited` as const;
   switch (state.Type) {
     case 'Task':
       return {
         type: 'Task',
-        name: base.name,
-        next: base.next,
-        end: base.end,
-        inputPath: base.inputPath,
-        outputPath: base.outputPath,
-        usesContext: base.usesContext,
-        jsonata: base.jsonata,
-        output: base.output,
-        assign: base.assign,
-        entered: base.entered,
-        exited: base.exited,
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         resource: state.Resource,
         callback: waitsForTaskToken(state.Resource),
         issuesToken: startsExecution(state.Resource),
@@ -316,17 +312,17 @@ function compileState(name: string, state: State, counter: { states: number }): 
     case 'Pass':
       return {
         type: 'Pass',
-        name: base.name,
-        next: base.next,
-        end: base.end,
-        inputPath: base.inputPath,
-        outputPath: base.outputPath,
-        usesContext: base.usesContext,
-        jsonata: base.jsonata,
-        output: base.output,
-        assign: base.assign,
-        entered: base.entered,
-        exited: base.exited,
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         parameters: jsonata ? undefined : template(state.Parameters),
         result: jsonata ? undefined : state.Result,
         resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
@@ -335,34 +331,34 @@ function compileState(name: string, state: State, counter: { states: number }): 
     case 'Choice':
       return {
         type: 'Choice',
-        name: base.name,
-        next: base.next,
-        end: base.end,
-        inputPath: base.inputPath,
-        outputPath: base.outputPath,
-        usesContext: base.usesContext,
-        jsonata: base.jsonata,
-        output: base.output,
-        assign: base.assign,
-        entered: base.entered,
-        exited: base.exited,
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         choices: state.Choices.map((rule, k) => compileChoice(rule, k, jsonata, name)),
         default: state.Default,
       };
     case 'Wait':
       return {
         type: 'Wait',
-        name: base.name,
-        next: base.next,
-        end: base.end,
-        inputPath: base.inputPath,
-        outputPath: base.outputPath,
-        usesContext: base.usesContext,
-        jsonata: base.jsonata,
-        output: base.output,
-        assign: base.assign,
-        entered: base.entered,
-        exited: base.exited,
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         seconds: literalNumber(state.Seconds),
         timestamp: isJsonataText(state.Timestamp) ? undefined : state.Timestamp,
         secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
@@ -373,34 +369,34 @@ function compileState(name: string, state: State, counter: { states: number }): 
     case 'Succeed':
       return {
         type: 'Succeed',
-        name: base.name,
-        next: base.next,
-        end: base.end,
-        inputPath: base.inputPath,
-        outputPath: base.outputPath,
-        usesContext: base.usesContext,
-        jsonata: base.jsonata,
-        output: base.output,
-        assign: base.assign,
-        entered: base.entered,
-        exited: base.exited,
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
       };
     case 'Fail': {
       const error = failText(state.Error, name, 'Error');
       const cause = failText(state.Cause, name, 'Cause');
       return {
         type: 'Fail',
-        name: base.name,
-        next: base.next,
-        end: base.end,
-        inputPath: base.inputPath,
-        outputPath: base.outputPath,
-        usesContext: base.usesContext,
-        jsonata: base.jsonata,
-        output: base.output,
-        assign: base.assign,
-        entered: base.entered,
-        exited: base.exited,
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         error: state.ErrorPath === undefined ? error.text : pathOrIntrinsic(state.ErrorPath),
         cause: state.CausePath === undefined ? cause.text : pathOrIntrinsic(state.CausePath),
         errorQuery: error.query,
@@ -408,9 +404,17 @@ function compileState(name: string, state: State, counter: { states: number }): 
       };
     }
     case 'Parallel':
-      return compileParallel(base, state, counter);
+      return compileParallel(
+        { name, next, end, inputPath, outputPath, usesContext, jsonata, output, assign, entered, exited },
+        state,
+        counter,
+      );
     case 'Map':
-      return compileMap(base, state, counter);
+      return compileMap(
+        { name, next, end, inputPath, outputPath, usesContext, jsonata, output, assign, entered, exited },
+        state,
+        counter,
+      );
   }
 }
 
