@@ -128,8 +128,7 @@ function compileAssign(
 ): CompiledAssign | undefined {
   if (value === undefined) return undefined;
   if (jsonata) return { query: compileJsonataField(value, state, field, limits) };
-  const template = dialect.compilePayloadTemplate(value);
-  return { path: (input, context, env, vars) => template(input, context, env, vars) };
+  return { path: dialect.compilePayloadTemplate(value) };
 }
 
 /** InputPath / OutputPath: `$` and absent are the identity, null is the spec's empty object. */
@@ -147,8 +146,7 @@ function compileResultPath(path: string | null | undefined): MergeResult {
 /** A payload template (Parameters, ResultSelector, ItemSelector), absent -> undefined. */
 function template(value: JsonValue | undefined): Evaluate | undefined {
   if (value === undefined) return undefined;
-  const compiled = dialect.compilePayloadTemplate(value);
-  return (input, context, env, vars) => compiled(input, context, env, vars);
+  return dialect.compilePayloadTemplate(value);
 }
 
 /** ErrorPath / CausePath: a reference path or an intrinsic function. */
@@ -176,16 +174,19 @@ function compileChoice(
   jsonata: boolean,
   state: string,
 ): CompiledChoice['choices'][number] {
-  const where = `Choices/${index}`;
   if (!jsonata) {
     return {
       test: dialect.compileChoiceRule(rule),
       condition: undefined,
       next: rule.Next ?? '',
-      assign: compileAssign(rule.Assign, false, state, `${where}/Assign`),
+      assign:
+        rule.Assign === undefined
+          ? undefined
+          : compileAssign(rule.Assign, false, state, `Choices/${index}/Assign`),
       output: undefined,
     };
   }
+  const where = `Choices/${index}`;
   return {
     test: undefined,
     condition: compileJsonataField(rule.Condition ?? false, state, `${where}/Condition`, limits, 'boolean'),
