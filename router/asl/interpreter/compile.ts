@@ -128,8 +128,7 @@ function compileAssign(
 ): CompiledAssign | undefined {
   if (value === undefined) return undefined;
   if (jsonata) return { query: compileJsonataField(value, state, field, limits) };
-  const template = dialect.compilePayloadTemplate(value);
-  return { path: (input, context, env, vars) => template(input, context, env, vars) };
+  return { path: dialect.compilePayloadTemplate(value) };
 }
 
 /** InputPath / OutputPath: `$` and absent are the identity, null is the spec's empty object. */
@@ -147,8 +146,7 @@ function compileResultPath(path: string | null | undefined): MergeResult {
 /** A payload template (Parameters, ResultSelector, ItemSelector), absent -> undefined. */
 function template(value: JsonValue | undefined): Evaluate | undefined {
   if (value === undefined) return undefined;
-  const compiled = dialect.compilePayloadTemplate(value);
-  return (input, context, env, vars) => compiled(input, context, env, vars);
+  return dialect.compilePayloadTemplate(value);
 }
 
 /** ErrorPath / CausePath: a reference path or an intrinsic function. */
@@ -176,16 +174,19 @@ function compileChoice(
   jsonata: boolean,
   state: string,
 ): CompiledChoice['choices'][number] {
-  const where = `Choices/${index}`;
   if (!jsonata) {
     return {
       test: dialect.compileChoiceRule(rule),
       condition: undefined,
       next: rule.Next ?? '',
-      assign: compileAssign(rule.Assign, false, state, `${where}/Assign`),
+      assign:
+        rule.Assign === undefined
+          ? undefined
+          : compileAssign(rule.Assign, false, state, `Choices/${index}/Assign`),
       output: undefined,
     };
   }
+  const where = `Choices/${index}`;
   return {
     test: undefined,
     condition: compileJsonataField(rule.Condition ?? false, state, `${where}/Condition`, limits, 'boolean'),
@@ -261,8 +262,8 @@ function mentionsStatesContext(value: unknown): boolean {
 /** Whether a state's own expressions read the context object (sub-machines are not looked into). */
 function readsContext(state: State, jsonata: boolean): boolean {
   const reads = jsonata ? mentionsStatesContext : mentionsContext;
-  for (const [key, value] of Object.entries(state)) {
-    if (!SUB_MACHINES.has(key) && reads(value)) return true;
+  for (const key in state) {
+    if (!SUB_MACHINES.has(key) && reads((state as unknown as Record<string, unknown>)[key])) return true;
   }
   return false;
 }
@@ -270,23 +271,30 @@ function readsContext(state: State, jsonata: boolean): boolean {
 function compileState(name: string, state: State, counter: { states: number }): CompiledState {
   counter.states += 1;
   const jsonata = state.QueryLanguage === undefined ? rootJsonata : state.QueryLanguage === 'JSONata';
-  const base = {
-    name,
-    next: 'Next' in state ? state.Next : undefined,
-    end: 'End' in state ? state.End === true : false,
-    inputPath: 'InputPath' in state && !jsonata ? ioPath(state.InputPath) : undefined,
-    outputPath: 'OutputPath' in state && !jsonata ? ioPath(state.OutputPath) : undefined,
-    usesContext: readsContext(state, jsonata),
-    jsonata,
-    output: jsonata ? query(state.Output, name, 'Output') : undefined,
-    assign: compileAssign(state.Assign, jsonata, name),
-    entered: `${state.Type}StateEntered` as const,
-    exited: `${state.Type}StateExited` as const,
-  };
+  const next = 'Next' in state ? state.Next : undefined;
+  const end = 'End' in state ? state.End === true : false;
+  const inputPath = 'InputPath' in state && !jsonata ? ioPath(state.InputPath) : undefined;
+  const outputPath = 'OutputPath' in state && !jsonata ? ioPath(state.OutputPath) : undefined;
+  const usesContext = readsContext(state, jsonata);
+  const output = jsonata ? query(state.Output, name, 'Output') : undefined;
+  const assign = compileAssign(state.Assign, jsonata, name);
+  const entered = `${state.Type}StateEntered` as const;
+  const exited = `${state.Type}StateExited` as const;
   switch (state.Type) {
     case 'Task':
-      return withBase(base, {
+      return {
         type: 'Task',
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         resource: state.Resource,
         callback: waitsForTaskToken(state.Resource),
         issuesToken: startsExecution(state.Resource),
@@ -301,65 +309,139 @@ function compileState(name: string, state: State, counter: { states: number }): 
         arguments: jsonata ? query(state.Arguments, name, 'Arguments') : undefined,
         timeoutQuery: queryIfExpression(state.TimeoutSeconds, name, 'TimeoutSeconds'),
         heartbeatQuery: queryIfExpression(state.HeartbeatSeconds, name, 'HeartbeatSeconds'),
-      });
+      };
     case 'Pass':
-      return withBase(base, {
+      return {
         type: 'Pass',
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         parameters: jsonata ? undefined : template(state.Parameters),
         result: jsonata ? undefined : state.Result,
         resultPath: compileResultPath(jsonata ? undefined : state.ResultPath),
         resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
-      });
+      };
     case 'Choice':
-      return withBase(base, {
+      return {
         type: 'Choice',
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         choices: state.Choices.map((rule, k) => compileChoice(rule, k, jsonata, name)),
         default: state.Default,
-      });
+      };
     case 'Wait':
-      return withBase(base, {
+      return {
         type: 'Wait',
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         seconds: literalNumber(state.Seconds),
         timestamp: isJsonataText(state.Timestamp) ? undefined : state.Timestamp,
         secondsPath: state.SecondsPath === undefined ? undefined : pathEvaluator(state.SecondsPath),
         timestampPath: state.TimestampPath === undefined ? undefined : pathEvaluator(state.TimestampPath),
         secondsQuery: queryIfExpression(state.Seconds, name, 'Seconds'),
         timestampQuery: queryIfExpression(state.Timestamp, name, 'Timestamp', 'string'),
-      });
+      };
     case 'Succeed':
-      return withBase(base, { type: 'Succeed' as const });
+      return {
+        type: 'Succeed',
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
+      };
     case 'Fail': {
       const error = failText(state.Error, name, 'Error');
       const cause = failText(state.Cause, name, 'Cause');
-      return withBase(base, {
+      return {
         type: 'Fail',
+        name,
+        next,
+        end,
+        inputPath,
+        outputPath,
+        usesContext,
+        jsonata,
+        output,
+        assign,
+        entered,
+        exited,
         error: state.ErrorPath === undefined ? error.text : pathOrIntrinsic(state.ErrorPath),
         cause: state.CausePath === undefined ? cause.text : pathOrIntrinsic(state.CausePath),
         errorQuery: error.query,
         causeQuery: cause.query,
-      });
+      };
     }
     case 'Parallel':
-      return compileParallel(base, state, counter);
+      return compileParallel(
+        { name, next, end, inputPath, outputPath, usesContext, jsonata, output, assign, entered, exited },
+        state,
+        counter,
+      );
     case 'Map':
-      return compileMap(base, state, counter);
+      return compileMap(
+        { name, next, end, inputPath, outputPath, usesContext, jsonata, output, assign, entered, exited },
+        state,
+        counter,
+      );
   }
 }
 
-type Base = Omit<CompiledBase, 'type'>;
-
 /**
- * A compiled state from the common fields plus its own. `Object.assign` rather than object spread: V8
- * builds objects spread from one with undefined fields some 30 times slower, which dominated compile time.
+ * The fields every compiled state has. Each state is one object literal naming them one by one: neither
+ * object spread (30 times slower on objects with undefined fields) nor `Object.assign` (which copies
+ * field by field and leaves most of them outside the object) comes near a literal, which also gives the
+ * transition loop in-object fields to read.
  */
-function withBase<T extends object>(base: Base, own: T): Base & T {
-  return Object.assign({}, base, own);
-}
+type Base = Omit<CompiledBase, 'type'>;
 
 function compileParallel(base: Base, state: ParallelState, counter: { states: number }): CompiledParallel {
   const jsonata = base.jsonata;
-  return withBase(base, {
+  return {
     type: 'Parallel',
+    name: base.name,
+    next: base.next,
+    end: base.end,
+    inputPath: base.inputPath,
+    outputPath: base.outputPath,
+    usesContext: base.usesContext,
+    jsonata: base.jsonata,
+    output: base.output,
+    assign: base.assign,
+    entered: base.entered,
+    exited: base.exited,
     branches: state.Branches.map((branch) => compileMachine(branch, counter)),
     parameters: jsonata ? undefined : template(state.Parameters),
     arguments: jsonata ? query(state.Arguments, base.name, 'Arguments') : undefined,
@@ -368,7 +450,7 @@ function compileParallel(base: Base, state: ParallelState, counter: { states: nu
     resultBound: dialect.resultPathBound(jsonata ? undefined : state.ResultPath),
     retry: compileRetry(state.Retry),
     catch: compileCatch(state.Catch, jsonata, base.name),
-  });
+  };
 }
 
 function compileMap(base: Base, state: MapState, counter: { states: number }): CompiledMap {
@@ -378,8 +460,19 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
   }
   const jsonata = base.jsonata;
   const name = base.name;
-  return withBase(base, {
+  return {
     type: 'Map',
+    name: base.name,
+    next: base.next,
+    end: base.end,
+    inputPath: base.inputPath,
+    outputPath: base.outputPath,
+    usesContext: base.usesContext,
+    jsonata: base.jsonata,
+    output: base.output,
+    assign: base.assign,
+    entered: base.entered,
+    exited: base.exited,
     processor: compileMachine(processor, counter),
     itemsPath:
       jsonata || state.ItemsPath === undefined || state.ItemsPath === '$'
@@ -410,7 +503,7 @@ function compileMap(base: Base, state: MapState, counter: { states: number }): C
       processor.ProcessorConfig?.Mode === 'DISTRIBUTED'
         ? compileDistributed(state, name, jsonata)
         : undefined,
-  });
+  };
 }
 
 /** Parameters (JSONPath) or Arguments (JSONata) of an ItemReader / ResultWriter. */

@@ -20,6 +20,7 @@ const LITERAL_OPERATORS: ReadonlySet<string> = new Set(CHOICE_LITERAL_OPERATORS)
 const PATH_OPERATORS: ReadonlySet<string> = new Set(CHOICE_PATH_OPERATORS);
 const TYPE_OPERATORS: ReadonlySet<string> = new Set(CHOICE_TYPE_OPERATORS);
 const RULE_FIELDS = new Set(['Variable', 'And', 'Or', 'Not', 'Next', 'Comment', 'Assign']);
+const COMBINATORS = ['And', 'Or', 'Not'] as const;
 const JSONATA_RULE_FIELDS = new Set(['Condition', 'Next', 'Comment', 'Assign', 'Output']);
 
 /** `StringMatches` patterns: `*` is the wildcard, and a backslash may only escape `*` or itself. */
@@ -87,9 +88,8 @@ export function checkChoiceRule(
     checkJsonataRule(c, rule, path, state, targets);
     return;
   }
-  for (const key of ['Condition', 'Output']) {
-    if (rule[key] !== undefined) notSupported(c, path, state, key, lang);
-  }
+  if (rule.Condition !== undefined) notSupported(c, path, state, 'Condition', lang);
+  if (rule.Output !== undefined) notSupported(c, path, state, 'Output', lang);
   if (rule.Assign !== undefined) {
     if (!top)
       c.report(
@@ -100,11 +100,13 @@ export function checkChoiceRule(
     checkAssignNames(c, rule.Assign, pointerJoin(path, 'Assign'), state);
     checkTemplateField(c, rule, 'Assign', path, state);
   }
-  const operators = Object.keys(rule).filter(
-    (k) => !RULE_FIELDS.has(k) && k !== 'Condition' && k !== 'Output',
-  );
-  for (const key of operators) {
-    if (!LITERAL_OPERATORS.has(key) && !PATH_OPERATORS.has(key) && !TYPE_OPERATORS.has(key)) {
+  const operators: string[] = [];
+  const known: string[] = [];
+  for (const key in rule) {
+    if (RULE_FIELDS.has(key) || key === 'Condition' || key === 'Output') continue;
+    operators.push(key);
+    if (LITERAL_OPERATORS.has(key) || PATH_OPERATORS.has(key) || TYPE_OPERATORS.has(key)) known.push(key);
+    else {
       c.report(
         pointerJoin(path, key),
         state,
@@ -120,8 +122,8 @@ export function checkChoiceRule(
       `a nested Choice rule (inside And/Or/Not) must not have 'Next'`,
     );
   }
-  const combinators = (['And', 'Or', 'Not'] as const).filter((k) => rule[k] !== undefined);
-  if (combinators.length > 0) {
+  if (rule.And !== undefined || rule.Or !== undefined || rule.Not !== undefined) {
+    const combinators = COMBINATORS.filter((k) => rule[k] !== undefined);
     if (combinators.length > 1)
       c.report(
         path,
@@ -147,9 +149,6 @@ export function checkChoiceRule(
   const variable = rule.Variable;
   if (variable === undefined) c.report(path, state, `a Choice rule needs 'Variable' (or And/Or/Not)`);
   else checkPath(c, rule, 'Variable', path, state, 'path', false);
-  const known = operators.filter(
-    (k) => LITERAL_OPERATORS.has(k) || PATH_OPERATORS.has(k) || TYPE_OPERATORS.has(k),
-  );
   if (known.length !== 1) {
     c.report(
       path,
@@ -160,21 +159,24 @@ export function checkChoiceRule(
   }
   const op = known[0] ?? '';
   const operand = rule[op];
-  const opPath = pointerJoin(path, op);
-  const wrong = (expected: string): void => c.report(opPath, state, `'${op}' takes ${expected}`);
   if (PATH_OPERATORS.has(op)) checkPath(c, rule, op, path, state, 'path', false);
   else if (TYPE_OPERATORS.has(op)) {
-    if (typeof operand !== 'boolean') wrong('a boolean');
+    if (typeof operand !== 'boolean') wrongOperand(c, path, state, op, 'a boolean');
   } else if (op.startsWith('String')) {
-    if (typeof operand !== 'string') wrong('a string');
+    if (typeof operand !== 'string') wrongOperand(c, path, state, op, 'a string');
     else if (op === 'StringMatches') {
       const problem = stringMatchesProblem(operand);
-      if (problem !== undefined) c.report(opPath, state, problem);
+      if (problem !== undefined) c.report(pointerJoin(path, op), state, problem);
     }
   } else if (op.startsWith('Numeric')) {
-    if (typeof operand !== 'number') wrong('a number');
+    if (typeof operand !== 'number') wrongOperand(c, path, state, op, 'a number');
   } else if (op === 'BooleanEquals') {
-    if (typeof operand !== 'boolean') wrong('a boolean');
+    if (typeof operand !== 'boolean') wrongOperand(c, path, state, op, 'a boolean');
   } else if (typeof operand !== 'string' || !isRfc3339(operand))
-    wrong('an RFC 3339 timestamp string (e.g. 2026-01-31T12:00:00Z)');
+    wrongOperand(c, path, state, op, 'an RFC 3339 timestamp string (e.g. 2026-01-31T12:00:00Z)');
+}
+
+/** Reports an operand of the wrong type for comparison operator `op` of the rule at `path`. */
+function wrongOperand(c: Checker, path: string, state: string, op: string, expected: string): void {
+  c.report(pointerJoin(path, op), state, `'${op}' takes ${expected}`);
 }

@@ -48,24 +48,32 @@ function checkTemplate(
     return;
   }
   if (!isObj(value)) return;
-  for (const [key, item] of Object.entries(value)) {
-    const itemPath = pointerJoin(path, key);
+  for (const key in value) {
+    const item = value[key];
     if (!key.endsWith('.$')) {
-      checkTemplate(c, item, itemPath, state, field);
+      // Only objects and arrays hold more keys; the path of a plain value is never reported.
+      if (typeof item === 'object' && item !== null)
+        checkTemplate(c, item, pointerJoin(path, key), state, field);
       continue;
     }
     const plain = key.slice(0, -2);
-    if (plain === '') c.report(itemPath, state, `${field}: a '.$' key needs a field name before '.$'`);
+    if (plain === '') {
+      c.report(pointerJoin(path, key), state, `${field}: a '.$' key needs a field name before '.$'`);
+    }
     if (Object.hasOwn(value, plain)) {
-      c.report(itemPath, state, `${field}: both '${plain}' and '${key}' are set; keep one`);
+      c.report(pointerJoin(path, key), state, `${field}: both '${plain}' and '${key}' are set; keep one`);
     }
     if (typeof item !== 'string') {
-      c.report(itemPath, state, `${field}: '${key}' must be a path or an intrinsic function call (a string)`);
+      c.report(
+        pointerJoin(path, key),
+        state,
+        `${field}: '${key}' must be a path or an intrinsic function call (a string)`,
+      );
       continue;
     }
     if (PLACEHOLDER.test(item)) continue;
     const problem = item.startsWith('States.') ? validateIntrinsic(item) : validatePath(item, 'path');
-    if (problem !== undefined) c.report(itemPath, state, `${field}: '${key}': ${problem}`);
+    if (problem !== undefined) c.report(pointerJoin(path, key), state, `${field}: '${key}': ${problem}`);
   }
 }
 

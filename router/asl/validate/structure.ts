@@ -137,7 +137,8 @@ function checkMachine(c: Checker, value: unknown, path: string, scope: Scope): v
   for (const [name, state] of Object.entries(states)) {
     const statePath = pointerJoin(statesPath, name);
     if (FORBIDDEN_KEYS.has(name)) c.report(statePath, name, `'${name}' cannot be a state name`);
-    if ([...name].length > MAX_STATE_NAME)
+    // A name has no more code points than UTF-16 units, so only a long one needs counting.
+    if (name.length > MAX_STATE_NAME && [...name].length > MAX_STATE_NAME)
       c.report(statePath, name, `state name is longer than ${MAX_STATE_NAME} characters`);
     const previous = c.names.get(name);
     if (previous !== undefined) {
