@@ -110,8 +110,8 @@ describe("the stack's SFTP server", () => {
 describe('an SFTP server with key authentication', () => {
   let root: string;
   let server: SftpServer;
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
-  const other = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 });
+  const other = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 });
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'sftp-keys-'));
