@@ -33,6 +33,7 @@ import { compilePattern, PatternError } from '../../router/patterns/index.ts';
 import { LOCAL_ACCOUNT, localArn, parseArn } from '../arn.ts';
 import { jsonSnapshot } from '../jsonSnapshot.ts';
 import type { HostLog } from '../lambda/index.ts';
+import { requestFields } from '../requestFields.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
 import type { SnsEmulator } from '../sns/index.ts';
 import type { SqsEmulator } from '../sqs/index.ts';
@@ -752,22 +753,4 @@ function parseJson(text: string, what: string): JsonObject {
   return parsed as JsonObject;
 }
 
-function optionalString(input: Json, field: string): string | undefined {
-  const value = input[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw validation(`${field} must be a string`);
-  return value;
-}
-
-function requiredString(input: Json, field: string): string {
-  const value = optionalString(input, field);
-  if (value === undefined || value === '') throw validation(`${field} is required`);
-  return value;
-}
-
-function stringList(input: Json, field: string): string[] {
-  const value = input[field];
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
-    throw validation(`${field} must be a list of strings`);
-  return value as string[];
-}
+const { optionalString, requiredString, stringList } = requestFields(validation);

@@ -26,6 +26,7 @@ import { lambdaClient } from '../../router/aws/index.ts';
 import { localArn, parseArn } from '../arn.ts';
 import { jsonSnapshot } from '../jsonSnapshot.ts';
 import type { HostLog } from '../lambda/index.ts';
+import { requestFields } from '../requestFields.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
 
 /** A Secrets Manager API error: its `__type` and HTTP status. */
@@ -570,22 +571,4 @@ function parseBody(body: Buffer): Json {
   return parsed;
 }
 
-function optionalString(input: Json, field: string): string | undefined {
-  const value = input[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw invalidParameter(`${field} must be a string`);
-  return value;
-}
-
-function requiredString(input: Json, field: string): string {
-  const value = optionalString(input, field);
-  if (value === undefined || value === '') throw invalidParameter(`${field} is required`);
-  return value;
-}
-
-function stringList(input: Json, field: string): string[] {
-  const value = input[field];
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
-    throw invalidParameter(`${field} must be a list of strings`);
-  return value as string[];
-}
+const { optionalString, requiredString, stringList } = requestFields(invalidParameter);
