@@ -135,23 +135,9 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     let existing = known === undefined ? undefined : known;
     if (existing === null || existing === undefined) {
       const fresh = claimedRecord(request);
-      try {
-        await this.guard(
-          this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: toItem(fresh),
-              ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
-              ExpressionAttributeValues: { ':nowSeconds': Math.floor(request.now / 1000) },
-            }),
-          ),
-        );
-        return { kind: 'claimed', record: fresh };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        existing = await this.read(request);
-        if (existing === undefined) return this.claim(request, null);
-      }
+      if (await this.putNew(fresh, request.now)) return { kind: 'claimed', record: fresh };
+      existing = await this.read(request);
+      if (existing === undefined) return this.claim(request, null);
     }
     if (isExpired(existing, request.now)) return this.claim(request, null);
     const verdict = classifyExisting(existing, request.now, request.wake);
@@ -178,25 +164,31 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       'done',
     );
     const next = withRefs({ ...unplaced, ...values }, placed.refs);
+    if (await this.putNew(next, request.now)) return { kind: 'claimed', record: next };
+    const existing = await this.read(request);
+    if (existing === undefined || isExpired(existing, request.now))
+      return this.claimFinished(request, completion);
+    return finishedClaimConflict(existing, request.now);
+  }
+
+  /** Creates the record unless a live one holds its key (an expired one is replaced); false when one does. */
+  private async putNew(record: ExecutionRecord, now: number): Promise<boolean> {
     try {
       await this.guard(
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: toItem(next),
+            Item: toItem(record),
             ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
-            ExpressionAttributeValues: { ':nowSeconds': Math.floor(request.now / 1000) },
+            ExpressionAttributeValues: { ':nowSeconds': Math.floor(now / 1000) },
           }),
         ),
       );
-      return { kind: 'claimed', record: next };
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
-    const existing = await this.read(request);
-    if (existing === undefined || isExpired(existing, request.now))
-      return this.claimFinished(request, completion);
-    return finishedClaimConflict(existing, request.now);
   }
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
