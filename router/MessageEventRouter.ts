@@ -232,6 +232,10 @@ export class MessageEventRouter {
     });
     for (const failure of scheduled.batchItemFailures) run.failures.push(failure);
     run.summary.retried += scheduled.retried + scheduled.skipped;
+    // The window's parsed payloads are garbage from here: dropped before the bulk write waits on the
+    // store, so that a young-generation collection during the wait does not promote them.
+    decoded.length = 0;
+    items.length = 0;
     await this.completeExpress(express, run);
   }
 

@@ -9,8 +9,8 @@
  *   lease is extended before it runs out;
  * - after every finished step, when the graph asks for it (`Checkpoint: 'every-step'`).
  *
- * Between those points the state after each finished step is only kept in memory (serialised, for the
- * caller to write should the run stop on an infrastructure error); a crash re-runs the steps since the
+ * Between those points the state is not serialised at all, unless an invoke fails on the infrastructure:
+ * then it is, for the caller to write should the run stop there; a crash re-runs the steps since the
  * last write, under the same idempotency keys. Waits and the end are written by the caller.
  */
 import { setMaxListeners } from 'node:events';
@@ -102,7 +102,10 @@ export interface CheckpointHooks {
   readonly policy: CheckpointPolicy;
   /** Writes the serialised state; may throw (a lost lease), which ends the run with that error. */
   readonly write: (serialised: string) => Promise<void>;
-  /** The state after a finished step that was not written: the latest is what a retry resumes from. */
+  /**
+   * The state a retry resumes from, serialised when the run may be about to stop on an infrastructure
+   * error with finished steps not yet written.
+   */
   readonly keep: (serialised: string) => void;
   /** True while the next step must be written whatever the policy (a callback's result not yet recorded). */
   readonly pending?: () => boolean;
@@ -125,11 +128,32 @@ export function executeGraph(
   if (checkpoint === undefined) return runExecution(graph, init, deps, options);
   const { policy, write, keep, pending } = checkpoint;
   let lastWrite = deps.clock.now();
+  // The live state, and whether a finished step since the last write changed it. The state is only
+  // serialised for `keep` when the run is about to stop on an infrastructure error: an invoke rejected,
+  // or answered with an error that ends the run unless the graph handles it. Until that answer is
+  // applied the state still holds the invoke as pending, which is what a redelivery resumes from.
+  let live: ExecutionState | undefined;
+  let unwritten = false;
+  const keepLive = (): void => {
+    if (live !== undefined && unwritten) keep(JSON.stringify(live));
+  };
+  const invoke = async (effect: InvokeEffect, signal: AbortSignal): Promise<InvokeOutcome> => {
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await deps.invoke(effect, signal);
+    } catch (error) {
+      keepLive();
+      throw error;
+    }
+    if ('ok' in outcome && !outcome.ok && isInfrastructureError(outcome.error)) keepLive();
+    return outcome;
+  };
   return runExecution(
     graph,
     init,
     {
       ...deps,
+      invoke,
       onStep: async (step) => {
         let durable = false;
         let needed = policy.everyStep || pending?.() === true;
@@ -144,13 +168,14 @@ export function executeGraph(
           }
         }
         if (!durable) return;
-        const serialised = JSON.stringify(step.state);
+        live = step.state;
         const now = deps.clock.now();
         if (!needed && now - lastWrite < policy.afterMs) {
-          keep(serialised);
+          unwritten = true;
           return;
         }
-        await write(serialised);
+        unwritten = false;
+        await write(JSON.stringify(step.state));
         lastWrite = now;
       },
     },
