@@ -21,7 +21,7 @@ import {
 } from './executions/index.ts';
 import type { TaskInvoker } from './invoke/index.ts';
 import type { RouterLogger, RouterMetrics } from './observability/index.ts';
-import type { Envelope, RouteMatch } from './pipeline/index.ts';
+import type { Envelope } from './pipeline/index.ts';
 import {
   AliasRoutes,
   admit,
@@ -29,9 +29,7 @@ import {
   type BatchSummary,
   type CacheDelta,
   type CallbackDeps,
-  type ClaimCandidate,
   type DecodedOk,
-  type DecodedRecord,
   Disposer,
   decideCallback,
   decodeRecords,
@@ -41,16 +39,19 @@ import {
   emptySummary,
   executeMessage,
   isEmpty,
-  isPublished,
   logBatch,
   modeOf,
+  noRouteDetail,
   type Outcome,
   precheck,
   processInOrder,
   recordOutcome,
   refOf,
   resolveVersion,
+  routeItem,
+  stopAbandonedWork,
   tally,
+  type WorkItem,
 } from './pipeline/index.ts';
 import type { QuarantineStore } from './quarantine/index.ts';
 import type { EngineResolver } from './registry/index.ts';
@@ -85,12 +86,6 @@ export interface BatchContext {
   readonly remainingTimeMs?: () => number;
 }
 
-/** One record of a window on its way through the stages. */
-interface WorkItem extends ClaimCandidate {
-  readonly decoded: DecodedRecord;
-  readonly route?: RouteMatch;
-}
-
 /** What the windows of one batch share. */
 interface BatchRun {
   readonly aliases: BatchAliases;
@@ -114,12 +109,6 @@ interface BatchRun {
 const WINDOW_RECORDS = 200;
 
 const DONE: Outcome = { kind: 'done' };
-
-/**
- * How long stopping a cancelled task's job may take before the run goes on without it: well inside the
- * reserve an invocation keeps for its last writes (`SAFETY_MARGIN_MS`).
- */
-const STOP_TIMEOUT_MS = 1_000;
 
 /** Routes and runs Kinesis batches. */
 export class MessageEventRouter {
@@ -394,31 +383,14 @@ export class MessageEventRouter {
       invoke: deps.invoke,
       clock: deps.clock,
       maxInProcessWaitMs: deps.settings.maxInProcessWaitMs,
-      stopWork: (effect: InvokeEffect) => this.stopWork(effect),
+      stopWork: (effect: InvokeEffect) =>
+        stopAbandonedWork(effect, {
+          lifecycle: this.lifecycle,
+          stopJob: this.deps.stopJob,
+          logger: this.deps.logger,
+        }),
     };
     return new RunScope(base, remainingMs);
-  }
-
-  /**
-   * Stops the work a handed-over invoke left running when its execution stopped waiting for it (a child
-   * execution here); a failure is logged, never the run's.
-   */
-  private async stopWork(effect: InvokeEffect): Promise<void> {
-    try {
-      await this.lifecycle.stopWork(effect);
-      const job = await this.deps.stopJob?.(effect, AbortSignal.timeout(STOP_TIMEOUT_MS));
-      if (job?.error !== undefined) {
-        this.deps.logger.warn('stopping the job of a cancelled task failed', {
-          state: effect.stateName,
-          error: job.error,
-        });
-      }
-    } catch (error) {
-      this.deps.logger.warn('stopping the work of a cancelled task failed', {
-        state: effect.stateName,
-        error: errorMessage(error),
-      });
-    }
   }
 
   /** The counters of a batch or sweep as metrics, with the engine cache's activity since the last one. */
@@ -433,20 +405,4 @@ export class MessageEventRouter {
     });
     this.reportedCache = { hits, misses, loads, evictions };
   }
-}
-
-/** Route: the engine a decoded record goes to, when its alias is live in the batch's snapshot. */
-function routeItem(d: DecodedRecord, aliases: BatchAliases): WorkItem {
-  if (!d.ok || d.envelope.kind === 'callback') return { decoded: d };
-  const route = aliases.router.route(d.envelope);
-  if (route === undefined || !isPublished(aliases, route.engine)) return { decoded: d };
-  return { decoded: d, route, key: { engine: route.engine, dedupKey: route.dedupKey } };
-}
-
-function noRouteDetail(d: DecodedOk, named: string | undefined): string {
-  const detail =
-    named === undefined
-      ? 'no engine attribute and no route pattern matched'
-      : `engine '${named}' is not published (no live alias)`;
-  return `${describe(d)}: no-route: ${detail}`;
 }

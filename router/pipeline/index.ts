@@ -2,9 +2,8 @@
 
 export type { CallbackDeps } from './callback.ts';
 export { decideCallback, locateTask, tokenLabel } from './callback.ts';
-export type { ClaimCandidate } from './claim.ts';
 export { admit, precheck } from './claim.ts';
-export type { DecodedOk, DecodedRecord } from './decode.ts';
+export type { DecodedOk } from './decode.ts';
 export { decodeRecords } from './decode.ts';
 export { Disposer } from './dispose.ts';
 export type { Envelope } from './envelope.ts';
@@ -14,8 +13,10 @@ export { describe, executeMessage, refOf } from './execute.ts';
 export type { BatchSummary, CacheDelta } from './report.ts';
 export { emitCounts, emptySummary, isEmpty, logBatch, recordOutcome, tally } from './report.ts';
 export type { BatchAliases } from './resolve.ts';
-export { AliasRoutes, isPublished, modeOf, resolveVersion } from './resolve.ts';
-export type { RouteMatch } from './route.ts';
+export { AliasRoutes, modeOf, resolveVersion } from './resolve.ts';
 export { parseIdPath, readPath } from './route.ts';
+export type { WorkItem } from './routeItem.ts';
+export { noRouteDetail, routeItem } from './routeItem.ts';
 export type { Outcome } from './schedule.ts';
 export { processInOrder } from './schedule.ts';
+export { stopAbandonedWork } from './stopWork.ts';
