@@ -52,6 +52,10 @@ async function copy(
       ),
     );
     const source: Readable = session.sftp.createReadStream(path, { highWaterMark: READ_BYTES });
+    // The stream closes its remote handle after the last read: the session ends only once that is done,
+    // and an error the closing meets after the copy (the connection going first) is not the copy's.
+    const closed = new Promise<void>((resolve) => source.once('close', () => resolve()));
+    source.on('error', () => undefined);
     // A failed read fails the upload's loop with the SFTP error, named.
     const named = (async function* () {
       try {
@@ -66,6 +70,8 @@ async function copy(
     if (stored.bytes !== size) {
       throw new SftpError(`${path} changed size while it was read (${size} bytes, then ${stored.bytes})`);
     }
+    source.destroy();
+    await closed;
     return stored;
   } finally {
     session.close();
