@@ -39,3 +39,14 @@ export function requestFields(invalid: (message: string) => Error): RequestField
     },
   };
 }
+
+/** An error of an AWS JSON-protocol API: the `__type` and HTTP status the edge answers with. */
+export class JsonProtocolError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}

@@ -33,23 +33,15 @@ import { compilePattern, PatternError } from '../../router/patterns/index.ts';
 import { LOCAL_ACCOUNT, localArn, parseArn } from '../arn.ts';
 import { jsonSnapshot } from '../jsonSnapshot.ts';
 import type { HostLog } from '../lambda/index.ts';
-import { requestFields } from '../requestFields.ts';
+import { JsonProtocolError, requestFields } from '../requestFields.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
 import type { SnsEmulator } from '../sns/index.ts';
 import type { SqsEmulator } from '../sqs/index.ts';
 import { nextFire, parseSchedule, ScheduleError } from './schedule.ts';
 
 /** An EventBridge API error: its `__type` and HTTP status. */
-class EventsError extends Error {
+class EventsError extends JsonProtocolError {
   override readonly name = 'EventsError';
-
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 function validation(message: string): EventsError {

@@ -26,20 +26,12 @@ import { lambdaClient } from '../../router/aws/index.ts';
 import { localArn, parseArn } from '../arn.ts';
 import { jsonSnapshot } from '../jsonSnapshot.ts';
 import type { HostLog } from '../lambda/index.ts';
-import { requestFields } from '../requestFields.ts';
+import { JsonProtocolError, requestFields } from '../requestFields.ts';
 import type { EdgeRequest, EdgeResponse, ServiceEmulator, StackContext } from '../service.ts';
 
 /** A Secrets Manager API error: its `__type` and HTTP status. */
-class SecretsError extends Error {
+class SecretsError extends JsonProtocolError {
   override readonly name = 'SecretsError';
-
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 function invalidParameter(message: string): SecretsError {
