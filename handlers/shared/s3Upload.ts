@@ -66,6 +66,9 @@ export async function uploadStream(
   let partNumber = 0;
   const etags: { PartNumber: number; ETag: string }[] = [];
   const pending = new Set<Promise<void>>();
+  // A part's buffer is reused once S3 has answered for it, so a long upload allocates `partsInFlight + 1`
+  // buffers in all rather than one per part; garbage of that size is what lets RSS drift before a GC.
+  const spare: Buffer<ArrayBuffer>[] = [];
 
   const sendPart = async (body: Buffer, number: number): Promise<void> => {
     const { ETag } = await s3.send(
@@ -84,10 +87,14 @@ export async function uploadStream(
     // Wait for a free slot before handing the buffer over: this is the memory bound.
     while (pending.size >= inFlight) await Promise.race(pending);
     partNumber += 1;
-    const upload = sendPart(part.subarray(0, filled), partNumber);
-    const tracked = upload.finally(() => pending.delete(tracked));
+    const sent = part;
+    const upload = sendPart(sent.subarray(0, filled), partNumber);
+    const tracked = upload.finally(() => {
+      pending.delete(tracked);
+      spare.push(sent);
+    });
     pending.add(tracked);
-    part = Buffer.allocUnsafe(partBytes);
+    part = spare.pop() ?? Buffer.allocUnsafe(partBytes);
     filled = 0;
   };
 

@@ -15,6 +15,7 @@
  * execution's input or history); fields left out fall back to `SFTP_HOST`, `SFTP_PORT`, `SFTP_USERNAME`,
  * `SFTP_PASSWORD` (what the local stack sets).
  */
+import { createHash } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { awsEnvironmentFromEnv, clientConfig } from '../../router/aws/index.ts';
@@ -52,6 +53,8 @@ export interface SftpSettings {
   readonly password?: string;
   /** An OpenSSH or PEM private key, for key authentication. */
   readonly privateKey?: string;
+  /** The server's host key as base64 SHA-256; when set, any other key refuses the connection. */
+  readonly hostKeySha256?: string;
 }
 
 /** Reads a secret's string value; injectable so the resolution is tested without AWS. */
@@ -115,6 +118,7 @@ export async function resolveSftpSettings(
   const username = pick('username', 'SFTP_USERNAME');
   const password = pick('password', 'SFTP_PASSWORD');
   const privateKey = pick('privateKey', 'SFTP_PRIVATE_KEY');
+  const hostKeySha256 = pick('hostKeySha256', 'SFTP_HOST_KEY_SHA256');
   const rawPort = input.port ?? secret.port ?? (env.SFTP_PORT || undefined) ?? 22;
   const port = typeof rawPort === 'string' ? Number(rawPort) : rawPort;
   if (host === undefined)
@@ -133,6 +137,7 @@ export async function resolveSftpSettings(
     username,
     ...(password === undefined ? {} : { password }),
     ...(privateKey === undefined ? {} : { privateKey }),
+    ...(hostKeySha256 === undefined ? {} : { hostKeySha256 }),
   };
 }
 
@@ -178,6 +183,12 @@ export function openSftp(settings: SftpSettings, readyTimeoutMs = 20_000): Promi
     readyTimeout: readyTimeoutMs,
     ...(settings.password === undefined ? {} : { password: settings.password }),
     ...(settings.privateKey === undefined ? {} : { privateKey: settings.privateKey }),
+    ...(settings.hostKeySha256 === undefined
+      ? {}
+      : {
+          hostVerifier: (key: Buffer) =>
+            createHash('sha256').update(key).digest('base64') === settings.hostKeySha256,
+        }),
   };
   return new Promise((resolve, reject) => {
     const fail = (error: unknown): void => {
@@ -186,6 +197,9 @@ export function openSftp(settings: SftpSettings, readyTimeoutMs = 20_000): Promi
     };
     client
       .once('ready', () => {
+        // SFTP is request/response in small packets: with Nagle's algorithm on, each read request can
+        // wait out the peer's delayed ACK, which on Node 22 slowed a 200 MiB copy to minutes.
+        client.setNoDelay(true);
         client.sftp((error, sftp) => {
           if (error) return fail(error);
           client.off('error', fail);

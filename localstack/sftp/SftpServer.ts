@@ -295,6 +295,9 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
 
   const server = new Server({ hostKeys: [hostKey] }, (client) => {
     connections.add(client);
+    // Replies go out at once: a reply held for the client's delayed ACK stalls every request behind it.
+    // (ssh2's Connection has this method; its type declarations leave it out.)
+    (client as Connection & { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
     client
       .on('authentication', (ctx) => authenticate(ctx, options.users))
       .on('ready', () => {

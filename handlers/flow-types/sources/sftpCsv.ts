@@ -11,8 +11,8 @@
  * `modified_at` is UTC (`YYYY-MM-DD HH:MM:SS[.mmm]`); `sold_date` is empty while unsold. Connection settings:
  * `{ "host", "port"?: 22, "username", "password", "directory": "/exports", "host_key_sha256"?: "base64" }`.
  */
-import { createHash } from 'node:crypto';
-import { Client, type SFTPWrapper } from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
+import { openSftp, type SftpSession } from '../../shared/sftp.ts';
 import { parseCsv } from './csv.ts';
 import {
   inWindow,
@@ -69,41 +69,29 @@ export function listingsOfCsv(text: string, file: string): Listing[] {
   });
 }
 
-function connect(sourceId: string, connection: Readonly<Record<string, unknown>>): Promise<Client> {
+/** Opens a session with the steps' SFTP client; any failure to reach or log in is the source's. */
+async function connect(
+  sourceId: string,
+  connection: Readonly<Record<string, unknown>>,
+): Promise<SftpSession> {
   const host = String(setting(sourceId, connection, 'host', 'string'));
   const port = typeof connection.port === 'number' ? connection.port : 22;
   const expectedKey = typeof connection.host_key_sha256 === 'string' ? connection.host_key_sha256 : undefined;
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    client
-      .once('ready', () => resolve(client))
-      .once('error', (error) =>
-        reject(
-          new SourceUnavailable(`source '${sourceId}': SFTP ${host}:${port}: ${error.message}`, {
-            cause: error,
-          }),
-        ),
-      )
-      .connect({
+  try {
+    return await openSftp(
+      {
         host,
         port,
         username: String(setting(sourceId, connection, 'username', 'string')),
         password: String(setting(sourceId, connection, 'password', 'string')),
-        readyTimeout: 10_000,
-        ...(expectedKey === undefined
-          ? {}
-          : {
-              hostVerifier: (key: Buffer) =>
-                createHash('sha256').update(key).digest('base64') === expectedKey,
-            }),
-      });
-  });
-}
-
-function sftpOf(client: Client): Promise<SFTPWrapper> {
-  return new Promise((resolve, reject) => {
-    client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp)));
-  });
+        ...(expectedKey === undefined ? {} : { hostKeySha256: expectedKey }),
+      },
+      10_000,
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new SourceUnavailable(`source '${sourceId}': SFTP ${host}:${port}: ${message}`, { cause: error });
+  }
 }
 
 function readdir(sftp: SFTPWrapper, directory: string): Promise<string[]> {
@@ -124,9 +112,9 @@ function readFile(sftp: SFTPWrapper, path: string): Promise<string> {
 export const sftpCsvSource: SourceReader = {
   async read(sourceId, connection, window) {
     const directory = String(setting(sourceId, connection, 'directory', 'string')).replace(/\/+$/, '');
-    const client = await connect(sourceId, connection);
+    const session = await connect(sourceId, connection);
+    const { sftp } = session;
     try {
-      const sftp = await sftpOf(client);
       let files: string[];
       try {
         files = (await readdir(sftp, directory)).filter((name) => name.endsWith('.csv')).sort();
@@ -144,7 +132,7 @@ export const sftpCsvSource: SourceReader = {
       }
       return [...latest.values()].filter((listing) => inWindow(listing, window));
     } finally {
-      client.end();
+      session.close();
     }
   },
 };

@@ -181,6 +181,29 @@ describe('demo-fetch-sftp-file', () => {
     expect(String((missing as Error).message)).toContain('/inbound/absent.csv does not exist');
   });
 
+  it('connects only to the host key the settings pin', async () => {
+    // Prepare
+    await writeFile(join(sftpRoot(), 'pinned.csv'), 'a\n1\n');
+    const publicKey = stack().embedded?.sftp?.hostPublicKey.split(' ')[1] ?? '';
+    const pinned = createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('base64');
+    const other = createHash('sha256').update('another host').digest('base64');
+    const input = (hostKeySha256: string) => ({
+      path: '/pinned.csv',
+      bucket: BUCKET,
+      key: 'in/pinned.csv',
+      connection: { ...connection(), hostKeySha256 },
+    });
+
+    // Act
+    const fetched = await fetchFile(input(pinned));
+    const refused = await fetchFile(input(other)).catch((error: unknown) => error);
+
+    // Assess
+    expect(fetched).toMatchObject({ bytes: 4 });
+    expect(refused).toMatchObject({ name: 'Sftp.ConnectionFailed' });
+    expect(String((refused as Error).message)).toMatch(/verification failed/i);
+  });
+
   it('fails an unreachable server with Sftp.ConnectionFailed', async () => {
     // Act
     const failure = await fetchFile({
