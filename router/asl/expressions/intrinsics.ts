@@ -6,11 +6,13 @@
  * paths are checked at run time. Every failure is the spec's `States.IntrinsicFailure`, reported, as Step
  * Functions reports it, under the name `States.Runtime`, with a cause naming the function.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../../errors.ts';
 import { STATES_ERRORS, type StatesError, statesFailure } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
+import { InternTable } from './interned.ts';
 import { type CompiledPath, compilePath, kindOf, preview, type Variables, validatePath } from './paths.ts';
 
 /** The sources of non-determinism an intrinsic may use, injected so an execution can be replayed. */
@@ -649,6 +651,9 @@ function compileNode(node: IntrinsicNode): CompiledIntrinsic {
   }
 }
 
+/** Compiled intrinsics by their text. */
+const compiledIntrinsics = new InternTable<CompiledIntrinsic>();
+
 /**
  * Compiles an intrinsic expression once; the closure evaluates it against the state input, the context
  * object and the injected randomness. Throws a `TypeError` with the validator's message when the
@@ -659,9 +664,11 @@ function compileNode(node: IntrinsicNode): CompiledIntrinsic {
  * greet({ name: 'Ada' }, {}, defaultIntrinsicEnv); // 'Hello, Ada'
  */
 export function compileIntrinsic(expression: string): CompiledIntrinsic {
+  const known = compiledIntrinsics.get(expression);
+  if (known !== undefined) return known;
   const problem = validateIntrinsic(expression);
   if (problem !== undefined) throw new TypeError(problem);
-  return compileNode(parseIntrinsic(expression));
+  return compiledIntrinsics.keep(expression, compileNode(parseIntrinsic(expression)));
 }
 
 /** Quotes a string as an intrinsic string literal (the inverse of the parser's unescaping). */

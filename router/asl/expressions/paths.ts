@@ -7,9 +7,11 @@
  * are parsed once into segments and walked by hand (the interpreter's hot path); full paths go through
  * jsonpath-plus with its script-free filter evaluator. `$$` roots a path at the context object.
  */
+
 import { JSONPath } from 'jsonpath-plus';
 import { type PathMiss, STATES_ERRORS, StatesError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
+import { InternTable } from './interned.ts';
 
 /** Which grammar a field accepts: a reference path (one node) or any JSONPath. */
 export type PathKind = 'reference' | 'path';
@@ -538,17 +540,21 @@ function compileFull(written: string): CompiledPath {
  * id(input, context); // the execution id
  */
 export function compilePath(path: string, kind: PathKind = 'path'): CompiledPath {
+  // A reference path is valid for either kind, so one table serves both.
+  const known = referencePaths.get(path);
+  if (known !== undefined) return known;
   const parsed = parseReferencePath(path);
-  if (typeof parsed !== 'string') return compileReference(parsed);
+  if (typeof parsed !== 'string') return referencePaths.keep(path, compileReference(parsed));
   if (kind === 'reference') throw new TypeError(`invalid reference path: ${parsed}`);
   const problem = validateFullPath(path);
   if (problem !== undefined) throw new TypeError(`invalid path: ${problem}`);
   return compileFull(path);
 }
 
-/** Bounded cache of compiled paths for callers that hold only the text (e.g. paths inside intrinsics). */
-const compiledCache = new Map<string, CompiledPath>();
-const COMPILED_CACHE_LIMIT = 4096;
+/** Compiled reference paths by their text. */
+const referencePaths = new InternTable<CompiledPath>();
+/** Compiled paths of every kind, for callers that hold only the text (`evaluatePath`). */
+const evaluatedPaths = new InternTable<CompiledPath>();
 
 /**
  * Evaluates a path once: `$...` against the input, `$$...` against the context object. A reference path
@@ -561,16 +567,14 @@ export function evaluatePath(
   context: JsonValue,
   vars?: Variables,
 ): JsonValue {
-  let compiled = compiledCache.get(path);
+  let compiled = evaluatedPaths.get(path);
   if (compiled === undefined) {
     try {
-      compiled = compilePath(path);
+      compiled = evaluatedPaths.keep(path, compilePath(path));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new StatesError(STATES_ERRORS.Runtime, reason);
     }
-    if (compiledCache.size >= COMPILED_CACHE_LIMIT) compiledCache.clear();
-    compiledCache.set(path, compiled);
   }
   return compiled(input, context, vars);
 }
