@@ -59,6 +59,7 @@ import {
   reopenedValues,
   type StatusCount,
 } from './ExecutionStore.ts';
+import { inChunks } from './inChunks.ts';
 import {
   attemptsItemKey,
   DUE_PARTITIONS,
@@ -108,8 +109,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
     const found = new Map<string, ExecutionRecord>();
     const unique = [...new Map(keys.map((k) => [executionMapKey(k), k])).values()];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let request: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_LIMIT).map(executionItemKey);
+    await inChunks(unique, BATCH_GET_LIMIT, async (chunk) => {
+      let request: Record<string, unknown>[] = chunk.map(executionItemKey);
       for (let round = 0; request.length > 0; round += 1) {
         if (round > 8) throw new StoreUnavailableError('BatchGetItem kept returning unprocessed keys');
         if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
@@ -127,7 +128,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         }
         request = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
       }
-    }
+    });
     return found;
   }
 
@@ -309,8 +310,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         return toItem(withRefs({ ...unplaced, ...values }, placed.refs));
       }),
     );
-    for (let i = 0; i < puts.length; i += BATCH_WRITE_LIMIT) {
-      let requests = puts.slice(i, i + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+    await inChunks(puts, BATCH_WRITE_LIMIT, async (chunk) => {
+      let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let round = 0; requests.length > 0; round += 1) {
         if (round > 8) throw new StoreUnavailableError('BatchWriteItem kept returning unprocessed items');
         if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
@@ -319,7 +320,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         );
         requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       }
-    }
+    });
   }
 
   async recordFailure(key: ExecutionKey, now: number): Promise<number> {
