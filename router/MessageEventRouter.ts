@@ -29,12 +29,14 @@ import {
   type BatchSummary,
   type CacheDelta,
   type CallbackDeps,
+  completeExpress,
   type DecodedOk,
   Disposer,
   decideCallback,
   decodeRecords,
   describe,
   type ExecuteContext,
+  type ExpressWriteState,
   emitCounts,
   emptySummary,
   executeMessage,
@@ -86,8 +88,8 @@ export interface BatchContext {
   readonly remainingTimeMs?: () => number;
 }
 
-/** What the windows of one batch share. */
-interface BatchRun {
+/** What the windows of one batch share, with the failed keys and failures every stage reports into. */
+interface BatchRun extends ExpressWriteState {
   readonly aliases: BatchAliases;
   readonly summary: BatchSummary;
   readonly started: number;
@@ -96,9 +98,6 @@ interface BatchRun {
   readonly shouldStop?: () => boolean;
   /** Execution keys already met in this batch: a second copy is a duplicate without a store read. */
   readonly seen: Set<string>;
-  /** Partition keys with a record to be redelivered: their later records are reported, not run. */
-  readonly failedKeys: Set<string>;
-  readonly failures: { itemIdentifier: string }[];
 }
 
 /**
@@ -225,7 +224,7 @@ export class MessageEventRouter {
     // store, so that a young-generation collection during the wait does not promote them.
     decoded.length = 0;
     items.length = 0;
-    await this.completeExpress(express, run);
+    await completeExpress(express, run, this.deps);
   }
 
   private async processItem(
@@ -320,24 +319,6 @@ export class MessageEventRouter {
             detail: `${describe(d)}: ${errorMessage(error)}`,
           });
         }
-    }
-  }
-
-  /** Express completions, in bulk (a lost write only means a redelivery re-runs them: express semantics). */
-  private async completeExpress(express: readonly ExpressCompletion[], run: BatchRun): Promise<void> {
-    if (express.length === 0) return;
-    try {
-      await this.deps.executions.completeMany(express);
-    } catch (error) {
-      this.deps.logger.warn('recording express completions failed; their records will be redelivered', {
-        error: String(error),
-        count: express.length,
-      });
-      const reported = new Set(run.failures.map((f) => f.itemIdentifier));
-      for (const e of express) {
-        run.failedKeys.add(e.partitionKey);
-        if (!reported.has(e.sequenceNumber)) run.failures.push({ itemIdentifier: e.sequenceNumber });
-      }
     }
   }
 

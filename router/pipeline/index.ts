@@ -10,6 +10,7 @@ export type { Envelope } from './envelope.ts';
 export { EnvelopeError, toEnvelope } from './envelope.ts';
 export type { ExecuteContext } from './execute.ts';
 export { describe, executeMessage, refOf } from './execute.ts';
+export { completeExpress, type ExpressWriteState } from './expressWrites.ts';
 export type { BatchSummary, CacheDelta } from './report.ts';
 export { emitCounts, emptySummary, isEmpty, logBatch, recordOutcome, tally } from './report.ts';
 export type { BatchAliases } from './resolve.ts';
