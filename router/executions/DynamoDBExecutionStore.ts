@@ -150,21 +150,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
 
   async claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult> {
     const { leaseOwner: _owner, leaseExpiresAt: _lease, ...claimed } = claimedRecord(request);
-    const unplaced: ExecutionRecord = {
-      ...claimed,
-      status: completion.status,
-      updatedAt: isoTime(completion.now),
-      expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-    };
-    const values = completionFields(completion);
-    const placed = await placeValues(
-      this.payloads,
-      unplaced,
-      { set: values },
-      fixedItemBytes(unplaced),
-      'done',
-    );
-    const next = withRefs({ ...unplaced, ...values }, placed.refs);
+    const next = await this.finished(claimed, completion);
     if (await this.putNew(next, request.now)) return { kind: 'claimed', record: next };
     const existing = await this.read(request);
     if (existing === undefined || isExpired(existing, request.now))
@@ -291,24 +277,9 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     }[],
   ): Promise<void> {
     const puts = await Promise.all(
-      items.map(async ({ record, completion }) => {
-        const unplaced: ExecutionRecord = withoutDue({
-          ...record,
-          rev: 1,
-          status: completion.status,
-          updatedAt: isoTime(completion.now),
-          expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-        });
-        const values = completionFields(completion);
-        const placed = await placeValues(
-          this.payloads,
-          unplaced,
-          { set: values },
-          fixedItemBytes(unplaced),
-          'done',
-        );
-        return toItem(withRefs({ ...unplaced, ...values }, placed.refs));
-      }),
+      items.map(async ({ record, completion }) =>
+        toItem(await this.finished(withoutDue({ ...record, rev: 1 }), completion)),
+      ),
     );
     await inChunks(puts, BATCH_WRITE_LIMIT, async (chunk) => {
       let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
@@ -321,6 +292,25 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       }
     });
+  }
+
+  /** The record a finished execution is written as, its large values placed in S3 where they must be. */
+  private async finished(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
+    const unplaced: ExecutionRecord = {
+      ...record,
+      status: completion.status,
+      updatedAt: isoTime(completion.now),
+      expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
+    };
+    const values = completionFields(completion);
+    const placed = await placeValues(
+      this.payloads,
+      unplaced,
+      { set: values },
+      fixedItemBytes(unplaced),
+      'done',
+    );
+    return withRefs({ ...unplaced, ...values }, placed.refs);
   }
 
   async recordFailure(key: ExecutionKey, now: number): Promise<number> {
