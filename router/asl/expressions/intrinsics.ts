@@ -6,7 +6,6 @@
  * paths are checked at run time. Every failure is the spec's `States.IntrinsicFailure`, reported, as Step
  * Functions reports it, under the name `States.Runtime`, with a cause naming the function.
  */
-
 import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../../errors.ts';

@@ -7,7 +7,6 @@
  * are parsed once into segments and walked by hand (the interpreter's hot path); full paths go through
  * jsonpath-plus with its script-free filter evaluator. `$$` roots a path at the context object.
  */
-
 import { JSONPath } from 'jsonpath-plus';
 import { type PathMiss, STATES_ERRORS, StatesError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../types.ts';
@@ -540,21 +539,21 @@ function compileFull(written: string): CompiledPath {
  * id(input, context); // the execution id
  */
 export function compilePath(path: string, kind: PathKind = 'path'): CompiledPath {
-  // A reference path is valid for either kind, so one table serves both.
-  const known = referencePaths.get(path);
+  // A reference path is valid for either kind; a full path only where any JSONPath is.
+  const known = referencePaths.get(path) ?? (kind === 'path' ? fullPaths.get(path) : undefined);
   if (known !== undefined) return known;
   const parsed = parseReferencePath(path);
   if (typeof parsed !== 'string') return referencePaths.keep(path, compileReference(parsed));
   if (kind === 'reference') throw new TypeError(`invalid reference path: ${parsed}`);
   const problem = validateFullPath(path);
   if (problem !== undefined) throw new TypeError(`invalid path: ${problem}`);
-  return compileFull(path);
+  return fullPaths.keep(path, compileFull(path));
 }
 
 /** Compiled reference paths by their text. */
 const referencePaths = new InternTable<CompiledPath>();
-/** Compiled paths of every kind, for callers that hold only the text (`evaluatePath`). */
-const evaluatedPaths = new InternTable<CompiledPath>();
+/** Compiled full paths (wildcards, filters, unions...) by their text. */
+const fullPaths = new InternTable<CompiledPath>();
 
 /**
  * Evaluates a path once: `$...` against the input, `$$...` against the context object. A reference path
@@ -567,14 +566,12 @@ export function evaluatePath(
   context: JsonValue,
   vars?: Variables,
 ): JsonValue {
-  let compiled = evaluatedPaths.get(path);
-  if (compiled === undefined) {
-    try {
-      compiled = evaluatedPaths.keep(path, compilePath(path));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new StatesError(STATES_ERRORS.Runtime, reason);
-    }
+  let compiled: CompiledPath;
+  try {
+    compiled = compilePath(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StatesError(STATES_ERRORS.Runtime, reason);
   }
   return compiled(input, context, vars);
 }
