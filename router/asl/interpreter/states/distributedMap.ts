@@ -473,6 +473,19 @@ export function failMapRun(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, 
   failState(ctx, f, s, error, cause);
 }
 
+/** Starts as many of a Map's items as its concurrency allows (the inline Map's own function). */
+type StartItems = (ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock) => void;
+/** Records how one item ended (the inline Map's own function). */
+type SettleItem = (
+  ctx: Ctx,
+  f: Frame,
+  s: CompiledMap,
+  block: MapBlock,
+  index: number,
+  end: ThreadEnd,
+  path: string,
+) => void;
+
 /** A child execution was handed over, or ended: settle it and start the next. */
 function childExecutionEvent(
   ctx: Ctx,
@@ -482,16 +495,8 @@ function childExecutionEvent(
   run: MapRun,
   index: number,
   event: ExecutionEvent,
-  start: (ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock) => void,
-  settle: (
-    ctx: Ctx,
-    f: Frame,
-    s: CompiledMap,
-    block: MapBlock,
-    index: number,
-    end: ThreadEnd,
-    path: string,
-  ) => void,
+  start: StartItems,
+  settle: SettleItem,
 ): boolean {
   if (event.type === 'TaskSubmitted') {
     const pending = ctx.pendingIndex.get(ctx.state, event.id);
@@ -519,16 +524,8 @@ export function mapRunEvent(
   s: CompiledMap,
   block: MapBlock,
   event: ExecutionEvent,
-  start: (ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock) => void,
-  settle: (
-    ctx: Ctx,
-    f: Frame,
-    s: CompiledMap,
-    block: MapBlock,
-    index: number,
-    end: ThreadEnd,
-    path: string,
-  ) => void,
+  start: StartItems,
+  settle: SettleItem,
 ): boolean {
   const run = block.run;
   const d = s.distributed;
