@@ -14,7 +14,8 @@
  *
  * The edge accepts HTTP/1.1 and cleartext HTTP/2 on the same port (the SDK's Kinesis client defaults to
  * HTTP/2, which the emulators do not speak). Emulators that are HTTP servers themselves (kinesalite, dynalite, s3rver, kinesis-mock) get the request
- * streamed through unchanged; in-process emulations (`ServiceEmulator`) get it buffered. Anything the
+ * streamed through unchanged; in-process emulations (`ServiceEmulator`) get it buffered, as do the
+ * operations a proxied backend hands to one (`inProcess`: dynalite's missing PartiQL). Anything the
  * edge cannot place is answered with an AWS-shaped error, never a crash, and the edge keeps serving.
  * When armed, a fault injector (`faults.ts`) decides per routed request whether it is held, throttled,
  * failed, or its connection dropped before or after the service acts.
@@ -53,6 +54,12 @@ export type EdgeBackend =
       readonly accessKeyId?: string;
       /** Decode `Content-Encoding: aws-chunked` bodies first, for emulators that store them verbatim. */
       readonly decodeAwsChunked?: boolean;
+      /**
+       * Operations (the action of `X-Amz-Target`) answered by `emulator` in process instead of proxied, for
+       * the APIs the proxied emulator lacks (dynalite has no PartiQL). Counting and faults apply to them as
+       * to every proxied request.
+       */
+      readonly inProcess?: { readonly operations: ReadonlySet<string>; readonly emulator: ServiceEmulator };
     }
   | { readonly kind: 'emulator'; readonly emulator: ServiceEmulator };
 
@@ -131,6 +138,16 @@ function operationOf(headers: IncomingHttpHeaders): string | undefined {
   const target = headerValue(headers, 'x-amz-target');
   if (target === undefined) return undefined;
   return target.slice(target.lastIndexOf('.') + 1) || undefined;
+}
+
+/** The in-process emulator that answers a request: the backend's own, or a proxy's `inProcess` one. */
+function emulatorFor(backend: EdgeBackend, headers: IncomingHttpHeaders): ServiceEmulator | undefined {
+  if (backend.kind === 'emulator') return backend.emulator;
+  if (backend.inProcess === undefined) return undefined;
+  const operation = operationOf(headers);
+  return operation !== undefined && backend.inProcess.operations.has(operation)
+    ? backend.inProcess.emulator
+    : undefined;
 }
 
 function queryParam(url: string, name: string): string | undefined {
@@ -544,13 +561,14 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     identity: ServiceIdentity,
     loseAnswer = false,
   ): void => {
-    if (backend.kind === 'proxy') {
-      proxy(request, response, backend, identity, loseAnswer);
-    } else {
-      dispatch(request, response, backend.emulator, identity, loseAnswer).catch((error: unknown) => {
+    const emulator = emulatorFor(backend, request.headers);
+    if (emulator !== undefined) {
+      dispatch(request, response, emulator, identity, loseAnswer).catch((error: unknown) => {
         log(`edge: ${String(error)}`);
         response.destroy();
       });
+    } else if (backend.kind === 'proxy') {
+      proxy(request, response, backend, identity, loseAnswer);
     }
   };
 

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsEnvironment } from '../router/aws/index.ts';
 import { lockDataDirectory } from './dataDirectory.ts';
+import { createPartiqlEmulator, PARTIQL_OPERATIONS } from './dynamodb/partiql.ts';
 import { type Edge, type EdgeOptions, startEdge } from './edge.ts';
 import { FaultInjector, type FaultPlan } from './faults.ts';
 import { startKinesisLocal } from './kinesis-local.ts';
@@ -243,6 +244,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sftp = endpoint;
     }
     const [kinesis, dynamodb, s3] = parts.map((part) => (part.status === 'fulfilled' ? part.value.port : 0));
+    // dynalite has no PartiQL: the edge hands those operations to this emulation, which closes after the edge.
+    const partiql = createPartiqlEmulator({ host, port: dynamodb ?? 0 });
+    closers.push(() => partiql.close());
     edge = await startEdge({
       port: options.port ?? 4566,
       host,
@@ -252,7 +256,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(() => edge.close());
     edge.route('kinesis', { kind: 'proxy', host, port: kinesis ?? 0 });
-    edge.route('dynamodb', { kind: 'proxy', host, port: dynamodb ?? 0 });
+    edge.route('dynamodb', {
+      kind: 'proxy',
+      host,
+      port: dynamodb ?? 0,
+      inProcess: { operations: PARTIQL_OPERATIONS, emulator: partiql },
+    });
     edge.route('s3', { kind: 'proxy', host, port: s3 ?? 0, accessKeyId: 'S3RVER', decodeAwsChunked: true });
   } catch (error) {
     await closeAll([unlock, ...closers]).catch(() => {});
