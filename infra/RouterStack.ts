@@ -449,6 +449,13 @@ export class RouterStack extends Stack {
     this.bucket.grantPut(this.router, 'payloads/*');
     this.enginesTable.grantReadWriteData(this.router);
     this.executionsTable.grantReadWriteData(this.router);
+    // Finished executions are inserted in bulk with PartiQL INSERT, which IAM authorizes apart.
+    this.router.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PartiQLInsert'],
+        resources: [this.executionsTable.tableArn],
+      }),
+    );
     this.stream.grantWrite(this.router);
     this.router.addToRolePolicy(
       new PolicyStatement({

@@ -3,9 +3,13 @@
  * writes are conditional on `rev` (and, for a claim, on the key being absent or expired), which is all
  * the exclusion the runtime needs. Round trips per record: the batch pre-check is one BatchGetItem per
  * 100 records, a new execution one PutItem, each checkpoint one UpdateItem, completion one UpdateItem.
+ * A standard execution that ran to its end before it was ever written is inserted finished: a PartiQL
+ * `INSERT` (which fails alone when the key exists), gathered with the other executions finishing at the
+ * same time into `BatchExecuteStatement`s of up to 25 (`groupCommit.ts`).
  *
  * ```
  * claim:      PutItem  if attribute_not_exists(pk) OR expiresAt < now
+ * finished:   INSERT (batched); key exists -> read: live -> duplicate / in-flight, expired -> as claim
  *   failed -> read (BatchGet result or GetItem; the local DynamoDB ignores ReturnValuesOnConditionCheckFailure)
  *             terminal -> duplicate | live lease -> in-flight | WAITING not due -> waiting
  *             else     -> UpdateItem lease, rev+1  if rev = :seen      (take-over, resume from checkpoint)
@@ -19,6 +23,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -59,7 +64,8 @@ import {
   reopenedValues,
   type StatusCount,
 } from './ExecutionStore.ts';
-import { inChunks } from './inChunks.ts';
+import { GroupCommit } from './groupCommit.ts';
+import { inChunks, PARALLEL_BATCH_REQUESTS } from './inChunks.ts';
 import {
   attemptsItemKey,
   DUE_PARTITIONS,
@@ -82,6 +88,18 @@ import {
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
+/** Statement errors of a batch that a later request may not meet. */
+const RETRIED_STATEMENT_ERRORS = new Set([
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+  'TransactionConflict',
+  'InternalServerError',
+]);
+
+/** What one bulk insert did to one record: written, refused because its key exists, or failed alone. */
+type InsertOutcome = 'inserted' | 'exists' | { readonly error: Error };
+
 /** Failure counts outlive any realistic retry window, then vanish. */
 const ATTEMPTS_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -100,10 +118,17 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   private readonly tableName: string;
   private readonly payloads: PayloadStore;
 
+  /** New finished records, gathered from concurrent executions into bulk inserts. */
+  private readonly inserts: GroupCommit<Record<string, unknown>, InsertOutcome>;
+
   constructor(options: DynamoDBExecutionStoreOptions) {
     this.client = options.dynamodb;
     this.tableName = options.table;
     this.payloads = options.payloads;
+    this.inserts = new GroupCommit((items) => this.insertMany(items), {
+      batch: BATCH_WRITE_LIMIT,
+      parallel: PARALLEL_BATCH_REQUESTS,
+    });
   }
 
   async peek(keys: readonly ExecutionKey[], now: number): Promise<Map<string, ExecutionRecord>> {
@@ -151,11 +176,67 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   async claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult> {
     const { leaseOwner: _owner, leaseExpiresAt: _lease, ...claimed } = claimedRecord(request);
     const next = await this.finished(claimed, completion);
-    if (await this.putNew(next, request.now)) return { kind: 'claimed', record: next };
-    const existing = await this.read(request);
-    if (existing === undefined || isExpired(existing, request.now))
-      return this.claimFinished(request, completion);
-    return finishedClaimConflict(existing, request.now);
+    const outcome = await this.inserts.submit(toItem(next));
+    if (outcome === 'inserted') return { kind: 'claimed', record: next };
+    if (outcome !== 'exists') throw outcome.error;
+    // An expired record of the key is replaced, as a claim replaces it; a live one is the answer.
+    for (;;) {
+      const existing = await this.read(request);
+      if (existing !== undefined && !isExpired(existing, request.now)) {
+        return finishedClaimConflict(existing, request.now);
+      }
+      if (await this.putNew(next, request.now)) return { kind: 'claimed', record: next };
+    }
+  }
+
+  /**
+   * Inserts finished records with PartiQL `INSERT` statements, 25 to a `BatchExecuteStatement`: each
+   * fails alone when its key exists, which `BatchWriteItem` cannot express. Throttled statements are
+   * sent again; any other failure of a statement is its item's own.
+   */
+  private async insertMany(items: readonly Record<string, unknown>[]): Promise<InsertOutcome[]> {
+    const outcomes: (InsertOutcome | undefined)[] = items.map(() => undefined);
+    let pending = items.map((_, index) => index);
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round > 8) {
+        const error = new StoreUnavailableError(
+          `executions table ${this.tableName}: BatchExecuteStatement kept throttling its inserts`,
+        );
+        for (const index of pending) outcomes[index] = { error };
+        break;
+      }
+      if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
+      const result = await this.guard(
+        this.client.send(
+          new BatchExecuteStatementCommand({
+            Statements: pending.map((index) => insertStatement(this.tableName, items[index] ?? {})),
+          }),
+        ),
+      );
+      const again: number[] = [];
+      pending.forEach((index, position) => {
+        const response = result.Responses?.[position];
+        const code = response?.Error?.Code;
+        if (response === undefined || (code !== undefined && RETRIED_STATEMENT_ERRORS.has(code))) {
+          again.push(index);
+        } else if (code === undefined) {
+          outcomes[index] = 'inserted';
+        } else if (code === 'DuplicateItem' || code === 'ConditionalCheckFailed') {
+          outcomes[index] = 'exists';
+        } else {
+          outcomes[index] = {
+            error: new Error(
+              `executions table ${this.tableName}: inserting execution ${String(items[index]?.executionId)} failed: ${code}: ${response.Error?.Message ?? ''}`,
+            ),
+          };
+        }
+      });
+      pending = again;
+    }
+    return outcomes.map(
+      (outcome) =>
+        outcome ?? { error: new Error(`executions table ${this.tableName}: an insert had no answer`) },
+    );
   }
 
   /** Creates the record unless a live one holds its key (an expired one is replaced); false when one does. */
@@ -646,6 +727,21 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       throw error;
     }
   }
+}
+
+/** A PartiQL `INSERT` of `item`, its values passed as parameters. */
+function insertStatement(
+  table: string,
+  item: Record<string, unknown>,
+): { Statement: string; Parameters: unknown[] } {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (value === undefined) continue;
+    names.push(`'${name.replaceAll("'", "''")}': ?`);
+    values.push(value);
+  }
+  return { Statement: `INSERT INTO "${table}" VALUE {${names.join(', ')}}`, Parameters: values };
 }
 
 function describe(error: unknown): string {

@@ -119,6 +119,37 @@ export function executionStoreContract(makeStore: () => ExecutionStore): void {
     expect((await store.get(request({ dedupKey: 'shop#2' })))?.status).toBe('RUNNING');
   });
 
+  it('creates many executions that ran to their end at once, each with its own answer; an expired record is replaced', async () => {
+    // Prepare: one key already finished, one finished long ago (expired), sixty new ones
+    const store = make();
+    const completion = (n: number) => ({
+      status: 'SUCCEEDED' as const,
+      output: `{"n":${n}}`,
+      input: '{}',
+      now: T0 + 5,
+      retentionSeconds: 60,
+    });
+    const keyed = (n: number) => {
+      const key = { engine: engineName, dedupKey: `shop#${n}` };
+      return request({ ...key, executionId: executionIdFor(key) });
+    };
+    await store.claimFinished(keyed(0), completion(0));
+    await store.claimFinished(keyed(1), { ...completion(1), now: T0 - 3_600_000 });
+
+    // Act: all at once, as the executions of a window finish
+    const answers = await Promise.all(
+      Array.from({ length: 62 }, (_, n) => store.claimFinished(keyed(n), completion(100 + n))),
+    );
+
+    // Assess
+    expect(answers.map((a) => a.kind)).toEqual(['duplicate', ...Array.from({ length: 61 }, () => 'claimed')]);
+    expect((await store.get(keyed(0)))?.output).toBe('{"n":0}');
+    expect((await store.get(keyed(1)))?.output).toBe('{"n":101}');
+    for (const n of [2, 30, 61]) {
+      expect((await store.get(keyed(n)))?.output).toBe(`{"n":${100 + n}}`);
+    }
+  });
+
   it('answers a finished execution as a duplicate until it expires', async () => {
     const store = make();
     const claim = await store.claim(request());

@@ -4,6 +4,7 @@ import type { EngineGraph, GraphProblem } from '../../../router/asl/types.ts';
 import { dynamoDbDocumentClient, s3Client } from '../../../router/aws/clients.ts';
 import { type ResourceNames, resourceNamesFromEnv } from '../../../router/config.ts';
 import { DynamoDBExecutionStore } from '../../../router/executions/DynamoDBExecutionStore.ts';
+import { executionIdFor } from '../../../router/executions/ExecutionStore.ts';
 import { S3PayloadStore } from '../../../router/executions/S3PayloadStore.ts';
 import { DynamoDBEngineIndex } from '../../../router/registry/DynamoDBEngineIndex.ts';
 import { EngineResolver } from '../../../router/registry/EngineResolver.ts';
@@ -35,6 +36,58 @@ describe('DynamoDBExecutionStore', () => {
         payloads: new S3PayloadStore({ s3: s3Client(stack().aws), bucket: names.bucket }),
       }),
   );
+});
+
+describe('DynamoDBExecutionStore requests', () => {
+  it('inserts executions finishing together in bulk: 100 new records in a few BatchExecuteStatement requests', async () => {
+    // Prepare: the real client, with the commands it sends recorded
+    const dynamodb = dynamoDbDocumentClient(stack().aws);
+    const sent: string[] = [];
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    const store = new DynamoDBExecutionStore({
+      dynamodb,
+      table: names.executionsTable,
+      payloads: new S3PayloadStore({ s3: s3Client(stack().aws), bucket: names.bucket }),
+    });
+    const engine = `bulk-${Date.now().toString(36)}`;
+    const now = Date.now();
+    const request = (n: number) => {
+      const key = { engine, dedupKey: `order#${n}` };
+      return {
+        ...key,
+        executionId: executionIdFor(key),
+        version: 1,
+        mode: 'standard' as const,
+        owner: 'bench',
+        leaseMs: 30_000,
+        now,
+      };
+    };
+    const completion = {
+      status: 'SUCCEEDED' as const,
+      output: '{}',
+      input: '{}',
+      now,
+      retentionSeconds: 600,
+    };
+
+    // Act
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, n) => store.claimFinished(request(n), completion)),
+    );
+
+    // Assess: four full requests of 25, no single PutItem
+    expect(answers.every((a) => a.kind === 'claimed')).toBe(true);
+    expect(sent.filter((name) => name === 'BatchExecuteStatementCommand')).toHaveLength(4);
+    expect(sent).not.toContain('PutCommand');
+    expect((await store.get(request(99)))?.status).toBe('SUCCEEDED');
+  });
 });
 
 describe('DynamoDBEngineIndex and S3GraphStore', () => {

@@ -298,6 +298,24 @@ describe('RouterStack (dev, provisioned stream, two catalog steps)', () => {
     expect(policy).toContain(':cluster:*');
     expect(policy).toContain(':workgroup/*');
     expect(policy).not.toContain('s3:DeleteObject');
+    // Finished executions are inserted with PartiQL INSERT: allowed on the executions table alone.
+    const partiql = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RouterRole') }] },
+      }),
+    )
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      )
+      .filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('dynamodb:PartiQL')),
+      );
+    expect(partiql).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:PartiQLInsert',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ExecutionsTable/), 'Arn'] },
+      }),
+    ]);
   });
 
   it('gives each catalog step exactly the access its needs list asks for', () => {
