@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { HistoryDetails } from '../../../router/asl/interpreter/history.ts';
 import {
@@ -19,6 +20,23 @@ function event(id: number, details?: HistoryDetails): StoredHistoryEvent {
 }
 
 describe('execution history encoding', () => {
+  it('compresses as small as a full 32 KiB window would, from one event to a thousand', () => {
+    for (const count of [1, 12, 100, 1_000]) {
+      // Prepare
+      const events = Array.from({ length: count }, (_, i) =>
+        event(i + 1, { resource: `step${i % 3}`, input: { order: i % 7, note: 'y'.repeat(200) } }),
+      );
+      const fullWindow = gzipSync(JSON.stringify(events), { level: 1 }).toString('base64');
+
+      // Act
+      const stored = encodeHistory(events);
+
+      // Assess
+      expect(decodeHistory(stored)).toEqual(events);
+      expect(stored.length).toBeLessThanOrEqual(fullWindow.length);
+    }
+  });
+
   it('keeps small events whole, in order, and reads back what it wrote', () => {
     // Prepare
     const events = [
