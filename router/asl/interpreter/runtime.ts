@@ -37,7 +37,9 @@ export interface RuntimeDeps {
   /**
    * Performs one Task invoke. Resolve with the outcome; reject only for infrastructure failures
    * (throttling, network), which end `runExecution` with that error so the message is retried and
-   * the invoke re-issued with the same idempotency key.
+   * the invoke re-issued with the same idempotency key. `signal` aborts when the run no longer wants
+   * the outcome; it may be shared with other invokes, so a listener added to it is removed when the
+   * invoke ends (as the AWS SDK's HTTP handlers do).
    */
   invoke(effect: InvokeEffect, signal: AbortSignal): Promise<InvokeOutcome>;
   clock: Clock;
@@ -114,6 +116,11 @@ class InFlight {
 
   controllerAt(index: number): AbortController | undefined {
     return this.controllers[index];
+  }
+
+  /** True when an invoke in flight is cancelled by `controller`. */
+  holds(controller: AbortController): boolean {
+    return this.controllers.includes(controller);
   }
 
   add(id: string, controller: AbortController | undefined): void {
@@ -235,6 +242,8 @@ class ExecutionRun implements Interruptible {
    * plain signal of the caller's, so that only the caller stops it, else {@link UNCANCELLABLE_SIGNAL}.
    */
   private readonly uncancellable: AbortSignal;
+  /** The controller of the invokes a branch's failure or the execution's timeout cancels together. */
+  private shared: AbortController | undefined;
   /** The caller's signal: once aborted, the run ends as an interrupted wait. */
   private readonly interruptedBy: AbortSignal;
   private readonly park = (resolve: () => void): void => {
@@ -452,7 +461,11 @@ class ExecutionRun implements Interruptible {
     this.callbacks?.delete(id);
     const at = this.running.indexOf(id);
     if (at >= 0) {
-      this.running.removeAt(at)?.abort();
+      const controller = this.running.removeAt(at);
+      if (controller !== undefined && (controller !== this.shared || !this.running.holds(controller))) {
+        controller.abort();
+        if (controller === this.shared) this.shared = undefined;
+      }
       this.startQueued();
     }
     const index = this.queued.findIndex((q) => q.id === id);
@@ -460,24 +473,37 @@ class ExecutionRun implements Interruptible {
   }
 
   /**
-   * True when something in the run may have to cancel this invoke before it ends: a timeout or heartbeat,
-   * the execution's timeout, or a sibling in a Parallel or Map that fails. Such an invoke gets an
-   * AbortController of its own; any other gets the caller's signal, since AbortControllers are costly to
-   * abort (a DOMException each). At the top level one state runs at a time, so an uncancellable invoke is
-   * never a sibling the run must cancel; if the run ends while it is in flight (a throwing checkpoint),
-   * its late outcome is ignored.
+   * The controller that cancels this invoke, or none when nothing in the run can cancel it before it
+   * ends: the caller's signal is enough then, and AbortControllers are costly to make (a third of a Map
+   * of Tasks' time when each item had one) and to abort (a DOMException each). At the top level one
+   * state runs at a time, so an uncancellable invoke is never a sibling the run must cancel; if the run
+   * ends while it is in flight (a throwing checkpoint), its late outcome is ignored.
+   * - A timeout or heartbeat cancels one invoke alone: it gets a controller of its own.
+   * - The execution's timeout, or a failing sibling in a Parallel or Map, cancels every invoke of a
+   *   branch: they share one controller, which is aborted only when no invoke still running holds it.
+   *   A cancelled invoke whose siblings elsewhere still run is dropped from the run at once (its slot
+   *   freed, its late outcome ignored) and its request left to end on its own.
    */
-  private cancellable(effect: InvokeEffect): boolean {
-    return (
-      effect.timeoutSeconds !== undefined ||
-      effect.heartbeatSeconds !== undefined ||
-      this.graph.timeoutSeconds !== undefined ||
-      (this.transition.pendingIndex.get(this.state, effect.id)?.loc.length ?? 0) > 0
-    );
+  private controllerFor(effect: InvokeEffect): AbortController | undefined {
+    if (effect.timeoutSeconds !== undefined || effect.heartbeatSeconds !== undefined) {
+      return new AbortController();
+    }
+    if (
+      this.graph.timeoutSeconds === undefined &&
+      (this.transition.pendingIndex.get(this.state, effect.id)?.loc.length ?? 0) === 0
+    ) {
+      return undefined;
+    }
+    if (this.shared === undefined) {
+      this.shared = new AbortController();
+      // Each invoke of the branch listens while it runs (the SDK does, up to the invoke limit at once).
+      setMaxListeners(0, this.shared.signal);
+    }
+    return this.shared;
   }
 
   private startInvoke(effect: InvokeEffect): void {
-    const controller = this.cancellable(effect) ? new AbortController() : undefined;
+    const controller = this.controllerFor(effect);
     this.running.add(effect.id, controller);
     void this.invokeOnce(effect, controller);
   }
@@ -578,6 +604,7 @@ class ExecutionRun implements Interruptible {
   private stopAll(): void {
     this.stopSleep();
     this.running.abortAll();
+    this.shared = undefined;
     if (this.queued.length > 0) this.queued.length = 0;
   }
 }

@@ -29,8 +29,14 @@ function timedInvoke(
     stats.running += 1;
     stats.max = Math.max(stats.max, stats.running);
     stats.started.push(effect.id);
-    signal.addEventListener('abort', () => stats.aborted.push(effect.id), { once: true });
-    await clock.sleep(ms(effect.input), signal);
+    // As the SDK does: listen while the invoke runs, not after (invokes of a branch share one signal).
+    const onAbort = () => stats.aborted.push(effect.id);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await clock.sleep(ms(effect.input), signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
     stats.running -= 1;
     return outcome?.(effect.input) ?? { ok: true, output: effect.input };
   };

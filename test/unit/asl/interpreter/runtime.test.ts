@@ -176,8 +176,14 @@ describe('runExecution', () => {
       {
         clock,
         invoke: async (effect, signal): Promise<InvokeOutcome> => {
-          signal.addEventListener('abort', () => aborted.push(effect.resource));
-          if (effect.resource === 'slow') await clock.sleep(60_000, signal);
+          // As the SDK does: listen while the invoke runs, not after (branches share one signal).
+          const onAbort = () => aborted.push(effect.resource);
+          signal.addEventListener('abort', onAbort);
+          try {
+            if (effect.resource === 'slow') await clock.sleep(60_000, signal);
+          } finally {
+            signal.removeEventListener('abort', onAbort);
+          }
           return { ok: true, output: effect.resource };
         },
         onStep: () => {
