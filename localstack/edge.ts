@@ -85,6 +85,9 @@ export interface CredentialScope {
 
 const DEFAULT_REGION = 'us-east-1';
 
+/** How long an idle client connection stays open. */
+const IDLE_CONNECTION_MS = 60_000;
+
 /** JSON-protocol target prefixes, for requests that carry no signature. */
 const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: string]> = [
   ['Kinesis_20131202.', 'kinesis'],
@@ -719,6 +722,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const serve = (request: IncomingRequest, response: OutgoingResponse): void =>
     guard(request, response, () => route(request, response));
   const http1 = createServer(serve);
+  // Node closes an idle connection after 5 s, while a client's pool keeps it longer and may send on it as
+  // it closes (ECONNRESET, "socket hang up"). Idle connections stay open a minute, as AWS endpoints keep them.
+  http1.keepAliveTimeout = IDLE_CONNECTION_MS;
+  http1.headersTimeout = IDLE_CONNECTION_MS + 5_000;
   const http2 = createHttp2Server(serve);
   http2.on('sessionError', (error) => log(`edge: HTTP/2 session failed: ${error.message}`));
   http1.on('clientError', (error, socket) => {
