@@ -78,6 +78,8 @@ class Child {
 interface Sample {
   readonly recordsPerSecond: number;
   readonly cpuMsPerRecord: number;
+  /** CPU of this process (the local stack: edge and DynamoDB emulator) per record: what bounds the local figures. */
+  readonly stackCpuMsPerRecord: number;
   readonly requestsPerRecord: number;
 }
 
@@ -141,11 +143,14 @@ export async function benchCompare(): Promise<Figures> {
       requests.dynamodb = 0;
       requests.operations.clear();
       requests.counting = true;
+      const stackCpu = process.cpuUsage();
       const timing = await driver.ask<RunTiming>({ type: 'run', contender, records, keys: KEYS });
+      const stackUsed = process.cpuUsage(stackCpu);
       requests.counting = false;
       return {
         recordsPerSecond: records / (timing.wallMs / 1000),
         cpuMsPerRecord: timing.cpuMs / records,
+        stackCpuMsPerRecord: (stackUsed.user + stackUsed.system) / 1000 / records,
         requestsPerRecord: requests.dynamodb / records,
       };
     };
@@ -212,6 +217,10 @@ export async function benchCompare(): Promise<Figures> {
       );
       figures[`compare.${contender}.storeRequests`] = operations.get(contender) ?? '';
       figures[`compare.${contender}.cpuMsPerRecord`] = fixed(median(local.map((s) => s.cpuMsPerRecord)), 3);
+      figures[`compare.${contender}.localStackCpuMsPerRecord`] = fixed(
+        median(local.map((s) => s.stackCpuMsPerRecord)),
+        3,
+      );
     }
     const cpu = (contender: Contender): number =>
       median((samples.get(`${contender}@0`) ?? []).map((s) => s.cpuMsPerRecord));
