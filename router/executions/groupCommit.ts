@@ -1,9 +1,10 @@
 /**
  * Group commit: single-item writes issued by many concurrent executions leave as a few bulk requests.
  * Each caller still awaits its own item's outcome, so the code that writes one record stays as it is.
- * A request leaves at once when nothing is in flight (no added latency on a quiet router); while one
- * is in flight the next items wait for it, and leave together when it returns or when a full request
- * has gathered. Under load a request's round trip is what gathers the next request's items.
+ * The items of one turn of the event loop leave together; a full request leaves at once. While a
+ * request is in flight, the next items wait as long as more keep arriving (a busy router's executions
+ * finishing one after another), and leave as soon as a turn brings none, when it returns, or when a
+ * full request has gathered.
  */
 
 /** How one bulk write is made: the outcome of each item, in order, or a rejection for all of them. */
@@ -28,6 +29,8 @@ export class GroupCommit<Item, Outcome> {
   private queue: Waiting<Item, Outcome>[] = [];
   private inFlight = 0;
   private scheduled = false;
+  /** An item came since the last check: more may be on their way. */
+  private arrived = false;
 
   constructor(
     private readonly write: BulkWrite<Item, Outcome>,
@@ -38,24 +41,41 @@ export class GroupCommit<Item, Outcome> {
   submit(item: Item): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      // The items submitted in this turn of the event loop leave together, not the first one alone.
-      if (!this.scheduled && this.inFlight === 0) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      } else if (this.queue.length >= this.limits.batch) {
-        this.pump();
-      }
+      this.arrived = true;
+      this.sendWhile(false);
+      this.schedule();
     });
   }
 
-  private pump(): void {
+  /** Checks the queue after this turn of the event loop: the items submitted in it leave together. */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.check());
+  }
+
+  /**
+   * Sends what waits when nothing is in flight, or beside a request in flight once a whole turn passed
+   * with no new item: the executions that could add to it are all waiting on something else, so holding
+   * the items back would only add a round trip to their latency.
+   */
+  private check(): void {
+    this.scheduled = false;
+    if (this.inFlight > 0 && this.arrived) {
+      this.arrived = false;
+      this.schedule();
+      return;
+    }
+    this.arrived = false;
+    this.sendWhile(true);
+  }
+
+  /** Sends full requests (and, when `partial`, the rest) up to the parallel limit. */
+  private sendWhile(partial: boolean): void {
     while (
       this.queue.length > 0 &&
       this.inFlight < this.limits.parallel &&
-      (this.inFlight === 0 || this.queue.length >= this.limits.batch)
+      (partial || this.queue.length >= this.limits.batch)
     ) {
       const chunk = this.queue.splice(0, this.limits.batch);
       this.inFlight += 1;
@@ -68,7 +88,8 @@ export class GroupCommit<Item, Outcome> {
 
   private settled(): void {
     this.inFlight -= 1;
-    this.pump();
+    this.sendWhile(false);
+    this.schedule();
   }
 
   private async send(chunk: readonly Waiting<Item, Outcome>[]): Promise<void> {

@@ -28,20 +28,25 @@ describe('GroupCommit', () => {
     expect(await Promise.all(pending)).toEqual(['a', 'b', 'c']);
   });
 
-  it('holds partial requests while one is in flight and sends them together when it returns', async () => {
+  it('holds a partial request beside one in flight while items keep arriving, and sends it after a turn with none', async () => {
     const { requests, write } = manualWrite();
     const commit = new GroupCommit(write, { batch: 25, parallel: 4 });
     const first = commit.submit(1);
     await turn();
-    const later = [2, 3, 4].map((n) => commit.submit(n));
-    await turn();
     expect(requests).toHaveLength(1);
-    requests[0]?.answer(['one']);
-    expect(await first).toBe('one');
+    const later: Promise<string>[] = [];
+    for (const n of [2, 3, 4]) {
+      later.push(commit.submit(n));
+      await turn();
+      expect(requests).toHaveLength(1);
+    }
+    await turn();
     await turn();
     expect(requests.map((r) => r.items)).toEqual([[1], [2, 3, 4]]);
     requests[1]?.answer(['two', 'three', 'four']);
     expect(await Promise.all(later)).toEqual(['two', 'three', 'four']);
+    requests[0]?.answer(['one']);
+    expect(await first).toBe('one');
   });
 
   it('sends a full request beside one in flight, up to the parallel limit', async () => {
