@@ -76,7 +76,11 @@ export interface RouterSettings {
   readonly allowlist: readonly string[];
   /** Retryable failures of one message before it is quarantined (`ROUTER_MAX_ATTEMPTS`). */
   readonly maxAttempts: number;
-  /** Partition keys processed at the same time within a batch (`ROUTER_CONCURRENCY`). */
+  /**
+   * Partition keys processed at the same time within a batch (`ROUTER_CONCURRENCY`, default 64). More
+   * keys in flight hide the store's round trips and fill its bulk requests; each key in flight may run
+   * a step, so this also bounds the step invocations one router has in flight.
+   */
   readonly concurrency: number;
   /** How long a finished execution (and so dedup) is kept, in seconds (`ROUTER_RETENTION_SECONDS`). */
   readonly retentionSeconds: number;
@@ -155,7 +159,7 @@ export function routerSettingsFromEnv(
             .map((p) => p.trim())
             .filter((p) => p !== ''),
     maxAttempts: numberFrom(env, 'ROUTER_MAX_ATTEMPTS', 5, 1),
-    concurrency: numberFrom(env, 'ROUTER_CONCURRENCY', 16, 1),
+    concurrency: numberFrom(env, 'ROUTER_CONCURRENCY', 64, 1),
     retentionSeconds: numberFrom(env, 'ROUTER_RETENTION_SECONDS', 7 * 24 * 3600, 60),
     leaseMs: numberFrom(env, 'ROUTER_LEASE_MS', 60_000, 1000),
     checkpointAfterMs: numberFrom(env, 'ROUTER_CHECKPOINT_AFTER_MS', 10_000, 0),
