@@ -65,12 +65,14 @@ async function batchesAndKeys(): Promise<Figures> {
 
 /**
  * Express CPU per record with the records of a 10,000-record batch spread round robin over 1 to 1,000
- * engines, after a first batch has loaded every version; and the share of resolver hits in that batch.
+ * engines, after a first batch has loaded every version; and the share of resolver hits in the batches
+ * measured after it. The engine counts take turns round by round, so a swing of the machine's load or
+ * of the JIT's state falls on all of them alike.
  */
 async function engines(): Promise<Figures> {
-  const figures: Figures = {};
-  let one = 0;
-  for (const count of [1, 100, 500, 1_000]) {
+  const counts = [1, 100, 500, 1_000];
+  const routers = [];
+  for (const count of counts) {
     const r = inMemoryRouter(stepsByName());
     for (let e = 0; e < count; e += 1)
       await r.publish(sequentialGraph(3, EXPRESS), { engine: `engine-${e}` });
@@ -87,22 +89,32 @@ async function engines(): Promise<Figures> {
       return events;
     };
     await r.router.processBatch(batch(), LAMBDA_CONTEXT);
-    const samples: number[] = [];
-    const hits = r.metrics.totals.get('CacheHits') ?? 0;
-    const misses = r.metrics.totals.get('CacheMisses') ?? 0;
-    for (let round = 0; round < ROUNDS; round += 1) {
-      const events = batch();
-      samples.push(
+    routers.push({
+      count,
+      r,
+      batch,
+      samples: [] as number[],
+      hits: r.metrics.totals.get('CacheHits') ?? 0,
+      misses: r.metrics.totals.get('CacheMisses') ?? 0,
+    });
+  }
+  for (let round = 0; round < ENGINE_ROUNDS; round += 1) {
+    for (const subject of routers) {
+      const events = subject.batch();
+      subject.samples.push(
         (await cpuMicros(async () => {
-          const summary = await r.router.processBatch(events, LAMBDA_CONTEXT);
+          const summary = await subject.r.router.processBatch(events, LAMBDA_CONTEXT);
           if (summary.succeeded !== 10_000) throw new Error(`bench scaling: ${summary.succeeded} of 10000`);
         })) / 10_000,
       );
     }
+  }
+  const figures: Figures = {};
+  const one = median(routers[0]?.samples ?? []);
+  for (const { count, r, samples, hits, misses } of routers) {
     const measuredHits = (r.metrics.totals.get('CacheHits') ?? 0) - hits;
     const measuredMisses = (r.metrics.totals.get('CacheMisses') ?? 0) - misses;
     const perRecord = median(samples);
-    if (count === 1) one = perRecord;
     figures[`scaling.engines${count}.express.cpuUsPerRecord`] = fixed(perRecord, 1);
     figures[`scaling.engines${count}.vsOneEngine`] = fixed(perRecord / one, 2);
     figures[`scaling.engines${count}.cacheHitPercent`] = fixed(
@@ -113,7 +125,9 @@ async function engines(): Promise<Figures> {
   return figures;
 }
 
-/** A graph of `count` Tasks whose results all land at `$.last`: the data stays one size as it runs. */
+/** Rounds of the engine counts, alternated. */
+const ENGINE_ROUNDS = 5;
+
 function tasksGraph(count: number, mode: 'express' | 'standard'): string {
   const states: Record<string, JsonValue> = {};
   for (let i = 1; i <= count; i += 1) {
