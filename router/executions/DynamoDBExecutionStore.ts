@@ -23,7 +23,6 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -38,6 +37,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
 import { isoTime } from '../time.ts';
+import { bulkInserts, type InsertOutcome } from './bulkInsert.ts';
 import { countStatus, listPage } from './dynamoListings.ts';
 import {
   appliedCallbacksAfter,
@@ -64,8 +64,8 @@ import {
   reopenedValues,
   type StatusCount,
 } from './ExecutionStore.ts';
-import { GroupCommit } from './groupCommit.ts';
-import { inChunks, PARALLEL_BATCH_REQUESTS } from './inChunks.ts';
+import type { GroupCommit } from './groupCommit.ts';
+import { inChunks, LEFTOVER_ROUNDS, leftoverBackoff } from './inChunks.ts';
 import {
   attemptsItemKey,
   DUE_PARTITIONS,
@@ -88,18 +88,6 @@ import {
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
-/** Statement errors of a batch that a later request may not meet. */
-const RETRIED_STATEMENT_ERRORS = new Set([
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-  'TransactionConflict',
-  'InternalServerError',
-]);
-
-/** What one bulk insert did to one record: written, refused because its key exists, or failed alone. */
-type InsertOutcome = 'inserted' | 'exists' | { readonly error: Error };
-
 /** Failure counts outlive any realistic retry window, then vanish. */
 const ATTEMPTS_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -125,9 +113,10 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     this.client = options.dynamodb;
     this.tableName = options.table;
     this.payloads = options.payloads;
-    this.inserts = new GroupCommit((items) => this.insertMany(items), {
-      batch: BATCH_WRITE_LIMIT,
-      parallel: PARALLEL_BATCH_REQUESTS,
+    this.inserts = bulkInserts({
+      client: this.client,
+      tableName: this.tableName,
+      guard: (call) => this.guard(call),
     });
   }
 
@@ -137,8 +126,10 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     await inChunks(unique, BATCH_GET_LIMIT, async (chunk) => {
       let request: Record<string, unknown>[] = chunk.map(executionItemKey);
       for (let round = 0; request.length > 0; round += 1) {
-        if (round > 8) throw new StoreUnavailableError('BatchGetItem kept returning unprocessed keys');
-        if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
+        if (round > LEFTOVER_ROUNDS) {
+          throw new StoreUnavailableError('BatchGetItem kept returning unprocessed keys');
+        }
+        await leftoverBackoff(round);
         const result = await this.guard(
           this.client.send(
             new BatchGetCommand({
@@ -187,56 +178,6 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       }
       if (await this.putNew(next, request.now)) return { kind: 'claimed', record: next };
     }
-  }
-
-  /**
-   * Inserts finished records with PartiQL `INSERT` statements, 25 to a `BatchExecuteStatement`: each
-   * fails alone when its key exists, which `BatchWriteItem` cannot express. Throttled statements are
-   * sent again; any other failure of a statement is its item's own.
-   */
-  private async insertMany(items: readonly Record<string, unknown>[]): Promise<InsertOutcome[]> {
-    const outcomes: (InsertOutcome | undefined)[] = items.map(() => undefined);
-    let pending = items.map((_, index) => index);
-    for (let round = 0; pending.length > 0; round += 1) {
-      if (round > 8) {
-        const error = new StoreUnavailableError(
-          `executions table ${this.tableName}: BatchExecuteStatement kept throttling its inserts`,
-        );
-        for (const index of pending) outcomes[index] = { error };
-        break;
-      }
-      if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
-      const result = await this.guard(
-        this.client.send(
-          new BatchExecuteStatementCommand({
-            Statements: pending.map((index) => insertStatement(this.tableName, items[index] ?? {})),
-          }),
-        ),
-      );
-      const again: number[] = [];
-      pending.forEach((index, position) => {
-        const response = result.Responses?.[position];
-        const code = response?.Error?.Code;
-        if (response === undefined || (code !== undefined && RETRIED_STATEMENT_ERRORS.has(code))) {
-          again.push(index);
-        } else if (code === undefined) {
-          outcomes[index] = 'inserted';
-        } else if (code === 'DuplicateItem' || code === 'ConditionalCheckFailed') {
-          outcomes[index] = 'exists';
-        } else {
-          outcomes[index] = {
-            error: new Error(
-              `executions table ${this.tableName}: inserting execution ${String(items[index]?.executionId)} failed: ${code}: ${response.Error?.Message ?? ''}`,
-            ),
-          };
-        }
-      });
-      pending = again;
-    }
-    return outcomes.map(
-      (outcome) =>
-        outcome ?? { error: new Error(`executions table ${this.tableName}: an insert had no answer`) },
-    );
   }
 
   /** Creates the record unless a live one holds its key (an expired one is replaced); false when one does. */
@@ -365,8 +306,10 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     await inChunks(puts, BATCH_WRITE_LIMIT, async (chunk) => {
       let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let round = 0; requests.length > 0; round += 1) {
-        if (round > 8) throw new StoreUnavailableError('BatchWriteItem kept returning unprocessed items');
-        if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
+        if (round > LEFTOVER_ROUNDS) {
+          throw new StoreUnavailableError('BatchWriteItem kept returning unprocessed items');
+        }
+        await leftoverBackoff(round);
         const result = await this.guard(
           this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
         );
@@ -729,27 +672,8 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   }
 }
 
-/** A PartiQL `INSERT` of `item`, its values passed as parameters. */
-function insertStatement(
-  table: string,
-  item: Record<string, unknown>,
-): { Statement: string; Parameters: unknown[] } {
-  const names: string[] = [];
-  const values: unknown[] = [];
-  for (const [name, value] of Object.entries(item)) {
-    if (value === undefined) continue;
-    names.push(`'${name.replaceAll("'", "''")}': ?`);
-    values.push(value);
-  }
-  return { Statement: `INSERT INTO "${table}" VALUE {${names.join(', ')}}`, Parameters: values };
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function withoutCheckpoint(record: ExecutionRecord): ExecutionRecord {

@@ -4,6 +4,18 @@
  * an express batch's time; a few at once keep the order of magnitude of one.
  */
 
+/** Rounds of a bulk request's leftovers (unprocessed keys or items, throttled statements) before giving up. */
+export const LEFTOVER_ROUNDS = 8;
+
+/**
+ * Waits before sending round `round` of a bulk request's leftovers again (none before the first):
+ * 50 ms doubling to a second, as DynamoDB asks of what it leaves unprocessed.
+ */
+export function leftoverBackoff(round: number): Promise<void> {
+  if (round === 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+}
+
 /** Requests of one bulk read or write in flight at once: well inside the SDK's 50 sockets. */
 export const PARALLEL_BATCH_REQUESTS = 8;
 
