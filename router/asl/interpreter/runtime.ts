@@ -478,14 +478,20 @@ class ExecutionRun implements Interruptible {
    * of Tasks' time when each item had one) and to abort (a DOMException each). At the top level one
    * state runs at a time, so an uncancellable invoke is never a sibling the run must cancel; if the run
    * ends while it is in flight (a throwing checkpoint), its late outcome is ignored.
-   * - A timeout or heartbeat cancels one invoke alone: it gets a controller of its own.
+   * - A timeout or heartbeat cancels one invoke alone: it gets a controller of its own. So does an
+   *   invoke whose effect outlives its request (a task token handed out, a job started, a Map Run),
+   *   which must be stopped as soon as it is cancelled.
    * - The execution's timeout, or a failing sibling in a Parallel or Map, cancels every invoke of a
    *   branch: they share one controller, which is aborted only when no invoke still running holds it.
    *   A cancelled invoke whose siblings elsewhere still run is dropped from the run at once (its slot
    *   freed, its late outcome ignored) and its request left to end on its own.
    */
   private controllerFor(effect: InvokeEffect): AbortController | undefined {
-    if (effect.timeoutSeconds !== undefined || effect.heartbeatSeconds !== undefined) {
+    if (
+      effect.timeoutSeconds !== undefined ||
+      effect.heartbeatSeconds !== undefined ||
+      outlivesItsRequest(effect)
+    ) {
       return new AbortController();
     }
     if (
@@ -508,9 +514,16 @@ class ExecutionRun implements Interruptible {
     void this.invokeOnce(effect, controller);
   }
 
+  /**
+   * Starts the next queued invoke the run still waits on: one that the transition cancelling its
+   * siblings has already dropped (its pending entry gone) is not started only to be cancelled.
+   */
   private startQueued(): void {
-    const next = this.queued.shift();
-    if (next !== undefined) this.startInvoke(next);
+    for (let next = this.queued.shift(); next !== undefined; next = this.queued.shift()) {
+      if (this.transition.pendingIndex.get(this.state, next.id) === undefined) continue;
+      this.startInvoke(next);
+      return;
+    }
   }
 
   /** Performs one invoke to its outcome (one async call per invoke, no closures per invoke). */
@@ -530,8 +543,10 @@ class ExecutionRun implements Interruptible {
         afterSeconds: outcome.afterSeconds,
       });
     } else if ('pending' in outcome) {
-      this.awaitCallback(effect.id);
-      this.settle(effect, controller, { type: 'TaskSubmitted', id: effect.id });
+      // Awaited only if the run still holds the invoke: a cancelled one must leave no callback behind.
+      if (this.settle(effect, controller, { type: 'TaskSubmitted', id: effect.id })) {
+        this.awaitCallback(effect.id);
+      }
     } else if (outcome.ok) {
       this.settle(effect, controller, { type: 'TaskSucceeded', id: effect.id, output: outcome.output });
     } else {
@@ -546,22 +561,23 @@ class ExecutionRun implements Interruptible {
 
   /**
    * Settles one invoke: frees its slot, starts a queued one, and queues its event, unless the invoke was
-   * cancelled or the run no longer holds it.
+   * cancelled or the run no longer holds it. True when the event was queued.
    */
   private settle(
     effect: InvokeEffect,
     controller: AbortController | undefined,
     event: ExecutionEvent | undefined,
     failure?: { error: unknown },
-  ): void {
+  ): boolean {
     const at = this.running.indexOf(effect.id);
-    if (at < 0 || this.running.controllerAt(at) !== controller) return;
+    if (at < 0 || this.running.controllerAt(at) !== controller) return false;
     this.running.removeAt(at);
     this.startQueued();
-    if (controller?.signal.aborted) return;
+    if (controller?.signal.aborted) return false;
     if (failure !== undefined) this.infraFailure ??= failure;
     else if (event !== undefined) this.events.push(event);
     this.interrupt();
+    return true;
   }
 
   private earliestTimer(): number | undefined {
@@ -610,6 +626,14 @@ class ExecutionRun implements Interruptible {
 }
 
 const NO_TIMER: CancelTimer = () => {};
+
+/**
+ * True when what an invoke starts outlives its request: a task token handed out, a job started
+ * (`.sync`), a Map Run. Cancelling such an invoke must reach it at once.
+ */
+function outlivesItsRequest(effect: InvokeEffect): boolean {
+  return effect.taskToken !== undefined || effect.mapRun !== undefined || effect.resource.includes('.sync');
+}
 
 /**
  * Runs an execution (new, or resumed from a saved state) until it ends or can only wait.

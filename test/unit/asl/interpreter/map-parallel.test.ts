@@ -44,6 +44,32 @@ function timedInvoke(
 }
 
 describe('Map', () => {
+  it('starts no queued item once a failed item has failed the Map: 40 items, 4 invokes at a time', async () => {
+    // Prepare
+    const graph = mapGraph({ ItemsPath: '$.items' });
+    const clock = new VirtualClock(T0);
+    const { stats, invoke } = timedInvoke(
+      clock,
+      (input) => (input === 0 ? 1_000 : 60_000),
+      (input) =>
+        input === 0 ? { ok: false, error: 'Item.Broken', cause: 'item 0' } : { ok: true, output: 1 },
+    );
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 'm40', input: { items: Array.from({ length: 40 }, (_, i) => i) }, startTime: T0 },
+      { invoke, clock, maxConcurrentInvokes: 4 },
+    );
+
+    // Assess: the failed item's slot goes to item 4 before its failure is applied; the failure aborts
+    // the four running, and none of the 35 still queued starts
+    expect(result.status).toBe('FAILED');
+    expect(stats.started).toHaveLength(5);
+    expect(stats.aborted).toHaveLength(4);
+    expect(clock.now()).toBe(T0 + 1_000);
+  });
+
   it('returns results in item order although items finish out of order', async () => {
     // Prepare
     const graph = mapGraph({ ItemsPath: '$.items' });
@@ -265,6 +291,54 @@ describe('Parallel', () => {
 
     expect(result.status === 'WAITING' ? undefined : result.output).toEqual(['slow', 'fast']);
     expect(clock.now()).toBe(T0 + 5_000);
+  });
+
+  it('aborts a cancelled task-token invoke at once, while a branch elsewhere still runs', async () => {
+    // Prepare: branch A's inner Parallel fails at 1 s and is caught; branch B runs on for a minute
+    const inner = {
+      Type: 'Parallel' as const,
+      Branches: [branch('broken'), branch('slow.waitForTaskToken')],
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+      Next: 'Caught',
+    };
+    const graph = graphOf(
+      'P',
+      {
+        P: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Inner', States: { Inner: inner, Caught: { Type: 'Pass', End: true } } },
+            branch('long'),
+          ],
+          End: true,
+        },
+      },
+      { taskTokenSecret: 'k' },
+    );
+    const clock = new VirtualClock(T0);
+    const { stats, invoke } = timedInvoke(
+      clock,
+      (input) => (input === 'broken' ? 1_000 : 60_000),
+      (input) =>
+        input === 'broken'
+          ? { ok: false, error: 'Branch.Broken', cause: 'b' }
+          : input === 'slow.waitForTaskToken'
+            ? { pending: 'callback' }
+            : { ok: true, output: 1 },
+    );
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 'token', input: {}, startTime: T0 },
+      { invoke: (effect, signal) => invoke({ ...effect, input: effect.resource }, signal), clock },
+    );
+
+    // Assess: the token's invoke was aborted when its Parallel failed, not left to hand out its token
+    expect(result.status).toBe('SUCCEEDED');
+    expect(stats.aborted).toHaveLength(1);
+    expect(stats.aborted[0]).toContain('[1]/S');
+    expect(clock.now()).toBe(T0 + 60_000);
   });
 
   it('fails with the failed branch error and cancels the other branches (aborting their invokes)', async () => {
