@@ -8,7 +8,7 @@
  * same time into `BatchExecuteStatement`s of up to 25 (`groupCommit.ts`).
  *
  * ```
- * claim:      PutItem  if attribute_not_exists(pk) OR expiresAt < now
+ * claim:      PutItem  if attribute_not_exists(pk) OR expiresAt <= now (as isExpired reads it)
  * finished:   INSERT (batched); key exists -> read: live -> duplicate / in-flight, expired -> as claim
  *   failed -> read (BatchGet result or GetItem; the local DynamoDB ignores ReturnValuesOnConditionCheckFailure)
  *             terminal -> duplicate | live lease -> in-flight | WAITING not due -> waiting
@@ -188,7 +188,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
           new PutCommand({
             TableName: this.tableName,
             Item: toItem(record),
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds',
             ExpressionAttributeValues: { ':nowSeconds': Math.floor(now / 1000) },
           }),
         ),

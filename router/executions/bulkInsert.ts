@@ -48,7 +48,7 @@ async function insertMany(
   deps: BulkInsertDeps,
   items: readonly Record<string, unknown>[],
 ): Promise<InsertOutcome[]> {
-  const { client, tableName } = deps;
+  const { tableName } = deps;
   const outcomes: (InsertOutcome | undefined)[] = items.map(() => undefined);
   let pending = items.map((_, index) => index);
   for (let round = 0; pending.length > 0; round += 1) {
@@ -60,13 +60,19 @@ async function insertMany(
       break;
     }
     await leftoverBackoff(round);
-    const result = await deps.guard(
-      client.send(
-        new BatchExecuteStatementCommand({
-          Statements: pending.map((index) => insertStatement(tableName, items[index] ?? {})),
-        }),
-      ),
-    );
+    let result: Awaited<ReturnType<typeof send>>;
+    try {
+      result = await send(
+        deps,
+        pending.map((index) => insertStatement(tableName, items[index] ?? {})),
+      );
+    } catch (error) {
+      // The first request fails every caller; a later one only those it carried, not the inserted.
+      if (round === 0) throw error;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const index of pending) outcomes[index] = { error: failure };
+      break;
+    }
     const again: number[] = [];
     pending.forEach((index, position) => {
       const response = result.Responses?.[position];
@@ -90,6 +96,11 @@ async function insertMany(
   return outcomes.map(
     (outcome) => outcome ?? { error: new Error(`executions table ${tableName}: an insert had no answer`) },
   );
+}
+
+/** One `BatchExecuteStatement`, its whole-request failures made the router's retryable error. */
+function send(deps: BulkInsertDeps, statements: { Statement: string; Parameters: unknown[] }[]) {
+  return deps.guard(deps.client.send(new BatchExecuteStatementCommand({ Statements: statements })));
 }
 
 /** A PartiQL `INSERT` of `item`, its values passed as parameters. */
