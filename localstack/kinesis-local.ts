@@ -81,7 +81,11 @@ export function kinesisLocalFiles(): { readonly script: string; readonly certifi
   return { script, certificate };
 }
 
-function answers(host: string, port: number): Promise<boolean> {
+/**
+ * What listens on the port: kinesis-mock (its JSON answer to a ListStreams probe), something else (a
+ * port taken between `freePort` and the child binding it), or nothing yet.
+ */
+function listener(host: string, port: number): Promise<'kinesis' | 'other' | 'none'> {
   return new Promise((resolve) => {
     const probe = httpRequest(
       {
@@ -97,14 +101,19 @@ function answers(host: string, port: number): Promise<boolean> {
       },
       (response) => {
         response.resume();
-        resolve(true);
+        // kinesis-mock answers an unsigned probe with a JSON 1.1 error and an x-amz-id-2 header.
+        const json = String(response.headers['content-type'] ?? '').includes('x-amz-json-1.1');
+        resolve(json && response.headers['x-amz-id-2'] !== undefined ? 'kinesis' : 'other');
       },
     );
-    probe.on('error', () => resolve(false));
+    probe.on('error', () => resolve('none'));
     probe.on('timeout', () => probe.destroy());
     probe.end('{}');
   });
 }
+
+/** Starts on fresh ports this many times before giving up. */
+const START_ATTEMPTS = 3;
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -115,9 +124,13 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Starts kinesis-mock on a free port with stream transitions shortened to milliseconds (so a created
- * stream is ACTIVE at once, as with kinesalite) and resolves once it answers HTTP.
+ * stream is ACTIVE at once, as with kinesalite) and resolves once it answers as Kinesis. A port another
+ * process took in the meantime is given up for fresh ones, up to {@link START_ATTEMPTS} times.
  */
-export async function startKinesisLocal(options: KinesisLocalOptions = {}): Promise<KinesisLocal> {
+export async function startKinesisLocal(
+  options: KinesisLocalOptions = {},
+  attempt = 1,
+): Promise<KinesisLocal> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const { script, certificate } = kinesisLocalFiles();
@@ -180,12 +193,20 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
-  while (!(await answers(host, port))) {
+  // A port another process took before the child bound it answers as something else, and the child
+  // exits (its bind fails): start again on fresh ports.
+  while ((await listener(host, port)) !== 'kinesis') {
+    if (child.exitCode !== null && spawnError === undefined && attempt < START_ATTEMPTS) {
+      await stop();
+      return startKinesisLocal(options, attempt + 1);
+    }
     if (spawnError !== undefined || child.exitCode !== null || Date.now() > deadline) {
       await stop();
       const reason =
         spawnError?.message ??
-        (child.exitCode !== null ? `it exited with code ${child.exitCode}` : 'it did not answer in time');
+        (child.exitCode !== null
+          ? `it exited with code ${child.exitCode}`
+          : 'it did not answer as Kinesis in time');
       throw new Error(
         `kinesis: 'kinesis-local' (kinesis-mock) did not start on port ${port}: ${reason}\n${output}`,
       );
