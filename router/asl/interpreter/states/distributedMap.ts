@@ -38,6 +38,7 @@ import { flattenOutputs } from '../resultShape.ts';
 import { failState } from '../retry-catch.ts';
 import type { ExecutionEvent, MapBlock, MapRun, ThreadEnd } from '../state.ts';
 import { addPending, cancelThread, visitOf } from '../threads.ts';
+import type { pumpMap, settleItem } from './map.ts';
 
 /** A count selected by a path or an expression (MaxItems, MaxItemsPerBatch, MaxInputBytesPerBatch). */
 const POSITIVE: NumberRule = {
@@ -474,17 +475,9 @@ export function failMapRun(ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock, 
 }
 
 /** Starts as many of a Map's items as its concurrency allows (the inline Map's own function). */
-type StartItems = (ctx: Ctx, f: Frame, s: CompiledMap, block: MapBlock) => void;
+type StartItems = typeof pumpMap;
 /** Records how one item ended (the inline Map's own function). */
-type SettleItem = (
-  ctx: Ctx,
-  f: Frame,
-  s: CompiledMap,
-  block: MapBlock,
-  index: number,
-  end: ThreadEnd,
-  path: string,
-) => void;
+type SettleItem = typeof settleItem;
 
 /** A child execution was handed over, or ended: settle it and start the next. */
 function childExecutionEvent(
