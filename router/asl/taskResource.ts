@@ -143,6 +143,15 @@ export function waitsForTaskToken(resource: string): boolean {
   return parsedResource.kind !== 'lambda' && parsedResource.pattern === 'waitForTaskToken';
 }
 
+/** True when a Task on this resource starts a job and follows it to its end (`.sync`, `.sync:2`). */
+export function startsJob(resource: string): boolean {
+  const parsedResource = parseTaskResource(resource);
+  return (
+    parsedResource?.kind === 'service' &&
+    (parsedResource.pattern === 'sync' || parsedResource.pattern === 'sync:2')
+  );
+}
+
 /** True for `states:startExecution[.PATTERN]`, which may start a child execution of this runtime. */
 export function startsExecution(resource: string): boolean {
   const parsedResource = parseTaskResource(resource);

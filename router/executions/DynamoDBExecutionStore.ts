@@ -5,7 +5,7 @@
  * 100 records, a new execution one PutItem, each checkpoint one UpdateItem, completion one UpdateItem.
  * A standard execution that ran to its end before it was ever written is inserted finished: a PartiQL
  * `INSERT` (which fails alone when the key exists), gathered with the other executions finishing at the
- * same time into `BatchExecuteStatement`s of up to 25 (`groupCommit.ts`).
+ * same time into `BatchExecuteStatement`s of up to 25 (`bulkInsert.ts`).
  *
  * ```
  * claim:      PutItem  if attribute_not_exists(pk) OR expiresAt <= now (as isExpired reads it)

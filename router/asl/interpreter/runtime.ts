@@ -6,6 +6,7 @@
  * with the saved state resumes.
  */
 import { setMaxListeners } from 'node:events';
+import { startsJob } from '../taskResource.ts';
 import type { JsonValue } from '../types.ts';
 import { type CancelTimer, type Clock, startTimer } from './clock.ts';
 import type { CompiledGraph } from './compiled.ts';
@@ -632,7 +633,7 @@ const NO_TIMER: CancelTimer = () => {};
  * (`.sync`), a Map Run. Cancelling such an invoke must reach it at once.
  */
 function outlivesItsRequest(effect: InvokeEffect): boolean {
-  return effect.taskToken !== undefined || effect.mapRun !== undefined || effect.resource.includes('.sync');
+  return effect.taskToken !== undefined || effect.mapRun !== undefined || startsJob(effect.resource);
 }
 
 /**
