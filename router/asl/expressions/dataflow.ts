@@ -10,6 +10,7 @@
  * null discards the result and passes the raw input on, OutputPath null sends `{}`.
  */
 import type { JsonValue } from '../types.ts';
+import { InternTable } from './interned.ts';
 import { type CompiledPath, compilePath, compileSetter } from './paths.ts';
 
 /** A compiled InputPath or OutputPath. */
@@ -18,10 +19,22 @@ export type CompiledSelector = (value: JsonValue, context: JsonValue) => JsonVal
 /** A compiled ResultPath: places `result` into `input`. */
 export type CompiledResultPath = (input: JsonValue, result: JsonValue) => JsonValue;
 
+/*
+ * The steps that do not depend on a path are one function each, shared by every state of every graph, as
+ * compiled paths are (interned by their text): a call site in the interpreter then meets the same few
+ * functions however many engines a router has loaded.
+ */
+const passValue: CompiledSelector = (value) => value;
+const emptyObject: CompiledSelector = () => ({});
+const resultAsOutput: CompiledResultPath = (_input, result) => result;
+const inputAsOutput: CompiledResultPath = (input) => input;
+const resultBoundAsOutput: ResultPathBound = (_input, result) => result;
+const inputBoundAsOutput: ResultPathBound = (input) => input;
+
 /** Compiles InputPath / OutputPath (same semantics, both select with a path or discard with null). */
 function compileSelector(path: string | null | undefined): CompiledSelector {
-  if (path === undefined || path === '$') return (value) => value;
-  if (path === null) return () => ({});
+  if (path === undefined || path === '$') return passValue;
+  if (path === null) return emptyObject;
   const select: CompiledPath = compilePath(path);
   return select;
 }
@@ -42,8 +55,8 @@ export function compileOutputPath(path: string | null | undefined): CompiledSele
  * `States.ResultPathMatchFailure` when the input cannot hold it).
  */
 export function compileResultPath(path: string | null | undefined): CompiledResultPath {
-  if (path === undefined || path === '$') return (_input, result) => result;
-  if (path === null) return (input) => input;
+  if (path === undefined || path === '$') return resultAsOutput;
+  if (path === null) return inputAsOutput;
   return compileSetter(path);
 }
 
@@ -56,11 +69,16 @@ export type ResultPathBound = (inputBound: number, resultBound: number) => numbe
  * a key and a pair of braces per segment, which twelve bytes per character of the path cover.
  */
 export function resultPathBound(path: string | null | undefined): ResultPathBound {
-  if (path === undefined || path === '$') return (_input, result) => result;
-  if (path === null) return (input) => input;
+  if (path === undefined || path === '$') return resultBoundAsOutput;
+  if (path === null) return inputBoundAsOutput;
+  const known = pathBounds.get(path);
+  if (known !== undefined) return known;
   const growth = 12 * path.length;
-  return (input, result) => input + result + growth;
+  return pathBounds.keep(path, (input, result) => input + result + growth);
 }
+
+/** ResultPath bounds by the path's text. */
+const pathBounds = new InternTable<ResultPathBound>();
 
 /** Applies an InputPath once (see {@link compileInputPath}). */
 export function applyInputPath(

@@ -602,6 +602,13 @@ export type CompiledSetter = (target: JsonValue, value: JsonValue) => JsonValue;
  * when the path crosses something that is not an object (or an index outside an array).
  */
 export function compileSetter(path: string): CompiledSetter {
+  return setters.get(path) ?? setters.keep(path, newSetter(path));
+}
+
+/** Compiled setters by their path's text: one per path however many states and graphs write it. */
+const setters = new InternTable<CompiledSetter>();
+
+function newSetter(path: string): CompiledSetter {
   const parsed = parseReferencePath(path);
   if (typeof parsed === 'string') throw new TypeError(`invalid reference path: ${parsed}`);
   if (parsed.context) throw new TypeError(`path '${path}': cannot write into the context object ('$$')`);

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import {
+  compileInputPath,
+  compileResultPath,
+  resultPathBound,
+} from '../../../../router/asl/expressions/dataflow.ts';
 import { InternTable } from '../../../../router/asl/expressions/interned.ts';
 import { compileIntrinsic } from '../../../../router/asl/expressions/intrinsics.ts';
 import { compilePath } from '../../../../router/asl/expressions/paths.ts';
@@ -12,6 +17,22 @@ describe('interned expressions', () => {
     // Assess
     expect(second).toBe(first);
     expect(first({ order: { id: 7 } }, {})).toBe(7);
+  });
+
+  it('shares a ResultPath setter, its size bound and the pass-through steps between graphs', () => {
+    // Act
+    const write = compileResultPath('$.step1');
+    const again = compileResultPath('$.step1');
+    const input = { order: 1 };
+
+    // Assess
+    expect(again).toBe(write);
+    expect(resultPathBound('$.step1')).toBe(resultPathBound('$.step1'));
+    expect(compileResultPath('$')).toBe(compileResultPath(undefined));
+    expect(compileInputPath('$')).toBe(compileInputPath(undefined));
+    expect(write(input, 'a')).toEqual({ order: 1, step1: 'a' });
+    expect(again(input, 'b')).toEqual({ order: 1, step1: 'b' });
+    expect(input).toEqual({ order: 1 });
   });
 
   it('still refuses a full path where a reference path is required, after compiling it as a path', () => {
