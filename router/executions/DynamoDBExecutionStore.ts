@@ -36,6 +36,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
+import { overlay } from '../records.ts';
 import { isoTime } from '../time.ts';
 import { bulkInserts, type InsertOutcome } from './bulkInsert.ts';
 import { countStatus, listPage } from './dynamoListings.ts';
@@ -63,6 +64,9 @@ import {
   type ReopenUpdate,
   reopenedValues,
   type StatusCount,
+  withoutCheckpoint,
+  withoutDue,
+  withoutTerminal,
 } from './ExecutionStore.ts';
 import type { GroupCommit } from './groupCommit.ts';
 import { inChunks, LEFTOVER_ROUNDS, leftoverBackoff } from './inChunks.ts';
@@ -166,7 +170,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
 
   async claimFinished(request: ClaimRequest, completion: Completion): Promise<ClaimResult> {
     const { leaseOwner: _owner, leaseExpiresAt: _lease, ...claimed } = claimedRecord(request);
-    const next = await this.finished(claimed, completion);
+    const next = await this.finished(claimed, claimed.rev, completion);
     const outcome = await this.inserts.submit(toItem(next));
     if (outcome === 'inserted') return { kind: 'claimed', record: next };
     if (outcome !== 'exists') throw outcome.error;
@@ -207,8 +211,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       checkpoint: update.checkpoint,
       ...(update.history === undefined ? {} : { history: update.history }),
     };
-    const unplaced: ExecutionRecord = {
-      ...(update.dueAt === undefined ? withoutDue(record) : record),
+    const unplaced: ExecutionRecord = overlay(update.dueAt === undefined ? withoutDue(record) : record, {
       status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now + update.leaseMs,
@@ -216,7 +219,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(callbacks === undefined ? {} : { callbacks }),
       ...(update.children === undefined ? {} : { children: update.children }),
-    };
+    });
     const placed = await placeValues(
       this.payloads,
       record,
@@ -224,7 +227,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       fixedItemBytes(unplaced),
       'live',
     );
-    const next = withRefs({ ...unplaced, ...values }, placed.refs);
+    const next = withRefs(overlay(unplaced, values), placed.refs);
     // A RUNNING execution is due when its lease expires: if its owner dies, the sweep resumes it.
     const due =
       status === 'WAITING' && update.dueAt !== undefined
@@ -256,14 +259,15 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const values = completionFields(completion);
     const callbacks =
       completion.appliedCallback === undefined ? undefined : appliedCallbacksAfter(record, completion);
-    const unplaced: ExecutionRecord = withoutDue({
-      ...(completion.checkpoint === null ? withoutCheckpoint(record) : record),
-      status: completion.status,
-      rev: record.rev + 1,
-      updatedAt: isoTime(completion.now),
-      expiresAt,
-      ...(callbacks === undefined ? {} : { callbacks }),
-    });
+    const unplaced: ExecutionRecord = withoutDue(
+      overlay(completion.checkpoint === null ? withoutCheckpoint(record) : record, {
+        status: completion.status,
+        rev: record.rev + 1,
+        updatedAt: isoTime(completion.now),
+        expiresAt,
+        ...(callbacks === undefined ? {} : { callbacks }),
+      }),
+    );
     const placed = await placeValues(
       this.payloads,
       record,
@@ -271,7 +275,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       fixedItemBytes(unplaced),
       'done',
     );
-    const next = withRefs({ ...unplaced, ...values }, placed.refs);
+    const next = withRefs(overlay(unplaced, values), placed.refs);
     await this.conditionalUpdate(record, {
       set: {
         status: completion.status,
@@ -299,9 +303,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     }[],
   ): Promise<void> {
     const puts = await Promise.all(
-      items.map(async ({ record, completion }) =>
-        toItem(await this.finished(withoutDue({ ...record, rev: 1 }), completion)),
-      ),
+      items.map(async ({ record, completion }) => toItem(await this.finished(record, 1, completion))),
     );
     await inChunks(puts, BATCH_WRITE_LIMIT, async (chunk) => {
       let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
@@ -319,13 +321,19 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   }
 
   /** The record a finished execution is written as, its large values placed in S3 where they must be. */
-  private async finished(record: ExecutionRecord, completion: Completion): Promise<ExecutionRecord> {
-    const unplaced: ExecutionRecord = {
-      ...record,
-      status: completion.status,
-      updatedAt: isoTime(completion.now),
-      expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
-    };
+  private async finished(
+    record: Omit<ExecutionRecord, 'rev'>,
+    rev: number,
+    completion: Completion,
+  ): Promise<ExecutionRecord> {
+    const unplaced: ExecutionRecord = withoutDue(
+      overlay(record, {
+        rev,
+        status: completion.status,
+        updatedAt: isoTime(completion.now),
+        expiresAt: Math.floor(completion.now / 1000) + completion.retentionSeconds,
+      }),
+    );
     const values = completionFields(completion);
     const placed = await placeValues(
       this.payloads,
@@ -334,7 +342,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       fixedItemBytes(unplaced),
       'done',
     );
-    return withRefs({ ...unplaced, ...values }, placed.refs);
+    return withRefs(overlay(unplaced, values), placed.refs);
   }
 
   async recordFailure(key: ExecutionKey, now: number): Promise<number> {
@@ -509,14 +517,13 @@ export class DynamoDBExecutionStore implements ExecutionStore {
 
   async reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord> {
     const values = await reopenedValues(this.payloads, record, update, this.label(record));
-    const unplaced: ExecutionRecord = {
-      ...withoutTerminal(record),
+    const unplaced: ExecutionRecord = overlay(withoutTerminal(record), {
       status: update.status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now,
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-    };
+    });
     const placed = await placeValues(
       this.payloads,
       record,
@@ -524,7 +531,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       fixedItemBytes(unplaced),
       'live',
     );
-    const next = withRefs({ ...unplaced, ...values }, placed.refs);
+    const next = withRefs(overlay(unplaced, values), placed.refs);
     const due =
       update.status === 'WAITING' && update.dueAt !== undefined
         ? dueIndexKeys(next, update.dueAt)
@@ -568,14 +575,13 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     existing: ExecutionRecord,
     request: ClaimRequest,
   ): Promise<ExecutionRecord | undefined> {
-    const next: ExecutionRecord = {
-      ...existing,
-      status: 'RUNNING',
+    const next: ExecutionRecord = overlay(existing, {
+      status: 'RUNNING' as const,
       rev: existing.rev + 1,
       leaseOwner: request.owner,
       leaseExpiresAt: request.now + request.leaseMs,
       updatedAt: isoTime(request.now),
-    };
+    });
     try {
       await this.conditionalUpdate(
         existing,
@@ -612,7 +618,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const sets = ['#rev = #rev + :one'];
     let n = 0;
     const status = change.set.status as ExecutionStatus | undefined;
-    const set = status === undefined ? change.set : { ...change.set, ...statusIndexKeys(record, status) };
+    const set = status === undefined ? change.set : overlay(change.set, statusIndexKeys(record, status));
     for (const [field, value] of Object.entries(set)) {
       n += 1;
       names[`#f${n}`] = field;
@@ -674,27 +680,4 @@ export class DynamoDBExecutionStore implements ExecutionStore {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function withoutCheckpoint(record: ExecutionRecord): ExecutionRecord {
-  const { checkpoint: _checkpoint, ...rest } = record;
-  return rest;
-}
-
-function withoutTerminal(record: ExecutionRecord): ExecutionRecord {
-  const {
-    expiresAt: _expires,
-    error: _error,
-    cause: _cause,
-    output: _output,
-    dueAt: _dueAt,
-    leaseOwner: _owner,
-    ...rest
-  } = record;
-  return rest;
-}
-
-function withoutDue(record: ExecutionRecord): ExecutionRecord {
-  const { dueAt: _dueAt, ...rest } = record;
-  return rest;
 }

@@ -27,6 +27,7 @@ import type {
 } from '../asl/index.ts';
 import type { RouterSettings } from '../config.ts';
 import { LeaseLostError, RouterError } from '../errors.ts';
+import type { Writable } from '../records.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import { isoTime } from '../time.ts';
 import { checkpointsOf } from './checkpoints.ts';
@@ -383,10 +384,7 @@ export class ExecutionLifecycle {
       Date.parse(record.startedAt),
       record.executionId,
     );
-    await executions.complete(record, {
-      ...this.finalCompletion(record, result),
-      ...(appliedCallback === undefined ? {} : { appliedCallback }),
-    });
+    await executions.complete(record, this.finalCompletion(record, result, appliedCallback));
     return {
       kind: 'finished',
       label,
@@ -501,14 +499,13 @@ export class ExecutionLifecycle {
   private finalCompletion(
     record: ExecutionRecord | undefined,
     result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
+    appliedCallback?: string,
   ): Completion {
-    return {
-      ...this.completion(result, this.deps.clock.now()),
-      ...(result.status === 'FAILED'
-        ? { checkpoint: JSON.stringify(result.state) }
-        : { checkpoint: null, input: JSON.stringify(result.state.context.input) }),
-      ...historyOf(record, result.history, this.deps.settings.historyData),
-    };
+    const completion: Writable<Completion> = this.completion(result, this.deps.clock.now());
+    completion.checkpoint = result.status === 'FAILED' ? JSON.stringify(result.state) : null;
+    if (result.status === 'SUCCEEDED') completion.input = JSON.stringify(result.state.context.input);
+    if (appliedCallback !== undefined) completion.appliedCallback = appliedCallback;
+    return Object.assign(completion, historyOf(record, result.history, this.deps.settings.historyData));
   }
 
   private claimRequest(
@@ -517,7 +514,8 @@ export class ExecutionLifecycle {
     now: number,
   ): ClaimRequest {
     return {
-      ...message.key,
+      engine: message.key.engine,
+      dedupKey: message.key.dedupKey,
       executionId: executionIdFor(message.key),
       version: loaded.version,
       mode: 'standard',
@@ -574,12 +572,12 @@ export class ExecutionLifecycle {
     const waited = interrupted ? [] : ((await this.deps.waitedChildren?.(result.state)) ?? []);
     const children = childrenAfter(record.children, waited);
     await this.deps.executions.checkpoint(record, {
-      ...(children === record.children || children === undefined ? {} : { children }),
-      ...(appliedCallback === undefined ? {} : { appliedCallback }),
       checkpoint: JSON.stringify(result.state),
       status: interrupted ? 'RUNNING' : 'WAITING',
       leaseMs: interrupted ? 0 : settings.leaseMs,
       now: this.deps.clock.now(),
+      ...(children === record.children || children === undefined ? {} : { children }),
+      ...(appliedCallback === undefined ? {} : { appliedCallback }),
       ...historyOf(record, result.history, settings.historyData),
       ...(result.dueAt === undefined || interrupted ? {} : { dueAt: result.dueAt }),
     });
@@ -643,7 +641,7 @@ export class ExecutionLifecycle {
     now: number,
     keepOutput = true,
   ): Completion {
-    const completion: { -readonly [K in keyof Completion]: Completion[K] } = {
+    const completion: Writable<Completion> = {
       status: result.status,
       now,
       retentionSeconds: this.deps.settings.retentionSeconds,

@@ -12,6 +12,7 @@
  */
 import { hash } from 'node:crypto';
 import type { ExecutionMode } from '../asl/index.ts';
+import type { Writable } from '../records.ts';
 import { isoTime } from '../time.ts';
 import type { ParentLink } from './parentLink.ts';
 import { finishedValuesKept, type LargeField, type PayloadRefs, type PayloadStore } from './payloads.ts';
@@ -381,16 +382,17 @@ export function finishedClaimConflict(existing: ExecutionRecord, now: number): C
 
 /** The record fields a completion sets; a null checkpoint is dropped by the caller, not stored. */
 export function completionFields(completion: Completion): Partial<ExecutionRecord> {
-  return {
-    ...(completion.input === undefined ? {} : { input: completion.input }),
-    ...(completion.output === undefined ? {} : { output: completion.output }),
-    ...(completion.error === undefined ? {} : { error: completion.error }),
-    ...(completion.cause === undefined ? {} : { cause: completion.cause }),
-    ...(completion.checkpoint === undefined || completion.checkpoint === null
-      ? {}
-      : { checkpoint: completion.checkpoint }),
-    ...(completion.history === undefined ? {} : { history: completion.history }),
-  };
+  // Set one by one: every finished execution passes here (see `router/records.ts`).
+  const fields: Writable<Partial<ExecutionRecord>> = {};
+  if (completion.input !== undefined) fields.input = completion.input;
+  if (completion.output !== undefined) fields.output = completion.output;
+  if (completion.error !== undefined) fields.error = completion.error;
+  if (completion.cause !== undefined) fields.cause = completion.cause;
+  if (completion.checkpoint !== undefined && completion.checkpoint !== null) {
+    fields.checkpoint = completion.checkpoint;
+  }
+  if (completion.history !== undefined) fields.history = completion.history;
+  return fields;
 }
 
 /** True when a record has passed its TTL (the local DynamoDB ignores TTL, so it is checked on read too). */
@@ -412,4 +414,31 @@ export function classifyExisting(
   if (record.status === 'WAITING')
     return wake || (record.dueAt !== undefined && record.dueAt <= now) ? 'take-over' : 'waiting';
   return record.leaseExpiresAt !== undefined && record.leaseExpiresAt > now ? 'in-flight' : 'take-over';
+}
+
+/** The record without its checkpoint: a success that has nothing to resume drops it. */
+export function withoutCheckpoint(record: ExecutionRecord): ExecutionRecord {
+  const { checkpoint: _checkpoint, ...rest } = record;
+  return rest;
+}
+
+/** The record without what only a finished or leased run has: reopening for a redrive starts afresh. */
+export function withoutTerminal(record: ExecutionRecord): ExecutionRecord {
+  const {
+    expiresAt: _expires,
+    error: _error,
+    cause: _cause,
+    output: _output,
+    dueAt: _dueAt,
+    leaseOwner: _owner,
+    ...rest
+  } = record;
+  return rest;
+}
+
+/** The record without a due time: only a WAITING execution keeps one. */
+export function withoutDue(record: ExecutionRecord): ExecutionRecord {
+  if (record.dueAt === undefined) return record;
+  const { dueAt: _dueAt, ...rest } = record;
+  return rest;
 }

@@ -7,6 +7,7 @@
  * record as its item would: values kept by reference are named in `refs` and left out.
  */
 import { LeaseLostError } from '../errors.ts';
+import { overlay, type Writable } from '../records.ts';
 import { isoTime } from '../time.ts';
 import {
   appliedCallbacksAfter,
@@ -33,6 +34,8 @@ import {
   type ReopenUpdate,
   reopenedValues,
   type StatusCount,
+  withoutDue,
+  withoutTerminal,
 } from './ExecutionStore.ts';
 import { DYNAMODB_ITEM_MAX_BYTES, fixedItemBytes, itemBytes, itemBytesBound, toItem } from './items.ts';
 import { MemoryPayloadStore } from './MemoryPayloadStore.ts';
@@ -93,14 +96,13 @@ export class MemoryExecutionStore implements ExecutionStore {
     const verdict = classifyExisting(existing, request.now, request.wake);
     if (verdict !== 'take-over') return { kind: verdict, record: existing };
     this.requests += 1;
-    const taken: ExecutionRecord = {
-      ...existing,
-      status: 'RUNNING',
+    const taken: ExecutionRecord = overlay(existing, {
+      status: 'RUNNING' as const,
       rev: existing.rev + 1,
       leaseOwner: request.owner,
       leaseExpiresAt: request.now + request.leaseMs,
       updatedAt: isoTime(request.now),
-    };
+    });
     this.records.set(mapKey, taken);
     return { kind: 'resumed', record: await this.resolve(taken, ['checkpoint', 'history']) };
   }
@@ -120,10 +122,8 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async checkpoint(record: ExecutionRecord, update: CheckpointUpdate): Promise<ExecutionRecord> {
     this.assertCurrent(record);
-    const { dueAt: _dueAt, ...rest } = record;
     const callbacks = appliedCallbacksAfter(record, update);
-    const unplaced: ExecutionRecord = {
-      ...rest,
+    const unplaced: ExecutionRecord = overlay(withoutDue(record), {
       status: update.status ?? 'RUNNING',
       rev: record.rev + 1,
       leaseExpiresAt: update.now + update.leaseMs,
@@ -131,7 +131,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
       ...(callbacks === undefined ? {} : { callbacks }),
       ...(update.children === undefined ? {} : { children: update.children }),
-    };
+    });
     const values = {
       checkpoint: update.checkpoint,
       ...(update.history === undefined ? {} : { history: update.history }),
@@ -250,23 +250,13 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async reopen(record: ExecutionRecord, update: ReopenUpdate): Promise<ExecutionRecord> {
     this.assertCurrent(record);
-    const {
-      expiresAt: _expires,
-      error: _error,
-      cause: _cause,
-      output: _output,
-      dueAt: _dueAt,
-      leaseOwner: _owner,
-      ...rest
-    } = record;
-    const unplaced: ExecutionRecord = {
-      ...rest,
+    const unplaced: ExecutionRecord = overlay(withoutTerminal(record), {
       status: update.status,
       rev: record.rev + 1,
       leaseExpiresAt: update.now,
       updatedAt: isoTime(update.now),
       ...(update.dueAt === undefined ? {} : { dueAt: update.dueAt }),
-    };
+    });
     const values = await reopenedValues(this.payloads, record, update, label(record));
     const next = await this.place(record, unplaced, { set: values, remove: REOPEN_REMOVES }, 'live');
     this.save(next, 'update');
@@ -285,8 +275,9 @@ export class MemoryExecutionStore implements ExecutionStore {
     kind: PayloadClass,
   ): Promise<ExecutionRecord> {
     const placed = await placeValues(this.payloads, before, change, fixedItemBytes(unplaced), kind);
-    const next: Record<string, unknown> = { ...unplaced, ...change.set };
-    for (const field of change.remove ?? []) delete next[field];
+    const next: Record<string, unknown> = {};
+    Object.assign(next, unplaced, change.set);
+    for (const field of change.remove ?? []) if (field in next) delete next[field];
     return withRefs(next as unknown as ExecutionRecord, placed.refs);
   }
 
@@ -340,7 +331,7 @@ function terminal(
   rev: number,
   completion: Completion,
 ): ExecutionRecord {
-  const next: { -readonly [K in keyof ExecutionRecord]: ExecutionRecord[K] } = {
+  const next: Writable<ExecutionRecord> = {
     engine: record.engine,
     dedupKey: record.dedupKey,
     executionId: record.executionId,

@@ -48,11 +48,6 @@ export function dueIndexKeys(record: ExecutionRecord, dueAt: number): { gsi1pk: 
   return { gsi1pk: `DUE#${partition}`, gsi1sk: `${String(dueAt).padStart(15, '0')}#${record.executionId}` };
 }
 
-/** The per-engine listing index entry of a record. */
-function listingKeys(record: ExecutionRecord): { gsi2pk: string; gsi2sk: string } {
-  return { gsi2pk: `ENGINE#${record.engine}`, gsi2sk: listingSortKey(record) };
-}
-
 /** The status index partition of an engine's executions with one status. */
 export function statusPartition(engine: string, status: ExecutionStatus): string {
   return `STATUS#${engine}#${status}`;
@@ -71,15 +66,25 @@ export function statusIndexKeys(
 
 /** The item for a record: a value kept by reference is written as its reference. */
 export function toItem(record: ExecutionRecord): Record<string, unknown> {
-  const { refs, ...fields } = record;
+  // Every write of every message passes here: built without spreading (see `router/records.ts`).
+  const key = executionItemKey(record);
+  const sortKey = listingSortKey(record);
   const item: Record<string, unknown> = {
-    ...executionItemKey(record),
-    ...listingKeys(record),
-    ...statusIndexKeys(record, record.status),
-    ...fields,
+    pk: key.pk,
+    sk: key.sk,
+    gsi2pk: `ENGINE#${record.engine}`,
+    gsi2sk: sortKey,
+    gsi3pk: statusPartition(record.engine, record.status),
+    gsi3sk: sortKey,
   };
+  Object.assign(item, record);
+  const refs = record.refs;
   if (refs !== undefined) {
-    for (const [field, ref] of Object.entries(refs)) item[field] = refAttribute(ref);
+    delete item.refs;
+    for (const field in refs) {
+      const ref = refs[field as LargeField];
+      if (ref !== undefined) item[field] = refAttribute(ref);
+    }
   }
   return item;
 }
