@@ -21,9 +21,11 @@ import type {
   ExecutionState,
   InvokeEffect,
   JsonValue,
+  Step,
 } from '../asl/index.ts';
 import { type RunResult, runExecution, SharedSignal } from '../asl/index.ts';
 import type { InvokeOutcome } from '../invoke/index.ts';
+import { overlay } from '../records.ts';
 
 /**
  * Workflow errors that mean "the infrastructure said not now" rather than "the work failed": when a
@@ -151,10 +153,9 @@ export function executeGraph(
   return runExecution(
     graph,
     init,
-    {
-      ...deps,
+    overlay(deps, {
       invoke,
-      onStep: async (step) => {
+      onStep: async (step: Step) => {
         let durable = false;
         let needed = policy.everyStep || pending?.() === true;
         for (const effect of step.effects) {
@@ -178,7 +179,7 @@ export function executeGraph(
         await write(JSON.stringify(step.state));
         lastWrite = now;
       },
-    },
+    }),
     options,
   );
 }

@@ -33,6 +33,7 @@ export {
   PARSED_GROWTH,
   PendingIndex,
   SizeBounds,
+  type Step,
   sizeBound,
   startExecution,
 } from './transition.ts';
