@@ -138,7 +138,8 @@ function attributeBound(value: unknown): number {
   }
   if (typeof value === 'object') {
     let sum = 3;
-    for (const [name, v] of Object.entries(value)) {
+    for (const name in value) {
+      const v: unknown = (value as Record<string, unknown>)[name];
       if (v !== undefined) sum += 3 * name.length + 1 + attributeBound(v);
     }
     return sum;
