@@ -68,14 +68,14 @@ export function statusIndexKeys(
 export function toItem(record: ExecutionRecord): Record<string, unknown> {
   // Every write of every message passes here: built without spreading (see `router/records.ts`).
   const key = executionItemKey(record);
-  const sortKey = listingSortKey(record);
+  const status = statusIndexKeys(record, record.status);
   const item: Record<string, unknown> = {
     pk: key.pk,
     sk: key.sk,
     gsi2pk: `ENGINE#${record.engine}`,
-    gsi2sk: sortKey,
-    gsi3pk: statusPartition(record.engine, record.status),
-    gsi3sk: sortKey,
+    gsi2sk: status.gsi3sk,
+    gsi3pk: status.gsi3pk,
+    gsi3sk: status.gsi3sk,
   };
   Object.assign(item, record);
   const refs = record.refs;
