@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { marshallOptions } from '@aws-sdk/util-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Where and as whom the clients talk; every field defaults from the environment. */
@@ -101,13 +102,22 @@ export function dynamoDbClient(aws: AwsEnvironment = awsEnvironmentFromEnv()): D
   return new DynamoDBClient(baseConfig(aws));
 }
 
+/**
+ * How plain values become DynamoDB attribute values: `undefined` fields dropped, class instances refused.
+ * The document client marshals with it, and so do the hot batch writes that marshal their items
+ * themselves and send the low-level command (`router/executions/`).
+ */
+export const MARSHALL_OPTIONS: Readonly<marshallOptions> = Object.freeze({
+  removeUndefinedValues: true,
+  convertClassInstanceToMap: false,
+});
+
 /** DynamoDB document client: plain JS values in and out, `undefined` fields dropped. */
 export function dynamoDbDocumentClient(
   aws: AwsEnvironment = awsEnvironmentFromEnv(),
 ): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(dynamoDbClient(aws), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
+  // A copy: the document client writes its own defaults into the options object it is given.
+  return DynamoDBDocumentClient.from(dynamoDbClient(aws), { marshallOptions: { ...MARSHALL_OPTIONS } });
 }
 
 /** S3. */

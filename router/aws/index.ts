@@ -9,6 +9,7 @@ export {
   isLocalEndpoint,
   kinesisClient,
   lambdaClient,
+  MARSHALL_OPTIONS,
   redshiftDataClient,
   s3Client,
 } from './clients.ts';

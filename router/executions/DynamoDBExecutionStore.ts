@@ -21,10 +21,13 @@
  * exceed 128 KiB. Reads that lead to running the execution (`get`, `find`, a resuming claim) read them
  * back; the batch pre-check and the due listing do not.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -35,6 +38,8 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { MARSHALL_OPTIONS } from '../aws/index.ts';
 import { isRetryableAwsError, LeaseLostError, StoreUnavailableError } from '../errors.ts';
 import { overlay } from '../records.ts';
 import { isoTime } from '../time.ts';
@@ -128,7 +133,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const found = new Map<string, ExecutionRecord>();
     const unique = [...new Map(keys.map((k) => [executionMapKey(k), k])).values()];
     await inChunks(unique, BATCH_GET_LIMIT, async (chunk) => {
-      let request: Record<string, unknown>[] = chunk.map(executionItemKey);
+      let request = chunk.map((key) => marshall(executionItemKey(key)));
       for (let round = 0; request.length > 0; round += 1) {
         if (round > LEFTOVER_ROUNDS) {
           throw new StoreUnavailableError('BatchGetItem kept returning unprocessed keys');
@@ -136,17 +141,18 @@ export class DynamoDBExecutionStore implements ExecutionStore {
         await leftoverBackoff(round);
         const result = await this.guard(
           this.client.send(
-            new BatchGetCommand({
+            new BatchGetItemCommand({
               RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } },
             }),
           ),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
+        for (const attributes of result.Responses?.[this.tableName] ?? []) {
+          const item = unmarshall(attributes);
           if (typeof item.status !== 'string') continue;
           const record = fromItem(item);
           if (!isExpired(record, now)) found.set(executionMapKey(record), record);
         }
-        request = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+        request = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     });
     return found;
@@ -302,20 +308,24 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       readonly completion: Completion;
     }[],
   ): Promise<void> {
+    // Marshalled here and sent as the low-level command (as `peek` reads): the document client would
+    // walk every request again to find the items it marshals, a cost each express record pays.
     const puts = await Promise.all(
-      items.map(async ({ record, completion }) => toItem(await this.finished(record, 1, completion))),
+      items.map(async ({ record, completion }) =>
+        marshall(toItem(await this.finished(record, 1, completion)), MARSHALL_OPTIONS),
+      ),
     );
     await inChunks(puts, BATCH_WRITE_LIMIT, async (chunk) => {
-      let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+      let requests: WriteRequest[] = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let round = 0; requests.length > 0; round += 1) {
         if (round > LEFTOVER_ROUNDS) {
           throw new StoreUnavailableError('BatchWriteItem kept returning unprocessed items');
         }
         await leftoverBackoff(round);
         const result = await this.guard(
-          this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
+          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } })),
         );
-        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        requests = result.UnprocessedItems?.[this.tableName] ?? [];
       }
     });
   }

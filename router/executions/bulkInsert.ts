@@ -4,7 +4,14 @@
  * group commit. `BatchWriteItem` takes no conditions, and a transaction would fail all of them on one
  * duplicate and cost twice the write capacity.
  */
-import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttributeValue,
+  BatchExecuteStatementCommand,
+  type BatchStatementRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { convertToAttr } from '@aws-sdk/util-dynamodb';
+import { MARSHALL_OPTIONS } from '../aws/index.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import { GroupCommit } from './groupCommit.ts';
 import { LEFTOVER_ROUNDS, leftoverBackoff, PARALLEL_BATCH_REQUESTS } from './inChunks.ts';
@@ -99,21 +106,21 @@ async function insertMany(
 }
 
 /** One `BatchExecuteStatement`, its whole-request failures made the router's retryable error. */
-function send(deps: BulkInsertDeps, statements: { Statement: string; Parameters: unknown[] }[]) {
+function send(deps: BulkInsertDeps, statements: BatchStatementRequest[]) {
   return deps.guard(deps.client.send(new BatchExecuteStatementCommand({ Statements: statements })));
 }
 
-/** A PartiQL `INSERT` of `item`, its values passed as parameters. */
-function insertStatement(
-  table: string,
-  item: Record<string, unknown>,
-): { Statement: string; Parameters: unknown[] } {
+/**
+ * A PartiQL `INSERT` of `item`, its values passed as parameters, marshalled here: the low-level command
+ * skips the document client's second walk over every statement.
+ */
+function insertStatement(table: string, item: Record<string, unknown>): BatchStatementRequest {
   const names: string[] = [];
-  const values: unknown[] = [];
+  const values: AttributeValue[] = [];
   for (const [name, value] of Object.entries(item)) {
     if (value === undefined) continue;
     names.push(`'${name.replaceAll("'", "''")}': ?`);
-    values.push(value);
+    values.push(convertToAttr(value, MARSHALL_OPTIONS));
   }
   return { Statement: `INSERT INTO "${table}" VALUE {${names.join(', ')}}`, Parameters: values };
 }
