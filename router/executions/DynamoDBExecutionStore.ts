@@ -133,7 +133,7 @@ export class DynamoDBExecutionStore implements ExecutionStore {
     const found = new Map<string, ExecutionRecord>();
     const unique = [...new Map(keys.map((k) => [executionMapKey(k), k])).values()];
     await inChunks(unique, BATCH_GET_LIMIT, async (chunk) => {
-      let request = chunk.map((key) => marshall(executionItemKey(key)));
+      let request = chunk.map((key) => marshall(executionItemKey(key), MARSHALL_OPTIONS));
       for (let round = 0; request.length > 0; round += 1) {
         if (round > LEFTOVER_ROUNDS) {
           throw new StoreUnavailableError('BatchGetItem kept returning unprocessed keys');
