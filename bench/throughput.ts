@@ -4,9 +4,13 @@
  * steps alone, what no router can avoid. `bench/router.ts` runs this
  * file bundled and minified exactly as the router is deployed (infra/bundling.ts) in a child process;
  * run from the sources (`node --import tsx bench/throughput.ts`) the same code is about a quarter slower.
- * It prints its figures as one JSON object.
+ * Each contender runs in a process of its own, round after round in turn: in one shared heap, whoever
+ * runs next pays to collect the garbage the one before left (a standard batch leaves its executions'
+ * histories), which no Lambda container does. It prints its figures as one JSON object.
  */
+import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { ExecutionMode, JsonValue } from '../router/asl/index.ts';
 import { inMemoryRouter, sequentialGraph } from '../test/support/router.ts';
 import { cloudEventOf, createBaselineHandler, lambdaContext } from './baseline/handler.ts';
@@ -27,7 +31,11 @@ type Figures = Record<string, number | string>;
 
 /** Full batches each contender runs before measuring: a warm Lambda container has long since tiered up its JIT. */
 const WARM_UP_RUNS = 3;
-const RUNS = 5;
+/** Timed batches in each contender's process, and rounds of processes: medians over six batches each. */
+const RUNS_PER_PROCESS = 2;
+const ROUNDS = 3;
+/** The flag that makes this file one contender's process. */
+const CONTENDER_FLAG = '--contender';
 /** As the Lambda handler passes it: the router arms its deadline, as it does in Lambda. */
 const LAMBDA_CONTEXT = { remainingTimeMs: () => 900_000 };
 const BATCH = BATCH_RECORDS;
@@ -101,41 +109,69 @@ async function floorRun(records: number): Promise<Rate> {
   });
 }
 
-/** Throughput figures in this process: warm up, then interleave the three contenders so load swings hit all alike. */
+/** The contenders, in the order each round runs them. */
+const CONTENDERS = ['standard', 'express', 'baseline', 'floor'] as const;
+type Contender = (typeof CONTENDERS)[number];
+
+/** One fresh batch of `contender`. */
+function runOnce(contender: Contender): Promise<Rate> {
+  switch (contender) {
+    case 'standard':
+    case 'express':
+      return routerRun(contender, BATCH);
+    case 'baseline':
+      return baselineRun(BATCH);
+    case 'floor':
+      return floorRun(BATCH);
+  }
+}
+
+/** What one contender's process does: warm up, then time its batches; the rates go to stdout as JSON. */
+async function contenderProcess(contender: Contender): Promise<Rate[]> {
+  for (let i = 0; i < WARM_UP_RUNS; i++) await runOnce(contender);
+  const rates: Rate[] = [];
+  for (let i = 0; i < RUNS_PER_PROCESS; i++) rates.push(await runOnce(contender));
+  return rates;
+}
+
+/** Runs `contender` in a fresh process of this same file (bundled or from the sources) and reads its rates. */
+async function inChild(contender: Contender): Promise<Rate[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...process.execArgv, process.argv[1] ?? '', CONTENDER_FLAG, contender],
+    { maxBuffer: 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as Rate[];
+}
+
+/** Throughput figures: rounds in which every contender runs in a process of its own, in turn, so load swings hit all alike. */
 export async function measureThroughput(): Promise<Figures> {
-  for (let i = 0; i < WARM_UP_RUNS; i++) {
-    await routerRun('standard', BATCH);
-    await routerRun('express', BATCH);
-    await baselineRun(BATCH);
-    await floorRun(BATCH);
+  const rates = new Map<Contender, Rate[]>(CONTENDERS.map((contender) => [contender, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const contender of CONTENDERS) rates.get(contender)?.push(...(await inChild(contender)));
   }
-  const standard: Rate[] = [];
-  const express: Rate[] = [];
-  const baseline: Rate[] = [];
-  const floor: Rate[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    standard.push(await routerRun('standard', BATCH));
-    express.push(await routerRun('express', BATCH));
-    baseline.push(await baselineRun(BATCH));
-    floor.push(await floorRun(BATCH));
-  }
-  const figures: Figures = {};
+  const figures: Figures = {
+    'router.memory.setup': `${ROUNDS} rounds x ${CONTENDERS.length} contenders, each in its own process: ${WARM_UP_RUNS} warm-up + ${RUNS_PER_PROCESS} timed batches of ${BATCH} records`,
+  };
   for (const clock of ['cpu', 'wall'] as const) {
-    const s = median(standard.map((rate) => rate[clock]));
-    const e = median(express.map((rate) => rate[clock]));
-    const b = median(baseline.map((rate) => rate[clock]));
-    const f = median(floor.map((rate) => rate[clock]));
-    figures[`router.memory.${clock}.standard.recordsPerSecond`] = Math.round(s);
-    figures[`router.memory.${clock}.express.recordsPerSecond`] = Math.round(e);
-    figures[`router.memory.${clock}.baseline.recordsPerSecond`] = Math.round(b);
-    figures[`router.memory.${clock}.standard.vsBaseline`] = Number((s / b).toFixed(2));
-    figures[`router.memory.${clock}.express.vsBaseline`] = Number((e / b).toFixed(2));
-    figures[`router.memory.${clock}.floor.recordsPerSecond`] = Math.round(f);
-    figures[`router.memory.${clock}.floor.vsBaseline`] = Number((f / b).toFixed(2));
+    const rate = (contender: Contender): number => median((rates.get(contender) ?? []).map((r) => r[clock]));
+    const b = rate('baseline');
+    for (const contender of CONTENDERS) {
+      const r = rate(contender);
+      figures[`router.memory.${clock}.${contender}.recordsPerSecond`] = Math.round(r);
+      if (contender !== 'baseline')
+        figures[`router.memory.${clock}.${contender}.vsBaseline`] = Number((r / b).toFixed(2));
+    }
   }
   return figures;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.stdout.write(`${JSON.stringify(await measureThroughput())}\n`);
+  const flag = process.argv.indexOf(CONTENDER_FLAG);
+  const contender = CONTENDERS.find((name) => name === process.argv[flag + 1]);
+  if (flag >= 0 && contender === undefined) {
+    throw new Error(`bench throughput: ${CONTENDER_FLAG} takes one of ${CONTENDERS.join(', ')}`);
+  }
+  const figures = contender === undefined ? await measureThroughput() : await contenderProcess(contender);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
