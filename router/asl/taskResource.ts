@@ -75,15 +75,16 @@ const SDK = /^aws-sdk:([a-z0-9]+):([A-Za-z][A-Za-z0-9]*)(?:\.(waitForTaskToken))
 const SERVICE = /^([a-z][a-z0-9-]*):([A-Za-z][A-Za-z0-9]*)(?:\.(sync:2|sync|waitForTaskToken))?$/;
 
 /** Parsed resources, by text: a graph names a handful of them and every invoke asks again. */
-const parsed = new Map<string, TaskResource | undefined>();
+const parsed = new Map<string, TaskResource | null>();
 const PARSED_LIMIT = 4_096;
 
 /** Parses a resource; undefined when it is none of the forms above. */
 export function parseTaskResource(resource: string): TaskResource | undefined {
-  if (parsed.has(resource)) return parsed.get(resource);
+  const known = parsed.get(resource);
+  if (known !== undefined) return known ?? undefined;
   const result = parseUncached(resource);
   if (parsed.size >= PARSED_LIMIT) parsed.clear();
-  parsed.set(resource, result);
+  parsed.set(resource, result ?? null);
   return result;
 }
 
