@@ -442,23 +442,33 @@ export function streamPut(sdk: SdkIntegrations, streamName: string): (record: St
  * refused when the graph was published and loaded.
  */
 export function withNestedExecutions(invoke: TaskInvoker, nested: NestedExecutions): TaskInvoker {
-  return async (effect, signal) => {
+  // Most tasks are neither: they go straight to `invoke`, without an async frame of their own.
+  return (effect, signal) => {
     const resource = parseTaskResource(effect.resource);
     if (
       resource?.kind === 'service' &&
       resource.service === 'states' &&
       resource.action === 'startExecution'
     ) {
-      const child = await nested.start(effect, resource.pattern);
-      if (child !== undefined) return child;
-    } else if (
-      resource?.kind === 'sdk' &&
-      resource.service === 'sfn' &&
-      resource.action.startsWith('sendTask')
-    ) {
-      const answered = await nested.sendTask(resource.action, effect.input, effect.idempotencyKey);
-      if (answered !== undefined) return answered;
+      return answerOr(nested.start(effect, resource.pattern), invoke, effect, signal);
+    }
+    if (resource?.kind === 'sdk' && resource.service === 'sfn' && resource.action.startsWith('sendTask')) {
+      return answerOr(
+        nested.sendTask(resource.action, effect.input, effect.idempotencyKey),
+        invoke,
+        effect,
+        signal,
+      );
     }
     return invoke(effect, signal);
   };
+}
+
+/** This runtime's answer to a task, or, when it has none (not one of its executions), `invoke`'s. */
+async function answerOr(
+  answer: Promise<InvokeOutcome | undefined>,
+  invoke: TaskInvoker,
+  ...[effect, signal]: Parameters<TaskInvoker>
+): Promise<InvokeOutcome> {
+  return (await answer) ?? invoke(effect, signal);
 }
