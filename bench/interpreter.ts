@@ -223,8 +223,8 @@ const CONTEST_GRAPHS: Readonly<Record<string, EngineGraph>> = {
 
 const CONTEST_INPUT: JsonObject = { n: 7, items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
 const CONTEST_ROUNDS = 5;
-/** Untimed rounds before the timed ones. */
-const WARM_UP_ROUNDS = 4;
+/** Untimed rounds before the timed one, in each side's process. */
+const WARM_UP_ROUNDS = 6;
 
 const work = (input: JsonValue): JsonValue => ({ done: true, seen: typeof input });
 
@@ -245,75 +245,83 @@ async function executionsPerCpuSecond(run: () => Promise<unknown>): Promise<numb
   return count / (cpuMs / 1000);
 }
 
-/** The flag that makes this file the process of one contest graph. */
+/** The flag that makes this file the process of one side of one contest round. */
 const CONTEST_FLAG = '--contest';
+const SIDES = ['ours', 'theirs'] as const;
+type Side = (typeof SIDES)[number];
 
 /**
  * Executions per CPU-second of this interpreter over aws-local-stepfunctions' on each contest graph:
- * min / median / max of the ratio over alternated rounds. Each graph's contest runs in a fresh process:
- * in this one, the garbage the figures before left would be collected during some round, by whichever
- * side it falls on.
+ * min / median / max of the ratio over rounds. Each side of each round runs in a fresh process, the
+ * two alternating which goes first: in one shared heap, each side's rounds would also pay to collect
+ * the other's garbage (aws-local-stepfunctions keeps about 18 KB per Map execution it ran, so its heap
+ * grows by 90 MB every 5,000 runs and collecting it lands on whichever side runs).
  */
 async function contest(): Promise<Record<string, number | string>> {
   const figures: Record<string, number | string> = {};
   for (const name of Object.keys(CONTEST_GRAPHS)) {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), CONTEST_FLAG, name],
-      { maxBuffer: 1024 * 1024 },
-    );
-    Object.assign(figures, JSON.parse(stdout) as Record<string, number | string>);
+    const ratios: number[] = [];
+    for (let round = 0; round < CONTEST_ROUNDS; round += 1) {
+      const rates = new Map<Side, number>();
+      for (const side of round % 2 === 0 ? SIDES : SIDES.toReversed()) {
+        const { stdout } = await promisify(execFile)(process.execPath, [
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          CONTEST_FLAG,
+          name,
+          side,
+        ]);
+        rates.set(side, Number(stdout));
+      }
+      ratios.push((rates.get('ours') ?? 0) / (rates.get('theirs') ?? 1));
+    }
+    ratios.sort((x, y) => x - y);
+    const at = (value: number | undefined): number => Number((value ?? 0).toFixed(1));
+    figures[`interpreter.vsAwsLocalStepFunctions.${name}.minMedianMax`] =
+      `${at(ratios[0])} / ${at(median(ratios))} / ${at(ratios.at(-1))}`;
   }
   return figures;
 }
 
-/** One graph's contest, in this process. */
-async function contestOf(name: string): Promise<Record<string, number | string>> {
-  ensurePromiseWithResolvers();
-  const figures: Record<string, number | string> = {};
-  const ours = (effect: { input: JsonValue }) =>
-    Promise.resolve({ ok: true as const, output: work(effect.input) });
+/** One side of one contest round, in this process: warm-up rounds, then the timed one. */
+async function contestRate(name: string, side: string): Promise<number> {
   const graph = CONTEST_GRAPHS[name];
-  if (graph === undefined) {
+  if (graph === undefined || (side !== 'ours' && side !== 'theirs')) {
     throw new Error(
-      `bench interpreter: ${CONTEST_FLAG} takes one of ${Object.keys(CONTEST_GRAPHS).join(', ')}`,
+      `bench interpreter: ${CONTEST_FLAG} takes a graph (${Object.keys(CONTEST_GRAPHS).join(', ')}) and a side (${SIDES.join(', ')})`,
     );
   }
+  const run = side === 'ours' ? oursOn(name, graph) : theirsOn(graph);
+  // A fresh process: the JIT optimises the hot paths before the timed round.
+  for (let i = 0; i < WARM_UP_ROUNDS; i += 1) await executionsPerCpuSecond(run);
+  return executionsPerCpuSecond(run);
+}
+
+/** One execution of this interpreter on a contest graph, with its tasks answered in-process. */
+function oursOn(name: string, graph: EngineGraph): () => Promise<void> {
   const compiled = compileGraph(graph);
+  const invoke = (effect: { input: JsonValue }) =>
+    Promise.resolve({ ok: true as const, output: work(effect.input) });
   let id = 0;
-  const runOurs = async (): Promise<void> => {
+  return async () => {
     id += 1;
     const result = await runExecution(
       compiled,
       { executionId: `contest-${id}`, input: CONTEST_INPUT, startTime: Date.now() },
-      { invoke: ours, clock: systemClock },
+      { invoke, clock: systemClock },
     );
     if (result.status !== 'SUCCEEDED') throw new Error(`bench contest ${name}: ended ${result.status}`);
   };
+}
+
+/** One execution of aws-local-stepfunctions on a contest graph, with its tasks answered in-process. */
+function theirsOn(graph: EngineGraph): () => Promise<unknown> {
+  ensurePromiseWithResolvers();
   const machine = new StateMachine(graph as ConstructorParameters<typeof StateMachine>[0], {
     validationOptions: { checkArn: false, checkPaths: false },
   });
   const handlers = Object.fromEntries(['Work', 'Item', 'A', 'B', 'C'].map((state) => [state, work]));
-  const runTheirs = (): Promise<unknown> =>
-    machine.run(CONTEST_INPUT, { overrides: { taskResourceLocalHandlers: handlers } }).result;
-  // A fresh process: both sides run long enough for the JIT to have optimised their hot paths.
-  for (let i = 0; i < WARM_UP_ROUNDS; i += 1) {
-    await executionsPerCpuSecond(runOurs);
-    await executionsPerCpuSecond(runTheirs);
-  }
-  const ratios: number[] = [];
-  for (let round = 0; round < CONTEST_ROUNDS; round += 1) {
-    // Alternate which goes first, so a load swing does not always favour the same side.
-    const first = round % 2 === 0;
-    const a = await executionsPerCpuSecond(first ? runOurs : runTheirs);
-    const b = await executionsPerCpuSecond(first ? runTheirs : runOurs);
-    ratios.push(first ? a / b : b / a);
-  }
-  ratios.sort((x, y) => x - y);
-  const at = (value: number | undefined): number => Number((value ?? 0).toFixed(1));
-  figures[`interpreter.vsAwsLocalStepFunctions.${name}.minMedianMax`] =
-    `${at(ratios[0])} / ${at(median(ratios))} / ${at(ratios.at(-1))}`;
-  return figures;
+  return () => machine.run(CONTEST_INPUT, { overrides: { taskResourceLocalHandlers: handlers } }).result;
 }
 
 /** Runs the interpreter benchmarks and returns their figures. */
@@ -367,7 +375,9 @@ export async function benchInterpreter(): Promise<Record<string, number | string
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const flag = process.argv.indexOf(CONTEST_FLAG);
   if (flag >= 0) {
-    process.stdout.write(`${JSON.stringify(await contestOf(process.argv[flag + 1] ?? ''))}\n`);
+    process.stdout.write(
+      `${await contestRate(process.argv[flag + 1] ?? '', process.argv[flag + 2] ?? '')}\n`,
+    );
   } else {
     const figures = await benchInterpreter();
     for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name}\t${value}\n`);
