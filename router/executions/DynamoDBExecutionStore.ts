@@ -87,9 +87,11 @@ import {
 } from './items.ts';
 import {
   hasValue,
+  isSettled,
   LARGE_FIELDS,
   type LargeField,
   type PayloadStore,
+  placeInline,
   placeValues,
   resolveValues,
   withRefs,
@@ -310,11 +312,9 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   ): Promise<void> {
     // Marshalled here and sent as the low-level command (as `peek` reads): the document client would
     // walk every request again to find the items it marshals, a cost each express record pays.
-    const puts = await Promise.all(
-      items.map(async ({ record, completion }) =>
-        marshall(toItem(await this.finished(record, 1, completion)), MARSHALL_OPTIONS),
-      ),
-    );
+    const finishing = items.map(({ record, completion }) => this.finished(record, 1, completion));
+    const finished = finishing.every(isSettled) ? finishing : await Promise.all(finishing);
+    const puts = finished.map((record) => marshall(toItem(record), MARSHALL_OPTIONS));
     await inChunks(puts, BATCH_WRITE_LIMIT, async (chunk) => {
       let requests: WriteRequest[] = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let round = 0; requests.length > 0; round += 1) {
@@ -331,11 +331,11 @@ export class DynamoDBExecutionStore implements ExecutionStore {
   }
 
   /** The record a finished execution is written as, its large values placed in S3 where they must be. */
-  private async finished(
+  private finished(
     record: Omit<ExecutionRecord, 'rev'>,
     rev: number,
     completion: Completion,
-  ): Promise<ExecutionRecord> {
+  ): ExecutionRecord | Promise<ExecutionRecord> {
     const unplaced: ExecutionRecord = withoutDue(
       overlay(record, {
         rev,
@@ -345,14 +345,14 @@ export class DynamoDBExecutionStore implements ExecutionStore {
       }),
     );
     const values = completionFields(completion);
-    const placed = await placeValues(
-      this.payloads,
-      unplaced,
-      { set: values },
-      fixedItemBytes(unplaced),
-      'done',
+    const change = { set: values };
+    const otherBytes = fixedItemBytes(unplaced);
+    // Most finished records keep every value inline, and need not wait for anything.
+    const inline = placeInline(unplaced, change, otherBytes);
+    if (inline !== undefined) return withRefs(overlay(unplaced, values), inline.refs);
+    return placeValues(this.payloads, unplaced, change, otherBytes, 'done').then((placed) =>
+      withRefs(overlay(unplaced, values), placed.refs),
     );
-    return withRefs(overlay(unplaced, values), placed.refs);
   }
 
   async recordFailure(key: ExecutionKey, now: number): Promise<number> {

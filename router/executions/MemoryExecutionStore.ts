@@ -41,9 +41,12 @@ import { DYNAMODB_ITEM_MAX_BYTES, fixedItemBytes, itemBytes, itemBytesBound, toI
 import { MemoryPayloadStore } from './MemoryPayloadStore.ts';
 import {
   hasValue,
+  isSettled,
   LARGE_FIELDS,
   type LargeField,
   type PayloadClass,
+  type PlacedValues,
+  placeInline,
   placeValues,
   resolveValues,
   storedForm,
@@ -157,15 +160,14 @@ export class MemoryExecutionStore implements ExecutionStore {
     items: readonly { readonly record: Omit<ExecutionRecord, 'rev'>; readonly completion: Completion }[],
   ): Promise<void> {
     this.requests += Math.ceil(items.length / 25);
-    const written = await Promise.all(
-      items.map(({ record, completion }) => {
-        const unplaced = terminal(record, 0, completion);
-        return this.place(unplaced, unplaced, { set: completionFields(completion) }, 'done');
-      }),
-    );
+    const placing = items.map(({ record, completion }) => {
+      const unplaced = terminal(record, 0, completion);
+      return this.place(unplaced, unplaced, { set: completionFields(completion) }, 'done');
+    });
+    const written = placing.every(isSettled) ? placing : await Promise.all(placing);
     // A batch write is refused whole when one of its items is too large.
     for (const next of written) this.check(next, 'put');
-    for (const next of written) this.save(next, 'put');
+    for (const next of written) this.keep(next);
   }
 
   async recordFailure(key: ExecutionKey, now: number): Promise<number> {
@@ -268,17 +270,19 @@ export class MemoryExecutionStore implements ExecutionStore {
    * The record a write leaves: `unplaced` (the write's other fields, and the values it keeps) with the
    * change's values, large ones moved to the payload store as the DynamoDB store moves them.
    */
-  private async place(
+  private place(
     before: ExecutionRecord,
     unplaced: ExecutionRecord,
     change: ValueChange,
     kind: PayloadClass,
-  ): Promise<ExecutionRecord> {
-    const placed = await placeValues(this.payloads, before, change, fixedItemBytes(unplaced), kind);
-    const next: Record<string, unknown> = {};
-    Object.assign(next, unplaced, change.set);
-    for (const field of change.remove ?? []) if (field in next) delete next[field];
-    return withRefs(next as unknown as ExecutionRecord, placed.refs);
+  ): ExecutionRecord | Promise<ExecutionRecord> {
+    const otherBytes = fixedItemBytes(unplaced);
+    // Most writes keep every value where it is, and need not wait for anything.
+    const inline = placeInline(before, change, otherBytes);
+    if (inline !== undefined) return placedRecord(unplaced, change, inline);
+    return placeValues(this.payloads, before, change, otherBytes, kind).then((placed) =>
+      placedRecord(unplaced, change, placed),
+    );
   }
 
   /** Refuses an item DynamoDB would refuse, with its message. */
@@ -295,6 +299,11 @@ export class MemoryExecutionStore implements ExecutionStore {
   /** Keeps a record as its item would hold it. */
   private save(record: ExecutionRecord, write: 'put' | 'update'): void {
     this.check(record, write);
+    this.keep(record);
+  }
+
+  /** Keeps a record already checked. */
+  private keep(record: ExecutionRecord): void {
     this.records.set(executionMapKey(record), storedForm(record));
   }
 
@@ -379,4 +388,12 @@ function listingRecord(record: ExecutionRecord, withHistory: boolean): Execution
     ...(error === undefined || refs?.error !== undefined ? {} : { error }),
     ...(withHistory && history !== undefined && refs?.history === undefined ? { history } : {}),
   };
+}
+
+/** The record a write leaves: `unplaced` with the change's values, where `placed` put them. */
+function placedRecord(unplaced: ExecutionRecord, change: ValueChange, placed: PlacedValues): ExecutionRecord {
+  const next: Record<string, unknown> = {};
+  Object.assign(next, unplaced, change.set);
+  for (const field of change.remove ?? []) if (field in next) delete next[field];
+  return withRefs(next as unknown as ExecutionRecord, placed.refs);
 }

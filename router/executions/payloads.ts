@@ -146,29 +146,76 @@ export async function placeValues(
   otherBytes: number,
   kind: PayloadClass,
 ): Promise<PlacedValues> {
-  const inline: { field: LargeField; text: string; written: boolean }[] = [];
-  const refs: { [F in LargeField]?: PayloadRef } = {};
-  // Bounded without encoding first (three bytes per UTF-16 unit): most writes stop there.
+  return placeInline(before, change, otherBytes) ?? placeLarge(payloads, before, change, otherBytes, kind);
+}
+
+/** True for a value already there: a caller that placed every value inline need not wait on a promise. */
+export function isSettled<T>(value: T | Promise<T>): value is T {
+  return !(value instanceof Promise);
+}
+
+/** No references kept: what most writes leave. Never written to: each write that adds one builds its own. */
+const NO_REFS: PayloadRefs = Object.freeze({});
+
+/**
+ * Where a write leaves the large values when every one of them stays as it is (inline, or by the
+ * reference it already has) because the item is clearly small enough; undefined when it may not be.
+ * Bounded without encoding (three bytes per UTF-16 unit), and without allocating: most writes stop here,
+ * and a caller that needs nothing else of {@link placeValues} need not wait for it.
+ */
+export function placeInline(
+  before: StoredValues,
+  change: ValueChange,
+  otherBytes: number,
+): PlacedValues | undefined {
   let bound = otherBytes;
   let longest = 0;
+  let keptRefs = false;
   for (const field of LARGE_FIELDS) {
     const written = change.set[field];
-    const kept = before.refs?.[field];
     let text: string | undefined;
     if (written !== undefined) text = written;
     else if (change.remove?.includes(field)) continue;
-    else if (kept !== undefined) {
-      refs[field] = kept;
+    else if (before.refs?.[field] !== undefined) {
+      keptRefs = true;
       bound += field.length + REF_ATTRIBUTE_MAX_BYTES;
       continue;
     } else text = before[field];
     if (text === undefined) continue;
-    inline.push({ field, text, written: written !== undefined });
     bound += field.length + 3 * text.length;
-    longest = Math.max(longest, text.length);
+    if (text.length > longest) longest = text.length;
   }
-  if (bound <= ITEM_TARGET_BYTES && 3 * longest <= INLINE_VALUE_MAX_BYTES) return { set: change.set, refs };
+  if (bound > ITEM_TARGET_BYTES || 3 * longest > INLINE_VALUE_MAX_BYTES) return undefined;
+  return { set: change.set, refs: keptRefs ? keptOf(before, change) : NO_REFS };
+}
 
+/** The references a write keeps: the item's own, but for the values it sets or removes. */
+function keptOf(before: StoredValues, change: ValueChange): PayloadRefs {
+  const refs: { [F in LargeField]?: PayloadRef } = {};
+  for (const field of LARGE_FIELDS) {
+    const kept = before.refs?.[field];
+    if (kept !== undefined && change.set[field] === undefined && !change.remove?.includes(field))
+      refs[field] = kept;
+  }
+  return refs;
+}
+
+/** {@link placeValues} for an item that may be too large: values move out, largest first, until it fits. */
+async function placeLarge(
+  payloads: PayloadStore,
+  before: StoredValues,
+  change: ValueChange,
+  otherBytes: number,
+  kind: PayloadClass,
+): Promise<PlacedValues> {
+  const inline: { field: LargeField; text: string; written: boolean }[] = [];
+  const refs: { [F in LargeField]?: PayloadRef } = keptOf(before, change);
+  for (const field of LARGE_FIELDS) {
+    const written = change.set[field];
+    if (written === undefined && (change.remove?.includes(field) || refs[field] !== undefined)) continue;
+    const text = written ?? before[field];
+    if (text !== undefined) inline.push({ field, text, written: written !== undefined });
+  }
   const sized: Slot[] = inline.map((slot) => ({ ...slot, bytes: Buffer.byteLength(slot.text, 'utf8') }));
   let total = otherBytes;
   for (const field of Object.keys(refs)) total += field.length + REF_ATTRIBUTE_MAX_BYTES;

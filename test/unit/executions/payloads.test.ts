@@ -14,6 +14,7 @@ import { MemoryPayloadStore } from '../../../router/executions/MemoryPayloadStor
 import {
   INLINE_VALUE_MAX_BYTES,
   ITEM_TARGET_BYTES,
+  placeInline,
   placeValues,
 } from '../../../router/executions/payloads.ts';
 import { jsonText, largestState } from '../../support/executionStoreContract.ts';
@@ -88,6 +89,34 @@ describe('placeValues', () => {
     expect(payloads.objects.size).toBe(1);
     expect(other.refs).toEqual({ checkpoint: first.refs.checkpoint });
     expect(other.set).toEqual({ history: 'h' });
+  });
+
+  it('places a small write without waiting, keeping the references it does not set or remove', async () => {
+    // Prepare
+    const payloads = new MemoryPayloadStore();
+    const stored = await placeValues(
+      payloads,
+      {},
+      { set: { checkpoint: jsonText(100 * KiB, 'state'), input: jsonText(100 * KiB, 'input') } },
+      0,
+      'live',
+    );
+    const before = { refs: stored.refs, history: 'h0' };
+    // Act
+    const small = placeInline(before, { set: { output: '{"ok":true}' }, remove: ['input'] }, 1_000);
+    const overwritten = placeInline(before, { set: { checkpoint: '{}' } }, 1_000);
+    const none = placeInline({}, { set: { output: '1' } }, 1_000);
+    const tooLarge = placeInline({}, { set: { output: jsonText(INLINE_VALUE_MAX_BYTES, 'output') } }, 0);
+    const crowded = placeInline({}, { set: { output: '1' } }, ITEM_TARGET_BYTES);
+    // Assess
+    expect(small).toEqual({ set: { output: '{"ok":true}' }, refs: { checkpoint: stored.refs.checkpoint } });
+    expect(overwritten?.refs).toEqual({ input: stored.refs.input });
+    expect(none).toEqual({ set: { output: '1' }, refs: {} });
+    expect(tooLarge).toBeUndefined();
+    expect(crowded).toBeUndefined();
+    expect(await placeValues(payloads, before, { set: { checkpoint: '{}' } }, 1_000, 'live')).toEqual(
+      overwritten,
+    );
   });
 });
 
