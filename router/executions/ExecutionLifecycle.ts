@@ -151,7 +151,9 @@ export class ExecutionLifecycle {
     throwIfInfrastructure(result, message.label);
     const finished = this.deps.clock.now();
     const label = `${message.key.engine}@${loaded.version}`;
-    await this.settle(message.parent, childEndOf(result, finished), startedAt, executionId);
+    if (message.parent !== undefined) {
+      await this.settle(message.parent, childEndOf(result, finished), startedAt, executionId);
+    }
     return {
       kind: 'finished',
       label,

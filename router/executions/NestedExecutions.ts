@@ -179,14 +179,11 @@ export interface ChildStartAttributes {
 export function childStartAttributes(event: {
   readonly [attribute: string]: JsonValue | undefined;
 }): ChildStartAttributes {
-  const text = (name: string): string | undefined => {
-    const value = event[name];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  };
-  const qualifier = text('enginequalifier');
-  const executionId = text('parentexecution');
+  const text = (name: string): string | undefined => textAttribute(event, name);
+  const qualifier = textAttribute(event, 'enginequalifier');
+  const executionId = textAttribute(event, 'parentexecution');
   if (event.source !== CHILD_SOURCE || executionId === undefined) {
-    return qualifier === undefined ? {} : { qualifier };
+    return qualifier === undefined ? NOT_A_CHILD : { qualifier };
   }
   const shape = text('parentshape');
   const startDate = Number(text('startdate'));
@@ -208,6 +205,18 @@ export function childStartAttributes(event: {
       : {}),
   };
   return qualifier === undefined ? { parent } : { parent, qualifier };
+}
+
+/** What a message that starts no child of this runtime and names no qualifier carries: every message but a few. */
+const NOT_A_CHILD: ChildStartAttributes = Object.freeze({});
+
+/** A CloudEvent attribute's text; undefined when it is absent, empty or not a string. */
+function textAttribute(
+  event: { readonly [attribute: string]: JsonValue | undefined },
+  name: string,
+): string | undefined {
+  const value = event[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** `arn:aws:states:REGION:ACCOUNT` of a state machine ARN. */

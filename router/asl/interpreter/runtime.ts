@@ -324,7 +324,8 @@ class ExecutionRun implements Interruptible {
         if (result !== undefined) return result;
         const event = this.events.shift();
         if (event !== undefined) {
-          await this.apply(event);
+          const checkpoint = this.apply(event);
+          if (checkpoint !== undefined) await checkpoint;
           continue;
         }
         const next = this.earliestTimer();
@@ -408,7 +409,7 @@ class ExecutionRun implements Interruptible {
   }
 
   /** One transition: the event applied, its effects performed, and the checkpoint hook called after a step. */
-  private async apply(event: ExecutionEvent): Promise<void> {
+  private apply(event: ExecutionEvent): Promise<void> | undefined {
     const step = applyEvent(this.graph, this.state, event, this.clock.now(), this.transition);
     appendBounded(this.history, step.history, this.historyLimit);
     this.perform(step.effects);
@@ -420,8 +421,10 @@ class ExecutionRun implements Interruptible {
         event.type === 'TaskPolling' ||
         step.history.some((h) => ENDS_CHILD.has(h.type)))
     ) {
-      await onStep(step);
+      return Promise.resolve(onStep(step));
     }
+    // A transition without a checkpoint hook is synchronous: the loop goes on without a turn of its own.
+    return undefined;
   }
 
   private perform(effects: readonly Effect[]): void {
