@@ -223,8 +223,11 @@ const CONTEST_GRAPHS: Readonly<Record<string, EngineGraph>> = {
 
 const CONTEST_INPUT: JsonObject = { n: 7, items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
 const CONTEST_ROUNDS = 5;
-/** Untimed rounds before the timed one, in each side's process. */
-const WARM_UP_ROUNDS = 6;
+/**
+ * Untimed executions before the timed round, in each side's process: a count, not a time, so that a
+ * machine running slower still brings both sides' hot paths to the same tier of the JIT.
+ */
+const WARM_UP_EXECUTIONS = 3_000;
 
 const work = (input: JsonValue): JsonValue => ({ done: true, seen: typeof input });
 
@@ -293,7 +296,7 @@ async function contestRate(name: string, side: string): Promise<number> {
   }
   const run = side === 'ours' ? oursOn(name, graph) : theirsOn(graph);
   // A fresh process: the JIT optimises the hot paths before the timed round.
-  for (let i = 0; i < WARM_UP_ROUNDS; i += 1) await executionsPerCpuSecond(run);
+  for (let i = 0; i < WARM_UP_EXECUTIONS; i += 1) await run();
   return executionsPerCpuSecond(run);
 }
 
