@@ -146,7 +146,18 @@ export async function placeValues(
   otherBytes: number,
   kind: PayloadClass,
 ): Promise<PlacedValues> {
-  return placeInline(before, change, otherBytes) ?? placeLarge(payloads, before, change, otherBytes, kind);
+  const inline = placeInline(before, change, otherBytes);
+  if (inline !== undefined) return inline;
+  // The item may be too large: values move out, largest first, until it fits.
+  const slots: { field: LargeField; text: string; written: boolean }[] = [];
+  const refs: { [F in LargeField]?: PayloadRef } = keptOf(before, change);
+  for (const field of LARGE_FIELDS) {
+    const written = change.set[field];
+    if (written === undefined && (change.remove?.includes(field) || refs[field] !== undefined)) continue;
+    const text = written ?? before[field];
+    if (text !== undefined) slots.push({ field, text, written: written !== undefined });
+  }
+  return moveLargest(payloads, slots, refs, otherBytes, kind);
 }
 
 /** True for a value already there: a caller that placed every value inline need not wait on a promise. */
@@ -200,22 +211,14 @@ function keptOf(before: StoredValues, change: ValueChange): PayloadRefs {
   return refs;
 }
 
-/** {@link placeValues} for an item that may be too large: values move out, largest first, until it fits. */
-async function placeLarge(
+/** Moves the largest values to the payload store until the item fits; says what to SET. */
+async function moveLargest(
   payloads: PayloadStore,
-  before: StoredValues,
-  change: ValueChange,
+  inline: readonly { field: LargeField; text: string; written: boolean }[],
+  refs: { [F in LargeField]?: PayloadRef },
   otherBytes: number,
   kind: PayloadClass,
 ): Promise<PlacedValues> {
-  const inline: { field: LargeField; text: string; written: boolean }[] = [];
-  const refs: { [F in LargeField]?: PayloadRef } = keptOf(before, change);
-  for (const field of LARGE_FIELDS) {
-    const written = change.set[field];
-    if (written === undefined && (change.remove?.includes(field) || refs[field] !== undefined)) continue;
-    const text = written ?? before[field];
-    if (text !== undefined) inline.push({ field, text, written: written !== undefined });
-  }
   const sized: Slot[] = inline.map((slot) => ({ ...slot, bytes: Buffer.byteLength(slot.text, 'utf8') }));
   let total = otherBytes;
   for (const field of Object.keys(refs)) total += field.length + REF_ATTRIBUTE_MAX_BYTES;
