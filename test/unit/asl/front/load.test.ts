@@ -98,8 +98,9 @@ describe('loadGraph', () => {
     );
   });
 
-  it('parses and validates a 200-state graph well within the compile budget', () => {
-    // Prepare
+  it('parses and validates a 200-state graph of Tasks with retries and intrinsic parameters', () => {
+    // Prepare (how long this takes is `bench/interpreter.ts`'s figure, not a test's: CPU time too
+    // moves with what else a shared machine runs)
     const states: Record<string, unknown> = {};
     for (let i = 0; i < 200; i++) {
       states[`S${i}`] = {
@@ -111,17 +112,13 @@ describe('loadGraph', () => {
       };
     }
     const source = JSON.stringify({ StartAt: 'S0', States: states }, null, 2);
-    for (let i = 0; i < 20; i++) loadGraph(source);
 
-    // Act (CPU time, not wall time: the figure must not depend on what else the machine runs)
-    const started = process.cpuUsage();
-    for (let i = 0; i < 20; i++) loadGraph(source, { allowlist: ['arn:aws:lambda:*'] });
-    const used = process.cpuUsage(started);
-    const perLoad = (used.user + used.system) / 1000 / 20;
+    // Act
+    const loaded = loadGraph(source, { allowlist: ['arn:aws:lambda:*'] });
 
     // Assess
-    expect(loadGraph(source).problems).toEqual([]);
-    expect(perLoad).toBeLessThan(10);
+    expect(loaded.problems).toEqual([]);
+    expect(Object.keys(loaded.graph?.States ?? {})).toHaveLength(200);
   });
 });
 
