@@ -179,16 +179,15 @@ export interface ChildStartAttributes {
 export function childStartAttributes(event: {
   readonly [attribute: string]: JsonValue | undefined;
 }): ChildStartAttributes {
-  const text = (name: string): string | undefined => textAttribute(event, name);
   const qualifier = textAttribute(event, 'enginequalifier');
   const executionId = textAttribute(event, 'parentexecution');
   if (event.source !== CHILD_SOURCE || executionId === undefined) {
     return qualifier === undefined ? NOT_A_CHILD : { qualifier };
   }
-  const shape = text('parentshape');
-  const startDate = Number(text('startdate'));
+  const shape = textAttribute(event, 'parentshape');
+  const startDate = Number(textAttribute(event, 'startdate'));
   const engine = typeof event.engine === 'string' ? event.engine : '';
-  const stateMachineArn = text('statemachine');
+  const stateMachineArn = textAttribute(event, 'statemachine');
   const name = typeof event.id === 'string' ? event.id : '';
   const parent: ParentLink = {
     executionId,
@@ -198,8 +197,12 @@ export function childStartAttributes(event: {
       ? {}
       : { executionArn: `${executionArnPrefix(stateMachineArn)}:execution:${engine}:${name}` }),
     ...(Number.isSafeInteger(startDate) ? { startDate } : {}),
-    ...(text('parentinvoke') === undefined ? {} : { invokeId: text('parentinvoke') as string }),
-    ...(text('parenttoken') === undefined ? {} : { token: text('parenttoken') as string }),
+    ...(textAttribute(event, 'parentinvoke') === undefined
+      ? {}
+      : { invokeId: textAttribute(event, 'parentinvoke') as string }),
+    ...(textAttribute(event, 'parenttoken') === undefined
+      ? {}
+      : { token: textAttribute(event, 'parenttoken') as string }),
     ...(shape === 'sync' || shape === 'sync:2' || shape === 'raw'
       ? { shape: shape as ChildResultShape }
       : {}),
