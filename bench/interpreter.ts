@@ -286,7 +286,7 @@ async function contest(): Promise<Record<string, number | string>> {
   return figures;
 }
 
-/** One side of one contest round, in this process: warm-up rounds, then the timed one. */
+/** One side of one contest round, in this process: untimed executions, then the timed round. */
 async function contestRate(name: string, side: string): Promise<number> {
   const graph = CONTEST_GRAPHS[name];
   if (graph === undefined || (side !== 'ours' && side !== 'theirs')) {
