@@ -9,7 +9,7 @@ export {
   compileGraph,
   DEFAULT_MAX_TRANSITIONS,
 } from './compile.ts';
-export type { HistoryEvent, HistoryEventType } from './history.ts';
+export type { HistoryDetails, HistoryEvent, HistoryEventType } from './history.ts';
 export { processorGraph } from './processor.ts';
 export { parseTaskToken, readTaskTokenLocator, type TaskTokenLocator, taskToken } from './random.ts';
 export { shapeRecords } from './resultShape.ts';

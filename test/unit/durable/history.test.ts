@@ -1,7 +1,9 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   appendHistory,
   decodeHistory,
+  encodeHistory,
   HISTORY_LIMIT,
   HISTORY_MAX_BYTES,
   type StoredHistoryEvent,
@@ -60,7 +62,95 @@ describe('stored history', () => {
   });
 
   it('names the problem when a stored history is not one', () => {
-    expect(() => decodeHistory('bm90IGd6aXA=')).toThrow(/execution history: not a gzip'd JSON array/);
+    expect(() => decodeHistory('bm90IGd6aXA=')).toThrow(
+      /execution history: neither a JSON array nor a gzip'd one/,
+    );
+    expect(() => decodeHistory('[2,1,0,[0]]')).toThrow('execution history: format 2 is not known');
+    expect(() => decodeHistory('[1,1,0,[0],"x"]')).toThrow('execution history: event 2 is not an array');
+    expect(() => decodeHistory('[1,1,0,[999]]')).toThrow(
+      'execution history: event 1 has no known type (999)',
+    );
+    expect(() => decodeHistory('[1,1,0,[0,0,7]]')).toThrow(
+      'execution history: event 1 has a state that is not a name',
+    );
+    expect(() => decodeHistory('[1,1,0,[0,0,0,[]]]')).toThrow(
+      'execution history: event 1 has details that are not an object',
+    );
+  });
+
+  it('stores a short history as compact JSON that reads back event for event', () => {
+    // Prepare: every slot away from its default at least once, and back to it.
+    const events: StoredHistoryEvent[] = [
+      { id: 3, type: 'ExecutionStarted', timestamp: T0, thread: '', details: {} },
+      { id: 4, type: 'MapStateEntered', timestamp: T0 + 5, thread: '', stateName: 'Fan "1"', details: {} },
+      {
+        id: 5,
+        type: 'MapIterationStarted',
+        timestamp: T0 + 5,
+        thread: '',
+        stateName: 'Fan "1"',
+        details: { index: 0 },
+      },
+      { id: 6, type: 'TaskStateEntered', timestamp: T0 + 6, thread: 'Fan#1.0[0]/', stateName: 'Item' },
+      {
+        id: 9,
+        type: 'TaskFailed',
+        timestamp: T0 + 4,
+        thread: 'Fan#1.0[0]/',
+        stateName: 'Item',
+        details: { error: 'E', cause: 'a,]b' },
+      },
+      { id: 10, type: 'ExecutionRedriven', timestamp: T0 + 9, thread: '', details: {} },
+      {
+        id: 11,
+        type: 'SomethingNew' as StoredHistoryEvent['type'],
+        timestamp: T0 + 9,
+        thread: '',
+        stateName: 'Item',
+        details: {},
+      },
+      { id: 12, type: 'ExecutionSucceeded', timestamp: T0 + 9, thread: '', details: {} },
+    ];
+    // Act
+    const stored = encodeHistory(events);
+    // Assess
+    expect(stored.startsWith('[1,3,')).toBe(true);
+    expect(stored.length).toBeLessThan(JSON.stringify(events).length / 2);
+    expect(decodeHistory(stored)).toEqual(events);
+  });
+
+  it("gzips a long history and still reads histories stored as gzip'd event objects", () => {
+    // Prepare
+    const long = Array.from({ length: 300 }, (_, i) =>
+      event(i + 1, i % 2 === 0 ? 'PassStateEntered' : 'PassStateExited', {
+        stateName: `P${i >> 1}`,
+        details: {},
+      }),
+    );
+    const legacy = gzipSync(JSON.stringify(long.slice(0, 3))).toString('base64');
+    // Act
+    const stored = encodeHistory(long);
+    // Assess
+    expect(stored.startsWith('H4sI')).toBe(true);
+    expect(decodeHistory(stored)).toEqual(long);
+    expect(decodeHistory(legacy)).toEqual(long.slice(0, 3));
+    expect(decodeHistory(appendHistory(legacy, long.slice(3, 5)))).toEqual(long.slice(0, 5));
+  });
+
+  it('keeps events whose times are not whole milliseconds as they were', () => {
+    const odd = [event(1, 'ExecutionStarted', { timestamp: T0 + 0.5 }), event(2, 'ExecutionSucceeded')];
+    expect(decodeHistory(encodeHistory(odd))).toEqual(odd);
+  });
+
+  it('leaves out inputs and outputs when the history keeps no data', () => {
+    const events = [
+      event(1, 'TaskSucceeded', { stateName: 'T', details: { output: { a: 1 } } }),
+      event(2, 'TaskFailed', { stateName: 'T', details: { input: 1, error: 'E' } }),
+    ];
+    expect(decodeHistory(encodeHistory(events, { includeData: false })).map((e) => e.details)).toEqual([
+      {},
+      { error: 'E' },
+    ]);
   });
 
   it('traces nested Map items under their Map, with retries and the final failure', () => {
