@@ -27,6 +27,7 @@ import type {
 } from '../asl/index.ts';
 import type { RouterSettings } from '../config.ts';
 import { LeaseLostError, RouterError } from '../errors.ts';
+import { memberText } from '../jsonText.ts';
 import type { Writable } from '../records.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import { isoTime } from '../time.ts';
@@ -89,6 +90,13 @@ export interface StartingMessage {
   readonly name?: string;
   /** Bytes of the record the input was parsed from (bounds its size without a walk). */
   readonly inputBytes?: number;
+  /**
+   * The JSON text the input was parsed from (the record's), so a finished execution stores its input
+   * without serialising it again: the whole text, or its top-level member {@link inputMember}.
+   */
+  readonly sourceText?: string;
+  /** The member of {@link sourceText} that is the input (`data` of a CloudEvent); absent for the whole text. */
+  readonly inputMember?: string;
   /** The execution that started this one as its child, and how to answer it. */
   readonly parent?: ParentLink;
 }
@@ -440,9 +448,12 @@ export class ExecutionLifecycle {
     );
     if (result.status === 'WAITING') return this.park(await claimed(), result, message.label);
     if (record !== undefined) {
-      await executions.complete(record, this.finalCompletion(record, result));
+      await executions.complete(record, this.finalCompletion(record, result, undefined, message));
     } else {
-      const claim = await executions.claimFinished(request, this.finalCompletion(undefined, result));
+      const claim = await executions.claimFinished(
+        request,
+        this.finalCompletion(undefined, result, undefined, message),
+      );
       if (claim.kind === 'duplicate' || claim.kind === 'waiting') return { kind: 'duplicate', label };
       if (claim.kind !== 'claimed') {
         throw new LeaseLostError(
@@ -502,10 +513,15 @@ export class ExecutionLifecycle {
     record: ExecutionRecord | undefined,
     result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
     appliedCallback?: string,
+    started?: StartingMessage,
   ): Completion {
     const completion: Writable<Completion> = this.completion(result, this.deps.clock.now());
     completion.checkpoint = result.status === 'FAILED' ? JSON.stringify(result.state) : null;
-    if (result.status === 'SUCCEEDED') completion.input = JSON.stringify(result.state.context.input);
+    if (result.status === 'SUCCEEDED') {
+      completion.input =
+        (started === undefined ? undefined : sourceInputText(started)) ??
+        JSON.stringify(result.state.context.input);
+    }
     if (appliedCallback !== undefined) completion.appliedCallback = appliedCallback;
     return Object.assign(completion, historyOf(record, result.history, this.deps.settings.historyData));
   }
@@ -676,6 +692,13 @@ function historyOf(
 ): { history?: string } {
   const history = appendHistory(record?.history, events, { includeData });
   return history === undefined ? {} : { history };
+}
+
+/** The input text of a message that started the run, cut from its record's text; undefined without one. */
+function sourceInputText(message: StartingMessage): string | undefined {
+  const text = message.sourceText;
+  if (text === undefined) return undefined;
+  return message.inputMember === undefined ? text.trim() : memberText(text, message.inputMember);
 }
 
 /** The input a record keeps (its checkpoint's, or the one kept after its checkpoint was dropped). */

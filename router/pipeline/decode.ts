@@ -41,6 +41,8 @@ interface DecodedBase {
 export interface DecodedOk extends DecodedBase {
   readonly ok: true;
   readonly envelope: Envelope;
+  /** The JSON text the envelope was parsed from. */
+  readonly text?: string;
 }
 
 /** A user record that did not; `raw` is what to quarantine. */
@@ -80,7 +82,9 @@ export function positionKey(shardId: string, sequenceNumber: string, subSequence
     : `${shardId}#${sequenceNumber}#${subSequence}`;
 }
 
-type Parsed = { readonly body: JsonObject } | { readonly reason: DecodeReason; readonly detail: string };
+type Parsed =
+  | { readonly body: JsonObject; readonly text: string }
+  | { readonly reason: DecodeReason; readonly detail: string };
 
 function parseBody(bytes: Buffer, maxBytes: number): Parsed {
   if (bytes.length > maxBytes) {
@@ -102,7 +106,7 @@ function parseBody(bytes: Buffer, maxBytes: number): Parsed {
     const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     return { reason: 'not-an-object', detail: `payload is ${what}, not a JSON object` };
   }
-  return { body: value as JsonObject };
+  return { body: value as JsonObject, text };
 }
 
 /** A user record that failed to decode, with the reference its error names. */
@@ -148,6 +152,7 @@ function decodeUserRecord(base: Omit<DecodedBase, 'bytes'>, bytes: Buffer, maxBy
     bytes: bytes.length,
     ok: true,
     envelope,
+    text: parsed.text,
   };
   return base.subSequence === undefined ? ok : { ...ok, subSequence: base.subSequence };
 }

@@ -2,7 +2,8 @@
  * Execute: a routed, admitted message runs its graph, express in memory or standard with a claimed
  * record, on the version its alias chose (or, for an execution taken over, the version it started on).
  */
-import type { CompiledGraph, JsonValue } from '../asl/index.ts';
+
+import type { CompiledGraph } from '../asl/index.ts';
 import { describeRecord, InputError } from '../errors.ts';
 import type {
   ExecutionKey,
@@ -13,6 +14,7 @@ import type {
   StartingMessage,
 } from '../executions/index.ts';
 import { childStartAttributes, executionGraph, mapProcessorOf } from '../executions/index.ts';
+import type { Writable } from '../records.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import type { Admission } from './claim.ts';
 import type { DecodedOk, DecodedRecord } from './decode.ts';
@@ -69,25 +71,26 @@ function mapChild(
 /** The execution a message starts: its input is the CloudEvent's `data` (or the raw body). */
 export function startingMessage(d: DecodedOk, key: ExecutionKey): StartingMessage {
   const envelope = d.envelope;
-  let input: JsonValue;
-  let name: string | undefined;
-  let parent: ParentLink | undefined;
-  if (envelope.kind === 'cloudevent') {
-    input = envelope.event.data ?? {};
-    name = envelope.event.id;
-    const link = childStartAttributes(envelope.event).parent;
-    const processor = mapProcessorOf(envelope.event);
-    parent = link === undefined || processor === undefined ? link : { ...link, processor };
-  } else input = envelope.kind === 'raw' ? envelope.body : {};
-  return {
+  const data = envelope.kind === 'cloudevent' ? envelope.event.data : undefined;
+  const message: Writable<StartingMessage> = {
     key,
     origin: { shardId: d.shardId, sequenceNumber: d.sequenceNumber, partitionKey: d.partitionKey },
     label: describe(d),
-    input,
+    input: envelope.kind === 'raw' ? envelope.body : (data ?? {}),
     inputBytes: d.bytes,
-    ...(name === undefined ? {} : { name }),
-    ...(parent === undefined ? {} : { parent }),
   };
+  if (envelope.kind === 'cloudevent') {
+    if (data !== undefined && data !== null && d.text !== undefined) {
+      message.sourceText = d.text;
+      message.inputMember = 'data';
+    }
+    message.name = envelope.event.id;
+    const link = childStartAttributes(envelope.event).parent;
+    const processor = mapProcessorOf(envelope.event);
+    const parent = link === undefined || processor === undefined ? link : { ...link, processor };
+    if (parent !== undefined) message.parent = parent;
+  } else if (envelope.kind === 'raw' && d.text !== undefined) message.sourceText = d.text;
+  return message;
 }
 
 /** The version a child start record's qualifier names: a version number, or an alias. */

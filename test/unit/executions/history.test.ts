@@ -36,7 +36,9 @@ describe('execution history encoding', () => {
       if (stored.startsWith('[')) expect(stored.length).toBeLessThanOrEqual(1_024);
       else expect(stored.length).toBeLessThanOrEqual(fullWindow.length);
     }
-    expect(encodeHistory([event(1, { resource: 'step1' })])).toBe('[1,1,1700000000001,[5,0,0,{"resource":"step1"}]]');
+    expect(encodeHistory([event(1, { resource: 'step1' })])).toBe(
+      '[1,1,1700000000001,[5,0,0,{"resource":"step1"}]]',
+    );
   });
 
   it('keeps small events whole, in order, and reads back what it wrote', () => {

@@ -41,6 +41,29 @@ describe('standard checkpoints', () => {
     expect(record?.checkpoint).toBeUndefined();
   });
 
+  it("stores a finished execution's input as the record's own text of it, and a raw body's whole text", async () => {
+    // Prepare
+    const r = timedRouter(1);
+    await r.publish(sequentialGraph(3, { Match: { order: [8] } }), { engine: 'orders' });
+    const data = '{ "order" : 7, "price": 1.50, "note": "a \\"quoted\\" }" }';
+    const event = `{"specversion":"1.0","id":"e-7","source":"shop","type":"order.created","engine":"orders","data":${data}}`;
+    const raw = ' {"engine":"orders", "order": 8}\n';
+
+    // Act
+    const summary = await r.router.processBatch(
+      kinesisEventFactory([
+        kinesisRecordFactory(event, { partitionKey: 'pk-7' }),
+        kinesisRecordFactory(raw, { partitionKey: 'pk-8' }),
+      ]),
+    );
+
+    // Assess
+    expect(summary.succeeded).toBe(2);
+    const inputs = [...r.executions.records.values()].map((record) => record.input);
+    expect(inputs).toEqual([data, raw.trim()]);
+    expect(JSON.parse(inputs[0] ?? '')).toEqual({ order: 7, price: 1.5, note: 'a "quoted" }' });
+  });
+
   it('writes after every finished step when the graph asks for it', async () => {
     // Prepare
     const r = timedRouter(1);
