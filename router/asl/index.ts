@@ -27,6 +27,7 @@ export {
   type IntegrationPattern,
   isLambdaInvoke,
   parseTaskResource,
+  type TaskResource,
   unsupportedReason,
 } from './taskResource.ts';
 export type {

@@ -313,7 +313,10 @@ function list(names: Iterable<string>): string {
 }
 
 /** Answers invoke effects from a test case; the shape matches the runtime's `invoke` dependency. */
-export type MockInvoke = (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
+export type MockInvoke = (
+  effect: InvokeEffect,
+  signal: AbortSignal,
+) => InvokeOutcome | Promise<InvokeOutcome>;
 
 /** The mock invoker and what it saw, so a test can assert on invocation counts. */
 export interface MockInvoker {

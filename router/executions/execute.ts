@@ -59,7 +59,7 @@ export function isInfrastructureError(error: string | undefined): boolean {
 
 /** What running one message needs. */
 export interface ExecuteDeps {
-  readonly invoke: (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
+  readonly invoke: (effect: InvokeEffect, signal: AbortSignal) => InvokeOutcome | Promise<InvokeOutcome>;
   readonly clock: Clock;
   readonly maxInProcessWaitMs: number;
   /** Stops the work of a handed-over invoke the execution stopped waiting on (a child execution). */
@@ -139,16 +139,22 @@ export function executeGraph(
   const keepLive = (): void => {
     if (live !== undefined && unwritten) keep(JSON.stringify(live));
   };
-  const invoke = async (effect: InvokeEffect, signal: AbortSignal): Promise<InvokeOutcome> => {
-    let outcome: InvokeOutcome;
-    try {
-      outcome = await deps.invoke(effect, signal);
-    } catch (error) {
-      keepLive();
-      throw error;
-    }
+  const checked = (outcome: InvokeOutcome): InvokeOutcome => {
     if ('ok' in outcome && !outcome.ok && isInfrastructureError(outcome.error)) keepLive();
     return outcome;
+  };
+  const failed = (error: unknown): never => {
+    keepLive();
+    throw error;
+  };
+  const invoke = (effect: InvokeEffect, signal: AbortSignal): InvokeOutcome | Promise<InvokeOutcome> => {
+    let answer: InvokeOutcome | Promise<InvokeOutcome>;
+    try {
+      answer = deps.invoke(effect, signal);
+    } catch (error) {
+      return failed(error);
+    }
+    return answer instanceof Promise ? answer.then(checked, failed) : checked(answer);
   };
   return runExecution(
     graph,

@@ -5,7 +5,13 @@
  * does for a Lambda function error).
  */
 import type { InvokeEffect } from '../asl/index.ts';
-import { isJsonObject, isLambdaInvoke, type JsonValue, parseTaskResource } from '../asl/index.ts';
+import {
+  isJsonObject,
+  isLambdaInvoke,
+  type JsonValue,
+  parseTaskResource,
+  type TaskResource,
+} from '../asl/index.ts';
 import type { InvokeOutcome, TaskInvoker } from './TaskInvoker.ts';
 
 /** A step function run in-process: the payload, plus the invoke for its idempotency key. */
@@ -24,9 +30,28 @@ export function functionNameOf(effect: InvokeEffect): string | undefined {
   return undefined;
 }
 
-/** An invoker that runs named local functions; unknown names fail like a missing Lambda function. */
+/** What a step's return value means to the interpreter: its output, or for a `.waitForTaskToken` call, a wait. */
+function succeeded(output: JsonValue, resource: TaskResource | undefined): InvokeOutcome {
+  if (!isLambdaInvoke(resource)) return { ok: true, output };
+  // `.waitForTaskToken`: the step got the token; the result arrives later by callback.
+  if (resource?.kind === 'service' && resource.pattern === 'waitForTaskToken') return { pending: 'callback' };
+  return { ok: true, output: { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } };
+}
+
+/** A step that threw, as a Lambda function error: its `name` is the error. */
+function failed(error: unknown): InvokeOutcome {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, error: name, cause: JSON.stringify({ errorType: name, errorMessage: message }) };
+}
+
+/**
+ * An invoker that runs named local functions; unknown names fail like a missing Lambda function. A step
+ * that returns its value (not a promise) is answered at once, so the run applies it without a turn of
+ * its loop, as a step run in-process by hand would be.
+ */
 export function createLocalInvoker(steps: Readonly<Record<string, LocalStep>>): TaskInvoker {
-  return async (effect) => {
+  return (effect) => {
     const name = functionNameOf(effect);
     const step = name === undefined ? undefined : steps[name];
     if (step === undefined) {
@@ -37,23 +62,15 @@ export function createLocalInvoker(steps: Readonly<Record<string, LocalStep>>): 
       };
     }
     const resource = parseTaskResource(effect.resource);
-    const viaIntegration = isLambdaInvoke(resource);
     const payload =
-      viaIntegration && isJsonObject(effect.input) ? (effect.input.Payload ?? null) : effect.input;
+      isLambdaInvoke(resource) && isJsonObject(effect.input) ? (effect.input.Payload ?? null) : effect.input;
+    let output: JsonValue | Promise<JsonValue>;
     try {
-      const output = await step(payload, effect);
-      // `.waitForTaskToken`: the step got the token; the result arrives later by callback.
-      if (viaIntegration && resource?.kind === 'service' && resource.pattern === 'waitForTaskToken') {
-        return { pending: 'callback' };
-      }
-      const result: InvokeOutcome = viaIntegration
-        ? { ok: true, output: { ExecutedVersion: '$LATEST', Payload: output, StatusCode: 200 } }
-        : { ok: true, output };
-      return result;
+      output = step(payload, effect);
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, error: name, cause: JSON.stringify({ errorType: name, errorMessage: message }) };
+      return failed(error);
     }
+    if (output instanceof Promise) return output.then((value) => succeeded(value, resource), failed);
+    return succeeded(output, resource);
   };
 }

@@ -37,7 +37,10 @@ export type InvokeOutcome =
   | { readonly pending: 'poll'; readonly poll: JsonValue; readonly afterSeconds: number };
 
 /** Performs invoke effects; one per process, shared by every execution. */
-export type TaskInvoker = (effect: InvokeEffect, signal: AbortSignal) => Promise<InvokeOutcome>;
+export type TaskInvoker = (
+  effect: InvokeEffect,
+  signal: AbortSignal,
+) => InvokeOutcome | Promise<InvokeOutcome>;
 
 /** Dependencies of the real invoker. */
 export interface TaskInvokerDeps {

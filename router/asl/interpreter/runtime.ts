@@ -40,9 +40,10 @@ export interface RuntimeDeps {
    * (throttling, network), which end `runExecution` with that error so the message is retried and
    * the invoke re-issued with the same idempotency key. `signal` aborts when the run no longer wants
    * the outcome; it may be shared with other invokes, so a listener added to it is removed when the
-   * invoke ends (as the AWS SDK's HTTP handlers do).
+   * invoke ends (as the AWS SDK's HTTP handlers do). An invoker that knows the outcome at once (an
+   * in-process step) may return it instead of a promise; it is applied without a turn of the loop.
    */
-  invoke(effect: InvokeEffect, signal: AbortSignal): Promise<InvokeOutcome>;
+  invoke(effect: InvokeEffect, signal: AbortSignal): InvokeOutcome | Promise<InvokeOutcome>;
   clock: Clock;
   /**
    * Checkpoint hook, awaited after each TaskSucceeded / TaskFailed and each finished Map item or
@@ -223,6 +224,9 @@ class ExecutionRun implements Interruptible {
   private readonly history: HistoryEvent[] = [];
   private readonly running = new InFlight();
   private readonly queued: InvokeEffect[] = [];
+  /** Slots freed while {@link startQueued} was already starting queued invokes. */
+  private freedSlots = 0;
+  private startingQueued = false;
   /** Stops of handed-over work asked for in this run (see `RuntimeDeps.stopWork`), awaited at its end. */
   private readonly stopping: Promise<void>[] = [];
   // Most runs never set a timer or wait for a callback: those are made on first use.
@@ -412,8 +416,9 @@ class ExecutionRun implements Interruptible {
   private apply(event: ExecutionEvent): Promise<void> | undefined {
     const step = applyEvent(this.graph, this.state, event, this.clock.now(), this.transition);
     appendBounded(this.history, step.history, this.historyLimit);
-    this.perform(step.effects);
     const { onStep } = this.deps;
+    // A transition without a checkpoint hook is synchronous: the loop goes on without a turn of its own.
+    let checkpoint: Promise<void> | undefined;
     if (
       onStep !== undefined &&
       (event.type === 'TaskSucceeded' ||
@@ -421,10 +426,11 @@ class ExecutionRun implements Interruptible {
         event.type === 'TaskPolling' ||
         step.history.some((h) => ENDS_CHILD.has(h.type)))
     ) {
-      return Promise.resolve(onStep(step));
+      checkpoint = Promise.resolve(onStep(step));
     }
-    // A transition without a checkpoint hook is synchronous: the loop goes on without a turn of its own.
-    return undefined;
+    // The hook sees the step before its invokes start: one answered at once must find its state kept.
+    this.perform(step.effects);
+    return checkpoint;
   }
 
   private perform(effects: readonly Effect[]): void {
@@ -512,10 +518,22 @@ class ExecutionRun implements Interruptible {
     return this.shared;
   }
 
+  /**
+   * Starts one invoke. An invoker that answers at once (an in-process step) has its outcome applied
+   * here, before the loop would park: a graph of such steps runs without a promise per Task.
+   */
   private startInvoke(effect: InvokeEffect): void {
     const controller = this.controllerFor(effect);
     this.running.add(effect.id, controller);
-    void this.invokeOnce(effect, controller);
+    let answer: InvokeOutcome | Promise<InvokeOutcome>;
+    try {
+      answer = this.deps.invoke(effect, controller?.signal ?? this.uncancellable);
+    } catch (error) {
+      this.settle(effect, controller, undefined, { error });
+      return;
+    }
+    if (answer instanceof Promise) void this.awaitOutcome(effect, controller, answer);
+    else this.settleOutcome(effect, controller, answer);
   }
 
   /**
@@ -523,22 +541,47 @@ class ExecutionRun implements Interruptible {
    * siblings has already dropped (its pending entry gone) is not started only to be cancelled.
    */
   private startQueued(): void {
-    for (let next = this.queued.shift(); next !== undefined; next = this.queued.shift()) {
-      if (this.transition.pendingIndex.get(this.state, next.id) === undefined) continue;
-      this.startInvoke(next);
-      return;
+    // One start per freed slot, in a loop rather than nested: an invoke answered at once frees its slot
+    // from inside the start, and a long queue of those would otherwise nest as deep as the queue.
+    this.freedSlots++;
+    if (this.startingQueued) return;
+    this.startingQueued = true;
+    try {
+      while (this.freedSlots > 0) {
+        this.freedSlots--;
+        for (let next = this.queued.shift(); next !== undefined; next = this.queued.shift()) {
+          if (this.transition.pendingIndex.get(this.state, next.id) === undefined) continue;
+          this.startInvoke(next);
+          break;
+        }
+      }
+    } finally {
+      this.startingQueued = false;
     }
   }
 
-  /** Performs one invoke to its outcome (one async call per invoke, no closures per invoke). */
-  private async invokeOnce(effect: InvokeEffect, controller: AbortController | undefined): Promise<void> {
+  /** Waits for an invoke's answer (one async call per invoke, no closures per invoke). */
+  private async awaitOutcome(
+    effect: InvokeEffect,
+    controller: AbortController | undefined,
+    answer: Promise<InvokeOutcome>,
+  ): Promise<void> {
     let outcome: InvokeOutcome;
     try {
-      outcome = await this.deps.invoke(effect, controller?.signal ?? this.uncancellable);
+      outcome = await answer;
     } catch (error) {
       this.settle(effect, controller, undefined, { error });
       return;
     }
+    this.settleOutcome(effect, controller, outcome);
+  }
+
+  /** Turns an invoke's outcome into the event the run applies next. */
+  private settleOutcome(
+    effect: InvokeEffect,
+    controller: AbortController | undefined,
+    outcome: InvokeOutcome,
+  ): void {
     if ('pending' in outcome && outcome.pending === 'poll') {
       this.settle(effect, controller, {
         type: 'TaskPolling',

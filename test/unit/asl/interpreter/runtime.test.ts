@@ -43,6 +43,33 @@ describe('runExecution', () => {
     expect(clock.now()).toBe(T0 + 3_000);
   });
 
+  it('applies outcomes an invoker returns at once, even behind a long queue of invokes', async () => {
+    // Prepare: the first two invokes wait, so the other 11,998 queue up; each of those answers at once.
+    const graph = graphOf('Each', {
+      Each: { Type: 'Map', ItemProcessor: { StartAt: 'T', States: { T: task('t') } }, End: true },
+    });
+    const clock = new VirtualClock(T0);
+    const items = Array.from({ length: 12_000 }, (_, i) => i);
+    let calls = 0;
+    const invoke = (effect: InvokeEffect): InvokeOutcome | Promise<InvokeOutcome> => {
+      calls += 1;
+      const outcome: InvokeOutcome = { ok: true, output: (effect.input as number) * 2 };
+      return calls <= 2 ? clock.sleep(1_000).then(() => outcome) : outcome;
+    };
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 'q', input: items, startTime: T0 },
+      { clock, invoke, maxConcurrentInvokes: 2, history: false },
+    );
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.status === 'SUCCEEDED' ? result.output : null).toEqual(items.map((i) => i * 2));
+    expect(calls).toBe(items.length);
+  });
+
   it('keeps no history when asked to, with the same outcome', async () => {
     // Prepare
     const graph = graphOf('Each', {
