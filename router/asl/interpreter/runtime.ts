@@ -557,6 +557,7 @@ class ExecutionRun implements Interruptible {
       }
     } finally {
       this.startingQueued = false;
+      this.freedSlots = 0;
     }
   }
 
@@ -619,10 +620,15 @@ class ExecutionRun implements Interruptible {
     const at = this.running.indexOf(effect.id);
     if (at < 0 || this.running.controllerAt(at) !== controller) return false;
     this.running.removeAt(at);
+    const queued = controller?.signal.aborted !== true;
+    // Queued before the freed slot starts another invoke, whose answer may come at once: events keep
+    // the order their invokes ended in.
+    if (queued) {
+      if (failure !== undefined) this.infraFailure ??= failure;
+      else if (event !== undefined) this.events.push(event);
+    }
     this.startQueued();
-    if (controller?.signal.aborted) return false;
-    if (failure !== undefined) this.infraFailure ??= failure;
-    else if (event !== undefined) this.events.push(event);
+    if (!queued) return false;
     this.interrupt();
     return true;
   }

@@ -70,6 +70,31 @@ describe('runExecution', () => {
     expect(calls).toBe(items.length);
   });
 
+  it('queues the outcomes of invokes in the order they ended, answered at once or not', async () => {
+    // Prepare: one invoke at a time; the first waits, the ones it lets start answer at once.
+    const graph = graphOf('Each', {
+      Each: { Type: 'Map', ItemProcessor: { StartAt: 'T', States: { T: task('t') } }, End: true },
+    });
+    const clock = new VirtualClock(T0);
+    let calls = 0;
+    const invoke = (effect: InvokeEffect): InvokeOutcome | Promise<InvokeOutcome> => {
+      calls += 1;
+      const outcome: InvokeOutcome = { ok: true, output: effect.input };
+      return calls === 1 ? clock.sleep(1_000).then(() => outcome) : outcome;
+    };
+
+    // Act
+    const result = await runExecution(
+      graph,
+      { executionId: 'o', input: [0, 1, 2, 3], startTime: T0 },
+      { clock, invoke, maxConcurrentInvokes: 1 },
+    );
+
+    // Assess
+    const succeeded = result.history.filter((e) => e.type === 'TaskSucceeded').map((e) => e.thread);
+    expect(succeeded).toEqual(['Each#1.0[0]/', 'Each#1.0[1]/', 'Each#1.0[2]/', 'Each#1.0[3]/']);
+  });
+
   it('keeps no history when asked to, with the same outcome', async () => {
     // Prepare
     const graph = graphOf('Each', {
