@@ -144,12 +144,18 @@ export interface HistoryOptions {
   readonly includeData?: boolean;
 }
 
+/** Details without their input and output (the same object when they have neither). */
+function withoutDataDetails(details: HistoryDetails): HistoryDetails {
+  if (details.input === undefined && details.output === undefined) return details;
+  const { input: _input, output: _output, ...rest } = details;
+  return rest;
+}
+
 /** An event without its input and output. */
 function withoutData(event: StoredHistoryEvent): StoredHistoryEvent {
-  const details = event.details;
-  if (details === undefined || (details.input === undefined && details.output === undefined)) return event;
-  const { input: _input, output: _output, ...rest } = details;
-  return { ...event, details: rest };
+  if (event.details === undefined) return event;
+  const details = withoutDataDetails(event.details);
+  return details === event.details ? event : { ...event, details };
 }
 
 /**
@@ -236,20 +242,22 @@ function isEmpty(details: HistoryDetails): boolean {
 function detailsText(details: HistoryDetails | undefined, includeData: boolean): string {
   if (details === undefined) return 'null';
   if (isEmpty(details)) return '0';
-  let kept = details;
-  if (!includeData && (details.input !== undefined || details.output !== undefined)) {
-    const { input: _input, output: _output, ...rest } = details;
-    if (isEmpty(rest)) return '0';
-    kept = rest;
-  }
+  const kept = includeData ? details : withoutDataDetails(details);
+  if (kept !== details && isEmpty(kept)) return '0';
   const text = JSON.stringify(kept);
   return text.length <= DETAIL_MAX_CHARS ? text : JSON.stringify(cutDetails(kept));
 }
 
-/** Whether every event's id and time can be written as the compact form's integers. */
+/**
+ * Whether every event fits the compact form: integer ids and times, and a thread (an event read back
+ * from a history stored before threads were recorded may lack one).
+ */
 function compactable(events: readonly StoredHistoryEvent[]): boolean {
   for (const event of events) {
-    if (!(Number.isSafeInteger(event.id) && event.id > 0 && Number.isSafeInteger(event.timestamp)))
+    if (
+      !(Number.isSafeInteger(event.id) && event.id > 0 && Number.isSafeInteger(event.timestamp)) ||
+      typeof event.thread !== 'string'
+    )
       return false;
   }
   return true;

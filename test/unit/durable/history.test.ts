@@ -137,9 +137,12 @@ describe('stored history', () => {
     expect(decodeHistory(appendHistory(legacy, long.slice(3, 5)))).toEqual(long.slice(0, 5));
   });
 
-  it('keeps events whose times are not whole milliseconds as they were', () => {
+  it('keeps events whose times are not whole milliseconds, or that have no thread, as they were', () => {
     const odd = [event(1, 'ExecutionStarted', { timestamp: T0 + 0.5 }), event(2, 'ExecutionSucceeded')];
     expect(decodeHistory(encodeHistory(odd))).toEqual(odd);
+    const { thread: _thread, ...threadless } = event(3, 'ExecutionStarted');
+    const legacy = [threadless as StoredHistoryEvent, event(4, 'ExecutionSucceeded')];
+    expect(decodeHistory(encodeHistory(legacy))).toEqual(legacy);
   });
 
   it('leaves out inputs and outputs when the history keeps no data', () => {
