@@ -11,6 +11,7 @@ import type { JsonValue } from '../types.ts';
 import { type CancelTimer, type Clock, startTimer } from './clock.ts';
 import type { CompiledGraph } from './compiled.ts';
 import { appendBounded, type HistoryEvent, trimHistory } from './history.ts';
+import { InFlight } from './inFlight.ts';
 import { SizeBounds } from './payload-limit.ts';
 import { PendingIndex } from './pending.ts';
 import type { Effect, ExecutionEvent, ExecutionState, InvokeEffect } from './state.ts';
@@ -97,59 +98,6 @@ export type RunResult =
       waitingFor: 'timer' | 'callback' | 'interrupted';
       history: HistoryEvent[];
     };
-
-/**
- * A run's invokes in flight, by effect id, with the controller that cancels each (`undefined` for one only
- * the caller's signal can stop). A run has one or a handful at a time (never more than its invoke
- * limit), so two arrays scanned in order beat a Map, whose table is reallocated as it fills, empties and
- * is cleared: that was a tenth of the memory a short run allocated.
- */
-class InFlight {
-  private readonly ids: string[] = [];
-  private readonly controllers: (AbortController | undefined)[] = [];
-
-  get size(): number {
-    return this.ids.length;
-  }
-
-  indexOf(id: string): number {
-    return this.ids.indexOf(id);
-  }
-
-  controllerAt(index: number): AbortController | undefined {
-    return this.controllers[index];
-  }
-
-  /** True when an invoke in flight is cancelled by `controller`. */
-  holds(controller: AbortController): boolean {
-    return this.controllers.includes(controller);
-  }
-
-  add(id: string, controller: AbortController | undefined): void {
-    this.ids.push(id);
-    this.controllers.push(controller);
-  }
-
-  /** Removes one entry (the last takes its place) and returns its controller. */
-  removeAt(index: number): AbortController | undefined {
-    const controller = this.controllers[index];
-    const lastId = this.ids.pop() as string;
-    const lastController = this.controllers.pop();
-    if (index < this.ids.length) {
-      this.ids[index] = lastId;
-      this.controllers[index] = lastController;
-    }
-    return controller;
-  }
-
-  /** Cancels and forgets every entry. */
-  abortAll(): void {
-    if (this.ids.length === 0) return;
-    for (const controller of this.controllers) controller?.abort();
-    this.ids.length = 0;
-    this.controllers.length = 0;
-  }
-}
 
 /**
  * One abort signal shared by many runs at once (an invocation's deadline, shared by every run of a
