@@ -224,28 +224,43 @@ const CONTEST_GRAPHS: Readonly<Record<string, EngineGraph>> = {
 const CONTEST_INPUT: JsonObject = { n: 7, items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
 const CONTEST_ROUNDS = 5;
 /**
- * Untimed executions before the timed round, in each side's process: a count, not a time, so that a
- * machine running slower still brings both sides' hot paths to the same tier of the JIT.
+ * Untimed executions before the timed round, in each side's process: at least this many, so that a
+ * machine running slower still brings both sides' hot paths to the same tier of the JIT, and for at
+ * least {@link WARM_UP_CPU_MS}, so that the faster side is not still being compiled when the clock
+ * starts. With 3,000 executions alone our 5-state side had run for some 50 ms: its timed round then
+ * paid for the JIT's background compilation (which counts as the process's CPU time) and measured
+ * 50,000 executions per CPU-second where a warmed process runs 105,000-115,000.
  */
 const WARM_UP_EXECUTIONS = 3_000;
+const WARM_UP_CPU_MS = 1_000;
 
 const work = (input: JsonValue): JsonValue => ({ done: true, seen: typeof input });
 
-/** CPU time each side runs per round: long enough that the clock's granularity does not matter. */
-const CONTEST_CPU_MS = 150;
+/**
+ * CPU time each side runs per round: long enough that the clock's granularity and a single collection
+ * of the old generation do not decide the round.
+ */
+const CONTEST_CPU_MS = 500;
 
-/** Executions per CPU-second of one interpreter, run one after another for {@link CONTEST_CPU_MS}. */
-async function executionsPerCpuSecond(run: () => Promise<unknown>): Promise<number> {
+/**
+ * Runs `run` one execution after another until both `executions` have run and `cpuMs` of this process's
+ * CPU time has passed; returns the executions run and the CPU milliseconds they took.
+ */
+async function runFor(
+  run: () => Promise<unknown>,
+  executions: number,
+  cpuMs: number,
+): Promise<{ count: number; cpuMs: number }> {
   const before = process.cpuUsage();
   let count = 0;
-  let cpuMs = 0;
-  while (cpuMs < CONTEST_CPU_MS) {
+  let used = 0;
+  while (count < executions || used < cpuMs) {
     for (let i = 0; i < 20; i += 1) await run();
     count += 20;
-    const used = process.cpuUsage(before);
-    cpuMs = (used.user + used.system) / 1000;
+    const usage = process.cpuUsage(before);
+    used = (usage.user + usage.system) / 1000;
   }
-  return count / (cpuMs / 1000);
+  return { count, cpuMs: used };
 }
 
 /** The flag that makes this file the process of one side of one contest round. */
@@ -296,8 +311,9 @@ async function contestRate(name: string, side: string): Promise<number> {
   }
   const run = side === 'ours' ? oursOn(name, graph) : theirsOn(graph);
   // A fresh process: the JIT optimises the hot paths before the timed round.
-  for (let i = 0; i < WARM_UP_EXECUTIONS; i += 1) await run();
-  return executionsPerCpuSecond(run);
+  await runFor(run, WARM_UP_EXECUTIONS, WARM_UP_CPU_MS);
+  const timed = await runFor(run, 0, CONTEST_CPU_MS);
+  return timed.count / (timed.cpuMs / 1000);
 }
 
 /** One execution of this interpreter on a contest graph, with its tasks answered in-process. */

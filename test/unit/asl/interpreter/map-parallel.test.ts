@@ -125,6 +125,26 @@ describe('Map', () => {
     expect(clock.now()).toBe(T0 + 1_000);
   });
 
+  it('lets more than 10 items in flight listen on their shared signal without a listener-leak warning', async () => {
+    const graph = mapGraph({ MaxConcurrency: 0 });
+    const clock = new VirtualClock(T0);
+    const { stats, invoke } = timedInvoke(clock, () => 1_000);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const input = Array.from({ length: 16 }, (_, i) => i);
+      const result = await runExecution(graph, { executionId: 'm', input, startTime: T0 }, { invoke, clock });
+      expect(result.status).toBe('SUCCEEDED');
+      // A warning is emitted on the next turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(stats.max).toBe(16);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('emits only MaxConcurrency invokes up front (MaxConcurrencyPath), queueing the rest in the state', () => {
     const graph = mapGraph({ MaxConcurrencyPath: '$.limit', ItemsPath: '$.items' });
 
