@@ -238,13 +238,44 @@ function isEmpty(details: HistoryDetails): boolean {
   return true;
 }
 
+/**
+ * The JSON texts of the objects one encoding has written, by identity. One value is in several events
+ * of a history: a state's input is in its entered and scheduled events, and the output it leaves in its
+ * exited event and the next state's entered one. Writing it once per history rather than once per event
+ * took a three-Task run's encoding from eleven serialisations of its 1 KB state to four.
+ */
+type ValueTexts = Map<object, string>;
+
+/** `value`'s JSON text, written once per encoding for an object (see {@link ValueTexts}). */
+function valueText(value: unknown, texts: ValueTexts): string | undefined {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  let text = texts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    texts.set(value, text);
+  }
+  return text;
+}
+
+/** `JSON.stringify(details)`, its values' texts taken from `texts`: keys in the same order, absent ones left out. */
+function detailsJson(details: HistoryDetails, texts: ValueTexts): string {
+  let text = '';
+  for (const key in details) {
+    const value = valueText(details[key as keyof HistoryDetails], texts);
+    if (value === undefined) continue;
+    text = `${text}${text === '' ? '{' : ','}${JSON.stringify(key)}:${value}`;
+  }
+  return text === '' ? '{}' : `${text}}`;
+}
+
 /** An event's details as stored: `0` for `{}`, `null` for none, else its JSON (without data, cut). */
-function detailsText(details: HistoryDetails | undefined, includeData: boolean): string {
+function detailsText(details: HistoryDetails | undefined, includeData: boolean, texts: ValueTexts): string {
   if (details === undefined) return 'null';
   if (isEmpty(details)) return '0';
   const kept = includeData ? details : withoutDataDetails(details);
   if (kept !== details && isEmpty(kept)) return '0';
-  const text = JSON.stringify(kept);
+  // Without data, details are a few short fields: one JSON.stringify of the object is quicker.
+  const text = includeData ? detailsJson(kept, texts) : JSON.stringify(kept);
   return text.length <= DETAIL_MAX_CHARS ? text : JSON.stringify(cutDetails(kept));
 }
 
@@ -327,7 +358,8 @@ export function encodeHistory(events: readonly StoredHistoryEvent[], options: Hi
   const latest = events.length > HISTORY_LIMIT ? events.slice(-HISTORY_LIMIT) : events;
   const includeData = options.includeData !== false;
   if (!compactable(latest)) return verboseText(latest, includeData);
-  const details = latest.map((event) => detailsText(event.details, includeData));
+  const texts: ValueTexts = new Map();
+  const details = latest.map((event) => detailsText(event.details, includeData, texts));
   let from = 0;
   for (;;) {
     const text = storedText(compactText(latest, details, from));

@@ -41,6 +41,30 @@ describe('execution history encoding', () => {
     );
   });
 
+  it('writes the details of events that share one value as JSON.stringify writes each', () => {
+    // Prepare: one state object in three events, as a state's entered, scheduled and exited events hold it
+    const state = { order: 7, lines: [{ sku: 'a', qty: 2 }], note: 'caf\u00e9 "quoted"\n' };
+    const details: HistoryDetails[] = [
+      { input: state },
+      { resource: 'arn:aws:lambda:us-east-1:000000000000:function:step1', input: state },
+      { output: state, error: undefined } as unknown as HistoryDetails,
+      { output: null },
+      { error: 'States.Timeout', cause: 'late', timeoutSeconds: 5 } as unknown as HistoryDetails,
+    ];
+    const events = details.map((d, i) => event(i + 1, d));
+
+    // Act
+    const stored = encodeHistory(events);
+
+    // Assess: each event's details are the text JSON.stringify gives, in the same key order
+    const written = (JSON.parse(stored) as unknown[]).slice(3) as unknown[][];
+    expect(written.map((e) => JSON.stringify(e[3]))).toEqual(details.map((d) => JSON.stringify(d)));
+    expect(stored).toContain(
+      `{"resource":"arn:aws:lambda:us-east-1:000000000000:function:step1","input":${JSON.stringify(state)}}`,
+    );
+    expect(decodeHistory(stored)).toEqual(JSON.parse(JSON.stringify(events)));
+  });
+
   it('keeps small events whole, in order, and reads back what it wrote', () => {
     // Prepare
     const events = [
