@@ -245,6 +245,8 @@ function isEmpty(details: HistoryDetails): boolean {
  * took a three-Task run's encoding from eleven serialisations of its 1 KB state to four.
  */
 type ValueTexts = Map<object, string>;
+/** Never written: the texts of an encoding without data, which writes no values. */
+const NO_VALUE_TEXTS: ValueTexts = new Map();
 
 /** `value`'s JSON text, written once per encoding for an object (see {@link ValueTexts}). */
 function valueText(value: unknown, texts: ValueTexts): string | undefined {
@@ -358,7 +360,8 @@ export function encodeHistory(events: readonly StoredHistoryEvent[], options: Hi
   const latest = events.length > HISTORY_LIMIT ? events.slice(-HISTORY_LIMIT) : events;
   const includeData = options.includeData !== false;
   if (!compactable(latest)) return verboseText(latest, includeData);
-  const texts: ValueTexts = new Map();
+  // Only a history with data writes values whose texts are worth keeping.
+  const texts: ValueTexts = includeData ? new Map() : NO_VALUE_TEXTS;
   const details = latest.map((event) => detailsText(event.details, includeData, texts));
   let from = 0;
   for (;;) {
