@@ -41,11 +41,17 @@ export interface StoredHistoryEvent extends Omit<HistoryEvent, 'type'> {
   readonly type: DurableEventType;
 }
 
-/** Details whose JSON is too long to keep whole, with their input and output cut. */
-function cutDetails(details: HistoryDetails): HistoryDetails {
+/**
+ * Details whose JSON is too long to keep whole, with their input and output cut. `textOf` gives a value's
+ * JSON (an encoding passes the texts it already wrote).
+ */
+function cutDetails(
+  details: HistoryDetails,
+  textOf: (value: unknown) => string | undefined = JSON.stringify,
+): HistoryDetails {
   const { input, output, ...rest } = details;
   const cut = (value: unknown): string => {
-    const json = JSON.stringify(value) ?? '';
+    const json = textOf(value) ?? '';
     return `${json.slice(0, 256)}... (${json.length} characters, cut)`;
   };
   return {
@@ -278,7 +284,9 @@ function detailsText(details: HistoryDetails | undefined, includeData: boolean, 
   if (kept !== details && isEmpty(kept)) return '0';
   // Without data, details are a few short fields: one JSON.stringify of the object is quicker.
   const text = includeData ? detailsJson(kept, texts) : JSON.stringify(kept);
-  return text.length <= DETAIL_MAX_CHARS ? text : JSON.stringify(cutDetails(kept));
+  if (text.length <= DETAIL_MAX_CHARS) return text;
+  // A large state is in several events: its text, already written, is cut rather than written again.
+  return JSON.stringify(cutDetails(kept, (value) => valueText(value, texts)));
 }
 
 /**
