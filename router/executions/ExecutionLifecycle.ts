@@ -27,7 +27,7 @@ import type {
 } from '../asl/index.ts';
 import type { RouterSettings } from '../config.ts';
 import { LeaseLostError, RouterError } from '../errors.ts';
-import { memberText } from '../jsonText.ts';
+import { extendedText, memberText } from '../jsonText.ts';
 import type { Writable } from '../records.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import { isoTime } from '../time.ts';
@@ -185,7 +185,7 @@ export class ExecutionLifecycle {
         },
         // Express executions keep no history or output (as Step Functions Express): storing them would
         // cost more than the run. Status, error and cause remain, for dedup and for operators.
-        completion: this.completion(result, finished, false),
+        completion: this.completion(result, finished, undefined),
       },
     };
   }
@@ -515,12 +515,17 @@ export class ExecutionLifecycle {
     appliedCallback?: string,
     started?: StartingMessage,
   ): Completion {
-    const completion: Writable<Completion> = this.completion(result, this.deps.clock.now());
+    const inputText = started === undefined ? undefined : sourceInputText(started);
+    const outputText =
+      result.output === undefined
+        ? undefined
+        : ((started === undefined || inputText === undefined
+            ? undefined
+            : extendedText(result.output, started.input, inputText)) ?? JSON.stringify(result.output));
+    const completion: Writable<Completion> = this.completion(result, this.deps.clock.now(), outputText);
     completion.checkpoint = result.status === 'FAILED' ? JSON.stringify(result.state) : null;
     if (result.status === 'SUCCEEDED') {
-      completion.input =
-        (started === undefined ? undefined : sourceInputText(started)) ??
-        JSON.stringify(result.state.context.input);
+      completion.input = inputText ?? JSON.stringify(result.state.context.input);
     }
     if (appliedCallback !== undefined) completion.appliedCallback = appliedCallback;
     return Object.assign(completion, historyOf(record, result.history, this.deps.settings.historyData));
@@ -653,18 +658,21 @@ export class ExecutionLifecycle {
     };
   }
 
-  /** The terminal write of a run; express engines keep status, error and cause but not the output. */
+  /**
+   * The terminal write of a run, with the output's JSON text; express engines keep status, error and
+   * cause but not the output.
+   */
   private completion(
     result: Extract<RunResult, { status: 'SUCCEEDED' | 'FAILED' }>,
     now: number,
-    keepOutput = true,
+    output: string | undefined,
   ): Completion {
     const completion: Writable<Completion> = {
       status: result.status,
       now,
       retentionSeconds: this.deps.settings.retentionSeconds,
     };
-    if (result.output !== undefined && keepOutput) completion.output = JSON.stringify(result.output);
+    if (output !== undefined) completion.output = output;
     if (result.error !== undefined) completion.error = result.error;
     if (result.cause !== undefined) completion.cause = result.cause;
     return completion;

@@ -14,7 +14,11 @@ import {
 } from '../asl/index.ts';
 import type { InvokeOutcome, TaskInvoker } from './TaskInvoker.ts';
 
-/** A step function run in-process: the payload, plus the invoke for its idempotency key. */
+/**
+ * A step function run in-process: the payload, plus the invoke for its idempotency key. The payload is
+ * the execution's own value, not a copy: a step returns a new value and changes nothing it was given,
+ * as a Lambda function (which gets a copy) cannot.
+ */
 export type LocalStep = (payload: JsonValue, effect: InvokeEffect) => JsonValue | Promise<JsonValue>;
 
 /** The function name a resource (or its `lambda:invoke` Parameters) names. */

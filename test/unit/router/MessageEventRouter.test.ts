@@ -97,6 +97,36 @@ describe('MessageEventRouter', () => {
     expect(output.step3?.saw).toMatchObject({ order: 1, step1: { by: 'step1' }, step2: { by: 'step2' } });
   });
 
+  it("stores an output that adds members to the input as the input's text as sent, with the members after it", async () => {
+    const { steps } = recordingSteps(['step1', 'step2', 'step3']);
+    const r = inMemoryRouter(steps);
+    await r.publish(sequentialGraph(3), { engine: 'orders' });
+    const data = '{ "order": 1.50,  "note": "caf\\u00e9" }';
+    const sent = `{"specversion":"1.0","id":"e-1","source":"test","type":"t","engine":"orders","data": ${data} }`;
+    const replaced = JSON.stringify(cloudEventFactory({ engine: 'replaced', data: { order: 2 } }, 2));
+    await r.publish(
+      JSON.stringify({
+        StartAt: 'Only',
+        States: { Only: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:step1', End: true } },
+      }),
+      { engine: 'replaced' },
+    );
+    const result = await r.router.processBatch(
+      batch([Buffer.from(sent).toString('base64'), Buffer.from(replaced).toString('base64')]),
+    );
+    expect(result.succeeded).toBe(2);
+    const records = [...r.executions.records.values()];
+    const added = records.find((x) => x.engine === 'orders');
+    const whole = records.find((x) => x.engine === 'replaced');
+    expect(added?.input).toBe(data);
+    expect(added?.output?.startsWith(data.slice(0, -1).trimEnd())).toBe(true);
+    const output = JSON.parse(added?.output ?? 'null') as Record<string, unknown>;
+    expect(Object.keys(output)).toEqual(['order', 'note', 'step1', 'step2', 'step3']);
+    expect(output).toMatchObject({ order: 1.5, note: 'café', step1: { by: 'step1', saw: { order: 1.5 } } });
+    // A Task without ResultPath replaces its input: the output is written whole.
+    expect(whole?.output).toBe(JSON.stringify({ by: 'step1', saw: { order: 2 } }));
+  });
+
   it('runs a message once however often it is delivered, in one batch or across batches', async () => {
     const { steps, effects } = recordingSteps(['step1', 'step2', 'step3']);
     const r = inMemoryRouter(steps);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memberText } from '../../../router/jsonText.ts';
+import { extendedText, memberText } from '../../../router/jsonText.ts';
 
 describe('memberText', () => {
   it("cuts a member's own text out of the object's, whatever surrounds it", () => {
@@ -49,5 +49,40 @@ describe('memberText', () => {
         expect(JSON.parse(memberText(text, 'data') ?? 'undefined')).toEqual(object.data);
       }
     }
+  });
+});
+
+describe('extendedText', () => {
+  const text = ' {"id": "o-1", "qty": 1.0, "items": [{"sku": "a"}]}'.trim();
+  const base = JSON.parse(text) as Record<string, unknown>;
+
+  it('writes the members added after the base text, which it keeps as it was sent', () => {
+    const result = { valid: true, note: 'say "hi"\n' };
+    const value = { ...base, step1: result, step2: [1.5, null], step3: 'é' };
+    const extended = extendedText(value, base, text);
+    expect(extended).toBe(
+      '{"id": "o-1", "qty": 1.0, "items": [{"sku": "a"}],"step1":{"valid":true,"note":"say \\"hi\\"\\n"},"step2":[1.5,null],"step3":"é"}',
+    );
+    expect(JSON.parse(extended ?? '')).toEqual(value);
+    expect(extendedText(base, base, text)).toBe(text);
+  });
+
+  it('leaves out an undefined member, as JSON.stringify does', () => {
+    expect(extendedText({ ...base, gone: undefined, kept: 0 }, base, text)).toBe(
+      `${text.slice(0, -1)},"kept":0}`,
+    );
+  });
+
+  it('answers undefined unless the value keeps every member of the base, the same value in the same place', () => {
+    const replaced = { ...base, qty: 2, step1: 1 };
+    const copied = { ...base, items: [{ sku: 'a' }], step1: 1 };
+    const reordered = { qty: base.qty, id: base.id, items: base.items, step1: 1 };
+    const indexFirst = { ...base, '0': 'first' };
+    const { qty: _qty, ...dropped } = base;
+    for (const value of [replaced, copied, reordered, indexFirst, { ...dropped, step1: 1 }, [base], 'text']) {
+      expect(extendedText(value, base, text)).toBeUndefined();
+    }
+    expect(extendedText({ a: 1 }, {}, '{}')).toBeUndefined();
+    expect(extendedText({ ...base, step1: 1 }, base, '[1]')).toBeUndefined();
   });
 });
