@@ -276,17 +276,32 @@ function detailsJson(details: HistoryDetails, texts: ValueTexts): string {
   return text === '' ? '{}' : `${text}}`;
 }
 
+/**
+ * `JSON.stringify(details)` without their input and output, `0` when nothing else is left: written member
+ * by member, where a copy without those two (an object rest) costs more than serialising what is left.
+ */
+function detailsWithoutDataJson(details: HistoryDetails): string {
+  let text = '';
+  for (const key in details) {
+    if (key === 'input' || key === 'output') continue;
+    const value = JSON.stringify(details[key as keyof HistoryDetails]);
+    if (value !== undefined) text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${value}`;
+  }
+  return text === '' ? '0' : `${text}}`;
+}
+
 /** An event's details as stored: `0` for `{}`, `null` for none, else its JSON (without data, cut). */
 function detailsText(details: HistoryDetails | undefined, includeData: boolean, texts: ValueTexts): string {
   if (details === undefined) return 'null';
+  if (!includeData) {
+    const text = detailsWithoutDataJson(details);
+    return text.length <= DETAIL_MAX_CHARS ? text : JSON.stringify(cutDetails(withoutDataDetails(details)));
+  }
   if (isEmpty(details)) return '0';
-  const kept = includeData ? details : withoutDataDetails(details);
-  if (kept !== details && isEmpty(kept)) return '0';
-  // Without data, details are a few short fields: one JSON.stringify of the object is quicker.
-  const text = includeData ? detailsJson(kept, texts) : JSON.stringify(kept);
+  const text = detailsJson(details, texts);
   if (text.length <= DETAIL_MAX_CHARS) return text;
   // A large state is in several events: its text, already written, is cut rather than written again.
-  return JSON.stringify(cutDetails(kept, (value) => valueText(value, texts)));
+  return JSON.stringify(cutDetails(details, (value) => valueText(value, texts)));
 }
 
 /**
@@ -321,20 +336,30 @@ function compactText(
   let thread = '';
   for (let i = from; i < events.length; i++) {
     const event = events[i] as StoredHistoryEvent;
-    // Slots from the last one back, so trailing defaults ('0') are left out.
-    let tail = event.id === id + 1 ? '' : `,${event.id}`;
-    tail =
-      event.thread === thread && tail === ''
-        ? ''
-        : `,${event.thread === thread ? '0' : JSON.stringify(event.thread)}${tail}`;
-    const detail = details[i] ?? 'null';
-    tail = detail === '0' && tail === '' ? '' : `,${detail}${tail}`;
     const name = event.stateName;
     const stateSlot = name === state ? '0' : name === undefined ? 'null' : JSON.stringify(name);
-    tail = stateSlot === '0' && tail === '' ? '' : `,${stateSlot}${tail}`;
+    const detail = details[i] ?? 'null';
     const dt = event.timestamp - time;
-    tail = dt === 0 && tail === '' ? '' : `,${dt}${tail}`;
-    parts.push(`[${TYPE_CODES.get(event.type) ?? JSON.stringify(event.type)}${tail}]`);
+    // The slots up to the last one that is not its default: trailing defaults are left out.
+    const last =
+      event.id !== id + 1
+        ? 5
+        : event.thread !== thread
+          ? 4
+          : detail !== '0'
+            ? 3
+            : stateSlot !== '0'
+              ? 2
+              : dt !== 0
+                ? 1
+                : 0;
+    let text = `[${TYPE_CODES.get(event.type) ?? JSON.stringify(event.type)}`;
+    if (last >= 1) text += `,${dt}`;
+    if (last >= 2) text += `,${stateSlot}`;
+    if (last >= 3) text += `,${detail}`;
+    if (last >= 4) text += `,${event.thread === thread ? '0' : JSON.stringify(event.thread)}`;
+    if (last >= 5) text += `,${event.id}`;
+    parts.push(`${text}]`);
     id = event.id;
     time = event.timestamp;
     state = name;
