@@ -164,7 +164,12 @@ export class MemoryExecutionStore implements ExecutionStore {
       const unplaced = terminal(record, 0, completion);
       return this.place(unplaced, unplaced, { set: completionFields(completion) }, 'done');
     });
-    const written = placing.every(isSettled) ? placing : await Promise.all(placing);
+    // Values placed inline leave an item within ITEM_TARGET_BYTES: none of those is too large.
+    if (placing.every(isSettled)) {
+      for (const next of placing) this.keep(next);
+      return;
+    }
+    const written = await Promise.all(placing);
     // A batch write is refused whole when one of its items is too large.
     for (const next of written) this.check(next, 'put');
     for (const next of written) this.keep(next);
@@ -269,6 +274,10 @@ export class MemoryExecutionStore implements ExecutionStore {
   /**
    * The record a write leaves: `unplaced` (the write's other fields, and the values it keeps) with the
    * change's values, large ones moved to the payload store as the DynamoDB store moves them.
+   */
+  /**
+   * The record a write leaves, its values placed inline or moved to the payload store. `unplaced` is
+   * the record this write made, without its values: it is filled in, not copied.
    */
   private place(
     before: ExecutionRecord,
@@ -390,10 +399,9 @@ function listingRecord(record: ExecutionRecord, withHistory: boolean): Execution
   };
 }
 
-/** The record a write leaves: `unplaced` with the change's values, where `placed` put them. */
+/** The record a write leaves: `unplaced`, which it fills in, with the change's values where `placed` put them. */
 function placedRecord(unplaced: ExecutionRecord, change: ValueChange, placed: PlacedValues): ExecutionRecord {
-  const next: Record<string, unknown> = {};
-  Object.assign(next, unplaced, change.set);
+  const next = Object.assign(unplaced, change.set) as unknown as Record<string, unknown>;
   for (const field of change.remove ?? []) if (field in next) delete next[field];
   return withRefs(next as unknown as ExecutionRecord, placed.refs);
 }
