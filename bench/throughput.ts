@@ -6,7 +6,9 @@
  * run from the sources (`node --import tsx bench/throughput.ts`) the same code is about a quarter slower.
  * Each contender runs in a process of its own, round after round in turn: in one shared heap, whoever
  * runs next pays to collect the garbage the one before left (a standard batch leaves its executions'
- * histories), which no Lambda container does. It prints its figures as one JSON object.
+ * histories), which no Lambda container does. Every process runs with the heap limits Lambda's Node.js
+ * runtime gives the router's function, and each round again with Node's defaults, for comparison. It
+ * prints its figures as one JSON object.
  */
 import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -134,33 +136,59 @@ async function contenderProcess(contender: Contender): Promise<Rate[]> {
   return rates;
 }
 
+/**
+ * The heap limits Lambda's Node.js runtime starts a 1,024 MB function with (the router's default size,
+ * `infra/RouterStack.ts`): a young generation of a tenth of the memory, so semi-spaces of 5%, and an
+ * old generation of 90%. Node's own default semi-space is a few MB, and collects a batch's young objects
+ * several times as often.
+ */
+const LAMBDA_HEAP_FLAGS = ['--max-semi-space-size=51', '--max-old-space-size=921'] as const;
+
+/** The V8 settings contenders run under: Lambda's for a 1,024 MB function, and Node's defaults. */
+const HEAPS = { lambda: LAMBDA_HEAP_FLAGS, nodeDefaults: [] } as const;
+type Heap = keyof typeof HEAPS;
+
 /** Runs `contender` in a fresh process of this same file (bundled or from the sources) and reads its rates. */
-async function inChild(contender: Contender): Promise<Rate[]> {
+async function inChild(contender: Contender, heap: Heap): Promise<Rate[]> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...process.execArgv, process.argv[1] ?? '', CONTENDER_FLAG, contender],
+    [...HEAPS[heap], ...process.execArgv, process.argv[1] ?? '', CONTENDER_FLAG, contender],
     { maxBuffer: 1024 * 1024 },
   );
   return JSON.parse(stdout) as Rate[];
 }
 
-/** Throughput figures: rounds in which every contender runs in a process of its own, in turn, so load swings hit all alike. */
+/**
+ * Throughput figures: rounds in which every contender runs in a process of its own, in turn, so load
+ * swings hit all alike; under Lambda's heap settings (`router.memory.*`, the figures the goals are read
+ * from), and under Node's defaults (`router.memory.nodeDefaults.*`).
+ */
 export async function measureThroughput(): Promise<Figures> {
-  const rates = new Map<Contender, Rate[]>(CONTENDERS.map((contender) => [contender, []]));
+  const runs = new Map<string, Rate[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const contender of CONTENDERS) rates.get(contender)?.push(...(await inChild(contender)));
+    for (const heap of Object.keys(HEAPS) as Heap[]) {
+      for (const contender of CONTENDERS) {
+        const key = `${heap}/${contender}`;
+        runs.set(key, [...(runs.get(key) ?? []), ...(await inChild(contender, heap))]);
+      }
+    }
   }
   const figures: Figures = {
     'router.memory.setup': `${ROUNDS} rounds x ${CONTENDERS.length} contenders, each in its own process: ${WARM_UP_RUNS} warm-up + ${RUNS_PER_PROCESS} timed batches of ${BATCH} records`,
+    'router.memory.heap': `Lambda's for 1,024 MB (${LAMBDA_HEAP_FLAGS.join(' ')}); nodeDefaults: none`,
   };
-  for (const clock of ['cpu', 'wall'] as const) {
-    const rate = (contender: Contender): number => median((rates.get(contender) ?? []).map((r) => r[clock]));
-    const b = rate('baseline');
-    for (const contender of CONTENDERS) {
-      const r = rate(contender);
-      figures[`router.memory.${clock}.${contender}.recordsPerSecond`] = Math.round(r);
-      if (contender !== 'baseline')
-        figures[`router.memory.${clock}.${contender}.vsBaseline`] = Number((r / b).toFixed(2));
+  for (const heap of Object.keys(HEAPS) as Heap[]) {
+    const prefix = heap === 'lambda' ? 'router.memory' : `router.memory.${heap}`;
+    for (const clock of heap === 'lambda' ? (['cpu', 'wall'] as const) : (['cpu'] as const)) {
+      const rate = (contender: Contender): number =>
+        median((runs.get(`${heap}/${contender}`) ?? []).map((r) => r[clock]));
+      const b = rate('baseline');
+      for (const contender of CONTENDERS) {
+        const r = rate(contender);
+        figures[`${prefix}.${clock}.${contender}.recordsPerSecond`] = Math.round(r);
+        if (contender !== 'baseline')
+          figures[`${prefix}.${clock}.${contender}.vsBaseline`] = Number((r / b).toFixed(2));
+      }
     }
   }
   return figures;
