@@ -107,11 +107,7 @@ function qualified(
 
 /** Names a record in messages: `record shard ... sequence ...[#sub]`. */
 export function describe(d: DecodedRecord): string {
-  return describeRecord({
-    shardId: d.shardId,
-    sequenceNumber: d.sequenceNumber,
-    ...(d.subSequence === undefined ? {} : { subSequence: d.subSequence }),
-  });
+  return describeRecord(d);
 }
 
 /** The record's position, as log fields. */
