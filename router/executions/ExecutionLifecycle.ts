@@ -22,12 +22,10 @@ import type {
   ExecutionState,
   HistoryEvent,
   InvokeEffect,
-  JsonValue,
   RunResult,
 } from '../asl/index.ts';
 import type { RouterSettings } from '../config.ts';
 import { LeaseLostError, RouterError } from '../errors.ts';
-import { extendedText, memberText } from '../jsonText.ts';
 import type { Writable } from '../records.ts';
 import type { LoadedEngine } from '../registry/index.ts';
 import { isoTime } from '../time.ts';
@@ -52,6 +50,7 @@ import {
   type SettleParent,
   settlementOf,
 } from './parentLink.ts';
+import { type InputSource, inputOf, outputText, parsedOr, sourceInputText } from './storedTexts.ts';
 
 /** The error of a child execution stopped because its parent stopped waiting for it. */
 const ABORTED = 'States.Aborted';
@@ -80,23 +79,15 @@ export interface LifecycleDeps {
 }
 
 /** A message that may start an execution: its key, where it came from, and the input it starts with. */
-export interface StartingMessage {
+export interface StartingMessage extends InputSource {
   readonly key: ExecutionKey;
   readonly origin: Required<Pick<ExecutionOrigin, 'shardId' | 'sequenceNumber' | 'partitionKey'>>;
   /** Names the record in messages (`record shard ... sequence ...`). */
   readonly label: string;
-  readonly input: JsonValue;
   /** `$$.Execution.Name`: the CloudEvent id, else the execution id. */
   readonly name?: string;
   /** Bytes of the record the input was parsed from (bounds its size without a walk). */
   readonly inputBytes?: number;
-  /**
-   * The JSON text the input was parsed from (the record's), so a finished execution stores its input
-   * without serialising it again: the whole text, or its top-level member {@link inputMember}.
-   */
-  readonly sourceText?: string;
-  /** The member of {@link sourceText} that is the input (`data` of a CloudEvent); absent for the whole text. */
-  readonly inputMember?: string;
   /** The execution that started this one as its child, and how to answer it. */
   readonly parent?: ParentLink;
 }
@@ -516,13 +507,8 @@ export class ExecutionLifecycle {
     started?: StartingMessage,
   ): Completion {
     const inputText = started === undefined ? undefined : sourceInputText(started);
-    const outputText =
-      result.output === undefined
-        ? undefined
-        : ((started === undefined || inputText === undefined
-            ? undefined
-            : extendedText(result.output, started.input, inputText)) ?? JSON.stringify(result.output));
-    const completion: Writable<Completion> = this.completion(result, this.deps.clock.now(), outputText);
+    const output = result.output === undefined ? undefined : outputText(result.output, started, inputText);
+    const completion: Writable<Completion> = this.completion(result, this.deps.clock.now(), output);
     completion.checkpoint = result.status === 'FAILED' ? JSON.stringify(result.state) : null;
     if (result.status === 'SUCCEEDED') {
       completion.input = inputText ?? JSON.stringify(result.state.context.input);
@@ -700,32 +686,4 @@ function historyOf(
 ): { history?: string } {
   const history = appendHistory(record?.history, events, { includeData });
   return history === undefined ? {} : { history };
-}
-
-/** The input text of a message that started the run, cut from its record's text; undefined without one. */
-function sourceInputText(message: StartingMessage): string | undefined {
-  const text = message.sourceText;
-  if (text === undefined) return undefined;
-  return message.inputMember === undefined ? text.trim() : memberText(text, message.inputMember);
-}
-
-/** The input a record keeps (its checkpoint's, or the one kept after its checkpoint was dropped). */
-function inputOf(record: ExecutionRecord): JsonValue {
-  try {
-    if (record.checkpoint !== undefined) {
-      return (JSON.parse(record.checkpoint) as ExecutionState).context.input;
-    }
-    return record.input === undefined ? null : (JSON.parse(record.input) as JsonValue);
-  } catch {
-    return null;
-  }
-}
-
-/** Stored JSON text as JSON (null when it does not parse). */
-function parsedOr(text: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    return null;
-  }
 }
