@@ -6,6 +6,7 @@
  * output is most often that input with a member added per Task (`ResultPath: '$.name'`), so its text is
  * the input's text with those members written after it.
  */
+import { isJsonObject } from './asl/index.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -114,7 +115,7 @@ export function memberText(text: string, key: string): string | undefined {
  */
 export function extendedText(value: unknown, base: unknown, baseText: string): string | undefined {
   if (value === base) return baseText;
-  if (!isPlainObject(value) || !isPlainObject(base)) return undefined;
+  if (!isJsonObject(value) || !isJsonObject(base)) return undefined;
   if (baseText.charCodeAt(baseText.length - 1) !== CLOSE_BRACE) return undefined;
   const baseKeys = Object.keys(base);
   const keys = Object.keys(value);
@@ -130,8 +131,4 @@ export function extendedText(value: unknown, base: unknown, baseText: string): s
     if (member !== undefined) text += `,${JSON.stringify(key)}:${member}`;
   }
   return `${text}}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -506,7 +506,8 @@ export class ExecutionLifecycle {
     appliedCallback?: string,
     started?: StartingMessage,
   ): Completion {
-    const inputText = started === undefined ? undefined : sourceInputText(started);
+    const inputText =
+      started === undefined || result.status !== 'SUCCEEDED' ? undefined : sourceInputText(started);
     const output = result.output === undefined ? undefined : outputText(result.output, started, inputText);
     const completion: Writable<Completion> = this.completion(result, this.deps.clock.now(), output);
     completion.checkpoint = result.status === 'FAILED' ? JSON.stringify(result.state) : null;

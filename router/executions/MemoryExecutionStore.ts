@@ -273,11 +273,8 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   /**
    * The record a write leaves: `unplaced` (the write's other fields, and the values it keeps) with the
-   * change's values, large ones moved to the payload store as the DynamoDB store moves them.
-   */
-  /**
-   * The record a write leaves, its values placed inline or moved to the payload store. `unplaced` is
-   * the record this write made, without its values: it is filled in, not copied.
+   * change's values, large ones moved to the payload store as the DynamoDB store moves them. `unplaced`
+   * is the record this write made: it is filled in, not copied.
    */
   private place(
     before: ExecutionRecord,
@@ -401,7 +398,7 @@ function listingRecord(record: ExecutionRecord, withHistory: boolean): Execution
 
 /** The record a write leaves: `unplaced`, which it fills in, with the change's values where `placed` put them. */
 function placedRecord(unplaced: ExecutionRecord, change: ValueChange, placed: PlacedValues): ExecutionRecord {
-  const next = Object.assign(unplaced, change.set) as unknown as Record<string, unknown>;
+  const next: Writable<ExecutionRecord> = Object.assign(unplaced, change.set);
   for (const field of change.remove ?? []) if (field in next) delete next[field];
-  return withRefs(next as unknown as ExecutionRecord, placed.refs);
+  return withRefs(next, placed.refs);
 }

@@ -293,10 +293,8 @@ function detailsWithoutDataJson(details: HistoryDetails): string {
 /** An event's details as stored: `0` for `{}`, `null` for none, else its JSON (without data, cut). */
 function detailsText(details: HistoryDetails | undefined, includeData: boolean, texts: ValueTexts): string {
   if (details === undefined) return 'null';
-  if (!includeData) {
-    const text = detailsWithoutDataJson(details);
-    return text.length <= DETAIL_MAX_CHARS ? text : JSON.stringify(cutDetails(withoutDataDetails(details)));
-  }
+  // Without data there is no input or output left to cut.
+  if (!includeData) return detailsWithoutDataJson(details);
   if (isEmpty(details)) return '0';
   const text = detailsJson(details, texts);
   if (text.length <= DETAIL_MAX_CHARS) return text;
